@@ -1,0 +1,263 @@
+// Package gatehouse holds the domain types shared by every part of Gatehouse:
+// tenants, people, sessions, tokens and audit events. It has no dependencies
+// beyond the standard library, so every other package can point inward to it.
+package gatehouse
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// Sentinel errors that callers test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+	ErrInvalid  = errors.New("invalid")
+	// ErrUnavailable means a dependency (the database) did not answer; callers
+	// must fail closed and answer 503.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// FieldError names one field of an input and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every field that failed validation. It matches
+// ErrInvalid with errors.Is.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return "invalid: " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalid) true for a *ValidationError.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Add records a problem with a field.
+func (e *ValidationError) Add(field, message string) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Message: message})
+}
+
+// Err returns e when it holds at least one field error, nil otherwise.
+func (e *ValidationError) Err() error {
+	if e == nil || len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// ConflictError says which field collides with an existing record. It matches
+// ErrConflict with errors.Is.
+type ConflictError struct {
+	Field   string
+	Message string
+}
+
+func (e *ConflictError) Error() string { return fmt.Sprintf("conflict: %s: %s", e.Field, e.Message) }
+
+// Is makes errors.Is(err, ErrConflict) true for a *ConflictError.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Plan is an account's commercial plan; SSO needs PlanEnterprise.
+type Plan string
+
+// Plans an account can have.
+const (
+	PlanStandard   Plan = "standard"
+	PlanEnterprise Plan = "enterprise"
+)
+
+// Valid reports whether p is a known plan.
+func (p Plan) Valid() bool { return p == PlanStandard || p == PlanEnterprise }
+
+// Role is what a user may do. Partition and super admins are users of an
+// account too (a reseller's or the provider's own), with a wider reach.
+type Role string
+
+// Roles, from the least to the most powerful.
+const (
+	RoleUser           Role = "user"
+	RoleAdmin          Role = "admin"
+	RolePartitionAdmin Role = "partition_admin"
+	RoleSuperAdmin     Role = "super_admin"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleUser, RoleAdmin, RolePartitionAdmin, RoleSuperAdmin:
+		return true
+	}
+	return false
+}
+
+// IsAdmin reports whether the role administers at least its own account.
+func (r Role) IsAdmin() bool { return r != RoleUser && r.Valid() }
+
+// UserStatus says whether a user may sign in.
+type UserStatus string
+
+// User statuses.
+const (
+	UserActive   UserStatus = "active"
+	UserDisabled UserStatus = "disabled"
+)
+
+// Valid reports whether s is a known status.
+func (s UserStatus) Valid() bool { return s == UserActive || s == UserDisabled }
+
+// Partition is a reseller's slice of the provider: it holds accounts.
+type Partition struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Account is one customer company.
+type Account struct {
+	ID          string    `json:"id"`
+	PartitionID string    `json:"partition_id"`
+	Name        string    `json:"name"`
+	Plan        Plan      `json:"plan"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// User is a person (a seat) in one account, identified by email.
+type User struct {
+	ID          string     `json:"id"`
+	AccountID   string     `json:"account_id"`
+	Email       string     `json:"email"`
+	DisplayName string     `json:"display_name"`
+	Role        Role       `json:"role"`
+	Status      UserStatus `json:"status"`
+	// PasswordHash is an argon2id PHC string, empty when no password is set.
+	PasswordHash string `json:"-"`
+	// TOTPSecret is the sealed (encrypted) TOTP seed, nil until enrolled.
+	TOTPSecret   []byte    `json:"-"`
+	TOTPEnrolled bool      `json:"totp_enrolled"`
+	HasPassword  bool      `json:"has_password"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Group is a named set of users in an account.
+type Group struct {
+	ID        string    `json:"id"`
+	AccountID string    `json:"account_id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// SessionState is how far a browser has come through sign-in.
+type SessionState string
+
+// Session states.
+const (
+	// SessionPendingTOTP: the password was right, a TOTP or recovery code is due.
+	SessionPendingTOTP SessionState = "pending_totp"
+	// SessionAuthenticated: signed in.
+	SessionAuthenticated SessionState = "authenticated"
+)
+
+// Session is one browser's sign-in. Only the SHA-256 of its cookie token is
+// stored, as ID.
+type Session struct {
+	ID         string
+	UserID     string
+	AccountID  string
+	State      SessionState
+	Method     string // how the person authenticated: "password", "password+totp", ...
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute end of life
+}
+
+// TokenScope is how far an API token reaches.
+type TokenScope string
+
+// Token scopes.
+const (
+	ScopeSuper     TokenScope = "super"
+	ScopePartition TokenScope = "partition"
+	ScopeAccount   TokenScope = "account"
+)
+
+// APIToken is a bearer token for automation. Only the SHA-256 of the secret
+// is stored.
+type APIToken struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Scope      TokenScope `json:"scope"`
+	ScopeID    string     `json:"scope_id,omitempty"` // partition or account ID
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt time.Time  `json:"last_used_at,omitzero"`
+}
+
+// Outcome of an audited action.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeSuccess Outcome = "success"
+	OutcomeFailure Outcome = "failure"
+)
+
+// AuditEvent is one append-only line of the audit log.
+type AuditEvent struct {
+	ID          string            `json:"id"`
+	Time        time.Time         `json:"time"`
+	ActorType   string            `json:"actor_type"` // "user", "token", "system", "anonymous"
+	ActorID     string            `json:"actor_id,omitempty"`
+	PartitionID string            `json:"partition_id,omitempty"`
+	AccountID   string            `json:"account_id,omitempty"`
+	Action      string            `json:"action"` // e.g. "signin.password", "user.create"
+	Outcome     Outcome           `json:"outcome"`
+	Reason      string            `json:"reason,omitempty"` // the precise reason, for admins
+	TargetType  string            `json:"target_type,omitempty"`
+	TargetID    string            `json:"target_id,omitempty"`
+	Address     string            `json:"address,omitempty"`
+	UserAgent   string            `json:"user_agent,omitempty"`
+	Details     map[string]string `json:"details,omitempty"`
+}
+
+// Page asks for one page of a listing: at most Limit items whose ID sorts
+// after After.
+type Page struct {
+	Limit int
+	After string
+}
+
+// NormalizeEmail returns the canonical (trimmed, lower-case) form of an email
+// address, or an error when it is not a plain address.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("email is required")
+	}
+	if len(s) > 254 {
+		return "", errors.New("email is longer than 254 characters")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", errors.New("email is not a valid address")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || at == len(s)-1 || !strings.Contains(s[at+1:], ".") {
+		return "", errors.New("email is not a valid address")
+	}
+	return strings.ToLower(s), nil
+}

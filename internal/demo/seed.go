@@ -1,0 +1,106 @@
+// Package demo seeds the data that `gatehouse demo` starts with: a provider
+// partition with a super admin, a reseller partition with an enterprise
+// account "Acme" (an admin, users and a group) and a standard-plan account.
+// It is for trying Gatehouse on a laptop, never for a real deployment.
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	"gatehouse"
+	"gatehouse/internal/password"
+	"gatehouse/internal/store"
+)
+
+// Password is every demo user's password.
+const Password = "gatehouse-demo"
+
+// Person is one seeded user.
+type Person struct {
+	Email   string
+	Name    string
+	Account string
+	Role    gatehouse.Role
+	Groups  []string
+}
+
+// People lists the seeded users; the README lists the same.
+var People = []Person{
+	{"support@provider.example", "Sam Support", "Provider Support", gatehouse.RoleSuperAdmin, nil},
+	{"rita@reseller.example", "Rita Reseller", "Reseller Office", gatehouse.RolePartitionAdmin, nil},
+	{"ada@acme.example", "Ada Admin", "Acme", gatehouse.RoleAdmin, nil},
+	{"bob@acme.example", "Bob Builder", "Acme", gatehouse.RoleUser, nil},
+	{"carol@acme.example", "Carol Chen", "Acme", gatehouse.RoleUser, []string{"Support desk"}},
+	{"dave@acme.example", "Dave Diaz", "Acme", gatehouse.RoleUser, []string{"Support desk"}},
+	{"pat@consult.example", "Pat Consultant", "Acme", gatehouse.RoleUser, nil},
+	{"gina@globex.example", "Gina Globex", "Globex", gatehouse.RoleAdmin, nil},
+	{"pat@consult.example", "Pat Consultant", "Globex", gatehouse.RoleUser, nil},
+}
+
+type accountSeed struct {
+	name, partition string
+	plan            gatehouse.Plan
+}
+
+var accounts = []accountSeed{
+	{"Provider Support", "Provider", gatehouse.PlanStandard},
+	{"Reseller Office", "Demo Reseller", gatehouse.PlanStandard},
+	{"Acme", "Demo Reseller", gatehouse.PlanEnterprise},
+	{"Globex", "Demo Reseller", gatehouse.PlanStandard},
+}
+
+// Seed fills an empty database with the demo data. It does nothing and
+// returns false when any partition already exists, so restarting the demo
+// keeps what was changed in it.
+func Seed(ctx context.Context, st *store.Store, hasher *password.Hasher) (bool, error) {
+	existing, err := st.ListPartitions(ctx, gatehouse.Page{Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	if len(existing) > 0 {
+		return false, nil
+	}
+	hash, err := hasher.Hash(ctx, Password)
+	if err != nil {
+		return false, err
+	}
+	partitions := map[string]string{}
+	accountIDs := map[string]string{}
+	for _, a := range accounts {
+		if _, ok := partitions[a.partition]; !ok {
+			p := gatehouse.Partition{Name: a.partition}
+			if err := st.CreatePartition(ctx, &p); err != nil {
+				return false, fmt.Errorf("demo: partition %s: %w", a.partition, err)
+			}
+			partitions[a.partition] = p.ID
+		}
+		acct := gatehouse.Account{PartitionID: partitions[a.partition], Name: a.name, Plan: a.plan}
+		if err := st.CreateAccount(ctx, &acct); err != nil {
+			return false, fmt.Errorf("demo: account %s: %w", a.name, err)
+		}
+		accountIDs[a.name] = acct.ID
+	}
+	groups := map[string]string{}
+	for _, p := range People {
+		u := gatehouse.User{AccountID: accountIDs[p.Account], Email: p.Email, DisplayName: p.Name, Role: p.Role,
+			Status: gatehouse.UserActive, PasswordHash: hash}
+		if err := st.CreateUser(ctx, &u); err != nil {
+			return false, fmt.Errorf("demo: user %s: %w", p.Email, err)
+		}
+		for _, name := range p.Groups {
+			key := p.Account + "/" + name
+			if groups[key] == "" {
+				g := gatehouse.Group{AccountID: u.AccountID, Name: name}
+				if err := st.CreateGroup(ctx, &g); err != nil {
+					return false, fmt.Errorf("demo: group %s: %w", name, err)
+				}
+				groups[key] = g.ID
+			}
+			if err := st.AddMember(ctx, groups[key], u.ID); err != nil {
+				return false, fmt.Errorf("demo: member %s: %w", p.Email, err)
+			}
+		}
+	}
+	return true, nil
+}

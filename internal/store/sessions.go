@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gatehouse"
+)
+
+// CreateSession stores a session whose ID is the hash of its cookie token.
+func (s *Store) CreateSession(ctx context.Context, sess *gatehouse.Session) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions(id, user_id, account_id, state, method, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		sess.ID, sess.UserID, sess.AccountID, string(sess.State), sess.Method,
+		micros(sess.CreatedAt), micros(sess.LastSeenAt), micros(sess.ExpiresAt))
+	return s.fail("create session", err)
+}
+
+// ReplaceSession deletes the session oldID (when not empty) and stores next
+// in one step: the way a browser gets a new session ID after every
+// authentication step.
+func (s *Store) ReplaceSession(ctx context.Context, oldID string, next *gatehouse.Session) error {
+	return s.inTx(ctx, func(q querier) error {
+		if oldID != "" {
+			if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, oldID); err != nil {
+				return s.fail("replace session", err)
+			}
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO sessions(id, user_id, account_id, state, method, created_at, last_seen_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			next.ID, next.UserID, next.AccountID, string(next.State), next.Method,
+			micros(next.CreatedAt), micros(next.LastSeenAt), micros(next.ExpiresAt))
+		return s.fail("replace session", err)
+	})
+}
+
+// Session returns a session by ID (the token hash), expired or not; the
+// caller decides about lifetimes.
+func (s *Store) Session(ctx context.Context, id string) (gatehouse.Session, error) {
+	var (
+		sess                gatehouse.Session
+		state               string
+		cat, lseen, expires int64
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT id, user_id, account_id, state, method, created_at, last_seen_at, expires_at FROM sessions WHERE id = $1`, id).
+		Scan(&sess.ID, &sess.UserID, &sess.AccountID, &state, &sess.Method, &cat, &lseen, &expires)
+	sess.State = gatehouse.SessionState(state)
+	sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMicros(cat), fromMicros(lseen), fromMicros(expires)
+	return sess, s.fail("session", err)
+}
+
+// TouchSession records activity on a session (for the idle lifetime).
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, id, micros(at))
+	return s.fail("touch session", err)
+}
+
+// DeleteSession ends one session; ending one that is gone is not an error.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	return s.fail("delete session", err)
+}
+
+// DeleteStaleSessions removes sessions past their absolute end or idle since
+// before idleCutoff, and returns how many.
+func (s *Store) DeleteStaleSessions(ctx context.Context, now, idleCutoff time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, micros(now), micros(idleCutoff))
+	if err != nil {
+		return 0, s.fail("delete stale sessions", err)
+	}
+	n, err := res.RowsAffected()
+	return n, s.fail("delete stale sessions", err)
+}
+
+// CreateAPIToken stores a token's description and the hash of its secret.
+func (s *Store) CreateAPIToken(ctx context.Context, t *gatehouse.APIToken, secretHash string) error {
+	now := s.Now().UTC()
+	t.ID, t.CreatedAt = newID("tok", now), now
+	_, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens(id, name, scope, scope_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		t.ID, t.Name, string(t.Scope), t.ScopeID, secretHash, micros(now))
+	return s.fail("create api token", err)
+}
+
+// APITokenByHash finds the token whose secret hashes to secretHash and
+// records its use.
+func (s *Store) APITokenByHash(ctx context.Context, secretHash string) (gatehouse.APIToken, error) {
+	var (
+		t         gatehouse.APIToken
+		scope     string
+		cat, used int64
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, scope, scope_id, created_at, last_used_at FROM api_tokens WHERE secret_hash = $1`, secretHash).
+		Scan(&t.ID, &t.Name, &scope, &t.ScopeID, &cat, &used)
+	if err != nil {
+		return t, s.fail("api token", err)
+	}
+	t.Scope, t.CreatedAt, t.LastUsedAt = gatehouse.TokenScope(scope), fromMicros(cat), fromMicros(used)
+	// Last-used is advisory; write it at most once a minute per token.
+	if now := s.Now(); now.Sub(t.LastUsedAt) > time.Minute {
+		if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, t.ID, micros(now)); err != nil {
+			return t, s.fail("api token: last used", err)
+		}
+	}
+	return t, nil
+}
+
+// DeleteAPIToken revokes a token.
+func (s *Store) DeleteAPIToken(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = $1`, id)
+	return s.expectOne("delete api token", res, err)
+}
+
+// LoginThrottle is the database's count of recent failed sign-ins for a key.
+type LoginThrottle struct {
+	Failures    int
+	WindowStart time.Time
+	LockedUntil time.Time
+}
+
+// LoginThrottleState reads the failure count and lock of a key (zero when none).
+func (s *Store) LoginThrottleState(ctx context.Context, key string) (LoginThrottle, error) {
+	var (
+		t             LoginThrottle
+		start, locked int64
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT failures, window_start, locked_until FROM login_throttle WHERE key = $1`, key).Scan(&t.Failures, &start, &locked)
+	t.WindowStart, t.LockedUntil = fromMicros(start), fromMicros(locked)
+	if err := s.fail("login throttle", err); err != nil && !isNotFound(err) {
+		return t, err
+	}
+	return t, nil
+}
+
+// RecordLoginFailure counts one failure for key in one atomic statement: the
+// count restarts when the window that began before windowCutoff is over. It
+// returns the count in the current window.
+func (s *Store) RecordLoginFailure(ctx context.Context, key string, now, windowCutoff time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `INSERT INTO login_throttle(key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0)
+		ON CONFLICT (key) DO UPDATE SET
+		  failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END,
+		  window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END
+		RETURNING failures`, key, micros(now), micros(windowCutoff)).Scan(&n)
+	return n, s.fail("record login failure", err)
+}
+
+// LockLogin refuses sign-in for key until the given time.
+func (s *Store) LockLogin(ctx context.Context, key string, until time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE login_throttle SET locked_until = $2 WHERE key = $1 AND locked_until < $2`, key, micros(until))
+	return s.fail("lock login", err)
+}
+
+// ClearLoginFailures forgets a key's failures after a successful sign-in.
+func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, key)
+	return s.fail("clear login failures", err)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, gatehouse.ErrNotFound) }

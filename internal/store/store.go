@@ -1,0 +1,336 @@
+// Package store keeps Gatehouse's state in one SQL database: SQLite (the
+// embedded default) or PostgreSQL. Both run the same SQL text; only the
+// migrations differ where the dialects do. Every method either does all of
+// its work or none of it.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gatehouse"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the SQL database behind a Store.
+type Dialect string
+
+// Supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is Gatehouse's state. It is safe for concurrent use, and several
+// processes may share one PostgreSQL database (or one SQLite file on a host).
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	// Now is the clock used for created/updated times; tests replace it.
+	Now func() time.Time
+}
+
+// DB returns the underlying database handle (for tests and tools).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect reports which database this store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// sqliteParams is fixed: WAL for concurrent readers, a busy timeout instead of
+// "database is locked" errors, write transactions that take the lock up front,
+// and enforced foreign keys.
+const sqliteParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate"
+
+// Open connects to the database named by rawURL: "sqlite:PATH" (or a bare
+// path) or "postgres://…"/"postgresql://…". It does not migrate; call Migrate.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	var (
+		db      *sql.DB
+		dialect Dialect
+		err     error
+	)
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		dialect = Postgres
+		db, err = sql.Open("pgx", rawURL)
+		if err == nil {
+			db.SetMaxOpenConns(20)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	default:
+		dialect = SQLite
+		path := strings.TrimPrefix(rawURL, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, errors.New("store: sqlite URL has no file path")
+		}
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			return nil, errors.New("store: sqlite URL must not carry parameters; Gatehouse sets them")
+		}
+		abs, aerr := filepath.Abs(path)
+		if aerr != nil {
+			return nil, fmt.Errorf("store: sqlite path: %w", aerr)
+		}
+		db, err = sql.Open("sqlite", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?"+sqliteParams)
+		if err == nil {
+			db.SetMaxOpenConns(8)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	s := &Store{db: db, dialect: dialect, Now: time.Now}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect: %w: %v", gatehouse.ErrUnavailable, err)
+	}
+	return s, nil
+}
+
+//go:embed migrations
+var migrationFS embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func (s *Store) migrations() ([]migration, error) {
+	dir := "migrations/" + string(s.dialect)
+	entries, err := fs.ReadDir(migrationFS, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("store: migration %s: name must be NNNN_what.sql", name)
+		}
+		b, err := fs.ReadFile(migrationFS, dir+"/"+name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// advisoryLockKey is Gatehouse's PostgreSQL advisory lock for migrations.
+const advisoryLockKey = 7_242_018_350
+
+// Migrate applies every embedded migration not yet applied, each in its own
+// transaction. Several processes may call it at once: on PostgreSQL they queue
+// on an advisory lock, on SQLite on the write lock; each migration runs once.
+func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
+	ms, err := s.migrations()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, s.fail("migrate", err)
+	}
+	defer conn.Close()
+	if s.dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey); err != nil {
+			return nil, s.fail("migrate: lock", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", advisoryLockKey)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return nil, s.fail("migrate: schema_migrations", err)
+	}
+	for _, m := range ms {
+		done, err := func() (bool, error) {
+			tx, err := conn.BeginTx(ctx, nil)
+			if err != nil {
+				return false, err
+			}
+			defer tx.Rollback()
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = $1", m.version).Scan(&n); err != nil {
+				return false, err
+			}
+			if n > 0 {
+				return false, nil
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return false, fmt.Errorf("%s: %w", m.name, err)
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($1, $2, $3)",
+				m.version, m.name, s.Now().UnixMicro()); err != nil {
+				return false, err
+			}
+			return true, tx.Commit()
+		}()
+		if err != nil {
+			return applied, s.fail("migrate", err)
+		}
+		if done {
+			applied = append(applied, m.name)
+		}
+	}
+	return applied, nil
+}
+
+// Ready reports nil when the database answers and every embedded migration
+// has been applied.
+func (s *Store) Ready(ctx context.Context) error {
+	ms, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	var latest sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&latest); err != nil {
+		return s.fail("ready", err)
+	}
+	if want := ms[len(ms)-1].version; !latest.Valid || int(latest.Int64) < want {
+		return fmt.Errorf("store: migrations not current: at %d, want %d", latest.Int64, want)
+	}
+	return nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs fn in one transaction, committed only when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail("begin", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail("commit", err)
+	}
+	return nil
+}
+
+// fail turns a database error into a domain error: unique violations become
+// *gatehouse.ConflictError, a missing row gatehouse.ErrNotFound, and anything
+// else gatehouse.ErrUnavailable, so callers fail closed with a 503.
+func (s *Store) fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: %s: %w", op, gatehouse.ErrNotFound)
+	}
+	if errors.Is(err, gatehouse.ErrNotFound) || errors.Is(err, gatehouse.ErrConflict) || errors.Is(err, gatehouse.ErrInvalid) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return &gatehouse.ConflictError{Field: uniqueField(pgErr.ConstraintName + " " + pgErr.Detail), Message: "already exists"}
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) && (liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return &gatehouse.ConflictError{Field: uniqueField(liteErr.Error()), Message: "already exists"}
+	}
+	return fmt.Errorf("store: %s: %w: %v", op, gatehouse.ErrUnavailable, err)
+}
+
+// uniqueField names the field a unique violation is about, from the
+// database's message.
+func uniqueField(msg string) string {
+	for _, f := range []string{"email", "name", "secret_hash", "code_hash"} {
+		if strings.Contains(msg, f) {
+			return f
+		}
+	}
+	return "id"
+}
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// newID returns prefix_ followed by a 48-bit millisecond time and 80 random
+// bits, so IDs sort in creation order and listings page stably.
+func newID(prefix string, now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	rand.Read(b[6:])
+	return prefix + "_" + idEncoding.EncodeToString(b[:])
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// DefaultPageLimit and MaxPageLimit bound listings.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 200
+)
+
+func limitOf(p gatehouse.Page) int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultPageLimit
+	case p.Limit > MaxPageLimit:
+		return MaxPageLimit
+	}
+	return p.Limit
+}
+
+// expectOne returns ErrNotFound when an UPDATE or DELETE touched no row.
+func (s *Store) expectOne(op string, res sql.Result, err error) error {
+	if err != nil {
+		return s.fail(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: %s: %w", op, gatehouse.ErrNotFound)
+	}
+	return nil
+}

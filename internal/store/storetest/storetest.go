@@ -1,0 +1,97 @@
+// Package storetest opens real, migrated stores for tests: SQLite always, and
+// PostgreSQL when GATEHOUSE_TEST_POSTGRES_URL names a server. Each PostgreSQL
+// store lives in a schema of its own, dropped when the test ends.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"gatehouse/internal/store"
+)
+
+// PostgresEnv is the environment variable holding the test server's URL.
+const PostgresEnv = "GATEHOUSE_TEST_POSTGRES_URL"
+
+var warnOnce sync.Once
+
+// SkipNotice is what a run without PostgreSQL prints.
+const SkipNotice = "\n*** SKIPPED: the PostgreSQL store suite. Set " + PostgresEnv +
+	"=postgres://USER@127.0.0.1:5432/DB (or run bash .ci/run) to run it. ***\n\n"
+
+// SQLite returns a migrated store on a fresh SQLite file.
+func SQLite(t testing.TB) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate sqlite: %v", err)
+	}
+	return s
+}
+
+// PostgresURL returns a URL for a fresh schema on the test server, and a
+// function that drops it. It skips the test, loudly, when no server is set.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		warnOnce.Do(func() { fmt.Fprint(os.Stderr, SkipNotice) })
+		t.Skip("PostgreSQL not configured: set " + PostgresEnv)
+	}
+	schema := "t_" + strings.ToLower(rand.Text()[:12])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		admin.Close()
+		t.Fatalf("postgres: create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("postgres url: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Postgres returns a migrated store in a fresh schema, or skips loudly.
+func Postgres(t testing.TB) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, PostgresURL(t))
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate postgres: %v", err)
+	}
+	return s
+}
+
+// Each runs fn as a subtest once per database: "sqlite", and "postgres"
+// (skipped loudly when not configured).
+func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}

@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"gatehouse"
+)
+
+const userCols = `id, account_id, email, display_name, role, status, password_hash, totp_secret, created_at, updated_at`
+
+func scanUser(row interface{ Scan(...any) error }) (gatehouse.User, error) {
+	var (
+		u            gatehouse.User
+		role, status string
+		cat, uat     int64
+	)
+	err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.DisplayName, &role, &status, &u.PasswordHash, &u.TOTPSecret, &cat, &uat)
+	u.Role, u.Status = gatehouse.Role(role), gatehouse.UserStatus(status)
+	u.CreatedAt, u.UpdatedAt = fromMicros(cat), fromMicros(uat)
+	u.TOTPEnrolled = len(u.TOTPSecret) > 0
+	u.HasPassword = u.PasswordHash != ""
+	return u, err
+}
+
+// CreateUser stores u (email already normalized), assigning ID and times. A
+// second user with the same email in the account is a *gatehouse.ConflictError
+// on "email".
+func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
+	now := s.Now().UTC()
+	u.ID, u.CreatedAt, u.UpdatedAt = newID("user", now), now, now
+	return s.inTx(ctx, func(q querier) error {
+		if err := exists(ctx, s, q, "accounts", u.AccountID, "account_id"); err != nil {
+			return err
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO users(id, account_id, email, display_name, role, status, password_hash, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+			u.ID, u.AccountID, u.Email, u.DisplayName, string(u.Role), string(u.Status), u.PasswordHash, micros(now))
+		u.HasPassword = u.PasswordHash != ""
+		return s.fail("create user", err)
+	})
+}
+
+// User returns one user.
+func (s *Store) User(ctx context.Context, id string) (gatehouse.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+	return u, s.fail("user", err)
+}
+
+// UsersByEmail returns every user with this (normalized) email, across
+// accounts, for email-first sign-in.
+func (s *Store) UsersByEmail(ctx context.Context, email string) ([]gatehouse.User, error) {
+	return list(ctx, s, "users by email", scanUser, `SELECT `+userCols+` FROM users WHERE email = $1 ORDER BY id LIMIT 50`, email)
+}
+
+// ListUsers returns one page of an account's users.
+func (s *Store) ListUsers(ctx context.Context, accountID string, page gatehouse.Page) ([]gatehouse.User, error) {
+	return list(ctx, s, "list users", scanUser,
+		`SELECT `+userCols+` FROM users WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3`, accountID, page.After, limitOf(page))
+}
+
+// UpdateUser saves u's email, display name, role and status.
+func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
+	u.UpdatedAt = s.Now().UTC()
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET email = $2, display_name = $3, role = $4, status = $5, updated_at = $6 WHERE id = $1`,
+		u.ID, u.Email, u.DisplayName, string(u.Role), string(u.Status), micros(u.UpdatedAt))
+	if err := s.expectOne("update user", res, err); err != nil {
+		return err
+	}
+	if u.Status == gatehouse.UserDisabled {
+		_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID)
+		return s.fail("end sessions of disabled user", err)
+	}
+	return nil
+}
+
+// DeleteUser removes a user with their memberships, sessions and codes.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
+	return s.expectOne("delete user", res, err)
+}
+
+// SetPassword replaces a user's password hash and ends all their sessions, so
+// a password change signs out every browser that knew the old one.
+func (s *Store) SetPassword(ctx context.Context, userID, hash string) error {
+	return s.inTx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, userID, hash, micros(s.Now()))
+		if err := s.expectOne("set password", res, err); err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+		return s.fail("set password: end sessions", err)
+	})
+}
+
+// EnrollTOTP stores a sealed TOTP secret and a fresh set of recovery code
+// hashes in one step, replacing any earlier enrolment.
+func (s *Store) EnrollTOTP(ctx context.Context, userID string, sealedSecret []byte, recoveryHashes []string) error {
+	return s.inTx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE users SET totp_secret = $2, totp_last_step = 0, updated_at = $3 WHERE id = $1`,
+			userID, sealedSecret, micros(s.Now()))
+		if err := s.expectOne("enroll totp", res, err); err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
+			return s.fail("enroll totp", err)
+		}
+		for _, h := range recoveryHashes {
+			if _, err := q.ExecContext(ctx, `INSERT INTO recovery_codes(user_id, code_hash) VALUES ($1, $2)`, userID, h); err != nil {
+				return s.fail("enroll totp", err)
+			}
+		}
+		return nil
+	})
+}
+
+// RemoveTOTP removes a user's TOTP enrolment and recovery codes.
+func (s *Store) RemoveTOTP(ctx context.Context, userID string) error {
+	return s.inTx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE users SET totp_secret = NULL, totp_last_step = 0, updated_at = $2 WHERE id = $1`, userID, micros(s.Now()))
+		if err := s.expectOne("remove totp", res, err); err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID)
+		return s.fail("remove totp", err)
+	})
+}
+
+// UseTOTPStep claims TOTP time step for a user. It returns false when that
+// step or a later one was already used: a code works once, across every
+// process sharing the database, and an older code cannot follow a newer one.
+func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2`, userID, step)
+	if err != nil {
+		return false, s.fail("use totp step", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.fail("use totp step", err)
+}
+
+// UseRecoveryCode marks a recovery code (by hash) used; false when it does
+// not exist or was used before.
+func (s *Store) UseRecoveryCode(ctx context.Context, userID, codeHash string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at = 0`,
+		userID, codeHash, micros(s.Now()))
+	if err != nil {
+		return false, s.fail("use recovery code", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.fail("use recovery code", err)
+}
+
+// RecoveryCodesLeft counts a user's unused recovery codes.
+func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at = 0`, userID).Scan(&n)
+	return n, s.fail("recovery codes left", err)
+}
+
+const groupCols = `id, account_id, name, created_at, updated_at`
+
+func scanGroup(row interface{ Scan(...any) error }) (gatehouse.Group, error) {
+	var (
+		g        gatehouse.Group
+		cat, uat int64
+	)
+	err := row.Scan(&g.ID, &g.AccountID, &g.Name, &cat, &uat)
+	g.CreatedAt, g.UpdatedAt = fromMicros(cat), fromMicros(uat)
+	return g, err
+}
+
+// CreateGroup stores g; group names are unique within an account.
+func (s *Store) CreateGroup(ctx context.Context, g *gatehouse.Group) error {
+	now := s.Now().UTC()
+	g.ID, g.CreatedAt, g.UpdatedAt = newID("grp", now), now, now
+	return s.inTx(ctx, func(q querier) error {
+		if err := exists(ctx, s, q, "accounts", g.AccountID, "account_id"); err != nil {
+			return err
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO user_groups(id, account_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
+			g.ID, g.AccountID, g.Name, micros(now))
+		return s.fail("create group", err)
+	})
+}
+
+// Group returns one group.
+func (s *Store) Group(ctx context.Context, id string) (gatehouse.Group, error) {
+	g, err := scanGroup(s.db.QueryRowContext(ctx, `SELECT `+groupCols+` FROM user_groups WHERE id = $1`, id))
+	return g, s.fail("group", err)
+}
+
+// ListGroups returns one page of an account's groups.
+func (s *Store) ListGroups(ctx context.Context, accountID string, page gatehouse.Page) ([]gatehouse.Group, error) {
+	return list(ctx, s, "list groups", scanGroup,
+		`SELECT `+groupCols+` FROM user_groups WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3`, accountID, page.After, limitOf(page))
+}
+
+// UpdateGroup saves g's name.
+func (s *Store) UpdateGroup(ctx context.Context, g *gatehouse.Group) error {
+	g.UpdatedAt = s.Now().UTC()
+	res, err := s.db.ExecContext(ctx, `UPDATE user_groups SET name = $2, updated_at = $3 WHERE id = $1`, g.ID, g.Name, micros(g.UpdatedAt))
+	return s.expectOne("update group", res, err)
+}
+
+// DeleteGroup removes a group and its memberships (not its members).
+func (s *Store) DeleteGroup(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM user_groups WHERE id = $1`, id)
+	return s.expectOne("delete group", res, err)
+}
+
+// AddMember puts a user in a group of the same account. Adding a member twice
+// is a *gatehouse.ConflictError; a user of another account is invalid.
+func (s *Store) AddMember(ctx context.Context, groupID, userID string) error {
+	return s.inTx(ctx, func(q querier) error {
+		var groupAccount, userAccount string
+		if err := q.QueryRowContext(ctx, `SELECT account_id FROM user_groups WHERE id = $1`, groupID).Scan(&groupAccount); err != nil {
+			return s.fail("add member: group", err)
+		}
+		err := q.QueryRowContext(ctx, `SELECT account_id FROM users WHERE id = $1`, userID).Scan(&userAccount)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return s.fail("add member: user", err)
+		}
+		if userAccount != groupAccount {
+			v := &gatehouse.ValidationError{}
+			v.Add("user_id", "no such user in the group's account")
+			return v
+		}
+		_, err = q.ExecContext(ctx, `INSERT INTO group_members(group_id, user_id, created_at) VALUES ($1, $2, $3)`, groupID, userID, micros(s.Now()))
+		if err := s.fail("add member", err); err != nil {
+			if errors.Is(err, gatehouse.ErrConflict) {
+				return &gatehouse.ConflictError{Field: "user_id", Message: "the user is already a member"}
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// RemoveMember takes a user out of a group.
+func (s *Store) RemoveMember(ctx context.Context, groupID, userID string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, groupID, userID)
+	return s.expectOne("remove member", res, err)
+}
+
+// ListMembers returns one page of a group's members.
+func (s *Store) ListMembers(ctx context.Context, groupID string, page gatehouse.Page) ([]gatehouse.User, error) {
+	return list(ctx, s, "list members", scanUser,
+		`SELECT `+prefixed("u.", userCols)+` FROM users u JOIN group_members m ON m.user_id = u.id
+		 WHERE m.group_id = $1 AND u.id > $2 ORDER BY u.id LIMIT $3`, groupID, page.After, limitOf(page))
+}
+
+// GroupsOfUser returns every group a user belongs to.
+func (s *Store) GroupsOfUser(ctx context.Context, userID string) ([]gatehouse.Group, error) {
+	return list(ctx, s, "groups of user", scanGroup,
+		`SELECT `+prefixed("g.", groupCols)+` FROM user_groups g JOIN group_members m ON m.group_id = g.id
+		 WHERE m.user_id = $1 ORDER BY g.id LIMIT 1000`, userID)
+}
+
+// prefixed qualifies each column of a column list with a table alias.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
