@@ -14,7 +14,7 @@ import (
 // and, when unset, its time.
 func (s *Store) AppendAudit(ctx context.Context, e *gatehouse.AuditEvent) error {
 	if e.Time.IsZero() {
-		e.Time = s.Now().UTC()
+		e.Time = s.now()
 	}
 	e.ID = newID("evt", e.Time)
 	details := []byte("{}")

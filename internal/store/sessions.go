@@ -75,7 +75,7 @@ func (s *Store) DeleteStaleSessions(ctx context.Context, now, idleCutoff time.Ti
 
 // CreateAPIToken stores a token's description and the hash of its secret.
 func (s *Store) CreateAPIToken(ctx context.Context, t *gatehouse.APIToken, secretHash string) error {
-	now := s.Now().UTC()
+	now := s.now()
 	t.ID, t.CreatedAt = newID("tok", now), now
 	_, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens(id, name, scope, scope_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		t.ID, t.Name, string(t.Scope), t.ScopeID, secretHash, micros(now))

@@ -334,3 +334,7 @@ func (s *Store) expectOne(op string, res sql.Result, err error) error {
 	}
 	return nil
 }
+
+// now is the store's clock cut to the microsecond, the precision it keeps,
+// so a record returned by a create equals the same record read back.
+func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }

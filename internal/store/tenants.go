@@ -10,7 +10,7 @@ import (
 
 // CreatePartition stores p, assigning its ID and times.
 func (s *Store) CreatePartition(ctx context.Context, p *gatehouse.Partition) error {
-	now := s.Now().UTC()
+	now := s.now()
 	p.ID, p.CreatedAt, p.UpdatedAt = newID("part", now), now, now
 	_, err := s.db.ExecContext(ctx, `INSERT INTO partitions(id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
 		p.ID, p.Name, micros(now))
@@ -43,7 +43,7 @@ func (s *Store) ListPartitions(ctx context.Context, page gatehouse.Page) ([]gate
 
 // UpdatePartition saves p's name.
 func (s *Store) UpdatePartition(ctx context.Context, p *gatehouse.Partition) error {
-	p.UpdatedAt = s.Now().UTC()
+	p.UpdatedAt = s.now()
 	res, err := s.db.ExecContext(ctx, `UPDATE partitions SET name = $2, updated_at = $3 WHERE id = $1`, p.ID, p.Name, micros(p.UpdatedAt))
 	return s.expectOne("update partition", res, err)
 }
@@ -67,7 +67,7 @@ func (s *Store) DeletePartition(ctx context.Context, id string) error {
 
 // CreateAccount stores a, assigning its ID and times. Its partition must exist.
 func (s *Store) CreateAccount(ctx context.Context, a *gatehouse.Account) error {
-	now := s.Now().UTC()
+	now := s.now()
 	a.ID, a.CreatedAt, a.UpdatedAt = newID("acct", now), now, now
 	return s.inTx(ctx, func(q querier) error {
 		if err := exists(ctx, s, q, "partitions", a.PartitionID, "partition_id"); err != nil {
@@ -108,7 +108,7 @@ func (s *Store) ListAccounts(ctx context.Context, partitionID string, page gateh
 
 // UpdateAccount saves a's name and plan (an account never changes partition).
 func (s *Store) UpdateAccount(ctx context.Context, a *gatehouse.Account) error {
-	a.UpdatedAt = s.Now().UTC()
+	a.UpdatedAt = s.now()
 	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET name = $2, plan = $3, updated_at = $4 WHERE id = $1`,
 		a.ID, a.Name, string(a.Plan), micros(a.UpdatedAt))
 	return s.expectOne("update account", res, err)

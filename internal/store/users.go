@@ -29,7 +29,7 @@ func scanUser(row interface{ Scan(...any) error }) (gatehouse.User, error) {
 // second user with the same email in the account is a *gatehouse.ConflictError
 // on "email".
 func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
-	now := s.Now().UTC()
+	now := s.now()
 	u.ID, u.CreatedAt, u.UpdatedAt = newID("user", now), now, now
 	return s.inTx(ctx, func(q querier) error {
 		if err := exists(ctx, s, q, "accounts", u.AccountID, "account_id"); err != nil {
@@ -63,7 +63,7 @@ func (s *Store) ListUsers(ctx context.Context, accountID string, page gatehouse.
 
 // UpdateUser saves u's email, display name, role and status.
 func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
-	u.UpdatedAt = s.Now().UTC()
+	u.UpdatedAt = s.now()
 	res, err := s.db.ExecContext(ctx, `UPDATE users SET email = $2, display_name = $3, role = $4, status = $5, updated_at = $6 WHERE id = $1`,
 		u.ID, u.Email, u.DisplayName, string(u.Role), string(u.Status), micros(u.UpdatedAt))
 	if err := s.expectOne("update user", res, err); err != nil {
@@ -173,7 +173,7 @@ func scanGroup(row interface{ Scan(...any) error }) (gatehouse.Group, error) {
 
 // CreateGroup stores g; group names are unique within an account.
 func (s *Store) CreateGroup(ctx context.Context, g *gatehouse.Group) error {
-	now := s.Now().UTC()
+	now := s.now()
 	g.ID, g.CreatedAt, g.UpdatedAt = newID("grp", now), now, now
 	return s.inTx(ctx, func(q querier) error {
 		if err := exists(ctx, s, q, "accounts", g.AccountID, "account_id"); err != nil {
@@ -199,7 +199,7 @@ func (s *Store) ListGroups(ctx context.Context, accountID string, page gatehouse
 
 // UpdateGroup saves g's name.
 func (s *Store) UpdateGroup(ctx context.Context, g *gatehouse.Group) error {
-	g.UpdatedAt = s.Now().UTC()
+	g.UpdatedAt = s.now()
 	res, err := s.db.ExecContext(ctx, `UPDATE user_groups SET name = $2, updated_at = $3 WHERE id = $1`, g.ID, g.Name, micros(g.UpdatedAt))
 	return s.expectOne("update group", res, err)
 }

@@ -1,0 +1,180 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"gatehouse"
+)
+
+func handleAccountList(s *server) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		q, err := queryOf(r, "limit", "after", "partition_id")
+		if err != nil {
+			return err
+		}
+		page, limit, err := pageOf(q)
+		if err != nil {
+			return err
+		}
+		partitionID := q.Get("partition_id")
+		var items []gatehouse.Account
+		switch tok.Scope {
+		case gatehouse.ScopeSuper:
+			items, err = s.store.ListAccounts(r.Context(), partitionID, page)
+		case gatehouse.ScopePartition:
+			if partitionID == "" || partitionID == tok.ScopeID {
+				items, err = s.store.ListAccounts(r.Context(), tok.ScopeID, page)
+			}
+		case gatehouse.ScopeAccount:
+			if tok.ScopeID > page.After {
+				var a gatehouse.Account
+				a, err = s.store.Account(r.Context(), tok.ScopeID)
+				if err == nil && (partitionID == "" || partitionID == a.PartitionID) {
+					items = append(items, a)
+				}
+				if isNotFound(err) {
+					err = nil
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, paged(items, limit, func(a gatehouse.Account) string { return a.ID }))
+		return nil
+	}
+}
+
+// checkPlan validates a plan on v; only partition and super tokens may
+// change one, since the plan is what the customer pays for.
+func checkPlan(v *gatehouse.ValidationError, tok gatehouse.APIToken, plan, was gatehouse.Plan) {
+	switch {
+	case !plan.Valid():
+		v.Add("plan", "must be standard or enterprise")
+	case plan != was && tok.Scope == gatehouse.ScopeAccount:
+		v.Add("plan", "an account token cannot change the plan")
+	}
+}
+
+func handleAccountCreate(s *server) apiHandler {
+	type request struct {
+		PartitionID string         `json:"partition_id"`
+		Name        string         `json:"name"`
+		Plan        gatehouse.Plan `json:"plan"`
+	}
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		if tok.Scope == gatehouse.ScopeAccount {
+			return forbidden("an account token cannot create accounts")
+		}
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+		v := &gatehouse.ValidationError{}
+		a := gatehouse.Account{PartitionID: strings.TrimSpace(req.PartitionID), Name: cleanName(v, "name", req.Name, false), Plan: req.Plan}
+		if a.PartitionID == "" && tok.Scope == gatehouse.ScopePartition {
+			a.PartitionID = tok.ScopeID
+		}
+		switch {
+		case a.PartitionID == "":
+			v.Add("partition_id", "must not be empty")
+		case !seesPartition(tok, a.PartitionID):
+			// The same words as the store's for a missing partition: another
+			// reseller's partition is not revealed.
+			v.Add("partition_id", "does not exist")
+		}
+		if a.Plan == "" {
+			a.Plan = gatehouse.PlanStandard
+		}
+		checkPlan(v, tok, a.Plan, a.Plan)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if err := s.store.CreateAccount(r.Context(), &a); err != nil {
+			return err
+		}
+		s.record(r, tok, gatehouse.AuditEvent{Action: "account.create", PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "account", TargetID: a.ID})
+		w.Header().Set("Location", "/api/v1/accounts/"+a.ID)
+		writeJSON(w, http.StatusCreated, a)
+		return nil
+	}
+}
+
+func handleAccountGet(s *server) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, a)
+		return nil
+	}
+}
+
+func handleAccountUpdate(s *server) apiHandler {
+	type request struct {
+		Name *string         `json:"name"`
+		Plan *gatehouse.Plan `json:"plan"`
+	}
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+		v := &gatehouse.ValidationError{}
+		next := a
+		if req.Name != nil {
+			next.Name = cleanName(v, "name", *req.Name, false)
+		}
+		if req.Plan != nil {
+			next.Plan = *req.Plan
+			checkPlan(v, tok, next.Plan, a.Plan)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		var changed []string
+		details := map[string]string{}
+		if next.Name != a.Name {
+			changed = append(changed, "name")
+		}
+		if next.Plan != a.Plan {
+			changed = append(changed, "plan")
+			details["plan"] = string(next.Plan)
+		}
+		if len(changed) > 0 {
+			if err := s.store.UpdateAccount(r.Context(), &next); err != nil {
+				return err
+			}
+			details["changed"] = strings.Join(changed, ",")
+			s.record(r, tok, gatehouse.AuditEvent{Action: "account.update", PartitionID: a.PartitionID, AccountID: a.ID,
+				TargetType: "account", TargetID: a.ID, Details: details})
+		}
+		writeJSON(w, http.StatusOK, next)
+		return nil
+	}
+}
+
+func handleAccountDelete(s *server) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		if tok.Scope == gatehouse.ScopeAccount {
+			return forbidden("an account token cannot delete its account")
+		}
+		if err := s.store.DeleteAccount(r.Context(), a.ID); err != nil {
+			return err
+		}
+		s.record(r, tok, gatehouse.AuditEvent{Action: "account.delete", PartitionID: a.PartitionID, AccountID: a.ID,
+			TargetType: "account", TargetID: a.ID, Details: map[string]string{"name": a.Name}})
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}

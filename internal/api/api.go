@@ -1,0 +1,147 @@
+// Package api is Gatehouse's JSON REST API under /api/v1: partitions,
+// accounts, users, groups and the audit log, for automation holding an API
+// token. Errors are RFC 9457 problem documents; every route is in routes.go
+// and described in the embedded OpenAPI document.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gatehouse"
+	"gatehouse/internal/apitoken"
+	"gatehouse/internal/password"
+	"gatehouse/internal/store"
+)
+
+// Config is what the API is built from.
+type Config struct {
+	Store     *store.Store
+	Passwords *password.Hasher
+	// Logger receives failures worth an operator's look; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock stamped on audit events; nil means time.Now.
+	Now func() time.Time
+}
+
+// server holds the dependencies the handlers close over.
+type server struct {
+	store     *store.Store
+	passwords *password.Hasher
+	logger    *slog.Logger
+	now       func() time.Time
+}
+
+// New returns the API handler. It expects to be mounted at /api/v1/ and to
+// see full request paths.
+func New(cfg Config) http.Handler {
+	s := &server{store: cfg.Store, passwords: cfg.Passwords, logger: cfg.Logger, now: cfg.Now}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	var patterns []string
+	for _, rt := range routes(s) {
+		mux.Handle(rt.method+" "+rt.pattern, rt.handler)
+		if _, ok := allowed[rt.pattern]; !ok {
+			patterns = append(patterns, rt.pattern)
+		}
+		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
+	}
+	// A known path with another method answers 405 as a problem document
+	// rather than the mux's plain text; patterns with a method win over these.
+	for _, p := range patterns {
+		mux.Handle(p, methodNotAllowed(allowed[p]))
+	}
+	mux.Handle("/api/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, &problem{Status: http.StatusNotFound, Detail: "no such API route"})
+	}))
+	return mux
+}
+
+func methodNotAllowed(methods []string) http.Handler {
+	allow := strings.Join(methods, ", ")
+	if strings.Contains(allow, http.MethodGet) {
+		allow += ", " + http.MethodHead
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeProblem(w, &problem{Status: http.StatusMethodNotAllowed, Detail: "this route allows " + allow})
+	})
+}
+
+// apiHandler serves one authenticated request. A returned error becomes the
+// problem response, so a handler cannot forget to stop after a failure.
+type apiHandler func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error
+
+// authed checks the request's bearer token before running h.
+func (s *server) authed(h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Answers hold personal data: no shared cache may keep them.
+		w.Header().Set("Cache-Control", "no-store")
+		scheme, plaintext, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(plaintext) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+			writeProblem(w, &problem{Status: http.StatusUnauthorized, Detail: "an API token is required: send Authorization: Bearer <token>"})
+			return
+		}
+		tok, err := apitoken.Authenticate(r.Context(), s.store, strings.TrimSpace(plaintext))
+		if err != nil {
+			if isNotFound(err) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
+				writeProblem(w, &problem{Status: http.StatusUnauthorized, Detail: "the API token is not valid"})
+				return
+			}
+			s.writeError(w, r, err)
+			return
+		}
+		if err := h(w, r, tok); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// record appends the audit event of a change that has just succeeded. The
+// change is already committed, so a failure here is logged loudly rather than
+// reported to the client as if the change had not happened.
+func (s *server) record(r *http.Request, tok gatehouse.APIToken, e gatehouse.AuditEvent) {
+	e.Time = s.now().UTC()
+	e.ActorType = "token"
+	e.ActorID = tok.ID
+	e.Outcome = gatehouse.OutcomeSuccess
+	e.Address = remoteHost(r.RemoteAddr)
+	e.UserAgent = truncate(r.UserAgent(), 256)
+	// A client hanging up after the change must not cost its audit row.
+	if err := s.store.AppendAudit(context.WithoutCancel(r.Context()), &e); err != nil {
+		s.logger.Error("api: change made but its audit event was not recorded",
+			"action", e.Action, "target_type", e.TargetType, "target_id", e.TargetID,
+			"account_id", e.AccountID, "actor_id", e.ActorID, "err", err)
+	}
+}
+
+func remoteHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

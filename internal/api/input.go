@@ -1,0 +1,102 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"gatehouse"
+)
+
+// maxName bounds every name, in characters.
+const maxName = 200
+
+// cleanName trims a name and records on v why it cannot be one. An empty
+// name is allowed only when optional.
+func cleanName(v *gatehouse.ValidationError, field, s string, optional bool) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" && !optional:
+		v.Add(field, "must not be empty")
+	case utf8.RuneCountInString(s) > maxName:
+		v.Add(field, "must be at most 200 characters")
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		v.Add(field, "must not contain control characters")
+	}
+	return s
+}
+
+// cleanEmail normalizes an email address, recording on v why it is not one.
+func cleanEmail(v *gatehouse.ValidationError, s string) string {
+	e, err := gatehouse.NormalizeEmail(s)
+	if err != nil {
+		v.Add("email", err.Error())
+	}
+	return e
+}
+
+// Page sizes of listings; one more item than asked is fetched to know
+// whether another page follows, so the maximum stays below the store's.
+const (
+	defaultLimit = 50
+	maxLimit     = 100
+)
+
+// list is a page of a listing. NextAfter, when set, is the "after" of the
+// next page.
+type list[T any] struct {
+	Items     []T    `json:"items"`
+	NextAfter string `json:"next_after,omitempty"`
+}
+
+// queryOf checks a listing's query string: only the named parameters, each
+// at most once, are allowed, so a misspelt filter is an error rather than a
+// listing of everything.
+func queryOf(r *http.Request, allowed ...string) (url.Values, error) {
+	q := r.URL.Query()
+	var fields []gatehouse.FieldError
+	for k, vs := range q {
+		switch {
+		case !slices.Contains(allowed, k):
+			fields = append(fields, gatehouse.FieldError{Field: k, Message: "is not a parameter of this listing"})
+		case len(vs) > 1:
+			fields = append(fields, gatehouse.FieldError{Field: k, Message: "must be given at most once"})
+		}
+	}
+	if len(fields) > 0 {
+		return nil, badRequest("the query string has unknown or repeated parameters", fields...)
+	}
+	return q, nil
+}
+
+// pageOf reads limit and after. The returned Page asks the store for one
+// item more than the client did.
+func pageOf(q url.Values) (gatehouse.Page, int, error) {
+	limit := defaultLimit
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			return gatehouse.Page{}, 0, badRequest("limit must be a whole number from 1 to 100",
+				gatehouse.FieldError{Field: "limit", Message: "must be a whole number from 1 to 100"})
+		}
+		limit = n
+	}
+	return gatehouse.Page{Limit: limit + 1, After: q.Get("after")}, limit, nil
+}
+
+// paged trims items fetched with pageOf's Page to limit and sets NextAfter
+// when more follow.
+func paged[T any](items []T, limit int, id func(T) string) list[T] {
+	if items == nil {
+		items = []T{}
+	}
+	if len(items) <= limit {
+		return list[T]{Items: items}
+	}
+	items = items[:limit]
+	return list[T]{Items: items, NextAfter: id(items[limit-1])}
+}

@@ -1,0 +1,50 @@
+package api
+
+import "net/http"
+
+// route is one method and path of the API.
+type route struct {
+	method  string
+	pattern string
+	handler http.Handler
+}
+
+// routes lists every route of the API. The OpenAPI document must describe
+// exactly these (openapi_test.go checks it).
+func routes(s *server) []route {
+	a := s.authed
+	return []route{
+		{"GET", "/api/v1/openapi.json", handleOpenAPI()},
+
+		{"GET", "/api/v1/partitions", a(handlePartitionList(s))},
+		{"POST", "/api/v1/partitions", a(handlePartitionCreate(s))},
+		{"GET", "/api/v1/partitions/{partition_id}", a(handlePartitionGet(s))},
+		{"PATCH", "/api/v1/partitions/{partition_id}", a(handlePartitionUpdate(s))},
+		{"DELETE", "/api/v1/partitions/{partition_id}", a(handlePartitionDelete(s))},
+
+		{"GET", "/api/v1/accounts", a(handleAccountList(s))},
+		{"POST", "/api/v1/accounts", a(handleAccountCreate(s))},
+		{"GET", "/api/v1/accounts/{account_id}", a(handleAccountGet(s))},
+		{"PATCH", "/api/v1/accounts/{account_id}", a(handleAccountUpdate(s))},
+		{"DELETE", "/api/v1/accounts/{account_id}", a(handleAccountDelete(s))},
+
+		{"GET", "/api/v1/accounts/{account_id}/users", a(handleUserList(s))},
+		{"POST", "/api/v1/accounts/{account_id}/users", a(handleUserCreate(s))},
+		{"GET", "/api/v1/accounts/{account_id}/users/{user_id}", a(handleUserGet(s))},
+		{"PATCH", "/api/v1/accounts/{account_id}/users/{user_id}", a(handleUserUpdate(s))},
+		{"DELETE", "/api/v1/accounts/{account_id}/users/{user_id}", a(handleUserDelete(s))},
+		{"POST", "/api/v1/accounts/{account_id}/users/{user_id}/password", a(handleUserSetPassword(s))},
+
+		{"GET", "/api/v1/accounts/{account_id}/groups", a(handleGroupList(s))},
+		{"POST", "/api/v1/accounts/{account_id}/groups", a(handleGroupCreate(s))},
+		{"GET", "/api/v1/accounts/{account_id}/groups/{group_id}", a(handleGroupGet(s))},
+		{"PATCH", "/api/v1/accounts/{account_id}/groups/{group_id}", a(handleGroupUpdate(s))},
+		{"DELETE", "/api/v1/accounts/{account_id}/groups/{group_id}", a(handleGroupDelete(s))},
+		{"GET", "/api/v1/accounts/{account_id}/groups/{group_id}/members", a(handleMemberList(s))},
+		{"POST", "/api/v1/accounts/{account_id}/groups/{group_id}/members", a(handleMemberAdd(s))},
+		{"DELETE", "/api/v1/accounts/{account_id}/groups/{group_id}/members/{user_id}", a(handleMemberRemove(s))},
+
+		{"GET", "/api/v1/audit-events", a(handleAuditList(s))},
+		{"GET", "/api/v1/accounts/{account_id}/audit-events", a(handleAccountAuditList(s))},
+	}
+}

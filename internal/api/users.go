@@ -1,0 +1,258 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"gatehouse"
+	"gatehouse/internal/password"
+)
+
+func handleUserList(s *server) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		q, err := queryOf(r, "limit", "after")
+		if err != nil {
+			return err
+		}
+		page, limit, err := pageOf(q)
+		if err != nil {
+			return err
+		}
+		items, err := s.store.ListUsers(r.Context(), a.ID, page)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, paged(items, limit, func(u gatehouse.User) string { return u.ID }))
+		return nil
+	}
+}
+
+// checkUser validates a user's role and status on v, and that tok may grant
+// the role.
+func checkUser(v *gatehouse.ValidationError, tok gatehouse.APIToken, u gatehouse.User) {
+	switch {
+	case !u.Role.Valid():
+		v.Add("role", "must be user, admin, partition_admin or super_admin")
+	case !withinReach(tok, u.Role):
+		v.Add("role", "this token can grant at most "+string(highestRole(tok)))
+	}
+	if !u.Status.Valid() {
+		v.Add("status", "must be active or disabled")
+	}
+}
+
+// beyondReach refuses changes to a user whose role is above the token's, so
+// that a narrower token cannot take over a wider administrator.
+func beyondReach(tok gatehouse.APIToken, u gatehouse.User) error {
+	if withinReach(tok, u.Role) {
+		return nil
+	}
+	return forbidden("this token cannot change a user whose role is " + string(u.Role))
+}
+
+// emailTaken gives a store conflict on email its user-facing words.
+func emailTaken(err error) error {
+	var c *gatehouse.ConflictError
+	if errors.As(err, &c) && c.Field == "email" {
+		return &problem{Status: http.StatusConflict, Detail: "another user of this account has this email",
+			Errors: []gatehouse.FieldError{{Field: "email", Message: "is already used in this account"}}}
+	}
+	return err
+}
+
+func handleUserCreate(s *server) apiHandler {
+	type request struct {
+		Email       string               `json:"email"`
+		DisplayName string               `json:"display_name"`
+		Role        gatehouse.Role       `json:"role"`
+		Status      gatehouse.UserStatus `json:"status"`
+	}
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+		v := &gatehouse.ValidationError{}
+		u := gatehouse.User{
+			AccountID:   a.ID,
+			Email:       cleanEmail(v, req.Email),
+			DisplayName: cleanName(v, "display_name", req.DisplayName, true),
+			Role:        req.Role,
+			Status:      req.Status,
+		}
+		if u.Role == "" {
+			u.Role = gatehouse.RoleUser
+		}
+		if u.Status == "" {
+			u.Status = gatehouse.UserActive
+		}
+		checkUser(v, tok, u)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if err := s.store.CreateUser(r.Context(), &u); err != nil {
+			return emailTaken(err)
+		}
+		s.record(r, tok, gatehouse.AuditEvent{Action: "user.create", PartitionID: a.PartitionID, AccountID: a.ID,
+			TargetType: "user", TargetID: u.ID, Details: map[string]string{"role": string(u.Role)}})
+		w.Header().Set("Location", "/api/v1/accounts/"+a.ID+"/users/"+u.ID)
+		writeJSON(w, http.StatusCreated, u)
+		return nil
+	}
+}
+
+func handleUserGet(s *server) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		u, err := s.user(r.Context(), a, r.PathValue("user_id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, u)
+		return nil
+	}
+}
+
+func handleUserUpdate(s *server) apiHandler {
+	type request struct {
+		Email       *string               `json:"email"`
+		DisplayName *string               `json:"display_name"`
+		Role        *gatehouse.Role       `json:"role"`
+		Status      *gatehouse.UserStatus `json:"status"`
+	}
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		u, err := s.user(r.Context(), a, r.PathValue("user_id"))
+		if err != nil {
+			return err
+		}
+		if err := beyondReach(tok, u); err != nil {
+			return err
+		}
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+		v := &gatehouse.ValidationError{}
+		next := u
+		if req.Email != nil {
+			next.Email = cleanEmail(v, *req.Email)
+		}
+		if req.DisplayName != nil {
+			next.DisplayName = cleanName(v, "display_name", *req.DisplayName, true)
+		}
+		if req.Role != nil {
+			next.Role = *req.Role
+		}
+		if req.Status != nil {
+			next.Status = *req.Status
+		}
+		checkUser(v, tok, next)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		var changed []string
+		details := map[string]string{}
+		if next.Email != u.Email {
+			changed = append(changed, "email")
+		}
+		if next.DisplayName != u.DisplayName {
+			changed = append(changed, "display_name")
+		}
+		if next.Role != u.Role {
+			changed = append(changed, "role")
+			details["role"] = string(next.Role)
+		}
+		if next.Status != u.Status {
+			changed = append(changed, "status")
+			details["status"] = string(next.Status)
+		}
+		if len(changed) > 0 {
+			if err := s.store.UpdateUser(r.Context(), &next); err != nil {
+				return emailTaken(err)
+			}
+			details["changed"] = strings.Join(changed, ",")
+			s.record(r, tok, gatehouse.AuditEvent{Action: "user.update", PartitionID: a.PartitionID, AccountID: a.ID,
+				TargetType: "user", TargetID: u.ID, Details: details})
+		}
+		writeJSON(w, http.StatusOK, next)
+		return nil
+	}
+}
+
+func handleUserDelete(s *server) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		u, err := s.user(r.Context(), a, r.PathValue("user_id"))
+		if err != nil {
+			return err
+		}
+		if err := beyondReach(tok, u); err != nil {
+			return err
+		}
+		if err := s.store.DeleteUser(r.Context(), u.ID); err != nil {
+			return err
+		}
+		s.record(r, tok, gatehouse.AuditEvent{Action: "user.delete", PartitionID: a.PartitionID, AccountID: a.ID,
+			TargetType: "user", TargetID: u.ID, Details: map[string]string{"email": u.Email}})
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+func handleUserSetPassword(s *server) apiHandler {
+	type request struct {
+		Password string `json:"password"`
+	}
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		u, err := s.user(r.Context(), a, r.PathValue("user_id"))
+		if err != nil {
+			return err
+		}
+		if err := beyondReach(tok, u); err != nil {
+			return err
+		}
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+		if err := password.CheckPolicy(req.Password); err != nil {
+			v := &gatehouse.ValidationError{}
+			v.Add("password", err.Error())
+			return v
+		}
+		hash, err := s.passwords.Hash(r.Context(), req.Password)
+		if err != nil {
+			return err
+		}
+		if err := s.store.SetPassword(r.Context(), u.ID, hash); err != nil {
+			return err
+		}
+		s.record(r, tok, gatehouse.AuditEvent{Action: "user.password_set", PartitionID: a.PartitionID, AccountID: a.ID,
+			TargetType: "user", TargetID: u.ID})
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
