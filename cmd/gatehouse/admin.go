@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"gatehouse"
+	"gatehouse/internal/apitoken"
+	"gatehouse/internal/password"
+	"gatehouse/internal/store"
+)
+
+const adminUsage = `Usage:
+  gatehouse admin bootstrap --email EMAIL [--name NAME]
+  gatehouse admin token create --name NAME --scope super|partition|account [--scope-id ID]
+`
+
+func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) >= 1 && args[0] == "bootstrap":
+		return runBootstrap(ctx, args[1:], getenv, stdout, stderr)
+	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
+		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
+	}
+	fmt.Fprint(stderr, adminUsage)
+	return errUsage
+}
+
+// providerPartition and providerAccount hold the provider's own staff.
+const (
+	providerPartition = "Provider"
+	providerAccount   = "Provider Support"
+)
+
+// runBootstrap creates the first super admin, in the provider's own
+// partition and account, with a generated password printed once.
+func runBootstrap(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("admin bootstrap", stderr)
+	var dbURL, email, name string
+	databaseFlag(fs, &dbURL, "sqlite:gatehouse.db", getenv)
+	fs.StringVar(&email, "email", "", "the super admin's email (required)")
+	fs.StringVar(&name, "name", "Super Admin", "the super admin's display name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	email, err := gatehouse.NormalizeEmail(email)
+	if err != nil {
+		return fmt.Errorf("--email: %w", err)
+	}
+	st, err := openAdminStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	partitionID, accountID, err := providerHome(ctx, st)
+	if err != nil {
+		return err
+	}
+	pw := strings.ToLower(rand.Text()[:20])
+	hash, err := password.NewHasher(1).Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	u := gatehouse.User{AccountID: accountID, Email: email, DisplayName: name, Role: gatehouse.RoleSuperAdmin,
+		Status: gatehouse.UserActive, PasswordHash: hash}
+	if err := st.CreateUser(ctx, &u); err != nil {
+		if errors.Is(err, gatehouse.ErrConflict) {
+			return fmt.Errorf("a user with email %s already exists in %q", email, providerAccount)
+		}
+		return err
+	}
+	if err := st.AppendAudit(ctx, &gatehouse.AuditEvent{ActorType: "system", ActorID: "cli", PartitionID: partitionID, AccountID: accountID,
+		Action: "user.create", Outcome: gatehouse.OutcomeSuccess, TargetType: "user", TargetID: u.ID,
+		Details: map[string]string{"via": "admin bootstrap", "role": string(u.Role)}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "super admin %s created (user %s).\npassword: %s\nThis password is shown once; sign in and enrol TOTP.\n", email, u.ID, pw)
+	return nil
+}
+
+// providerHome finds or creates the provider's partition and staff account.
+func providerHome(ctx context.Context, st *store.Store) (partitionID, accountID string, err error) {
+	parts, err := st.ListPartitions(ctx, gatehouse.Page{Limit: store.MaxPageLimit})
+	if err != nil {
+		return "", "", err
+	}
+	for _, p := range parts {
+		if p.Name == providerPartition {
+			partitionID = p.ID
+		}
+	}
+	if partitionID == "" {
+		p := gatehouse.Partition{Name: providerPartition}
+		if err := st.CreatePartition(ctx, &p); err != nil {
+			return "", "", err
+		}
+		partitionID = p.ID
+	}
+	accts, err := st.ListAccounts(ctx, partitionID, gatehouse.Page{Limit: store.MaxPageLimit})
+	if err != nil {
+		return "", "", err
+	}
+	for _, a := range accts {
+		if a.Name == providerAccount {
+			return partitionID, a.ID, nil
+		}
+	}
+	a := gatehouse.Account{PartitionID: partitionID, Name: providerAccount, Plan: gatehouse.PlanStandard}
+	if err := st.CreateAccount(ctx, &a); err != nil {
+		return "", "", err
+	}
+	return partitionID, a.ID, nil
+}
+
+func runTokenCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("admin token create", stderr)
+	var dbURL, name, scope, scopeID string
+	databaseFlag(fs, &dbURL, "sqlite:gatehouse.db", getenv)
+	fs.StringVar(&name, "name", "", "what the token is for (required)")
+	fs.StringVar(&scope, "scope", "", "super, partition or account (required)")
+	fs.StringVar(&scopeID, "scope-id", "", "the partition or account ID, for those scopes")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return errors.New("--name is required")
+	}
+	sc := gatehouse.TokenScope(scope)
+	switch sc {
+	case gatehouse.ScopeSuper:
+		if scopeID != "" {
+			return errors.New("--scope-id is not used with --scope super")
+		}
+	case gatehouse.ScopePartition, gatehouse.ScopeAccount:
+		if scopeID == "" {
+			return fmt.Errorf("--scope %s needs --scope-id", scope)
+		}
+	default:
+		return errors.New("--scope must be super, partition or account")
+	}
+	st, err := openAdminStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	secret, tok, err := apitoken.Mint(ctx, st, name, sc, scopeID)
+	if err != nil {
+		return err
+	}
+	if err := st.AppendAudit(ctx, &gatehouse.AuditEvent{ActorType: "system", ActorID: "cli", Action: "api_token.create",
+		Outcome: gatehouse.OutcomeSuccess, TargetType: "api_token", TargetID: tok.ID,
+		Details: map[string]string{"scope": string(sc), "scope_id": scopeID, "name": name}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s\n", secret)
+	fmt.Fprintf(stderr, "token %s (%s scope) created; it is shown once. Use it as: Authorization: Bearer <token>\n", tok.ID, sc)
+	return nil
+}
+
+func openAdminStore(ctx context.Context, dbURL string) (*store.Store, error) {
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}

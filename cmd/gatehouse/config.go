@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// config is what serve and demo run with.
+type config struct {
+	Addr            string
+	BaseURL         string
+	DatabaseURL     string
+	SecretKey       string
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	LogLevel        string
+}
+
+// newFlagSet returns a flag set that reports errors to stderr instead of
+// exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gatehouse "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// envString defines a string flag whose default comes from an environment
+// variable.
+func envString(fs *flag.FlagSet, p *string, name, env, def, help string, getenv func(string) string) {
+	if v := getenv(env); v != "" {
+		def = v
+	}
+	fs.StringVar(p, name, def, help+" ($"+env+")")
+}
+
+func envDuration(fs *flag.FlagSet, p *time.Duration, name, env string, def time.Duration, help string, getenv func(string) string) error {
+	if v := getenv(env); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", env, err)
+		}
+		def = d
+	}
+	fs.DurationVar(p, name, def, help+" ($"+env+")")
+	return nil
+}
+
+// databaseFlag defines --database.
+func databaseFlag(fs *flag.FlagSet, p *string, def string, getenv func(string) string) {
+	envString(fs, p, "database", "GATEHOUSE_DATABASE_URL", def, "database: sqlite:PATH or postgres://USER:PASS@HOST/DB", getenv)
+}
+
+// serveFlags defines the flags shared by serve and demo.
+func serveFlags(fs *flag.FlagSet, c *config, defaults config, getenv func(string) string) error {
+	envString(fs, &c.Addr, "addr", "GATEHOUSE_ADDR", defaults.Addr, "listen address", getenv)
+	envString(fs, &c.BaseURL, "base-url", "GATEHOUSE_BASE_URL", defaults.BaseURL, "public base URL people and IdPs reach Gatehouse at (default: http://ADDR)", getenv)
+	databaseFlag(fs, &c.DatabaseURL, defaults.DatabaseURL, getenv)
+	envString(fs, &c.LogLevel, "log-level", "GATEHOUSE_LOG_LEVEL", "info", "log level: debug, info, warn, error", getenv)
+	if err := envDuration(fs, &c.SessionIdle, "session-idle", "GATEHOUSE_SESSION_IDLE", 2*time.Hour, "sign a browser out after this long without a request", getenv); err != nil {
+		return err
+	}
+	return envDuration(fs, &c.SessionAbsolute, "session-absolute", "GATEHOUSE_SESSION_ABSOLUTE", 12*time.Hour, "sign a browser out this long after sign-in, whatever it does", getenv)
+}
+
+// check validates a config after flags are parsed; it fills BaseURL from
+// Addr when unset.
+func (c *config) check() error {
+	if c.BaseURL == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "127.0.0.1" + host
+		}
+		c.BaseURL = "http://" + host
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("base URL %q: want http(s)://HOST[:PORT][/PATH]", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
+		return errors.New("session lifetimes: want 0 < idle <= absolute")
+	}
+	return nil
+}
+
+// readSecretKey returns the operator's secret key: from $GATEHOUSE_SECRET_KEY,
+// or from the file named by --secret-key-file ($GATEHOUSE_SECRET_KEY_FILE).
+// It is never a plain flag, so it does not show in the process list.
+func readSecretKey(file string, getenv func(string) string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("secret key file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return getenv("GATEHOUSE_SECRET_KEY"), nil
+}

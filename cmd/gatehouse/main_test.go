@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// runCmd runs one command to completion and returns its stdout and stderr.
+func runCmd(t *testing.T, getenv func(string) string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, getenv, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestServeRefusesToStartWithoutSecretKey(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "g.db")
+	_, _, err := runCmd(t, env(nil), "serve", "--addr", "127.0.0.1:0", "--database", db)
+	if err == nil || !strings.Contains(err.Error(), "secret key") {
+		t.Fatalf("serve without a key: %v, want a refusal naming the secret key", err)
+	}
+	_, _, err = runCmd(t, env(map[string]string{"GATEHOUSE_SECRET_KEY": "short"}), "serve", "--addr", "127.0.0.1:0", "--database", db)
+	if err == nil || !strings.Contains(err.Error(), "32") {
+		t.Fatalf("serve with a short key: %v, want a refusal", err)
+	}
+}
+
+func TestUnknownCommandAndBadFlags(t *testing.T) {
+	if _, errOut, err := runCmd(t, env(nil), "frobnicate"); err == nil || !strings.Contains(errOut, "unknown command") {
+		t.Fatalf("unknown command: %v %q", err, errOut)
+	}
+	if _, _, err := runCmd(t, env(nil), "serve", "--base-url", "ftp://x"); err == nil {
+		t.Fatal("an ftp base URL was accepted")
+	}
+	if _, _, err := runCmd(t, env(map[string]string{"GATEHOUSE_SESSION_IDLE": "soon"}), "serve"); err == nil {
+		t.Fatal("a malformed duration in the environment was accepted")
+	}
+	if _, _, err := runCmd(t, env(nil), "admin", "token", "create", "--name", "x", "--scope", "galaxy"); err == nil {
+		t.Fatal("an unknown token scope was accepted")
+	}
+}
+
+func TestMigrateBootstrapAndToken(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "g.db")
+	getenv := env(map[string]string{"GATEHOUSE_DATABASE_URL": db})
+	out, _, err := runCmd(t, getenv, "migrate")
+	if err != nil || !strings.Contains(out, "applied 0001_foundation.sql") {
+		t.Fatalf("migrate: %q, %v", out, err)
+	}
+	if out, _, _ := runCmd(t, getenv, "migrate"); !strings.Contains(out, "up to date") {
+		t.Fatalf("second migrate: %q", out)
+	}
+	out, _, err = runCmd(t, getenv, "admin", "bootstrap", "--email", "Root@Provider.Example")
+	if err != nil || !strings.Contains(out, "super admin root@provider.example created") || !regexp.MustCompile(`password: \S{20}`).MatchString(out) {
+		t.Fatalf("bootstrap: %q, %v", out, err)
+	}
+	if _, _, err := runCmd(t, getenv, "admin", "bootstrap", "--email", "root@provider.example"); err == nil {
+		t.Fatal("a second bootstrap with the same email succeeded")
+	}
+	if _, _, err := runCmd(t, getenv, "admin", "token", "create", "--name", "x", "--scope", "account", "--scope-id", "acct_nope"); err == nil {
+		t.Fatal("a token for a missing account was minted")
+	}
+	out, _, err = runCmd(t, getenv, "admin", "token", "create", "--name", "ci", "--scope", "super")
+	if err != nil || !strings.HasPrefix(out, "gh_") {
+		t.Fatalf("token create: %q, %v", out, err)
+	}
+}
+
+// startDemo runs `gatehouse demo` on a free port until the test ends and
+// returns its base URL.
+func startDemo(t *testing.T, dataDir string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", dataDir}, env(nil), pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo stopped with %v", err)
+		}
+	})
+	sc := bufio.NewScanner(pr)
+	urlRe := regexp.MustCompile(`Open (http://\S+)/login`)
+	for sc.Scan() {
+		if m := urlRe.FindStringSubmatch(sc.Text()); m != nil {
+			go io.Copy(io.Discard, pr)
+			return m[1]
+		}
+	}
+	t.Fatalf("demo printed no sign-in URL: %v", <-done)
+	return ""
+}
+
+// TestDemoAPIWithCLIToken: the demo starts with one command, and a token from
+// `admin token create` creates an account with users and a group through the
+// API.
+func TestDemoAPIWithCLIToken(t *testing.T) {
+	dir := t.TempDir()
+	base := startDemo(t, dir)
+	token, _, err := runCmd(t, env(nil), "admin", "token", "create", "--database", "sqlite:"+filepath.Join(dir, "gatehouse.db"), "--name", "test", "--scope", "super")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token = strings.TrimSpace(token)
+	call := func(method, path string, body any) map[string]any {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, base+path, rd)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		json.NewDecoder(res.Body).Decode(&out)
+		if res.StatusCode >= 300 {
+			t.Fatalf("%s %s = %d %v", method, path, res.StatusCode, out)
+		}
+		return out
+	}
+	parts := call("GET", "/api/v1/partitions", nil)
+	items, _ := parts["items"].([]any)
+	if len(items) < 2 {
+		t.Fatalf("the demo's partitions are not listed: %v", parts)
+	}
+	partitionID := items[0].(map[string]any)["id"].(string)
+	acct := call("POST", "/api/v1/accounts", map[string]any{"partition_id": partitionID, "name": "Initech", "plan": "enterprise"})
+	aid := acct["id"].(string)
+	u1 := call("POST", "/api/v1/accounts/"+aid+"/users", map[string]any{"email": "peter@initech.example", "display_name": "Peter", "role": "admin"})
+	call("POST", "/api/v1/accounts/"+aid+"/users", map[string]any{"email": "milton@initech.example", "display_name": "Milton", "role": "user"})
+	g := call("POST", "/api/v1/accounts/"+aid+"/groups", map[string]any{"name": "TPS reports"})
+	call("POST", "/api/v1/accounts/"+aid+"/groups/"+g["id"].(string)+"/members", map[string]any{"user_id": u1["id"]})
+	members := call("GET", "/api/v1/accounts/"+aid+"/groups/"+g["id"].(string)+"/members", nil)
+	if m, _ := members["items"].([]any); len(m) != 1 || m[0].(map[string]any)["email"] != "peter@initech.example" {
+		t.Fatalf("group members = %v", members)
+	}
+	users := call("GET", "/api/v1/accounts/"+aid+"/users", nil)
+	if u, _ := users["items"].([]any); len(u) != 2 {
+		t.Fatalf("users = %v", users)
+	}
+	audit := call("GET", "/api/v1/audit-events?account_id="+aid, nil)
+	if a, _ := audit["items"].([]any); len(a) < 4 {
+		t.Fatalf("the API's changes were not audited: %v", audit)
+	}
+}

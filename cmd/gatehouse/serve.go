@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"gatehouse/internal/api"
+	"gatehouse/internal/demo"
+	"gatehouse/internal/metrics"
+	"gatehouse/internal/password"
+	"gatehouse/internal/secretbox"
+	"gatehouse/internal/server"
+	"gatehouse/internal/store"
+	"gatehouse/internal/web"
+)
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	var c config
+	var keyFile string
+	if err := serveFlags(fs, &c, config{Addr: ":8080", DatabaseURL: "sqlite:gatehouse.db"}, getenv); err != nil {
+		return err
+	}
+	envString(fs, &keyFile, "secret-key-file", "GATEHOUSE_SECRET_KEY_FILE", "", "file holding the secret key that encrypts secrets at rest (or set $GATEHOUSE_SECRET_KEY)", getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	key, err := readSecretKey(keyFile, getenv)
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		return errors.New("serve needs a secret key: set GATEHOUSE_SECRET_KEY or --secret-key-file (at least 32 characters; keep it safe, it encrypts TOTP seeds and client secrets)")
+	}
+	c.SecretKey = key
+	log := newLogger(stderr, c.LogLevel)
+	st, err := openStore(ctx, c.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return serve(ctx, c, st, log, func(addr string) {
+		fmt.Fprintf(stdout, "gatehouse listening on %s (public URL %s)\n", addr, c.BaseURL)
+	})
+}
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("migrate", stderr)
+	var dbURL string
+	databaseFlag(fs, &dbURL, "sqlite:gatehouse.db", getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(stdout, "database is up to date")
+	}
+	for _, name := range applied {
+		fmt.Fprintln(stdout, "applied", name)
+	}
+	return nil
+}
+
+// demoBanner is what demo prints once it listens.
+const demoBanner = `
+Gatehouse demo is running. Open %s/login
+
+Everyone's password is %q. Try:
+  ada@acme.example       account admin at Acme (enterprise)
+  bob@acme.example       user at Acme
+  pat@consult.example    in two accounts (Acme and Globex): you choose one
+  gina@globex.example    admin at Globex (standard plan)
+  support@provider.example  super admin
+
+Data lives in %s; delete that folder to start over. Stop with Ctrl-C.
+`
+
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", stderr)
+	var c config
+	var dataDir string
+	if err := serveFlags(fs, &c, config{Addr: "127.0.0.1:8080"}, getenv); err != nil {
+		return err
+	}
+	envString(fs, &dataDir, "data", "GATEHOUSE_DEMO_DATA", "gatehouse-demo", "folder for the demo's database and secret key", getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("demo data folder: %w", err)
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(dataDir, "gatehouse.db")
+	}
+	key, err := demoSecretKey(filepath.Join(dataDir, "secret.key"))
+	if err != nil {
+		return err
+	}
+	c.SecretKey = key
+	log := newLogger(stderr, c.LogLevel)
+	st, err := openStore(ctx, c.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := demo.Seed(ctx, st, password.NewHasher(1)); err != nil {
+		return fmt.Errorf("demo seed: %w", err)
+	}
+	return serve(ctx, c, st, log, func(addr string) {
+		base := c.BaseURL
+		if base == "" || strings.HasSuffix(c.Addr, ":0") {
+			base = "http://" + addr
+		}
+		fmt.Fprintf(stdout, demoBanner, base, demo.Password, dataDir)
+	})
+}
+
+// demoSecretKey reads the demo's secret key, creating it on first start.
+func demoSecretKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("demo secret key: %w", err)
+	}
+	key := rand.Text() + rand.Text()
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("demo secret key: %w", err)
+	}
+	return key, nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// openStore connects and migrates; several processes may do so at once.
+func openStore(ctx context.Context, dbURL string, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	for _, name := range applied {
+		log.Info("migration applied", "name", name)
+	}
+	return st, nil
+}
+
+// serve runs the HTTP service until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, listening func(addr string)) error {
+	box, err := secretbox.New(c.SecretKey)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	if strings.HasSuffix(c.Addr, ":0") {
+		// A test asked for any free port: the public URL follows it.
+		c.BaseURL = "http://" + ln.Addr().String()
+	}
+	base, err := url.Parse(c.BaseURL)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	m := metrics.New()
+	hasher := password.NewHasher(max(2, runtime.GOMAXPROCS(0)))
+	handler := server.New(server.Config{
+		Ready:   st,
+		Metrics: m,
+		Logger:  log,
+		API:     api.New(api.Config{Store: st, Passwords: hasher, Logger: log, Now: time.Now}),
+		Pages: web.New(web.Config{Store: st, Passwords: hasher, Secrets: box, Metrics: m, Logger: log, BaseURL: base,
+			SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute, Now: time.Now}),
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go sweepSessions(ctx, st, c, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", c.BaseURL, "database", string(st.Dialect()))
+	listening(ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// sweepSessions deletes expired and idle sessions every few minutes.
+func sweepSessions(ctx context.Context, st *store.Store, c config, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := time.Now()
+			if n, err := st.DeleteStaleSessions(ctx, now, now.Add(-c.SessionIdle)); err != nil {
+				log.Warn("session sweep failed", "err", err)
+			} else if n > 0 {
+				log.Info("session sweep", "deleted", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package login
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"gatehouse"
+)
+
+// flowPurpose binds sealed flow state to its use, so no other sealed value
+// can stand in for it.
+const flowPurpose = "login-flow"
+
+// State is what the email step decided, carried sealed by the browser to the
+// next steps: the server trusts it because only it can seal it, and it ends
+// at Expires.
+type State struct {
+	Email string `json:"e"`
+	// AccountID is the account being signed in to, empty while the person
+	// must still choose one, or when no user has this email.
+	AccountID   string `json:"a,omitempty"`
+	PartitionID string `json:"p,omitempty"`
+	// Choose is set when the email is in several accounts.
+	Choose bool `json:"c,omitempty"`
+	Way    Way  `json:"w"`
+	// ReturnTo is the local path to land on after sign-in, already checked.
+	ReturnTo string    `json:"r,omitempty"`
+	Expires  time.Time `json:"x"`
+}
+
+// NeedsAccount reports whether the person must choose an account first.
+func (s State) NeedsAccount() bool { return s.Choose && s.AccountID == "" }
+
+// Seal returns st as an opaque, tamper-proof string for a cookie or form.
+func (f *Flow) Seal(st State) string {
+	b, err := json.Marshal(st)
+	if err != nil {
+		panic(fmt.Sprintf("login: marshal state: %v", err)) // only plain strings and a time: cannot fail
+	}
+	return base64.RawURLEncoding.EncodeToString(f.cfg.Secrets.Seal(flowPurpose, b))
+}
+
+// Open returns the State sealed in s, or ErrFlowExpired when s is not one
+// this server sealed or has expired.
+func (f *Flow) Open(s string) (State, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || s == "" {
+		return State{}, ErrFlowExpired
+	}
+	b, err := f.cfg.Secrets.Open(flowPurpose, raw)
+	if err != nil {
+		return State{}, ErrFlowExpired
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil || st.Email == "" {
+		return State{}, ErrFlowExpired
+	}
+	if !f.cfg.Now().Before(st.Expires) {
+		return State{}, ErrFlowExpired
+	}
+	return st, nil
+}
+
+// Choice is one account an email may sign in to.
+type Choice struct {
+	AccountID   string
+	AccountName string
+	PartitionID string
+}
+
+// Begin is the email step: it normalizes the email and finds the accounts
+// whose active users have it. It does not tell whether the email exists:
+// an unknown email goes on to the password step like any other, and fails
+// there. A user who is disabled carries their account on, so the account's
+// audit log shows the attempt. An email active in several accounts needs a
+// Choose step; returnTo must already be a checked local path.
+func (f *Flow) Begin(ctx context.Context, input, returnTo string) (State, error) {
+	email, err := gatehouse.NormalizeEmail(input)
+	if err != nil {
+		return State{}, fmt.Errorf("%w: %v", ErrInvalidEmail, err)
+	}
+	users, err := f.cfg.Store.UsersByEmail(ctx, email)
+	if err != nil {
+		return State{}, fmt.Errorf("login: email step: %w", err)
+	}
+	st := State{Email: email, Way: WayPassword, ReturnTo: returnTo, Expires: f.cfg.Now().Add(FlowLifetime)}
+	active := activeUsers(users)
+	switch {
+	case len(active) > 1:
+		st.Choose = true
+		return st, nil
+	case len(active) == 1:
+		st.AccountID = active[0].AccountID
+	case len(users) > 0:
+		st.AccountID = users[0].AccountID
+	default:
+		return st, nil
+	}
+	acct, err := f.cfg.Store.Account(ctx, st.AccountID)
+	if err != nil {
+		return State{}, fmt.Errorf("login: email step: account: %w", err)
+	}
+	st.PartitionID = acct.PartitionID
+	return st, nil
+}
+
+// Choices lists the accounts the person of st may choose from.
+func (f *Flow) Choices(ctx context.Context, st State) ([]Choice, error) {
+	users, err := f.cfg.Store.UsersByEmail(ctx, st.Email)
+	if err != nil {
+		return nil, fmt.Errorf("login: account choices: %w", err)
+	}
+	var choices []Choice
+	for _, u := range activeUsers(users) {
+		acct, err := f.cfg.Store.Account(ctx, u.AccountID)
+		if err != nil {
+			return nil, fmt.Errorf("login: account choices: %w", err)
+		}
+		choices = append(choices, Choice{AccountID: acct.ID, AccountName: acct.Name, PartitionID: acct.PartitionID})
+	}
+	slices.SortFunc(choices, func(a, b Choice) int { return cmp.Compare(a.AccountName, b.AccountName) })
+	return choices, nil
+}
+
+// Choose records the account the person picked among Choices, or returns
+// ErrNotAChoice. It renews the state's lifetime.
+func (f *Flow) Choose(ctx context.Context, st State, accountID string) (State, error) {
+	if !st.Choose {
+		return State{}, ErrFlowExpired
+	}
+	choices, err := f.Choices(ctx, st)
+	if err != nil {
+		return State{}, err
+	}
+	i := slices.IndexFunc(choices, func(c Choice) bool { return c.AccountID == accountID })
+	if i < 0 {
+		return State{}, ErrNotAChoice
+	}
+	st.AccountID, st.PartitionID = choices[i].AccountID, choices[i].PartitionID
+	st.Expires = f.cfg.Now().Add(FlowLifetime)
+	return st, nil
+}
+
+func activeUsers(users []gatehouse.User) []gatehouse.User {
+	var active []gatehouse.User
+	for _, u := range users {
+		if u.Status == gatehouse.UserActive {
+			active = append(active, u)
+		}
+	}
+	return active
+}

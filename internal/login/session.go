@@ -1,0 +1,129 @@
+package login
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"gatehouse"
+)
+
+// Result is a step that succeeded: a new session, whose cookie value is
+// Token. The previous session of the browser, if any, is gone.
+type Result struct {
+	Token   string
+	Session gatehouse.Session
+}
+
+// Current is the session a browser's cookie names, with its user.
+type Current struct {
+	Session gatehouse.Session
+	User    gatehouse.User
+}
+
+// SessionID returns the stored ID of the session whose cookie value is token:
+// the database never holds a value that would work as a cookie.
+func SessionID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// sessionAlive reports whether sess may still be used at now: before its
+// absolute end and not idle for longer than idle.
+func sessionAlive(sess gatehouse.Session, now time.Time, idle time.Duration) bool {
+	return now.Before(sess.ExpiresAt) && now.Before(sess.LastSeenAt.Add(idle))
+}
+
+// startSession stores a new session for user in state, replacing the one
+// whose cookie value is oldToken: a session is never promoted in place, so a
+// cookie planted before sign-in is worth nothing after it.
+func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse.User, state gatehouse.SessionState, method string) (Result, error) {
+	now := f.cfg.Now().UTC()
+	life := f.cfg.SessionAbsolute
+	if state == gatehouse.SessionPendingTOTP {
+		life = PendingLifetime
+	}
+	token := rand.Text()
+	sess := gatehouse.Session{
+		ID:         SessionID(token),
+		UserID:     user.ID,
+		AccountID:  user.AccountID,
+		State:      state,
+		Method:     method,
+		CreatedAt:  now,
+		LastSeenAt: now,
+		ExpiresAt:  now.Add(life),
+	}
+	oldID := ""
+	if oldToken != "" {
+		oldID = SessionID(oldToken)
+	}
+	if err := f.cfg.Store.ReplaceSession(ctx, oldID, &sess); err != nil {
+		return Result{}, fmt.Errorf("login: start session: %w", err)
+	}
+	return Result{Token: token, Session: sess}, nil
+}
+
+// Session returns the live session named by a cookie value, in any state,
+// with its user. It enforces the idle and absolute lifetimes and the user's
+// status, deleting a session that fails them, and returns ErrNoSession for
+// any cookie that does not name a live session.
+func (f *Flow) Session(ctx context.Context, token string) (Current, error) {
+	if token == "" {
+		return Current{}, ErrNoSession
+	}
+	id := SessionID(token)
+	sess, err := f.cfg.Store.Session(ctx, id)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return Current{}, ErrNoSession
+	}
+	if err != nil {
+		return Current{}, fmt.Errorf("login: session: %w", err)
+	}
+	now := f.cfg.Now()
+	if !sessionAlive(sess, now, f.cfg.SessionIdle) {
+		return Current{}, f.endSession(ctx, id)
+	}
+	user, err := f.cfg.Store.User(ctx, sess.UserID)
+	if errors.Is(err, gatehouse.ErrNotFound) || (err == nil && user.Status != gatehouse.UserActive) {
+		return Current{}, f.endSession(ctx, id)
+	}
+	if err != nil {
+		return Current{}, fmt.Errorf("login: session: %w", err)
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		if err := f.cfg.Store.TouchSession(ctx, id, now); err != nil {
+			return Current{}, fmt.Errorf("login: session: %w", err)
+		}
+		sess.LastSeenAt = now
+	}
+	return Current{Session: sess, User: user}, nil
+}
+
+// endSession deletes a session that may no longer be used and returns
+// ErrNoSession, or the database's error.
+func (f *Flow) endSession(ctx context.Context, id string) error {
+	if err := f.cfg.Store.DeleteSession(ctx, id); err != nil {
+		return fmt.Errorf("login: end session: %w", err)
+	}
+	return ErrNoSession
+}
+
+// SignOut ends the session named by token, if there is one, and audits it.
+func (f *Flow) SignOut(ctx context.Context, token string, c Client) error {
+	cur, err := f.Session(ctx, token)
+	if errors.Is(err, ErrNoSession) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.cfg.Store.DeleteSession(ctx, cur.Session.ID); err != nil {
+		return fmt.Errorf("login: sign out: %w", err)
+	}
+	return f.record(ctx, attempt{action: ActionSignOut, client: c, user: &cur.User}, "")
+}

@@ -1,0 +1,50 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+)
+
+// routes lists every page. The lead's top-level mux serves /api/v1/,
+// /healthz, /readyz and /metrics beside this handler.
+func (s *server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", s.home)
+
+	mux.HandleFunc("GET /login", s.emailPage)
+	mux.HandleFunc("POST /login", s.emailSubmit)
+	mux.HandleFunc("GET /login/account", s.accountPage)
+	mux.HandleFunc("POST /login/account", s.accountSubmit)
+	mux.HandleFunc("GET /login/password", s.passwordPage)
+	mux.HandleFunc("POST /login/password", s.passwordSubmit)
+	mux.HandleFunc("GET /login/totp", s.codePage)
+	mux.HandleFunc("POST /login/totp", s.codeSubmit)
+	mux.HandleFunc("POST /logout", s.logout)
+
+	mux.HandleFunc("GET /account/security", s.securityPage)
+	mux.HandleFunc("POST /account/security/totp", s.totpStart)
+	mux.HandleFunc("POST /account/security/totp/confirm", s.totpConfirm)
+	mux.HandleFunc("POST /account/security/totp/remove", s.totpRemove)
+
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(static))))
+
+	mux.HandleFunc("/", s.notFound)
+}
+
+// staticFiles lets browsers cache the embedded assets for an hour.
+func staticFiles(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusNotFound, "error.html", view{
+		Title:   "Page not found",
+		Message: "There is no page at this address.",
+	})
+}
