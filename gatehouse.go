@@ -261,3 +261,113 @@ func NormalizeEmail(s string) (string, error) {
 	}
 	return strings.ToLower(s), nil
 }
+
+// Protocol is how an SSO configuration talks to the customer's IdP.
+type Protocol string
+
+// Protocols.
+const (
+	ProtocolSAML Protocol = "saml"
+	ProtocolOIDC Protocol = "oidc"
+)
+
+// SSOStatus is where an SSO configuration stands: draft while a required
+// field is missing or invalid, complete when every field validates, enabled
+// when it governs sign-in.
+type SSOStatus string
+
+// SSO statuses.
+const (
+	SSODraft    SSOStatus = "draft"
+	SSOComplete SSOStatus = "complete"
+	SSOEnabled  SSOStatus = "enabled"
+)
+
+// SAMLSettings are the IdP's side of a SAML configuration, as the admin gave
+// them. They may be incomplete while the configuration is a draft.
+type SAMLSettings struct {
+	IdPEntityID string `json:"idp_entity_id"`
+	SSOURL      string `json:"sso_url"`
+	// SSOBinding is "redirect" (HTTP-Redirect) or "post" (HTTP-POST).
+	SSOBinding string `json:"sso_binding"`
+	// Certificates are the IdP's signing certificates, PEM; several at once
+	// is how a rollover works.
+	Certificates []string `json:"certificates"`
+	NameIDFormat string   `json:"name_id_format"`
+	// EmailAttribute names the attribute holding the email when the NameID
+	// is not one.
+	EmailAttribute    string `json:"email_attribute,omitempty"`
+	SignRequests      bool   `json:"sign_requests"`
+	AllowIdPInitiated bool   `json:"allow_idp_initiated"`
+	ClockSkewSeconds  int    `json:"clock_skew_seconds"`
+}
+
+// SSOTest is the outcome of the last Test of a configuration.
+type SSOTest struct {
+	At      time.Time `json:"at"`
+	By      string    `json:"by"` // the admin's user ID
+	Outcome Outcome   `json:"outcome"`
+	// Reason is the precise failure, for the admin; empty on success.
+	Reason string `json:"reason,omitempty"`
+	// FixIn says which side must fix a failure: "idp" or "gatehouse".
+	FixIn   string            `json:"fix_in,omitempty"`
+	Subject string            `json:"subject,omitempty"`
+	UserID  string            `json:"user_id,omitempty"` // the user the subject matched
+	Details map[string]string `json:"details,omitempty"`
+}
+
+// SSOConfig is one SSO configuration of an account or a partition (exactly
+// one of AccountID and PartitionID is set).
+type SSOConfig struct {
+	ID string `json:"id"`
+	// Name is system-generated and never changes, e.g. "sso-7k2m9q".
+	Name        string        `json:"name"`
+	AccountID   string        `json:"account_id,omitempty"`
+	PartitionID string        `json:"partition_id,omitempty"`
+	Protocol    Protocol      `json:"protocol"`
+	Preset      string        `json:"preset"`
+	Enabled     bool          `json:"enabled"`
+	SAML        *SAMLSettings `json:"saml,omitempty"`
+	// SPKey is the sealed private key this configuration signs AuthnRequests
+	// with; SPCertificate its PEM certificate, published in SP metadata.
+	SPKey         []byte `json:"-"`
+	SPCertificate string `json:"-"`
+	// IdPChangedAt is when the IdP settings last changed: a test older than
+	// this is out of date.
+	IdPChangedAt time.Time `json:"idp_changed_at"`
+	LastTest     *SSOTest  `json:"last_test,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// TestIsCurrent reports whether the configuration passed a test since its
+// IdP settings last changed.
+func (c *SSOConfig) TestIsCurrent() bool {
+	return c.LastTest != nil && c.LastTest.Outcome == OutcomeSuccess && !c.LastTest.At.Before(c.IdPChangedAt)
+}
+
+// SSOFlow is one SSO sign-in (or Test) under way: created when Gatehouse
+// sends the person to the IdP, finished when the IdP's answer has been
+// checked, consumed when the browser that started it collects the result.
+type SSOFlow struct {
+	// ID is the opaque key sent as RelayState (SAML) or state (OIDC).
+	ID       string
+	ConfigID string
+	// RequestID is the AuthnRequest ID (SAML) or nonce (OIDC) the answer
+	// must refer to; empty for an IdP-initiated sign-in.
+	RequestID string
+	// BrowserHash is the SHA-256 of a cookie set on the browser that started
+	// the flow; the result is only handed to that browser.
+	BrowserHash string
+	Purpose     string // "signin" or "test"
+	TesterID    string // the admin running a Test
+	ReturnTo    string
+	// Secret is sealed flow material, such as an OIDC PKCE verifier.
+	Secret     []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	FinishedAt time.Time
+	// Result is the checked outcome, as JSON, written once by the ACS or
+	// callback.
+	Result []byte
+}

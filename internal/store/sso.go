@@ -1,0 +1,323 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gatehouse"
+)
+
+const ssoConfigCols = `id, name, account_id, partition_id, protocol, preset, enabled, settings, sp_key, sp_certificate, idp_changed_at, last_test, created_at, updated_at`
+
+func scanSSOConfig(row interface{ Scan(...any) error }) (gatehouse.SSOConfig, error) {
+	var (
+		c                  gatehouse.SSOConfig
+		protocol, settings string
+		lastTest           string
+		enabled            int
+		changed, cat, uat  int64
+	)
+	err := row.Scan(&c.ID, &c.Name, &c.AccountID, &c.PartitionID, &protocol, &c.Preset, &enabled, &settings,
+		&c.SPKey, &c.SPCertificate, &changed, &lastTest, &cat, &uat)
+	if err != nil {
+		return c, err
+	}
+	c.Protocol, c.Enabled = gatehouse.Protocol(protocol), enabled == 1
+	c.IdPChangedAt, c.CreatedAt, c.UpdatedAt = fromMicros(changed), fromMicros(cat), fromMicros(uat)
+	if err := decodeSettings(&c, settings); err != nil {
+		return c, err
+	}
+	if lastTest != "" {
+		c.LastTest = &gatehouse.SSOTest{}
+		if err := json.Unmarshal([]byte(lastTest), c.LastTest); err != nil {
+			return c, fmt.Errorf("last test of %s: %w", c.ID, err)
+		}
+	}
+	return c, nil
+}
+
+// ssoSettings is how protocol settings are kept: one JSON document.
+type ssoSettings struct {
+	SAML *gatehouse.SAMLSettings `json:"saml,omitempty"`
+}
+
+func decodeSettings(c *gatehouse.SSOConfig, raw string) error {
+	var s ssoSettings
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		return fmt.Errorf("settings of %s: %w", c.ID, err)
+	}
+	c.SAML = s.SAML
+	return nil
+}
+
+func encodeSettings(c *gatehouse.SSOConfig) string {
+	b, _ := json.Marshal(ssoSettings{SAML: c.SAML})
+	return string(b)
+}
+
+// ssoNameAlphabet avoids letters that read alike (0/o, 1/l/i).
+const ssoNameAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
+
+// newSSOName returns a system name such as "sso-7k2m9q".
+func newSSOName() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	for i := range b {
+		b[i] = ssoNameAlphabet[int(b[i])%len(ssoNameAlphabet)]
+	}
+	return "sso-" + string(b)
+}
+
+// CreateSSOConfig stores a new configuration, assigning its ID, its
+// system-generated name and its times. Its owner (account or partition) must
+// exist. It is never created enabled.
+func (s *Store) CreateSSOConfig(ctx context.Context, c *gatehouse.SSOConfig) error {
+	now := s.now()
+	c.ID, c.CreatedAt, c.UpdatedAt, c.IdPChangedAt, c.Enabled = newID("sso", now), now, now, now, false
+	return s.inTx(ctx, func(q querier) error {
+		switch {
+		case c.AccountID != "" && c.PartitionID == "":
+			if err := exists(ctx, s, q, "accounts", c.AccountID, "account_id"); err != nil {
+				return err
+			}
+		case c.PartitionID != "" && c.AccountID == "":
+			if err := exists(ctx, s, q, "partitions", c.PartitionID, "partition_id"); err != nil {
+				return err
+			}
+		default:
+			v := &gatehouse.ValidationError{}
+			v.Add("owner", "exactly one of account_id and partition_id is required")
+			return v
+		}
+		// A name collision is unlikely (31^6 names); try a few before giving up.
+		var err error
+		for range 5 {
+			c.Name = newSSOName()
+			_, err = q.ExecContext(ctx, `INSERT INTO sso_configs(`+ssoConfigCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, '', $10, $10)`,
+				c.ID, c.Name, c.AccountID, c.PartitionID, string(c.Protocol), c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(now))
+			if err == nil || !strings.Contains(strings.ToLower(err.Error()), "name") {
+				break
+			}
+		}
+		return s.fail("create sso config", err)
+	})
+}
+
+// SSOConfig returns one configuration.
+func (s *Store) SSOConfig(ctx context.Context, id string) (gatehouse.SSOConfig, error) {
+	c, err := scanSSOConfig(s.db.QueryRowContext(ctx, `SELECT `+ssoConfigCols+` FROM sso_configs WHERE id = $1`, id))
+	return c, s.fail("sso config", err)
+}
+
+// ListSSOConfigs returns every configuration of one owner: an account, or
+// (with accountID empty) a partition.
+func (s *Store) ListSSOConfigs(ctx context.Context, accountID, partitionID string) ([]gatehouse.SSOConfig, error) {
+	return list(ctx, s, "list sso configs", scanSSOConfig,
+		`SELECT `+ssoConfigCols+` FROM sso_configs WHERE account_id = $1 AND partition_id = $2 ORDER BY id LIMIT 1000`, accountID, partitionID)
+}
+
+// EnabledSSOConfig returns the enabled configuration of an owner, or
+// ErrNotFound when none is.
+func (s *Store) EnabledSSOConfig(ctx context.Context, accountID, partitionID string) (gatehouse.SSOConfig, error) {
+	c, err := scanSSOConfig(s.db.QueryRowContext(ctx, `SELECT `+ssoConfigCols+` FROM sso_configs
+		WHERE account_id = $1 AND partition_id = $2 AND enabled = 1`, accountID, partitionID))
+	return c, s.fail("enabled sso config", err)
+}
+
+// UpdateSSOConfig saves a configuration's preset, settings and SP key. When
+// idpChanged, its IdP settings count as changed now, which puts its last
+// test out of date. The update applies only if the configuration still has
+// the UpdatedAt the caller read (else a *ConflictError), so two admins
+// editing at once cannot silently overwrite each other, and a check made on
+// what was read still holds.
+func (s *Store) UpdateSSOConfig(ctx context.Context, c *gatehouse.SSOConfig, idpChanged bool) error {
+	now := s.now()
+	changed := c.IdPChangedAt
+	if idpChanged {
+		changed = now
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE sso_configs SET preset = $2, settings = $3, sp_key = $4, sp_certificate = $5,
+		idp_changed_at = $6, updated_at = $7 WHERE id = $1 AND updated_at = $8`,
+		c.ID, c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(changed), micros(now), micros(c.UpdatedAt))
+	if err := s.expectOne("update sso config", res, err); err != nil {
+		return s.staleOrMissing(ctx, c.ID, err)
+	}
+	c.IdPChangedAt, c.UpdatedAt = changed, now
+	return nil
+}
+
+// staleOrMissing turns "no row updated" into ErrNotFound when the
+// configuration is gone, or a conflict when it changed meanwhile.
+func (s *Store) staleOrMissing(ctx context.Context, id string, err error) error {
+	if !errors.Is(err, gatehouse.ErrNotFound) {
+		return err
+	}
+	if _, gerr := s.SSOConfig(ctx, id); gerr != nil {
+		return gerr
+	}
+	return &gatehouse.ConflictError{Field: "updated_at", Message: "the configuration changed meanwhile; reload it and try again"}
+}
+
+// DeleteSSOConfig removes a configuration that is not enabled.
+func (s *Store) DeleteSSOConfig(ctx context.Context, id string) error {
+	return s.inTx(ctx, func(q querier) error {
+		var enabled int
+		if err := q.QueryRowContext(ctx, `SELECT enabled FROM sso_configs WHERE id = $1`, id).Scan(&enabled); err != nil {
+			return s.fail("delete sso config", err)
+		}
+		if enabled == 1 {
+			return &gatehouse.ConflictError{Field: "enabled", Message: "an enabled configuration cannot be deleted; disable it first"}
+		}
+		res, err := q.ExecContext(ctx, `DELETE FROM sso_configs WHERE id = $1`, id)
+		return s.expectOne("delete sso config", res, err)
+	})
+}
+
+// EnableSSOConfig enables a configuration and disables its owner's previous
+// one in the same transaction, so there is never a moment with two enabled
+// or none by accident. It applies only if the configuration still has the
+// UpdatedAt the caller checked. It returns the ID of the configuration it
+// disabled, if any.
+func (s *Store) EnableSSOConfig(ctx context.Context, id string, checkedUpdatedAt time.Time) (disabledID string, err error) {
+	now := micros(s.now())
+	err = s.inTx(ctx, func(q querier) error {
+		var accountID, partitionID string
+		var enabled int
+		var updated int64
+		if err := q.QueryRowContext(ctx, `SELECT account_id, partition_id, enabled, updated_at FROM sso_configs WHERE id = $1`, id).
+			Scan(&accountID, &partitionID, &enabled, &updated); err != nil {
+			return s.fail("enable sso config", err)
+		}
+		if updated != micros(checkedUpdatedAt) {
+			return &gatehouse.ConflictError{Field: "updated_at", Message: "the configuration changed meanwhile; reload it and try again"}
+		}
+		if enabled == 1 {
+			return nil
+		}
+		err := q.QueryRowContext(ctx, `SELECT id FROM sso_configs WHERE account_id = $1 AND partition_id = $2 AND enabled = 1`, accountID, partitionID).Scan(&disabledID)
+		if err := s.fail("enable sso config", err); err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
+			return err
+		}
+		if disabledID != "" {
+			if _, err := q.ExecContext(ctx, `UPDATE sso_configs SET enabled = 0, updated_at = $2 WHERE id = $1`, disabledID, now); err != nil {
+				return s.fail("enable sso config: disable previous", err)
+			}
+		}
+		_, err = q.ExecContext(ctx, `UPDATE sso_configs SET enabled = 1, updated_at = $2 WHERE id = $1`, id, now)
+		return s.fail("enable sso config", err)
+	})
+	return disabledID, err
+}
+
+// DisableSSOConfig disables a configuration; disabling a disabled one does
+// nothing.
+func (s *Store) DisableSSOConfig(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE sso_configs SET enabled = 0, updated_at = CASE WHEN enabled = 1 THEN $2 ELSE updated_at END WHERE id = $1`,
+		id, micros(s.now()))
+	return s.expectOne("disable sso config", res, err)
+}
+
+// RecordSSOTest keeps the outcome of a configuration's latest test. It does
+// not change the configuration's last-updated time: a test is not an edit.
+func (s *Store) RecordSSOTest(ctx context.Context, id string, t gatehouse.SSOTest) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE sso_configs SET last_test = $2 WHERE id = $1`, id, string(b))
+	return s.expectOne("record sso test", res, err)
+}
+
+const ssoFlowCols = `id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, finished_at, result`
+
+func scanSSOFlow(row interface{ Scan(...any) error }) (gatehouse.SSOFlow, error) {
+	var (
+		f             gatehouse.SSOFlow
+		cat, exp, fin int64
+	)
+	err := row.Scan(&f.ID, &f.ConfigID, &f.RequestID, &f.BrowserHash, &f.Purpose, &f.TesterID, &f.ReturnTo, &f.Secret, &cat, &exp, &fin, &f.Result)
+	f.CreatedAt, f.ExpiresAt, f.FinishedAt = fromMicros(cat), fromMicros(exp), fromMicros(fin)
+	return f, err
+}
+
+// CreateSSOFlow stores a flow that is starting.
+func (s *Store) CreateSSOFlow(ctx context.Context, f *gatehouse.SSOFlow) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		f.ID, f.ConfigID, f.RequestID, f.BrowserHash, f.Purpose, f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt))
+	return s.fail("create sso flow", err)
+}
+
+// SSOFlow returns a flow by its key.
+func (s *Store) SSOFlow(ctx context.Context, id string) (gatehouse.SSOFlow, error) {
+	f, err := scanSSOFlow(s.db.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows WHERE id = $1`, id))
+	return f, s.fail("sso flow", err)
+}
+
+// SSOFlowByRequest returns a configuration's flow by the request ID the
+// IdP's answer refers to (for IdPs that drop RelayState).
+func (s *Store) SSOFlowByRequest(ctx context.Context, configID, requestID string) (gatehouse.SSOFlow, error) {
+	if requestID == "" {
+		return gatehouse.SSOFlow{}, fmt.Errorf("store: sso flow: %w", gatehouse.ErrNotFound)
+	}
+	f, err := scanSSOFlow(s.db.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows WHERE config_id = $1 AND request_id = $2`, configID, requestID))
+	return f, s.fail("sso flow", err)
+}
+
+// FinishSSOFlow writes a flow's checked result, once: it returns false when
+// the flow was finished before (its request was answered already) or has
+// expired. This is what makes every request ID single-use across processes.
+func (s *Store) FinishSSOFlow(ctx context.Context, id string, result []byte, at time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE sso_flows SET result = $2, finished_at = $3 WHERE id = $1 AND finished_at = 0 AND expires_at > $3`,
+		id, result, micros(at))
+	if err != nil {
+		return false, s.fail("finish sso flow", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.fail("finish sso flow", err)
+}
+
+// ConsumeSSOFlow hands a finished flow's result out once: it returns
+// ErrNotFound when the flow is unknown, unfinished, expired or was consumed
+// before.
+func (s *Store) ConsumeSSOFlow(ctx context.Context, id string, at time.Time) (gatehouse.SSOFlow, error) {
+	var f gatehouse.SSOFlow
+	err := s.inTx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE sso_flows SET consumed_at = $2 WHERE id = $1 AND consumed_at = 0 AND finished_at > 0 AND expires_at > $2`, id, micros(at))
+		if err := s.expectOne("consume sso flow", res, err); err != nil {
+			return err
+		}
+		f, err = scanSSOFlow(q.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows WHERE id = $1`, id))
+		return s.fail("consume sso flow", err)
+	})
+	return f, err
+}
+
+// MarkMessageSeen records that a configuration accepted a message (assertion
+// or ID token) until it expires. It returns false when the message was seen
+// before: the replay check, atomic across processes.
+func (s *Store) MarkMessageSeen(ctx context.Context, configID, messageID string, expires time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO sso_replay(config_id, message_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		configID, messageID, micros(expires))
+	if err != nil {
+		return false, s.fail("mark message seen", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.fail("mark message seen", err)
+}
+
+// DeleteExpiredSSOState removes flows and replay entries past their expiry.
+// Replay entries are kept until the message itself expires, so a message can
+// never be replayed while it would still be valid.
+func (s *Store) DeleteExpiredSSOState(ctx context.Context, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sso_flows WHERE expires_at < $1`, micros(now)); err != nil {
+		return s.fail("delete expired sso flows", err)
+	}
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sso_replay WHERE expires_at < $1`, micros(now))
+	return s.fail("delete expired replay entries", err)
+}

@@ -1,0 +1,198 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/store"
+	"gatehouse/internal/store/storetest"
+)
+
+func samlConfig(t *testing.T, s *store.Store, accountID string) gatehouse.SSOConfig {
+	t.Helper()
+	c := gatehouse.SSOConfig{AccountID: accountID, Protocol: gatehouse.ProtocolSAML, Preset: "generic_saml",
+		SAML: &gatehouse.SAMLSettings{IdPEntityID: "https://idp.example/metadata", SSOBinding: "redirect", ClockSkewSeconds: 120}}
+	if err := s.CreateSSOConfig(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestSSOConfigLifecycle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, a := tenant(t, s, gatehouse.PlanEnterprise)
+		c := samlConfig(t, s, a.ID)
+		if len(c.Name) != len("sso-7k2m9q") || c.Name[:4] != "sso-" || c.Enabled {
+			t.Fatalf("new config: name %q enabled %v", c.Name, c.Enabled)
+		}
+		got, err := s.SSOConfig(ctx, c.ID)
+		if err != nil || got.Name != c.Name || got.SAML == nil || got.SAML.IdPEntityID != "https://idp.example/metadata" || !got.UpdatedAt.Equal(c.UpdatedAt) {
+			t.Fatalf("read back: %+v, %v", got, err)
+		}
+
+		// An edit of IdP settings puts the last test out of date; the name stays.
+		s.RecordSSOTest(ctx, c.ID, gatehouse.SSOTest{At: s.Now(), By: "u1", Outcome: gatehouse.OutcomeSuccess})
+		got, _ = s.SSOConfig(ctx, c.ID)
+		if !got.TestIsCurrent() {
+			t.Fatal("a fresh passing test is not current")
+		}
+		time.Sleep(2 * time.Millisecond)
+		got.SAML.SSOURL = "https://idp.example/sso"
+		if err := s.UpdateSSOConfig(ctx, &got, true); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := s.SSOConfig(ctx, c.ID)
+		if again.TestIsCurrent() || again.Name != c.Name || again.SAML.SSOURL != "https://idp.example/sso" {
+			t.Fatalf("after an IdP edit: current=%v name=%q url=%q", again.TestIsCurrent(), again.Name, again.SAML.SSOURL)
+		}
+		// A stale writer (holding the old UpdatedAt) is refused.
+		stale := c
+		if err := s.UpdateSSOConfig(ctx, &stale, false); !errors.Is(err, gatehouse.ErrConflict) {
+			t.Fatalf("stale update: %v, want conflict", err)
+		}
+
+		// Enabling switches in one step.
+		other := samlConfig(t, s, a.ID)
+		if _, err := s.EnableSSOConfig(ctx, c.ID, again.UpdatedAt); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteSSOConfig(ctx, c.ID); !errors.Is(err, gatehouse.ErrConflict) {
+			t.Fatalf("deleting an enabled config: %v, want conflict", err)
+		}
+		disabled, err := s.EnableSSOConfig(ctx, other.ID, other.UpdatedAt)
+		if err != nil || disabled != c.ID {
+			t.Fatalf("switch: disabled %q, %v; want %q", disabled, err, c.ID)
+		}
+		on, err := s.EnabledSSOConfig(ctx, a.ID, "")
+		if err != nil || on.ID != other.ID {
+			t.Fatalf("enabled config = %s, %v; want %s", on.ID, err, other.ID)
+		}
+		if err := s.DeleteSSOConfig(ctx, c.ID); err != nil {
+			t.Fatalf("delete disabled: %v", err)
+		}
+		if err := s.DisableSSOConfig(ctx, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EnabledSSOConfig(ctx, a.ID, ""); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("after disable: %v", err)
+		}
+		bad := gatehouse.SSOConfig{Protocol: gatehouse.ProtocolSAML, Preset: "generic_saml"}
+		if err := s.CreateSSOConfig(ctx, &bad); !errors.Is(err, gatehouse.ErrInvalid) {
+			t.Fatalf("ownerless config: %v", err)
+		}
+	})
+}
+
+// TestSSOConfigConcurrentEnable: however many admins press Enable at once,
+// exactly one configuration of the account ends up enabled.
+func TestSSOConfigConcurrentEnable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, a := tenant(t, s, gatehouse.PlanEnterprise)
+		var cfgs []gatehouse.SSOConfig
+		for range 6 {
+			cfgs = append(cfgs, samlConfig(t, s, a.ID))
+		}
+		var wg sync.WaitGroup
+		for _, c := range cfgs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.EnableSSOConfig(ctx, c.ID, c.UpdatedAt)
+			}()
+		}
+		wg.Wait()
+		var n int
+		s.DB().QueryRow(`SELECT count(*) FROM sso_configs WHERE account_id = $1 AND enabled = 1`, a.ID).Scan(&n)
+		if n != 1 {
+			t.Fatalf("%d configurations enabled after concurrent enables, want 1", n)
+		}
+	})
+}
+
+func TestSSOFlowsAndReplay(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, a := tenant(t, s, gatehouse.PlanEnterprise)
+		c := samlConfig(t, s, a.ID)
+		now := time.Now()
+		f := gatehouse.SSOFlow{ID: "relay1", ConfigID: c.ID, RequestID: "id-abc", BrowserHash: "bh", Purpose: "signin",
+			CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+		if err := s.CreateSSOFlow(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+		byReq, err := s.SSOFlowByRequest(ctx, c.ID, "id-abc")
+		if err != nil || byReq.ID != "relay1" {
+			t.Fatalf("by request: %+v, %v", byReq, err)
+		}
+		if _, err := s.SSOFlowByRequest(ctx, "another-config", "id-abc"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("a request ID found under another configuration: %v", err)
+		}
+		if _, err := s.ConsumeSSOFlow(ctx, "relay1", now); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("an unfinished flow was consumed: %v", err)
+		}
+		// 20 answers to one request race: exactly one finishes it.
+		var wins int
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if ok, _ := s.FinishSSOFlow(ctx, "relay1", []byte(`{"user":"u"}`), now); ok {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("request answered %d times, want once", wins)
+		}
+		got, err := s.ConsumeSSOFlow(ctx, "relay1", now)
+		if err != nil || string(got.Result) != `{"user":"u"}` || got.BrowserHash != "bh" {
+			t.Fatalf("consume: %+v, %v", got, err)
+		}
+		if _, err := s.ConsumeSSOFlow(ctx, "relay1", now); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("consumed twice: %v", err)
+		}
+		expired := gatehouse.SSOFlow{ID: "relay2", ConfigID: c.ID, Purpose: "signin", CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(-time.Minute)}
+		s.CreateSSOFlow(ctx, &expired)
+		if ok, _ := s.FinishSSOFlow(ctx, "relay2", []byte("{}"), now); ok {
+			t.Fatal("an expired flow was finished")
+		}
+
+		// Replay: 50 parallel posts of one assertion, one success.
+		wins = 0
+		for range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if ok, err := s.MarkMessageSeen(ctx, c.ID, "assertion-1", now.Add(5*time.Minute)); ok && err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("assertion accepted %d times, want once", wins)
+		}
+		if ok, _ := s.MarkMessageSeen(ctx, "other-config", "assertion-1", now.Add(time.Minute)); !ok {
+			t.Fatal("replay cache is not per configuration")
+		}
+		if err := s.DeleteExpiredSSOState(ctx, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SSOFlow(ctx, "relay2"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("expired flow kept: %v", err)
+		}
+	})
+}
