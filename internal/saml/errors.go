@@ -1,0 +1,137 @@
+package saml
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Sentinel errors, one per kind of rejection. Every error ValidateResponse
+// returns is a *ValidationError that matches exactly one of them with
+// errors.Is.
+var (
+	// ErrConfiguration: the SP or IdP values handed in are incomplete or out of
+	// range; nothing the IdP sent was looked at.
+	ErrConfiguration = errors.New("saml: configuration")
+	// ErrTooLarge: the message exceeds the size bounds and was not parsed.
+	ErrTooLarge = errors.New("saml: message too large")
+	// ErrMalformed: not base64, not XML, a DOCTYPE, nesting too deep, input
+	// that does not survive an encoding/xml round trip, or missing parts.
+	ErrMalformed = errors.New("saml: malformed message")
+	// ErrStructure: a shape Gatehouse never accepts because signature wrapping
+	// hides in it: several or encrypted assertions, misplaced signatures,
+	// duplicate IDs, References that do not name the signed element.
+	ErrStructure = errors.New("saml: message structure")
+	// ErrSignature: unsigned, a signature that does not verify, or a signature
+	// by a certificate that is not configured.
+	ErrSignature = errors.New("saml: signature")
+	// ErrWeakAlgorithm: an algorithm or transform outside the allow-list
+	// (SHA-1, HMAC, XSLT, XPath, inclusive c14n) or an RSA key under 2048 bits.
+	ErrWeakAlgorithm = errors.New("saml: algorithm not allowed")
+	// ErrStatus: the IdP answered with a status other than Success.
+	ErrStatus = errors.New("saml: status")
+	// ErrIssuer: Issuer missing or not the configured IdP entity ID.
+	ErrIssuer = errors.New("saml: issuer")
+	// ErrAudience: no audience restriction naming this SP's entity ID.
+	ErrAudience = errors.New("saml: audience")
+	// ErrDestination: Destination or Recipient is not this SP's ACS URL.
+	ErrDestination = errors.New("saml: destination")
+	// ErrTime: outside NotBefore/NotOnOrAfter, clock skew included.
+	ErrTime = errors.New("saml: time")
+	// ErrBearer: the subject confirmation is not a single bearer confirmation
+	// with its data.
+	ErrBearer = errors.New("saml: subject confirmation")
+	// ErrCondition: a condition Gatehouse does not accept (OneTimeUse,
+	// ProxyRestriction).
+	ErrCondition = errors.New("saml: condition")
+	// ErrInResponseTo: the response answers a request this browser did not
+	// start, or its InResponseTo values disagree.
+	ErrInResponseTo = errors.New("saml: InResponseTo")
+	// ErrUnsolicited: IdP-initiated sign-in while the configuration refuses it.
+	ErrUnsolicited = errors.New("saml: unsolicited response")
+	// ErrSubject: no usable NameID or email address in the assertion.
+	ErrSubject = errors.New("saml: subject")
+)
+
+// Side says who has to act to fix a failure, for the test result page.
+type Side string
+
+// The sides of a federation.
+const (
+	SideIdP       Side = "idp"
+	SideGatehouse Side = "gatehouse"
+)
+
+// ValidationError is a precise rejection of a SAML message, meant for the
+// audit log and the test result page; end users get a generic message.
+type ValidationError struct {
+	// Reason is a stable machine code, one per sentinel (e.g. "audience").
+	Reason string
+	// Message is precise and safe to show to administrators.
+	Message string
+	// Expected and Received hold the compared values when there are two.
+	Expected, Received string
+	// FixIn says which side's settings must change.
+	FixIn Side
+
+	kind  error
+	cause error
+}
+
+func (e *ValidationError) Error() string { return "saml: " + e.Message }
+
+// Unwrap returns the sentinel and, when there is one, the underlying library
+// error, so both errors.Is(err, ErrAudience) and inspection of the cause work.
+func (e *ValidationError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+var reasons = map[error]string{
+	ErrConfiguration: "configuration",
+	ErrTooLarge:      "too_large",
+	ErrMalformed:     "malformed",
+	ErrStructure:     "structure",
+	ErrSignature:     "signature",
+	ErrWeakAlgorithm: "weak_algorithm",
+	ErrStatus:        "status",
+	ErrIssuer:        "issuer",
+	ErrAudience:      "audience",
+	ErrDestination:   "destination",
+	ErrTime:          "time",
+	ErrBearer:        "subject_confirmation",
+	ErrCondition:     "condition",
+	ErrInResponseTo:  "in_response_to",
+	ErrUnsolicited:   "unsolicited",
+	ErrSubject:       "subject",
+}
+
+func reject(kind error, fix Side, message string) *ValidationError {
+	return &ValidationError{Reason: reasons[kind], Message: message, FixIn: fix, kind: kind}
+}
+
+// mismatch builds a rejection for a value that differs from the configured one.
+func mismatch(kind error, fix Side, what, received, expected string) *ValidationError {
+	e := reject(kind, fix, what+" is "+quote(received)+", expected "+quote(expected))
+	e.Expected, e.Received = expected, received
+	return e
+}
+
+func (e *ValidationError) wrap(cause error) *ValidationError {
+	e.cause = cause
+	return e
+}
+
+// quote shows a value from the message safely in an admin message: escaped,
+// cut to a readable length, and (missing) rather than "".
+func quote(s string) string {
+	if s == "" {
+		return "(missing)"
+	}
+	const maxLen = 200
+	if len(s) > maxLen {
+		s = s[:maxLen] + "..."
+	}
+	return strconv.Quote(s)
+}

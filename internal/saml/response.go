@@ -1,0 +1,549 @@
+package saml
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+	saml2 "github.com/russellhaering/gosaml2"
+	"github.com/russellhaering/gosaml2/types"
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+// Assertion is what a valid Response says about the person, read only from
+// XML whose signature verified.
+type Assertion struct {
+	// ID is the assertion ID: the caller records it (atomically, until
+	// ReplayUntil) and refuses a second use.
+	ID     string
+	Issuer string
+	NameID string
+	// NameIDFormat is as sent; "" when the IdP sent none.
+	NameIDFormat string
+	// Email is from IdP.EmailAttribute, or the NameID when that is empty. It
+	// is as the IdP sent it; compare case-insensitively.
+	Email string
+	// Attributes maps each attribute Name to its values.
+	Attributes map[string][]string
+	// InResponseTo is the request this answers, "" for IdP-initiated sign-in.
+	// The caller checks it belongs to this browser and was not used before.
+	InResponseTo string
+	// NotOnOrAfter is the earliest NotOnOrAfter in the assertion.
+	NotOnOrAfter time.Time
+	// ReplayUntil is NotOnOrAfter plus the clock skew: until then a copy of
+	// this assertion would still pass ValidateResponse.
+	ReplayUntil  time.Time
+	SessionIndex string
+	// SignedBy is the configured certificate that verified the signatures;
+	// it may have expired (see ValidateResponse).
+	SignedBy *x509.Certificate
+}
+
+// ValidateResponse checks a SAMLResponse form value (base64, HTTP-POST
+// binding) against one SSO configuration and returns the verified assertion.
+// expectedRequestIDs are the IDs of the AuthnRequests this browser has
+// outstanding for this configuration; empty means none, so only an
+// IdP-initiated response can pass. Every error is a *ValidationError.
+//
+// Replay is the caller's: it must record Assertion.ID and consume
+// Assertion.InResponseTo atomically in the database.
+//
+// Decisions:
+//   - The Response, the Assertion or both may be signed. A Response signed
+//     alone is accepted only because the structural checks allow exactly one
+//     Assertion, directly in the Response, and gosaml2 reads it from the
+//     verified bytes; identity never comes from outside a verified element.
+//   - All signatures in one response must verify with the same configured
+//     certificate; several certificates support a rollover.
+//   - A configured certificate past its NotAfter still verifies: SAML trust
+//     is in the configured key, not in the certificate's dates (as Okta and
+//     Keycloak do), and refusing would lock a customer out the moment an
+//     unattended certificate lapses. ExpiringCertificates drives the warning
+//     ahead of time.
+//   - Every gosaml2 WarningInfo flag is a rejection, OneTimeUse and
+//     ProxyRestriction included.
+func ValidateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []string, now time.Time) (*Assertion, error) {
+	a, verr := validateResponse(sp, idp, samlResponse, expectedRequestIDs, now)
+	if verr != nil {
+		return nil, verr
+	}
+	return a, nil
+}
+
+func validateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []string, now time.Time) (*Assertion, *ValidationError) {
+	skew, verr := checkValidationConfig(sp, idp)
+	if verr != nil {
+		return nil, verr
+	}
+	raw, verr := decodeResponseBase64(samlResponse)
+	if verr != nil {
+		return nil, verr
+	}
+	doc, verr := parseResponseXML(raw)
+	if verr != nil {
+		return nil, verr
+	}
+	shape, verr := inspectResponse(doc)
+	if verr != nil {
+		return nil, verr
+	}
+
+	at := libraryInstant(shape.assertion, now, skew)
+	provider, resp, signer, verr := verify(sp, idp, samlResponse, shape, at, now, skew)
+	if verr != nil {
+		return nil, verr
+	}
+	if len(resp.Assertions) != 1 || len(resp.EncryptedAssertions) != 0 {
+		return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("the verified response holds %d assertions, expected exactly one", len(resp.Assertions)))
+	}
+	assertion := &resp.Assertions[0]
+	warnings, err := provider.VerifyAssertionConditions(assertion)
+	if err != nil {
+		return nil, fromLibrary(err, now, skew)
+	}
+
+	if verr := checkSubjectShape(shape.assertion); verr != nil {
+		return nil, verr
+	}
+	if !complete(assertion) {
+		return nil, reject(ErrMalformed, SideIdP, "the assertion lacks an Issuer, Subject, NameID, SubjectConfirmationData or Conditions")
+	}
+	if verr := checkDestination(sp, resp, assertion); verr != nil {
+		return nil, verr
+	}
+	if verr := checkAudience(sp, assertion); verr != nil {
+		return nil, verr
+	}
+	notOnOrAfter, verr := checkTimes(shape.assertion, assertion, now, skew)
+	if verr != nil {
+		return nil, verr
+	}
+	if verr := checkWarnings(warnings); verr != nil {
+		return nil, verr
+	}
+	inResponseTo, verr := checkInResponseTo(idp, resp, assertion, expectedRequestIDs)
+	if verr != nil {
+		return nil, verr
+	}
+
+	out := &Assertion{
+		ID:           assertion.ID,
+		Issuer:       assertion.Issuer.Value,
+		NameID:       strings.TrimSpace(assertion.Subject.NameID.Value),
+		NameIDFormat: assertion.Subject.NameID.Format,
+		Attributes:   attributes(assertion),
+		InResponseTo: inResponseTo,
+		NotOnOrAfter: notOnOrAfter,
+		ReplayUntil:  notOnOrAfter.Add(skew),
+		SignedBy:     signer,
+	}
+	if assertion.AuthnStatement != nil {
+		out.SessionIndex = assertion.AuthnStatement.SessionIndex
+	}
+	if out.NameID == "" {
+		return nil, reject(ErrSubject, SideIdP, "the assertion's NameID is empty")
+	}
+	if out.Email, verr = email(idp, assertion, out); verr != nil {
+		return nil, verr
+	}
+	return out, nil
+}
+
+// libraryInstant chooses the instant gosaml2 evaluates the assertion at.
+// gosaml2 compares times without any skew; evaluating it at the instant
+// closest to now, within now±skew, at which the assertion's own window is
+// open keeps all of its checks switched on while honouring the configured
+// skew. The window is read from unverified XML, which is safe: gosaml2
+// re-checks it on the verified XML, and so does checkTimes.
+func libraryInstant(assertion *etree.Element, now time.Time, skew time.Duration) time.Time {
+	lo, hi := now.Add(-skew), now.Add(skew)
+	windows := children(assertion, nsAssertion, "Conditions")
+	for _, subject := range children(assertion, nsAssertion, "Subject") {
+		for _, sc := range children(subject, nsAssertion, "SubjectConfirmation") {
+			windows = append(windows, children(sc, nsAssertion, "SubjectConfirmationData")...)
+		}
+	}
+	for _, el := range windows {
+		if t, err := time.Parse(time.RFC3339, el.SelectAttrValue("NotBefore", "")); err == nil && t.After(lo) {
+			lo = t
+		}
+		if t, err := time.Parse(time.RFC3339, el.SelectAttrValue("NotOnOrAfter", "")); err == nil && t.Add(-time.Nanosecond).Before(hi) {
+			hi = t.Add(-time.Nanosecond)
+		}
+	}
+	switch {
+	case lo.After(hi):
+		return now // no instant fits: gosaml2 or checkTimes rejects, after verification
+	case now.Before(lo):
+		return lo
+	case now.After(hi):
+		return hi
+	}
+	return now
+}
+
+// verify runs gosaml2's signature verification and SAML checks, trying the
+// configured certificates one by one (the one KeyInfo names first), so a
+// rollover works even when the IdP sends no KeyInfo, and the certificate that
+// verified is known. Each attempt uses its own gosaml2 service provider built
+// from this configuration's values; nothing is shared between configurations.
+func verify(sp SP, idp IdP, samlResponse string, shape *responseShape, at, now time.Time, skew time.Duration) (*saml2.SAMLServiceProvider, *types.Response, *x509.Certificate, *ValidationError) {
+	certs := slices.Clone(idp.Certificates)
+	slices.SortStableFunc(certs, func(a, b *x509.Certificate) int {
+		return boolOrder(claimed(shape, b)) - boolOrder(claimed(shape, a))
+	})
+	var failures []error
+	for _, cert := range certs {
+		provider := newServiceProvider(sp, idp, at)
+		provider.IDPCertificateStore = &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{dateless(cert)}}
+		resp, err := provider.ValidateEncodedResponse(samlResponse)
+		if err == nil {
+			return provider, resp, cert, nil
+		}
+		if afterSignature(err) {
+			return nil, nil, nil, fromLibrary(err, now, skew)
+		}
+		failures = append(failures, err)
+	}
+	return nil, nil, nil, signatureFailure(shape, certs, failures)
+}
+
+func boolOrder(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func claimed(shape *responseShape, cert *x509.Certificate) bool {
+	return slices.ContainsFunc(shape.keyInfoCerts, cert.Equal)
+}
+
+// dateless returns a copy of a configured certificate whose validity dates
+// goxmldsig will not enforce. The copy keeps the DER bytes, so KeyInfo must
+// still match it exactly; see ValidateResponse for why expiry is accepted.
+func dateless(cert *x509.Certificate) *x509.Certificate {
+	c := *cert
+	c.NotBefore = time.Time{}
+	c.NotAfter = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	return &c
+}
+
+// afterSignature reports whether a gosaml2 error comes from its SAML checks,
+// which it runs only once the signatures verified.
+func afterSignature(err error) bool {
+	var (
+		invalid saml2.ErrInvalidValue
+		missing saml2.ErrMissingElement
+		parsing saml2.ErrParsing
+	)
+	return errors.As(err, &invalid) || errors.As(err, &missing) || errors.As(err, &parsing)
+}
+
+func signatureFailure(shape *responseShape, certs []*x509.Certificate, failures []error) *ValidationError {
+	configured := make([]string, len(certs))
+	for i, c := range certs {
+		configured[i] = fingerprint(c)
+	}
+	for _, claimedCert := range shape.keyInfoCerts {
+		if !slices.ContainsFunc(certs, claimedCert.Equal) {
+			fp := fingerprint(claimedCert)
+			verr := reject(ErrSignature, SideGatehouse, fmt.Sprintf("the message is signed with certificate %s (SHA-256 %s), which is not configured for this IdP; if the IdP really rolled over its key, add the new certificate", claimedCert.Subject, fp))
+			verr.Expected, verr.Received = strings.Join(configured, ", "), fp
+			return verr
+		}
+	}
+	// Sorted so that the certificate KeyInfo named, if any, failed first.
+	return reject(ErrSignature, SideIdP, fmt.Sprintf("the signature does not verify with the configured certificate (%d tried): %v", len(certs), failures[0])).wrap(failures[0])
+}
+
+// fromLibrary turns gosaml2's SAML check errors into rejections. now and skew
+// explain an expiry the way checkTimes does.
+func fromLibrary(err error, now time.Time, skew time.Duration) *ValidationError {
+	var (
+		invalid saml2.ErrInvalidValue
+		missing saml2.ErrMissingElement
+		parsing saml2.ErrParsing
+	)
+	switch {
+	case errors.As(err, &invalid):
+		kind, fix := ErrMalformed, SideIdP
+		switch invalid.Key {
+		case saml2.DestinationAttr, saml2.RecipientAttr:
+			kind = ErrDestination
+		case saml2.IssuerTag:
+			// Most often the entity ID was mistyped into Gatehouse.
+			kind, fix = ErrIssuer, SideGatehouse
+		case saml2.StatusCodeTag:
+			kind = ErrStatus
+		case saml2.SubjectConfirmationTag:
+			kind = ErrBearer
+		case saml2.NotOnOrAfterAttr:
+			if t, perr := time.Parse(time.RFC3339, invalid.Actual); perr == nil {
+				return timeError("SubjectConfirmationData NotOnOrAfter", t, now, skew, "passed %s ago").wrap(err)
+			}
+			kind = ErrTime
+		}
+		label := map[string]string{
+			saml2.DestinationAttr:        "the Response Destination",
+			saml2.RecipientAttr:          "the SubjectConfirmationData Recipient",
+			saml2.IssuerTag:              "the Issuer",
+			saml2.SubjectConfirmationTag: "the SubjectConfirmation Method",
+		}[invalid.Key]
+		if label == "" {
+			label = invalid.Key
+		}
+		return mismatch(kind, fix, label, invalid.Actual, invalid.Expected).wrap(err)
+	case errors.As(err, &missing):
+		kind := ErrMalformed
+		switch {
+		case missing.Attribute == saml2.NotBeforeAttr || missing.Attribute == saml2.NotOnOrAfterAttr:
+			kind = ErrTime
+		case missing.Tag == saml2.IssuerTag:
+			kind = ErrIssuer
+		case missing.Tag == saml2.SubjectConfirmationTag || missing.Tag == saml2.SubjectConfirmationDataTag || missing.Tag == saml2.SubjectTag:
+			kind = ErrBearer
+		case missing.Tag == saml2.NameIdTag:
+			kind = ErrSubject
+		}
+		return reject(kind, SideIdP, missing.Error()).wrap(err)
+	case errors.As(err, &parsing):
+		return reject(ErrMalformed, SideIdP, fmt.Sprintf("%s value %s is not an RFC 3339 time", parsing.Tag, quote(parsing.Value))).wrap(err)
+	}
+	return reject(ErrMalformed, SideIdP, err.Error()).wrap(err)
+}
+
+// complete reports whether every element the checks below read is present.
+// gosaml2 has already refused assertions without them; this keeps a change
+// there from turning into a nil dereference here.
+func complete(a *types.Assertion) bool {
+	return a.Issuer != nil && a.Conditions != nil && a.Subject != nil && a.Subject.NameID != nil &&
+		a.Subject.SubjectConfirmation != nil && a.Subject.SubjectConfirmation.SubjectConfirmationData != nil
+}
+
+// checkSubjectShape requires at most one Conditions, exactly one NameID and
+// exactly one bearer SubjectConfirmation with its data. It reads the
+// unverified tree, but only after verification succeeded, and only to
+// reject: gosaml2's types keep one of each element and would silently merge
+// repeated ones.
+func checkSubjectShape(assertion *etree.Element) *ValidationError {
+	if n := len(children(assertion, nsAssertion, "Conditions")); n > 1 {
+		return reject(ErrStructure, SideIdP, fmt.Sprintf("the assertion has %d Conditions elements, expected one", n))
+	}
+	subjects := children(assertion, nsAssertion, "Subject")
+	if len(subjects) != 1 {
+		return reject(ErrBearer, SideIdP, fmt.Sprintf("the assertion has %d Subject elements, expected one", len(subjects)))
+	}
+	if n := len(children(subjects[0], nsAssertion, "NameID")); n != 1 {
+		return reject(ErrSubject, SideIdP, fmt.Sprintf("the Subject has %d NameID elements, expected one (encrypted NameIDs are not accepted)", n))
+	}
+	confirmations := children(subjects[0], nsAssertion, "SubjectConfirmation")
+	if len(confirmations) != 1 {
+		return reject(ErrBearer, SideIdP, fmt.Sprintf("the Subject has %d SubjectConfirmation elements; Gatehouse accepts exactly one, with the bearer method", len(confirmations)))
+	}
+	if method := confirmations[0].SelectAttrValue("Method", ""); method != methodBearer {
+		return mismatch(ErrBearer, SideIdP, "the SubjectConfirmation Method", method, methodBearer)
+	}
+	if n := len(children(confirmations[0], nsAssertion, "SubjectConfirmationData")); n != 1 {
+		return reject(ErrBearer, SideIdP, fmt.Sprintf("the bearer SubjectConfirmation has %d SubjectConfirmationData elements, expected one", n))
+	}
+	return nil
+}
+
+// checkDestination requires Destination on a signed Response (SAML bindings
+// 3.5.5.2) and Recipient always to be this configuration's ACS URL.
+func checkDestination(sp SP, resp *types.Response, assertion *types.Assertion) *ValidationError {
+	if resp.Destination != sp.ACSURL && (resp.Destination != "" || resp.SignatureValidated) {
+		return mismatch(ErrDestination, SideIdP, "the Response Destination", resp.Destination, sp.ACSURL)
+	}
+	if got := assertion.Subject.SubjectConfirmation.SubjectConfirmationData.Recipient; got != sp.ACSURL {
+		return mismatch(ErrDestination, SideIdP, "the SubjectConfirmationData Recipient", got, sp.ACSURL)
+	}
+	return nil
+}
+
+// checkAudience requires at least one AudienceRestriction, and every one of
+// them to name this configuration's SP entity ID; gosaml2 flags only the
+// second.
+func checkAudience(sp SP, assertion *types.Assertion) *ValidationError {
+	restrictions := assertion.Conditions.AudienceRestrictions
+	if len(restrictions) == 0 {
+		verr := reject(ErrAudience, SideIdP, fmt.Sprintf("the assertion has no AudienceRestriction; expected one naming %s", quote(sp.EntityID)))
+		verr.Expected = sp.EntityID
+		return verr
+	}
+	for _, r := range restrictions {
+		var got []string
+		for _, a := range r.Audiences {
+			got = append(got, strings.TrimSpace(a.Value))
+		}
+		if !slices.Contains(got, sp.EntityID) {
+			return mismatch(ErrAudience, SideIdP, "the audience", strings.Join(got, ", "), sp.EntityID)
+		}
+	}
+	return nil
+}
+
+// checkTimes applies NotBefore and NotOnOrAfter of the Conditions and of the
+// SubjectConfirmationData with the configured skew, and returns the earliest
+// NotOnOrAfter. Values come from the verified assertion, except the rarely
+// sent SubjectConfirmationData NotBefore, which gosaml2's types drop; it is
+// read from the unverified tree and can only cause a rejection.
+func checkTimes(tree *etree.Element, assertion *types.Assertion, now time.Time, skew time.Duration) (time.Time, *ValidationError) {
+	data := assertion.Subject.SubjectConfirmation.SubjectConfirmationData
+	scdNotBefore := ""
+	for _, subject := range children(tree, nsAssertion, "Subject") {
+		for _, sc := range children(subject, nsAssertion, "SubjectConfirmation") {
+			for _, d := range children(sc, nsAssertion, "SubjectConfirmationData") {
+				scdNotBefore = d.SelectAttrValue("NotBefore", "")
+			}
+		}
+	}
+	bounds := []struct {
+		where, attr, value string
+		required           bool
+	}{
+		{"Conditions", "NotBefore", assertion.Conditions.NotBefore, true},
+		{"Conditions", "NotOnOrAfter", assertion.Conditions.NotOnOrAfter, true},
+		{"SubjectConfirmationData", "NotBefore", scdNotBefore, false},
+		{"SubjectConfirmationData", "NotOnOrAfter", data.NotOnOrAfter, true},
+	}
+	var earliest time.Time
+	for _, b := range bounds {
+		if b.value == "" && !b.required {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, b.value)
+		if err != nil {
+			return time.Time{}, reject(ErrTime, SideIdP, fmt.Sprintf("%s %s %s is not an RFC 3339 time", b.where, b.attr, quote(b.value)))
+		}
+		if b.attr == "NotBefore" && t.After(now.Add(skew)) {
+			return time.Time{}, timeError(b.where+" NotBefore", t, now, skew, "is %s in the future")
+		}
+		if b.attr == "NotOnOrAfter" {
+			if !t.After(now.Add(-skew)) {
+				return time.Time{}, timeError(b.where+" NotOnOrAfter", t, now, skew, "passed %s ago")
+			}
+			if earliest.IsZero() || t.Before(earliest) {
+				earliest = t
+			}
+		}
+	}
+	return earliest, nil
+}
+
+func timeError(what string, t, now time.Time, skew time.Duration, relation string) *ValidationError {
+	d := t.Sub(now)
+	if d < 0 {
+		d = -d
+	}
+	msg := fmt.Sprintf("%s %s "+relation+" (clock skew allowed: %s); check the IdP's and Gatehouse's clocks", what, t.UTC().Format(time.RFC3339), d.Round(time.Second), skew)
+	verr := reject(ErrTime, SideIdP, msg)
+	verr.Received, verr.Expected = t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)
+	return verr
+}
+
+func checkWarnings(w *saml2.WarningInfo) *ValidationError {
+	switch {
+	case w.InvalidTime:
+		return reject(ErrTime, SideIdP, "the assertion is outside its validity window")
+	case w.NotInAudience:
+		return reject(ErrAudience, SideIdP, "the assertion's audience does not name this service provider")
+	case w.OneTimeUse:
+		return reject(ErrCondition, SideIdP, "the assertion carries a OneTimeUse condition, which Gatehouse does not accept")
+	case w.ProxyRestriction != nil:
+		return reject(ErrCondition, SideIdP, "the assertion carries a ProxyRestriction condition, which Gatehouse does not accept")
+	}
+	return nil
+}
+
+// checkInResponseTo decides solicited versus unsolicited from signed values
+// only: the assertion's SubjectConfirmationData, or the Response when its
+// signature verified. An InResponseTo only on an unsigned Response could be
+// an attacker dressing an IdP-initiated assertion up as an answer.
+func checkInResponseTo(idp IdP, resp *types.Response, assertion *types.Assertion, expected []string) (string, *ValidationError) {
+	signed := assertion.Subject.SubjectConfirmation.SubjectConfirmationData.InResponseTo
+	onResponse := resp.InResponseTo
+	switch {
+	case signed != "" && onResponse != "" && signed != onResponse:
+		return "", mismatch(ErrInResponseTo, SideIdP, "the Response InResponseTo", onResponse, signed)
+	case signed == "" && onResponse != "" && !resp.SignatureValidated:
+		return "", reject(ErrInResponseTo, SideIdP, "InResponseTo appears only on the unsigned Response, not in the signed assertion")
+	case signed == "":
+		signed = onResponse
+	}
+	if signed == "" {
+		if !idp.AllowIdPInitiated {
+			return "", reject(ErrUnsolicited, SideGatehouse, "the response answers no request (IdP-initiated sign-in) and this configuration does not allow IdP-initiated sign-in")
+		}
+		return "", nil
+	}
+	if !slices.Contains(expected, signed) {
+		verr := reject(ErrInResponseTo, SideIdP, fmt.Sprintf("the response answers request %s, which this browser has not started for this configuration", quote(signed)))
+		verr.Received = signed
+		return "", verr
+	}
+	return signed, nil
+}
+
+func attributes(assertion *types.Assertion) map[string][]string {
+	out := map[string][]string{}
+	if assertion.AttributeStatement == nil {
+		return out
+	}
+	for _, attr := range assertion.AttributeStatement.Attributes {
+		for _, v := range attr.Values {
+			value := v.Value
+			if v.NameID != nil {
+				value = v.NameID.Value
+			}
+			out[attr.Name] = append(out[attr.Name], strings.TrimSpace(value))
+		}
+	}
+	return out
+}
+
+// email finds the person's email address: from the configured attribute
+// (matched by Name or FriendlyName), else the NameID. It must be one plain
+// address; the full text is used, never a prefix.
+func email(idp IdP, assertion *types.Assertion, a *Assertion) (string, *ValidationError) {
+	source, value := "the NameID", a.NameID
+	if idp.EmailAttribute != "" {
+		source = "attribute " + quote(idp.EmailAttribute)
+		var values []string
+		if assertion.AttributeStatement != nil {
+			for _, attr := range assertion.AttributeStatement.Attributes {
+				if attr.Name != idp.EmailAttribute && attr.FriendlyName != idp.EmailAttribute {
+					continue
+				}
+				for _, v := range attr.Values {
+					if s := strings.TrimSpace(v.Value); s != "" && !slices.Contains(values, s) {
+						values = append(values, s)
+					}
+				}
+			}
+		}
+		switch len(values) {
+		case 0:
+			return "", reject(ErrSubject, SideIdP, "the assertion has no value for the email "+source+"; release it to Gatehouse in the IdP or correct the attribute name in Gatehouse")
+		case 1:
+			value = values[0]
+		default:
+			return "", reject(ErrSubject, SideIdP, fmt.Sprintf("the email %s has %d different values; Gatehouse needs exactly one", source, len(values)))
+		}
+	}
+	addr, err := mail.ParseAddress(value)
+	if err != nil || addr.Name != "" || addr.Address != value {
+		fix := SideIdP
+		if idp.EmailAttribute == "" {
+			fix = SideGatehouse // most often a persistent NameID: name the email attribute
+		}
+		return "", reject(ErrSubject, fix, fmt.Sprintf("%s %s (format %s) is not an email address; send the email as NameID or name the email attribute in Gatehouse", source, quote(value), quote(a.NameIDFormat)))
+	}
+	return value, nil
+}

@@ -1,0 +1,301 @@
+package saml
+
+import (
+	"crypto/x509"
+	"fmt"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// XML namespaces.
+const (
+	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
+	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
+	nsMetadata  = "urn:oasis:names:tc:SAML:2.0:metadata"
+	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
+)
+
+const (
+	statusSuccess = "urn:oasis:names:tc:SAML:2.0:status:Success"
+	methodBearer  = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+)
+
+// The signature allow-list. Everything else, including SHA-1, HMAC, XSLT,
+// XPath and inclusive or with-comments canonicalization, is refused before
+// the signature library sees it, so no other transform ever runs.
+const (
+	algExcC14N    = "http://www.w3.org/2001/10/xml-exc-c14n#"
+	algEnveloped  = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+	algRSASHA256  = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+	algRSASHA384  = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384"
+	algRSASHA512  = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
+	algSHA256     = "http://www.w3.org/2001/04/xmlenc#sha256"
+	algSHA384     = "http://www.w3.org/2001/04/xmldsig-more#sha384"
+	algSHA512     = "http://www.w3.org/2001/04/xmlenc#sha512"
+	allowedDigest = algSHA256 + " " + algSHA384 + " " + algSHA512
+)
+
+var (
+	allowedSignatureMethods = map[string]bool{algRSASHA256: true, algRSASHA384: true, algRSASHA512: true}
+	allowedDigestMethods    = map[string]bool{algSHA256: true, algSHA384: true, algSHA512: true}
+	allowedTransforms       = map[string]bool{algEnveloped: true, algExcC14N: true}
+)
+
+// responseShape is the unverified document after it passed the structural
+// allow-list: one Response with exactly one Assertion as a direct child, and
+// signatures only directly on those two. Values read from it are used only to
+// reject, never to accept; accepted values come from verified XML.
+type responseShape struct {
+	root, assertion           *etree.Element
+	responseSig, assertionSig *etree.Element
+	// keyInfoCerts are the certificates the signatures claim, unverified:
+	// used only to choose which configured certificate to try first and to
+	// name an unknown one in the error.
+	keyInfoCerts []*x509.Certificate
+}
+
+func is(el *etree.Element, ns, local string) bool {
+	return el.Tag == local && el.NamespaceURI() == ns
+}
+
+func children(el *etree.Element, ns, local string) []*etree.Element {
+	var out []*etree.Element
+	for _, c := range el.ChildElements() {
+		if is(c, ns, local) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func child(el *etree.Element, ns, local string) *etree.Element {
+	if cs := children(el, ns, local); len(cs) > 0 {
+		return cs[0]
+	}
+	return nil
+}
+
+func describe(el *etree.Element) string {
+	if id := el.SelectAttrValue("ID", ""); id != "" {
+		return fmt.Sprintf("<%s ID=%q>", el.Tag, id)
+	}
+	return "<" + el.Tag + ">"
+}
+
+// inspectResponse checks the parsed, still unverified Response: its root, its
+// status, and the structural allow-list that defeats signature wrapping. The
+// status comes before the structure because IdPs send failures as unsigned
+// responses without an assertion, and the admin needs to see the status.
+func inspectResponse(doc *etree.Document) (*responseShape, *ValidationError) {
+	root := doc.Root()
+	if !is(root, nsProtocol, "Response") {
+		return nil, reject(ErrMalformed, SideIdP, fmt.Sprintf("root element is <%s> in namespace %q, expected a SAML 2.0 protocol <Response>", root.Tag, root.NamespaceURI()))
+	}
+	if verr := checkStatus(root); verr != nil {
+		return nil, verr
+	}
+
+	var (
+		assertions, encrypted, signatures []*etree.Element
+		ids                               = map[string]bool{}
+		walk                              func(el *etree.Element) *ValidationError
+	)
+	walk = func(el *etree.Element) *ValidationError {
+		for _, a := range el.Attr {
+			if a.Space != "" || a.Key != "ID" {
+				continue
+			}
+			if ids[a.Value] {
+				return reject(ErrStructure, SideIdP, fmt.Sprintf("ID %s appears on more than one element", quote(a.Value)))
+			}
+			ids[a.Value] = true
+		}
+		switch {
+		case is(el, nsAssertion, "Assertion"):
+			assertions = append(assertions, el)
+		case is(el, nsAssertion, "EncryptedAssertion"):
+			encrypted = append(encrypted, el)
+		case is(el, nsDSig, "Signature"):
+			signatures = append(signatures, el)
+		}
+		for _, c := range el.ChildElements() {
+			if verr := walk(c); verr != nil {
+				return verr
+			}
+		}
+		return nil
+	}
+	if verr := walk(root); verr != nil {
+		return nil, verr
+	}
+
+	switch {
+	case len(encrypted) > 0:
+		return nil, reject(ErrStructure, SideIdP, "the response carries an EncryptedAssertion; Gatehouse accepts only plain signed assertions: turn assertion encryption off in the IdP")
+	case len(assertions) == 0:
+		return nil, reject(ErrStructure, SideIdP, "the response has status Success but no Assertion")
+	case len(assertions) > 1:
+		return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("the response holds %d Assertion elements; Gatehouse accepts exactly one", len(assertions)))
+	}
+	shape := &responseShape{root: root, assertion: assertions[0]}
+	if shape.assertion.Parent() != root {
+		return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("the Assertion is inside %s, not directly in the Response", describe(shape.assertion.Parent())))
+	}
+	if shape.root.SelectAttrValue("ID", "") == "" || shape.assertion.SelectAttrValue("ID", "") == "" {
+		return nil, reject(ErrMalformed, SideIdP, "the Response or its Assertion has no ID")
+	}
+
+	for _, sig := range signatures {
+		parent := sig.Parent()
+		var slot **etree.Element
+		switch parent {
+		case root:
+			slot = &shape.responseSig
+		case shape.assertion:
+			slot = &shape.assertionSig
+		default:
+			return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("a Signature sits inside %s; Gatehouse accepts signatures only directly on the Response or the Assertion", describe(parent)))
+		}
+		if *slot != nil {
+			return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("%s carries two Signature elements", describe(parent)))
+		}
+		*slot = sig
+		if verr := checkSignaturePolicy(sig, parent); verr != nil {
+			return nil, verr
+		}
+		if cert := keyInfoCert(sig); cert != nil {
+			shape.keyInfoCerts = append(shape.keyInfoCerts, cert)
+		}
+	}
+	if shape.responseSig == nil && shape.assertionSig == nil {
+		return nil, reject(ErrSignature, SideIdP, "neither the Response nor the Assertion is signed")
+	}
+	return shape, nil
+}
+
+// checkStatus rejects any status but Success, quoting the IdP's codes and
+// message so the tester sees why the IdP refused.
+func checkStatus(root *etree.Element) *ValidationError {
+	status := children(root, nsProtocol, "Status")
+	if len(status) != 1 {
+		return reject(ErrMalformed, SideIdP, fmt.Sprintf("the Response has %d Status elements, expected one", len(status)))
+	}
+	code := child(status[0], nsProtocol, "StatusCode")
+	if code == nil {
+		return reject(ErrMalformed, SideIdP, "the Response Status has no StatusCode")
+	}
+	top := code.SelectAttrValue("Value", "")
+	if top == statusSuccess {
+		return nil
+	}
+	codes := []string{top}
+	for sub := child(code, nsProtocol, "StatusCode"); sub != nil; sub = child(sub, nsProtocol, "StatusCode") {
+		codes = append(codes, sub.SelectAttrValue("Value", ""))
+	}
+	msg := "the IdP answered with status " + strings.Join(codes, " / ")
+	if m := child(status[0], nsProtocol, "StatusMessage"); m != nil {
+		msg += ": " + quote(strings.TrimSpace(m.Text()))
+	}
+	verr := reject(ErrStatus, SideIdP, msg)
+	verr.Expected, verr.Received = statusSuccess, strings.Join(codes, " ")
+	return verr
+}
+
+// checkSignaturePolicy holds one enveloped signature to the allow-list: one
+// Reference naming the element the signature sits in, the allowed algorithms
+// and transforms only, and nothing in the Signature but SignedInfo,
+// SignatureValue and KeyInfo (no ds:Object to hide a copy in).
+func checkSignaturePolicy(sig, signed *etree.Element) *ValidationError {
+	where := "the Signature on " + describe(signed)
+	counts := map[string]int{}
+	for _, c := range sig.ChildElements() {
+		if c.NamespaceURI() != nsDSig {
+			return reject(ErrStructure, SideIdP, fmt.Sprintf("%s contains a foreign element <%s>", where, c.Tag))
+		}
+		counts[c.Tag]++
+		switch c.Tag {
+		case "SignedInfo", "SignatureValue", "KeyInfo":
+		default:
+			return reject(ErrStructure, SideIdP, fmt.Sprintf("%s contains <%s>; only SignedInfo, SignatureValue and KeyInfo are accepted", where, c.Tag))
+		}
+	}
+	if counts["SignedInfo"] != 1 || counts["SignatureValue"] != 1 || counts["KeyInfo"] > 1 {
+		return reject(ErrStructure, SideIdP, where+" must have exactly one SignedInfo and SignatureValue and at most one KeyInfo")
+	}
+	info := child(sig, nsDSig, "SignedInfo")
+
+	c14n := children(info, nsDSig, "CanonicalizationMethod")
+	if len(c14n) != 1 {
+		return reject(ErrStructure, SideIdP, where+" must have exactly one CanonicalizationMethod")
+	}
+	if alg := c14n[0].SelectAttrValue("Algorithm", ""); alg != algExcC14N {
+		return weak(where, "CanonicalizationMethod", alg, algExcC14N)
+	}
+	method := children(info, nsDSig, "SignatureMethod")
+	if len(method) != 1 {
+		return reject(ErrStructure, SideIdP, where+" must have exactly one SignatureMethod")
+	}
+	if alg := method[0].SelectAttrValue("Algorithm", ""); !allowedSignatureMethods[alg] {
+		return weak(where, "SignatureMethod", alg, algRSASHA256)
+	}
+
+	refs := children(info, nsDSig, "Reference")
+	if len(refs) != 1 {
+		return reject(ErrStructure, SideIdP, fmt.Sprintf("%s has %d References; Gatehouse accepts exactly one, naming the signed element", where, len(refs)))
+	}
+	ref := refs[0]
+	want := "#" + signed.SelectAttrValue("ID", "")
+	if got := ref.SelectAttrValue("URI", ""); got != want {
+		verr := reject(ErrStructure, SideIdP, fmt.Sprintf("%s has Reference URI %s, which is not the signed element's own ID %s", where, quote(got), quote(want)))
+		verr.Expected, verr.Received = want, got
+		return verr
+	}
+	for _, ts := range children(ref, nsDSig, "Transforms") {
+		for _, t := range ts.ChildElements() {
+			if alg := t.SelectAttrValue("Algorithm", ""); !is(t, nsDSig, "Transform") || !allowedTransforms[alg] {
+				return weak(where, "Transform", alg, algEnveloped+" "+algExcC14N)
+			}
+		}
+	}
+	digest := children(ref, nsDSig, "DigestMethod")
+	if len(digest) != 1 {
+		return reject(ErrStructure, SideIdP, where+" must have exactly one DigestMethod")
+	}
+	if alg := digest[0].SelectAttrValue("Algorithm", ""); !allowedDigestMethods[alg] {
+		return weak(where, "DigestMethod", alg, allowedDigest)
+	}
+	return nil
+}
+
+func weak(where, what, got, want string) *ValidationError {
+	verr := reject(ErrWeakAlgorithm, SideIdP, fmt.Sprintf("%s uses %s %s, which Gatehouse does not accept", where, what, quote(got)))
+	verr.Expected, verr.Received = want, got
+	return verr
+}
+
+// keyInfoCert returns the first certificate in a signature's KeyInfo, or nil.
+// It is never trusted: only compared with the configured certificates.
+func keyInfoCert(sig *etree.Element) *x509.Certificate {
+	keyInfo := child(sig, nsDSig, "KeyInfo")
+	if keyInfo == nil {
+		return nil
+	}
+	data := child(keyInfo, nsDSig, "X509Data")
+	if data == nil {
+		return nil
+	}
+	certEl := child(data, nsDSig, "X509Certificate")
+	if certEl == nil {
+		return nil
+	}
+	der, err := decodeBase64Body(certEl.Text())
+	if err != nil {
+		return nil
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil
+	}
+	return cert
+}
