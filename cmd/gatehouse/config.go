@@ -20,6 +20,9 @@ type config struct {
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
 	LogLevel        string
+	// AllowPrivateMetadataURLs lets admins import IdP metadata from
+	// loopback and private addresses (an IdP inside the operator's network).
+	AllowPrivateMetadataURLs bool
 }
 
 // newFlagSet returns a flag set that reports errors to stderr instead of
@@ -62,6 +65,9 @@ func serveFlags(fs *flag.FlagSet, c *config, defaults config, getenv func(string
 	envString(fs, &c.BaseURL, "base-url", "GATEHOUSE_BASE_URL", defaults.BaseURL, "public base URL people and IdPs reach Gatehouse at (default: http://ADDR)", getenv)
 	databaseFlag(fs, &c.DatabaseURL, defaults.DatabaseURL, getenv)
 	envString(fs, &c.LogLevel, "log-level", "GATEHOUSE_LOG_LEVEL", "info", "log level: debug, info, warn, error", getenv)
+	allowPrivate := getenv("GATEHOUSE_ALLOW_PRIVATE_METADATA_URLS")
+	fs.BoolVar(&c.AllowPrivateMetadataURLs, "allow-private-metadata-urls", allowPrivate == "1" || allowPrivate == "true",
+		"allow IdP metadata URLs on loopback and private addresses ($GATEHOUSE_ALLOW_PRIVATE_METADATA_URLS)")
 	if err := envDuration(fs, &c.SessionIdle, "session-idle", "GATEHOUSE_SESSION_IDLE", 2*time.Hour, "sign a browser out after this long without a request", getenv); err != nil {
 		return err
 	}

@@ -204,7 +204,8 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 		Ready:   st,
 		Metrics: m,
 		Logger:  log,
-		API:     api.New(api.Config{Store: st, Passwords: hasher, Logger: log, Now: time.Now}),
+		API: api.New(api.Config{Store: st, Passwords: hasher, Logger: log, Now: time.Now, BaseURL: base, Secrets: box,
+			AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs}),
 		Pages: web.New(web.Config{Store: st, Passwords: hasher, Secrets: box, Metrics: m, Logger: log, BaseURL: base,
 			SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute, Now: time.Now}),
 	})

@@ -1,6 +1,6 @@
 // Package api is Gatehouse's JSON REST API under /api/v1: partitions,
-// accounts, users, groups and the audit log, for automation holding an API
-// token. Errors are RFC 9457 problem documents; every route is in routes.go
+// accounts, users, groups, SSO configurations and the audit log, for
+// automation holding an API token. Errors are RFC 9457 problem documents; every route is in routes.go
 // and described in the embedded OpenAPI document.
 package api
 
@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,6 +17,7 @@ import (
 	"gatehouse"
 	"gatehouse/internal/apitoken"
 	"gatehouse/internal/password"
+	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store"
 )
 
@@ -27,20 +29,32 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock stamped on audit events; nil means time.Now.
 	Now func() time.Time
+	// BaseURL is Gatehouse's public URL, which SSO configurations' SP values
+	// (entity ID, ACS URL, test URL) are built on.
+	BaseURL *url.URL
+	// Secrets seals SP signing keys.
+	Secrets *secretbox.Box
+	// AllowPrivateMetadataURLs lets IdP metadata be fetched from loopback and
+	// private addresses (the operator's --allow-private-metadata-urls).
+	AllowPrivateMetadataURLs bool
 }
 
 // server holds the dependencies the handlers close over.
 type server struct {
-	store     *store.Store
-	passwords *password.Hasher
-	logger    *slog.Logger
-	now       func() time.Time
+	store        *store.Store
+	passwords    *password.Hasher
+	logger       *slog.Logger
+	now          func() time.Time
+	baseURL      *url.URL
+	secrets      *secretbox.Box
+	allowPrivate bool
 }
 
 // New returns the API handler. It expects to be mounted at /api/v1/ and to
 // see full request paths.
 func New(cfg Config) http.Handler {
-	s := &server{store: cfg.Store, passwords: cfg.Passwords, logger: cfg.Logger, now: cfg.Now}
+	s := &server{store: cfg.Store, passwords: cfg.Passwords, logger: cfg.Logger, now: cfg.Now,
+		baseURL: cfg.BaseURL, secrets: cfg.Secrets, allowPrivate: cfg.AllowPrivateMetadataURLs}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -110,14 +124,18 @@ func (s *server) authed(h apiHandler) http.Handler {
 	})
 }
 
-// record appends the audit event of a change that has just succeeded. The
-// change is already committed, so a failure here is logged loudly rather than
-// reported to the client as if the change had not happened.
+// record appends the audit event of a change that has just succeeded (or,
+// with Outcome set to failure and a Reason, of one refused for a reason
+// admins should see). The change is already committed, so a failure here is
+// logged loudly rather than reported to the client as if the change had not
+// happened.
 func (s *server) record(r *http.Request, tok gatehouse.APIToken, e gatehouse.AuditEvent) {
 	e.Time = s.now().UTC()
 	e.ActorType = "token"
 	e.ActorID = tok.ID
-	e.Outcome = gatehouse.OutcomeSuccess
+	if e.Outcome == "" {
+		e.Outcome = gatehouse.OutcomeSuccess
+	}
 	e.Address = remoteHost(r.RemoteAddr)
 	e.UserAgent = truncate(r.UserAgent(), 256)
 	// A client hanging up after the change must not cost its audit row.

@@ -44,6 +44,17 @@ func routes(s *server) []route {
 		{"POST", "/api/v1/accounts/{account_id}/groups/{group_id}/members", a(handleMemberAdd(s))},
 		{"DELETE", "/api/v1/accounts/{account_id}/groups/{group_id}/members/{user_id}", a(handleMemberRemove(s))},
 
+		{"GET", "/api/v1/sso-presets", a(handleSSOPresetList(s))},
+		{"GET", "/api/v1/accounts/{account_id}/sso-configs", a(handleSSOConfigList(s))},
+		{"POST", "/api/v1/accounts/{account_id}/sso-configs", a(handleSSOConfigCreate(s))},
+		{"GET", "/api/v1/accounts/{account_id}/sso-configs/{config_id}", a(handleSSOConfigGet(s))},
+		{"PATCH", "/api/v1/accounts/{account_id}/sso-configs/{config_id}", a(handleSSOConfigUpdate(s))},
+		{"DELETE", "/api/v1/accounts/{account_id}/sso-configs/{config_id}", a(handleSSOConfigDelete(s))},
+		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/metadata", a(handleSSOConfigMetadata(s))},
+		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/sp-key", a(handleSSOConfigRotateKey(s))},
+		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/enable", a(handleSSOConfigEnable(s))},
+		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/disable", a(handleSSOConfigDisable(s))},
+
 		{"GET", "/api/v1/audit-events", a(handleAuditList(s))},
 		{"GET", "/api/v1/accounts/{account_id}/audit-events", a(handleAccountAuditList(s))},
 	}
