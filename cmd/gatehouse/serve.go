@@ -13,15 +13,18 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
 	"gatehouse/internal/api"
 	"gatehouse/internal/demo"
+	"gatehouse/internal/demoidp"
 	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/server"
+	"gatehouse/internal/ssoconfig"
 	"gatehouse/internal/store"
 	"gatehouse/internal/web"
 )
@@ -88,11 +91,15 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 const demoBanner = `
 Gatehouse demo is running. Open %s/login
 
-Everyone's password is %q. Try:
-  ada@acme.example       account admin at Acme (enterprise)
-  bob@acme.example       user at Acme
+Acme signs in with SAML SSO through a sample IdP, DEMO ONLY, at %s
+  bob@acme.example       user at Acme: sent to the sample IdP, click Bob there, signed in
+  ada@acme.example       account admin at Acme: chooses SSO or password
+  newhire@acme.example   pick her at the sample IdP: she has no seat in Gatehouse
+%s
+Everyone's password is %q (at the sample IdP too). Also:
   pat@consult.example    in two accounts (Acme and Globex): you choose one
-  gina@globex.example    admin at Globex (standard plan)
+  gina@globex.example    admin at Globex (standard plan, password)
+  rita@reseller.example  partition admin of Acme's reseller
   support@provider.example  super admin
 
 Data lives in %s; delete that folder to start over. Stop with Ctrl-C.
@@ -105,8 +112,14 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := serveFlags(fs, &c, config{Addr: "127.0.0.1:8080"}, getenv); err != nil {
 		return err
 	}
+	var idpAddr string
 	envString(fs, &dataDir, "data", "GATEHOUSE_DEMO_DATA", "gatehouse-demo", "folder for the demo's database and secret key", getenv)
+	envString(fs, &idpAddr, "idp-addr", "GATEHOUSE_DEMO_IDP_ADDR", "", "loopback address of the sample SAML IdP (default: the port after --addr)", getenv)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	// The base URL is what SSO's SP values (ACS URL, entity ID) are made of.
+	if err := c.check(); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
@@ -126,16 +139,68 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer st.Close()
-	if _, err := demo.Seed(ctx, st, password.NewHasher(1)); err != nil {
+	seeded, err := demo.Seed(ctx, st, password.NewHasher(1))
+	if err != nil {
 		return fmt.Errorf("demo seed: %w", err)
+	}
+	idp, err := startDemoIdP(ctx, c.Addr, idpAddr, dataDir, log)
+	if err != nil {
+		return err
+	}
+	sso, err := demo.SeedSSO(ctx, st, demo.IdP{EntityID: demoidp.EntityID, SSOURL: idp.SSOURL(), CertificatePEM: idp.CertificatePEM()}, seeded)
+	testLine := "  (this data folder has no SSO configuration for the sample IdP; delete it to get one)\n"
+	switch {
+	case errors.Is(err, demo.ErrNoDemoSSO):
+	case err != nil:
+		return fmt.Errorf("demo SSO: %w", err)
 	}
 	return serve(ctx, c, st, log, func(addr string) {
 		base := c.BaseURL
 		if base == "" || strings.HasSuffix(c.Addr, ":0") {
 			base = "http://" + addr
 		}
-		fmt.Fprintf(stdout, demoBanner, base, demo.Password, dataDir)
+		if sso.ID != "" {
+			u, _ := url.Parse(base)
+			sp := ssoconfig.SP(u, &sso)
+			idp.AddServiceProvider(sp.EntityID, sp.ACSURL)
+			testLine = "  Test Acme's SSO configuration " + sso.Name + " as ada: " + base + "/sso/saml/" + sso.ID + "/test\n"
+		}
+		fmt.Fprintf(stdout, demoBanner, base, strings.TrimSuffix(idp.SSOURL(), "/sso"), testLine, demo.Password, dataDir)
 	})
+}
+
+// startDemoIdP serves the sample SAML IdP on a loopback port until ctx
+// ends: idpAddr when given, else the port after Gatehouse's (any free port
+// when Gatehouse takes any). Its key lives in the data folder.
+func startDemoIdP(ctx context.Context, addr, idpAddr, dataDir string, log *slog.Logger) (*demoidp.IdP, error) {
+	if idpAddr == "" {
+		idpAddr = "127.0.0.1:0"
+		if _, port, err := net.SplitHostPort(addr); err == nil && port != "0" {
+			if n, err := strconv.Atoi(port); err == nil && n < 65535 {
+				idpAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(n+1))
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(idpAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("the demo IdP signs anyone in, so it listens on loopback only; --idp-addr %q is not a loopback address", idpAddr)
+	}
+	ln, err := net.Listen("tcp", idpAddr)
+	if err != nil {
+		return nil, fmt.Errorf("demo IdP: %w", err)
+	}
+	key, cert, err := demoidp.LoadOrCreateKey(dataDir, time.Now())
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	idp := demoidp.New(demoidp.Config{BaseURL: "http://" + ln.Addr().String(), Key: key, Cert: cert, Users: demo.IdPUsers(),
+		Password: demo.Password, Logger: log})
+	srv := &http.Server{Handler: idp.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go srv.Serve(ln)
+	context.AfterFunc(ctx, func() { srv.Close() })
+	log.Info("demo IdP listening (DEMO ONLY)", "addr", ln.Addr().String())
+	return idp, nil
 }
 
 // demoSecretKey reads the demo's secret key, creating it on first start.
@@ -237,7 +302,8 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 	return nil
 }
 
-// sweepSessions deletes expired and idle sessions every few minutes.
+// sweepSessions deletes expired and idle sessions, and SSO flows and replay
+// entries past their expiry, every few minutes.
 func sweepSessions(ctx context.Context, st *store.Store, c config, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -251,6 +317,9 @@ func sweepSessions(ctx context.Context, st *store.Store, c config, log *slog.Log
 				log.Warn("session sweep failed", "err", err)
 			} else if n > 0 {
 				log.Info("session sweep", "deleted", n)
+			}
+			if err := st.DeleteExpiredSSOState(ctx, now); err != nil {
+				log.Warn("SSO flow sweep failed", "err", err)
 			}
 		}
 	}

@@ -69,9 +69,13 @@ func TestDemoAdminPasswordAndTOTP(t *testing.T) {
 		if _, _, body := b.do("GET", "/login", nil); !strings.Contains(body, "Email address") {
 			t.Fatalf("sign-in page: %.500s", body)
 		}
+		// Acme signs in with SSO; its admin may choose the password.
 		_, where, body := b.do("POST", "/login", url.Values{"email": {"Ada@Acme.example"}, "return_to": {"/"}})
-		if where != "/login/password" {
+		if where != "/login/way" || !strings.Contains(body, "Use password") {
 			t.Fatalf("after the email: at %s: %.500s", where, body)
+		}
+		if _, where, body = b.do("GET", "/login/password", nil); where != "/login/password" {
+			t.Fatalf("after choosing the password: at %s: %.500s", where, body)
 		}
 		return b.do("POST", "/login/password", url.Values{"password": {"gatehouse-demo"}})
 	}

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/policy"
 )
 
 // flowPurpose binds sealed flow state to its use, so no other sealed value
@@ -78,7 +80,9 @@ type Choice struct {
 // an unknown email goes on to the password step like any other, and fails
 // there. A user who is disabled carries their account on, so the account's
 // audit log shows the attempt. An email active in several accounts needs a
-// Choose step; returnTo must already be a checked local path.
+// Choose step; returnTo must already be a checked local path. Once the
+// account is known, the state carries the way in (policy.SignInMethods):
+// the password, the account's SSO, or, for its admins, their choice.
 func (f *Flow) Begin(ctx context.Context, input, returnTo string) (State, error) {
 	email, err := gatehouse.NormalizeEmail(input)
 	if err != nil {
@@ -106,7 +110,44 @@ func (f *Flow) Begin(ctx context.Context, input, returnTo string) (State, error)
 		return State{}, fmt.Errorf("login: email step: account: %w", err)
 	}
 	st.PartitionID = acct.PartitionID
+	if len(active) == 1 {
+		st.Way, err = f.way(ctx, active[0])
+	} else {
+		st.Way, err = f.way(ctx, users[0])
+	}
+	if err != nil {
+		return State{}, fmt.Errorf("login: email step: %w", err)
+	}
 	return st, nil
+}
+
+// way decides how user signs in to their account, from the account's SSO
+// state as the database has it now.
+func (f *Flow) way(ctx context.Context, user gatehouse.User) (Way, error) {
+	m, _, err := f.methods(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case m.SSOOnly():
+		return WaySSO, nil
+	case m.SSO:
+		return WaySSOOrPassword, nil
+	}
+	return WayPassword, nil
+}
+
+// methods returns how user may sign in and, when SSO is in force, the
+// enabled configuration's name.
+func (f *Flow) methods(ctx context.Context, user gatehouse.User) (policy.Methods, string, error) {
+	c, err := f.cfg.Store.EnabledSSOConfig(ctx, user.AccountID, "")
+	switch {
+	case errors.Is(err, gatehouse.ErrNotFound):
+		return policy.SignInMethods(policy.SignIn{Role: user.Role}), "", nil
+	case err != nil:
+		return policy.Methods{}, "", fmt.Errorf("sso state: %w", err)
+	}
+	return policy.SignInMethods(policy.SignIn{Role: user.Role, SSOEnabled: true}), c.Name, nil
 }
 
 // Choices lists the accounts the person of st may choose from.
@@ -143,6 +184,17 @@ func (f *Flow) Choose(ctx context.Context, st State, accountID string) (State, e
 	}
 	st.AccountID, st.PartitionID = choices[i].AccountID, choices[i].PartitionID
 	st.Expires = f.cfg.Now().Add(FlowLifetime)
+	users, err := f.cfg.Store.UsersByEmail(ctx, st.Email)
+	if err != nil {
+		return State{}, fmt.Errorf("login: account choice: %w", err)
+	}
+	for _, u := range activeUsers(users) {
+		if u.AccountID == st.AccountID {
+			if st.Way, err = f.way(ctx, u); err != nil {
+				return State{}, fmt.Errorf("login: account choice: %w", err)
+			}
+		}
+	}
 	return st, nil
 }
 

@@ -53,6 +53,9 @@ var (
 	ErrFlowExpired = errors.New("login: sign-in expired")
 	ErrNoSession   = errors.New("login: no valid session")
 	ErrNotAChoice  = errors.New("login: not one of the accounts of this email")
+	// ErrUseSSO means the person must sign in through the account's SSO:
+	// password sign-in is refused for them.
+	ErrUseSSO = errors.New("login: this account signs in with SSO")
 )
 
 // Config holds what the flow needs. Store, Passwords and Secrets are
@@ -106,14 +109,22 @@ type Client struct {
 	UserAgent string
 }
 
-// Way is how a person signs in to the account the email step found. Today
-// it is always WayPassword; SSO connectors (SAML, OIDC) will each add a Way
-// here, chosen per account by the email step, and take over from there with
-// their own start and finish steps.
+// Way is how a person signs in to the account the email step found, as
+// policy.SignInMethods decided from the account's SSO state and the
+// person's role. Which protocol an SSO way speaks is the enabled
+// configuration's business (internal/sso), not the email step's.
 type Way string
 
-// WayPassword is password sign-in, followed by a TOTP code when enrolled.
-const WayPassword Way = "password"
+// Ways in.
+const (
+	// WayPassword is password sign-in, followed by a TOTP code when enrolled.
+	WayPassword Way = "password"
+	// WaySSO sends the person to the account's identity provider; password
+	// sign-in is refused.
+	WaySSO Way = "sso"
+	// WaySSOOrPassword lets the person choose (admins of an SSO account).
+	WaySSOOrPassword Way = "sso_or_password"
+)
 
 // Audit actions of the sign-in flow.
 const (

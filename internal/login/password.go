@@ -23,6 +23,7 @@ func codeKey(userID string) string { return "code:" + userID }
 // returns a new session: authenticated, or pending_totp when the user has
 // TOTP enrolled. oldToken is the browser's current session cookie, replaced.
 //
+// A user who must sign in with SSO gets ErrUseSSO, without a password check.
 // An unknown email, a disabled user, a user without a password and a wrong
 // password all return ErrIncorrect after exactly one argon2id check, so
 // neither the answer nor its timing tells them apart; the audit log records
@@ -44,6 +45,18 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 	for i := range users {
 		if st.AccountID != "" && users[i].AccountID == st.AccountID {
 			a.user = &users[i]
+		}
+	}
+	// Checked against the database, not the sealed state: SSO may have been
+	// enabled since the email step. The answer tells nothing the email step
+	// did not already tell, so no password is checked or counted.
+	if a.user != nil {
+		m, name, err := f.methods(ctx, *a.user)
+		if err != nil {
+			return Result{}, fmt.Errorf("login: password step: %w", err)
+		}
+		if !m.Password {
+			return Result{}, f.fail(ctx, a, "password sign-in refused: SSO configuration "+name+" is required for this user", ErrUseSSO)
 		}
 	}
 	key := emailKey(st.Email)

@@ -68,6 +68,19 @@ func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse
 	return Result{Token: token, Session: sess}, nil
 }
 
+// StartFederatedSession starts an authenticated session for user, whom the
+// account's identity provider vouched for (SSO), replacing the browser's
+// session oldToken with a new ID. No TOTP step follows: SSO users inherit
+// their IdP's MFA. method is the protocol ("saml", "oidc"). The caller has
+// matched the user in the configuration's own account and audits the
+// sign-in; a user who is no longer active gets ErrNoSession.
+func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, method string) (Result, error) {
+	if user.Status != gatehouse.UserActive {
+		return Result{}, ErrNoSession
+	}
+	return f.startSession(ctx, oldToken, user, gatehouse.SessionAuthenticated, method)
+}
+
 // Session returns the live session named by a cookie value, in any state,
 // with its user. It enforces the idle and absolute lifetimes and the user's
 // status, deleting a session that fails them, and returns ErrNoSession for

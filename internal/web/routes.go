@@ -5,6 +5,10 @@ import (
 	"net/http"
 )
 
+// samlACSPattern is the SAML ACS route, the one POST exempt from
+// CrossOriginProtection.
+const samlACSPattern = "POST /sso/saml/{config_id}/acs"
+
 // routes lists every page. The lead's top-level mux serves /api/v1/,
 // /healthz, /readyz and /metrics beside this handler.
 func (s *server) routes(mux *http.ServeMux) {
@@ -18,7 +22,15 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login/password", s.passwordSubmit)
 	mux.HandleFunc("GET /login/totp", s.codePage)
 	mux.HandleFunc("POST /login/totp", s.codeSubmit)
+	mux.HandleFunc("GET /login/way", s.loginWay)
+	mux.HandleFunc("GET /login/sso", s.loginSSO)
 	mux.HandleFunc("POST /logout", s.logout)
+
+	mux.HandleFunc("GET /sso/saml/{config_id}/metadata", s.samlMetadata)
+	mux.HandleFunc(samlACSPattern, s.samlACS)
+	mux.HandleFunc("GET /sso/saml/{config_id}/test", s.samlTest)
+	mux.HandleFunc("GET /sso/finish/{flow_id}", s.ssoFinish)
+	mux.HandleFunc("GET /sso/test-result/{flow_id}", s.ssoTestResult)
 
 	mux.HandleFunc("GET /account/security", s.securityPage)
 	mux.HandleFunc("POST /account/security/totp", s.totpStart)

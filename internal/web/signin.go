@@ -48,11 +48,17 @@ func (s *server) setSession(w http.ResponseWriter, res login.Result) {
 	s.setCookie(w, sessionCookie, res.Token, "/", int(life.Seconds()))
 }
 
-// flowPage is the page that follows the email step for st. This is where an
-// SSO way in will send the browser to its identity provider instead.
+// flowPage is the page that follows the email step for st: the account
+// choice, the way to the IdP, the choice of ways for an admin of an SSO
+// account, or the password.
 func flowPage(st login.State) string {
-	if st.NeedsAccount() {
+	switch {
+	case st.NeedsAccount():
 		return "/login/account"
+	case st.Way == login.WaySSO:
+		return "/login/sso"
+	case st.Way == login.WaySSOOrPassword:
+		return "/login/way"
 	}
 	return "/login/password"
 }
@@ -136,7 +142,7 @@ func (s *server) accountSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 	default:
 		s.setFlow(w, next)
-		http.Redirect(w, r, "/login/password", http.StatusSeeOther)
+		http.Redirect(w, r, flowPage(next), http.StatusSeeOther)
 	}
 }
 
@@ -146,8 +152,8 @@ func (s *server) passwordPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	if st.NeedsAccount() {
-		http.Redirect(w, r, "/login/account", http.StatusSeeOther)
+	if st.NeedsAccount() || st.Way == login.WaySSO {
+		http.Redirect(w, r, flowPage(st), http.StatusSeeOther)
 		return
 	}
 	s.render(w, http.StatusOK, "password.html", view{Title: "Enter your password", Email: st.Email})
@@ -179,6 +185,13 @@ func (s *server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		retry(http.StatusTooManyRequests, msgTooMany)
 	case errors.Is(err, login.ErrFlowExpired):
 		s.restart(w)
+	case errors.Is(err, login.ErrUseSSO):
+		// Policy changed since the email step, or the form was posted
+		// directly: point to the way that works.
+		st.Way = login.WaySSO
+		s.setFlow(w, st)
+		s.render(w, http.StatusForbidden, "error.html", view{Title: "Use your company's sign-in", Message: msgSSORequired,
+			Back: "/login/sso", BackText: "Continue with your company's sign-in"})
 	case err != nil:
 		s.fail(w, r, err)
 	case res.Session.State == gatehouse.SessionPendingTOTP:

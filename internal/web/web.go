@@ -1,6 +1,7 @@
 // Package web serves Gatehouse's pages: the email-first sign-in, the
-// password and TOTP steps, the home page and the account's security
-// settings. Pages are rendered on the server from embedded templates and work
+// password and TOTP steps, the way to and back from a customer's identity
+// provider (SAML metadata and ACS, the finish step, a configuration's Test
+// and its result), the home page and the account's security settings. Pages are rendered on the server from embedded templates and work
 // without JavaScript; every state-changing form is protected against
 // cross-site requests.
 package web
@@ -22,6 +23,8 @@ import (
 	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
+	"gatehouse/internal/sso"
+	"gatehouse/internal/sso/samlconnector"
 	"gatehouse/internal/store"
 )
 
@@ -61,11 +64,14 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 type server struct {
-	flow   *login.Flow
-	store  *store.Store
-	log    *slog.Logger
-	secure bool
-	pages  map[string]*template.Template
+	flow    *login.Flow
+	sso     *sso.Flow
+	store   *store.Store
+	secrets *secretbox.Box
+	base    *url.URL
+	log     *slog.Logger
+	secure  bool
+	pages   map[string]*template.Template
 }
 
 // New returns the handler of every page; it is meant to be mounted at "/".
@@ -73,24 +79,38 @@ func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	flow := login.New(login.Config{
+		Store:           cfg.Store,
+		Passwords:       cfg.Passwords,
+		Secrets:         cfg.Secrets,
+		Metrics:         cfg.Metrics,
+		Now:             cfg.Now,
+		SessionIdle:     cfg.SessionIdle,
+		SessionAbsolute: cfg.SessionAbsolute,
+	})
 	s := &server{
-		flow: login.New(login.Config{
-			Store:           cfg.Store,
-			Passwords:       cfg.Passwords,
-			Secrets:         cfg.Secrets,
-			Metrics:         cfg.Metrics,
-			Now:             cfg.Now,
-			SessionIdle:     cfg.SessionIdle,
-			SessionAbsolute: cfg.SessionAbsolute,
+		flow: flow,
+		sso: sso.New(sso.Config{
+			Store:   cfg.Store,
+			Login:   flow,
+			Metrics: cfg.Metrics,
+			Now:     cfg.Now,
+			Connectors: map[gatehouse.Protocol]sso.Connector{
+				gatehouse.ProtocolSAML: samlconnector.New(cfg.BaseURL, cfg.Secrets),
+			},
 		}),
-		store:  cfg.Store,
-		log:    cfg.Logger,
-		secure: cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https",
-		pages:  parsePages(),
+		store:   cfg.Store,
+		secrets: cfg.Secrets,
+		base:    cfg.BaseURL,
+		log:     cfg.Logger,
+		secure:  cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https",
+		pages:   parsePages(),
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()
+	// The IdP's auto-submitted form is a cross-site POST by design.
+	cop.AddInsecureBypassPattern(samlACSPattern)
 	// Behind a proxy the Host header may not be the public name; the public
 	// origin is trusted whatever Host says.
 	if cfg.BaseURL != nil && cfg.BaseURL.Host != "" {
@@ -157,6 +177,16 @@ type view struct {
 	RecoveryCodes []string
 	CodesLeft     int
 	ReturnTo      string
+	// Error pages: the audit event a person can quote, and a way on other
+	// than the sign-in page.
+	Reference string
+	Back      string
+	BackText  string
+	// SSO pages.
+	IdP      idpRedirect
+	Report   *sso.TestReport
+	Problem  *sso.Error
+	ConfigID string
 }
 
 // render writes a page; it renders into a buffer first so a template error

@@ -1,0 +1,717 @@
+package sso
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/login"
+	"gatehouse/internal/metrics"
+	"gatehouse/internal/policy"
+	"gatehouse/internal/store"
+)
+
+// Lifetime bounds a flow from the redirect to the IdP until the browser
+// collects the result: long enough for a password and an MFA prompt at the
+// IdP, short enough that a stray RelayState is soon worth nothing.
+const Lifetime = 10 * time.Minute
+
+// Purposes of a flow.
+const (
+	PurposeSignIn = "signin"
+	PurposeTest   = "test"
+)
+
+// ActionTest is the audit action of a configuration's Test; a sign-in is
+// audited as "signin." + the connector's Method.
+const ActionTest = "sso_config.test"
+
+// maxFlowKey bounds a RelayState or state looked up in the database; the
+// keys Gatehouse issues are 26 characters.
+const maxFlowKey = 64
+
+// Errors the flow returns besides *Rejected, *NoSeat and *Error.
+// Database failures match gatehouse.ErrUnavailable.
+var (
+	// ErrUnknownConfig: no configuration with this ID speaks this protocol.
+	ErrUnknownConfig = fmt.Errorf("sso: unknown configuration: %w", gatehouse.ErrNotFound)
+	// ErrNoSSO: the account has no enabled configuration (any more).
+	ErrNoSSO = errors.New("sso: the account has no enabled SSO configuration")
+	// ErrFlowGone: the flow is unknown, expired, or was finished before.
+	ErrFlowGone = errors.New("sso: sign-in expired or already finished")
+	// ErrNotAllowed: the person does not administer the configuration.
+	ErrNotAllowed = errors.New("sso: only an administrator of the configuration's owner may test it")
+	// ErrNoResult: no test result of this tester under this ID.
+	ErrNoResult = fmt.Errorf("sso: no such test result: %w", gatehouse.ErrNotFound)
+	// ErrPending: the IdP has not answered the test yet.
+	ErrPending = errors.New("sso: the IdP has not answered yet")
+)
+
+// Rejected is a refused answer or finish. The person is shown a generic
+// message with Reference, the ID of the audit event that holds Err's
+// precise reason.
+type Rejected struct {
+	Reference string
+	Err       *Error
+}
+
+func (r *Rejected) Error() string { return "sso: rejected (" + r.Reference + "): " + r.Err.Message }
+
+// NoSeat means the IdP vouched for a person who has no active user in the
+// configuration's account. It is not the person's fault, so they are told
+// plainly, and the audit event (Reference) says exactly why.
+type NoSeat struct {
+	Email       string
+	AccountName string
+	Reference   string
+}
+
+func (n *NoSeat) Error() string { return "sso: no seat for " + n.Email + " at " + n.AccountName }
+
+// Config holds what the flow needs; every field but Now (nil is time.Now)
+// and Metrics (nil counts nothing) is required.
+type Config struct {
+	Store   *store.Store
+	Login   *login.Flow
+	Metrics *metrics.Metrics
+	// Connectors serve each protocol; a configuration whose protocol has
+	// none cannot be started or answered.
+	Connectors map[gatehouse.Protocol]Connector
+	Now        func() time.Time
+}
+
+// Flow runs SSO sign-ins and Tests. One Flow serves a process; any process
+// sharing the database can finish what another started.
+type Flow struct {
+	cfg Config
+}
+
+// New returns a Flow for cfg.
+func New(cfg Config) *Flow {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Flow{cfg: cfg}
+}
+
+// Started is a flow on its way to the IdP. BrowserToken goes into a cookie
+// on the browser that started it; only its SHA-256 is stored, and only that
+// browser can collect a sign-in's result.
+type Started struct {
+	FlowID       string
+	BrowserToken string
+	Redirect     Redirect
+	Config       gatehouse.SSOConfig
+}
+
+// Result is what the callback decided, kept on the flow for the finish step
+// or the Test result page.
+type Result struct {
+	Outcome  gatehouse.Outcome `json:"outcome"`
+	UserID   string            `json:"user_id,omitempty"`
+	Identity *Identity         `json:"identity,omitempty"`
+	// NoMatch says why no user matched, when none did.
+	NoMatch string `json:"no_match,omitempty"`
+	Error   *Error `json:"error,omitempty"`
+}
+
+// BrowserHash returns what is stored for a browser token.
+func BrowserHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func (f *Flow) connector(p gatehouse.Protocol) Connector { return f.cfg.Connectors[p] }
+
+// StartSignIn sends the person of email to the enabled configuration of
+// their account. returnTo must be a checked local path.
+func (f *Flow) StartSignIn(ctx context.Context, accountID, email, returnTo string) (Started, error) {
+	c, err := f.cfg.Store.EnabledSSOConfig(ctx, accountID, "")
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return Started{}, ErrNoSSO
+	}
+	if err != nil {
+		return Started{}, fmt.Errorf("sso: start: %w", err)
+	}
+	return f.start(ctx, c, gatehouse.SSOFlow{Purpose: PurposeSignIn, ReturnTo: returnTo}, email)
+}
+
+// StartTest starts a Test of configuration configID, which must speak
+// protocol, by tester, whatever the configuration's status. Only an administrator of its owner may (see
+// policy.Administers); others get ErrNotAllowed. A configuration that
+// cannot build a request yet returns an *Error saying what is missing.
+func (f *Flow) StartTest(ctx context.Context, protocol gatehouse.Protocol, configID string, tester gatehouse.User) (Started, error) {
+	c, err := f.cfg.Store.SSOConfig(ctx, configID)
+	if errors.Is(err, gatehouse.ErrNotFound) || (err == nil && c.Protocol != protocol) {
+		return Started{}, ErrUnknownConfig
+	}
+	if err != nil {
+		return Started{}, fmt.Errorf("sso: start test: %w", err)
+	}
+	if err := f.mayAdminister(ctx, tester, c); err != nil {
+		return Started{Config: c}, err
+	}
+	return f.start(ctx, c, gatehouse.SSOFlow{Purpose: PurposeTest, TesterID: tester.ID}, "")
+}
+
+// mayAdminister returns nil when u administers c's owner, ErrNotAllowed
+// when not.
+func (f *Flow) mayAdminister(ctx context.Context, u gatehouse.User, c gatehouse.SSOConfig) error {
+	own, err := f.cfg.Store.Account(ctx, u.AccountID)
+	if err != nil {
+		return fmt.Errorf("sso: tester's account: %w", err)
+	}
+	owner := policy.Owner{AccountID: c.AccountID, PartitionID: c.PartitionID}
+	if c.AccountID != "" {
+		acct, err := f.cfg.Store.Account(ctx, c.AccountID)
+		if err != nil {
+			return fmt.Errorf("sso: configuration's account: %w", err)
+		}
+		owner.PartitionID = acct.PartitionID
+	}
+	if u.Status != gatehouse.UserActive || !policy.Administers(policy.Admin{Role: u.Role, AccountID: u.AccountID, PartitionID: own.PartitionID}, owner) {
+		return ErrNotAllowed
+	}
+	return nil
+}
+
+func (f *Flow) start(ctx context.Context, c gatehouse.SSOConfig, row gatehouse.SSOFlow, hint string) (Started, error) {
+	conn := f.connector(c.Protocol)
+	if conn == nil {
+		return Started{Config: c}, &Error{Reason: "configuration", Message: fmt.Sprintf("Gatehouse cannot speak %q to IdPs yet", c.Protocol), FixIn: FixInGatehouse}
+	}
+	now := f.cfg.Now()
+	row.ID = rand.Text()
+	redirect, err := conn.Start(ctx, &c, StartRequest{FlowKey: row.ID, LoginHint: hint, Now: now})
+	if err != nil {
+		return Started{Config: c}, err
+	}
+	token := rand.Text()
+	row.ConfigID, row.RequestID, row.Secret = c.ID, redirect.RequestID, redirect.Secret
+	row.BrowserHash = BrowserHash(token)
+	row.CreatedAt, row.ExpiresAt = now, now.Add(Lifetime)
+	if err := f.cfg.Store.CreateSSOFlow(ctx, &row); err != nil {
+		return Started{}, fmt.Errorf("sso: start: %w", err)
+	}
+	return Started{FlowID: row.ID, BrowserToken: token, Redirect: redirect, Config: c}, nil
+}
+
+// Next is where the browser goes after the callback: the finish step of a
+// sign-in, or the result page of a Test.
+type Next struct {
+	FlowID string
+	Test   bool
+}
+
+// owner is what the audit log and the person's pages name for a
+// configuration's owner.
+type owner struct {
+	accountID, partitionID, name string
+}
+
+func (f *Flow) ownerOf(ctx context.Context, c gatehouse.SSOConfig) (owner, error) {
+	if c.AccountID == "" {
+		p, err := f.cfg.Store.Partition(ctx, c.PartitionID)
+		if err != nil {
+			return owner{}, fmt.Errorf("sso: configuration's partition: %w", err)
+		}
+		return owner{partitionID: p.ID, name: p.Name}, nil
+	}
+	a, err := f.cfg.Store.Account(ctx, c.AccountID)
+	if err != nil {
+		return owner{}, fmt.Errorf("sso: configuration's account: %w", err)
+	}
+	return owner{accountID: a.ID, partitionID: a.PartitionID, name: a.Name}, nil
+}
+
+// callback is one answer being handled.
+type callback struct {
+	config gatehouse.SSOConfig
+	conn   Connector
+	owner  owner
+	client login.Client
+	now    time.Time
+	// flow is the flow the answer belongs to; nil when none was found.
+	flow *gatehouse.SSOFlow
+}
+
+// Callback handles the IdP's answer posted to configuration configID's
+// callback (SAML's ACS). It finds the flow by the echoed key, or by the
+// request the answer claims to answer (for IdPs that drop RelayState); a
+// key that names no flow of this configuration is ignored, never followed.
+// It checks the answer with the connector, refuses a message seen before,
+// answers each request once, and matches the person only among the active
+// users of the configuration's own account.
+//
+// A sign-in goes on to Next's finish step; a Test to its result page,
+// failures included, with the outcome recorded on the configuration and no
+// session for anyone. Other failures are *Rejected or *NoSeat, audited.
+func (f *Flow) Callback(ctx context.Context, protocol gatehouse.Protocol, configID string, answer url.Values, client login.Client) (Next, error) {
+	c, err := f.cfg.Store.SSOConfig(ctx, configID)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return Next{}, ErrUnknownConfig
+	}
+	if err != nil {
+		return Next{}, fmt.Errorf("sso: callback: %w", err)
+	}
+	cb := &callback{config: c, conn: f.connector(c.Protocol), client: client, now: f.cfg.Now()}
+	if c.Protocol != protocol || cb.conn == nil {
+		return Next{}, ErrUnknownConfig
+	}
+	if cb.owner, err = f.ownerOf(ctx, c); err != nil {
+		return Next{}, err
+	}
+	key, requestID := cb.conn.Correlate(answer)
+	if err := f.findFlow(ctx, cb, key, requestID); err != nil {
+		return Next{}, err
+	}
+
+	pending := Pending{Now: cb.now}
+	if cb.flow != nil {
+		pending.Secret = cb.flow.Secret
+		if cb.flow.RequestID != "" {
+			pending.RequestIDs = []string{cb.flow.RequestID}
+		}
+	}
+	id, err := cb.conn.Finish(ctx, &c, answer, pending)
+	var cerr *Error
+	if errors.As(err, &cerr) {
+		return f.refuse(ctx, cb, cerr, nil)
+	}
+	if err != nil {
+		return Next{}, fmt.Errorf("sso: callback: %w", err)
+	}
+
+	fresh, err := f.cfg.Store.MarkMessageSeen(ctx, c.ID, id.MessageID, id.ReplayUntil)
+	if err != nil {
+		return Next{}, fmt.Errorf("sso: replay check: %w", err)
+	}
+	if !fresh {
+		return f.refuse(ctx, cb, &Error{Reason: "replay", Message: fmt.Sprintf("message %q was accepted before; a copy of it is refused", id.MessageID),
+			Received: id.MessageID, FixIn: FixInIdP}, &id)
+	}
+	if cb.flow == nil {
+		// Connector.Finish accepts an answer to no request only when the
+		// configuration allows IdP-initiated sign-in: give it a flow of its
+		// own, bound to no browser.
+		row := gatehouse.SSOFlow{ID: rand.Text(), ConfigID: c.ID, Purpose: PurposeSignIn, CreatedAt: cb.now, ExpiresAt: cb.now.Add(Lifetime)}
+		if err := f.cfg.Store.CreateSSOFlow(ctx, &row); err != nil {
+			return Next{}, fmt.Errorf("sso: callback: %w", err)
+		}
+		cb.flow = &row
+	}
+	if !cb.now.Before(cb.flow.ExpiresAt) {
+		return f.refuse(ctx, cb, &Error{Reason: "flow_expired", Message: fmt.Sprintf("the sign-in started at %s and expired after %s; start again",
+			cb.flow.CreatedAt.UTC().Format(time.RFC3339), Lifetime), FixIn: FixInIdP}, &id)
+	}
+
+	user, noMatch, err := f.match(ctx, c, cb.owner, id)
+	if err != nil {
+		return Next{}, err
+	}
+	if cb.flow.Purpose == PurposeTest {
+		return f.finishTest(ctx, cb, id, user, noMatch)
+	}
+
+	res := Result{Outcome: gatehouse.OutcomeSuccess, Identity: &Identity{Subject: id.Subject, Email: id.Email, MessageID: id.MessageID}}
+	if user != nil {
+		res.UserID = user.ID
+	} else {
+		res.Outcome, res.NoMatch = gatehouse.OutcomeFailure, noMatch
+	}
+	if err := f.finishFlow(ctx, cb, res, &id); err != nil {
+		return Next{}, err
+	}
+	if user == nil {
+		ref, err := f.auditSignIn(ctx, cb, nil, "no seat: "+noMatch, map[string]string{"email": id.Email, "subject": id.Subject, "reason": "no_seat"})
+		if err != nil {
+			return Next{}, err
+		}
+		return Next{}, &NoSeat{Email: id.Email, AccountName: cb.owner.name, Reference: ref}
+	}
+	return Next{FlowID: cb.flow.ID}, nil
+}
+
+// RejectUnread audits an answer refused before it could be read (too
+// large, not a form) at configuration configID's callback, and returns the
+// *Rejected to show, or ErrUnknownConfig.
+func (f *Flow) RejectUnread(ctx context.Context, protocol gatehouse.Protocol, configID string, e *Error, client login.Client) error {
+	c, err := f.cfg.Store.SSOConfig(ctx, configID)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return ErrUnknownConfig
+	}
+	if err != nil {
+		return fmt.Errorf("sso: callback: %w", err)
+	}
+	cb := &callback{config: c, conn: f.connector(c.Protocol), client: client, now: f.cfg.Now()}
+	if c.Protocol != protocol || cb.conn == nil {
+		return ErrUnknownConfig
+	}
+	if cb.owner, err = f.ownerOf(ctx, c); err != nil {
+		return err
+	}
+	_, err = f.refuse(ctx, cb, e, nil)
+	return err
+}
+
+// findFlow sets cb.flow to the flow the answer belongs to, if any. A flow
+// of another configuration is none: an answer cannot cross tenants.
+func (f *Flow) findFlow(ctx context.Context, cb *callback, key, requestID string) error {
+	if key != "" && len(key) <= maxFlowKey {
+		fl, err := f.cfg.Store.SSOFlow(ctx, key)
+		switch {
+		case err == nil && fl.ConfigID == cb.config.ID:
+			cb.flow = &fl
+			return nil
+		case err != nil && !errors.Is(err, gatehouse.ErrNotFound):
+			return fmt.Errorf("sso: callback: %w", err)
+		}
+	}
+	if requestID == "" || len(requestID) > 256 {
+		return nil
+	}
+	fl, err := f.cfg.Store.SSOFlowByRequest(ctx, cb.config.ID, requestID)
+	switch {
+	case err == nil:
+		cb.flow = &fl
+	case !errors.Is(err, gatehouse.ErrNotFound):
+		return fmt.Errorf("sso: callback: %w", err)
+	}
+	return nil
+}
+
+// finishFlow writes the flow's result, once: a second answer to the same
+// request is refused.
+func (f *Flow) finishFlow(ctx context.Context, cb *callback, res Result, id *Identity) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("sso: result: %w", err)
+	}
+	ok, err := f.cfg.Store.FinishSSOFlow(ctx, cb.flow.ID, b, cb.now)
+	if err != nil {
+		return fmt.Errorf("sso: finish flow: %w", err)
+	}
+	if !ok {
+		_, err := f.refuse(ctx, cb, &Error{Reason: "request_used", Message: "the request this answers was answered before; each request is accepted once",
+			Received: cb.flow.RequestID, FixIn: FixInIdP}, id)
+		return err
+	}
+	return nil
+}
+
+// refuse records a rejected answer: for a Test flow that has not been
+// answered, as the Test's outcome, shown on its result page; otherwise as a
+// failed sign-in, audited with the precise reason.
+func (f *Flow) refuse(ctx context.Context, cb *callback, e *Error, id *Identity) (Next, error) {
+	if cb.flow != nil && cb.flow.Purpose == PurposeTest && cb.flow.FinishedAt.IsZero() && cb.now.Before(cb.flow.ExpiresAt) {
+		res := Result{Outcome: gatehouse.OutcomeFailure, Error: e, Identity: id}
+		return f.recordTest(ctx, cb, res, nil)
+	}
+	details := map[string]string{"reason": e.Reason, "fix_in": e.FixIn, "expected": e.Expected, "received": e.Received}
+	if id != nil {
+		details["subject"] = id.Subject
+	}
+	ref, err := f.auditSignIn(ctx, cb, nil, e.Message, details)
+	if err != nil {
+		return Next{}, err
+	}
+	return Next{}, &Rejected{Reference: ref, Err: e}
+}
+
+// finishTest records a Test whose answer passed every check. The person is
+// never signed in: the result only tells the tester who they would be.
+func (f *Flow) finishTest(ctx context.Context, cb *callback, id Identity, user *gatehouse.User, noMatch string) (Next, error) {
+	res := Result{Outcome: gatehouse.OutcomeSuccess, Identity: &id, NoMatch: noMatch}
+	return f.recordTest(ctx, cb, res, user)
+}
+
+func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *gatehouse.User) (Next, error) {
+	t := gatehouse.SSOTest{At: cb.now.UTC(), By: cb.flow.TesterID, Outcome: res.Outcome, Details: map[string]string{}}
+	if user != nil {
+		res.UserID, t.UserID = user.ID, user.ID
+		t.Details["user"] = user.Email
+	}
+	if res.NoMatch != "" {
+		t.Details["user"] = "no user matches: " + res.NoMatch
+	}
+	if e := res.Error; e != nil {
+		t.Reason, t.FixIn = e.Message, e.FixIn
+		t.Details["reason"] = e.Reason
+		if e.Expected != "" || e.Received != "" {
+			t.Details["expected"], t.Details["received"] = e.Expected, e.Received
+		}
+	}
+	if id := res.Identity; id != nil {
+		t.Subject = id.Subject
+		t.Details["subject_format"] = id.SubjectFormat
+		t.Details["email"] = id.Email
+		for name, values := range id.Attributes {
+			b, _ := json.Marshal(values)
+			t.Details["attribute:"+name] = string(b)
+		}
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return Next{}, fmt.Errorf("sso: result: %w", err)
+	}
+	ok, err := f.cfg.Store.FinishSSOFlow(ctx, cb.flow.ID, b, cb.now)
+	if err != nil {
+		return Next{}, fmt.Errorf("sso: finish test: %w", err)
+	}
+	if !ok {
+		// Answered meanwhile: the first answer stands, this one is refused.
+		cb.flow.FinishedAt = cb.now
+		return f.refuse(ctx, cb, &Error{Reason: "request_used", Message: "the test's request was answered before; each request is accepted once",
+			Received: cb.flow.RequestID, FixIn: FixInIdP}, res.Identity)
+	}
+	ev := f.event(cb, ActionTest, t.Reason)
+	ev.ActorType, ev.ActorID = "user", cb.flow.TesterID
+	ev.Details = map[string]string{"sso_config": cb.config.Name, "flow": cb.flow.ID, "subject": t.Subject, "user": t.Details["user"],
+		"reason": t.Details["reason"], "fix_in": t.FixIn}
+	if err := f.appendAudit(ctx, &ev); err != nil {
+		return Next{}, err
+	}
+	if err := f.cfg.Store.RecordSSOTest(ctx, cb.config.ID, t); err != nil {
+		return Next{}, fmt.Errorf("sso: record test: %w", err)
+	}
+	return Next{FlowID: cb.flow.ID, Test: true}, nil
+}
+
+// match finds the person's seat: an active user with the asserted email in
+// the configuration's own account, and nowhere else (SECURITY.md
+// A-crosstenant). It returns the user, or why there is none.
+func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, id Identity) (*gatehouse.User, string, error) {
+	if c.AccountID == "" {
+		return nil, "a partition's configuration signs in to no account yet; use an account's own configuration", nil
+	}
+	if !id.EmailVerified {
+		return nil, fmt.Sprintf("the IdP did not mark the email address %q as verified", id.Email), nil
+	}
+	email, err := gatehouse.NormalizeEmail(id.Email)
+	if err != nil {
+		return nil, fmt.Sprintf("%q is not a usable email address: %v", id.Email, err), nil
+	}
+	users, err := f.cfg.Store.UsersByEmail(ctx, email)
+	if err != nil {
+		return nil, "", fmt.Errorf("sso: match user: %w", err)
+	}
+	for i, u := range users {
+		if u.AccountID != c.AccountID {
+			continue
+		}
+		if u.Status != gatehouse.UserActive {
+			return nil, fmt.Sprintf("the user %s in account %s is disabled", email, o.name), nil
+		}
+		return &users[i], "", nil
+	}
+	return nil, fmt.Sprintf("no user has the email %s in account %s", email, o.name), nil
+}
+
+// Finished is a sign-in completed in the browser that started it.
+type Finished struct {
+	Session login.Result
+	User    gatehouse.User
+	// ReturnTo is the local path the person asked for, as stored; the
+	// caller checks it again.
+	ReturnTo string
+}
+
+// Finish hands a checked sign-in to the browser that started it, once: it
+// consumes the flow, requires the browser's token to match the one the flow
+// was started with (unless it was IdP-initiated, which no browser started),
+// and starts a new session, replacing the browser's session oldToken.
+func (f *Flow) Finish(ctx context.Context, flowID, browserToken, oldToken string, client login.Client) (Finished, error) {
+	if flowID == "" || len(flowID) > maxFlowKey {
+		return Finished{}, ErrFlowGone
+	}
+	now := f.cfg.Now()
+	fl, err := f.cfg.Store.ConsumeSSOFlow(ctx, flowID, now)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return Finished{}, ErrFlowGone
+	}
+	if err != nil {
+		return Finished{}, fmt.Errorf("sso: finish: %w", err)
+	}
+	var res Result
+	if err := json.Unmarshal(fl.Result, &res); err != nil || fl.Purpose != PurposeSignIn || res.Outcome != gatehouse.OutcomeSuccess || res.UserID == "" {
+		return Finished{}, ErrFlowGone
+	}
+	c, err := f.cfg.Store.SSOConfig(ctx, fl.ConfigID)
+	if err != nil {
+		return Finished{}, fmt.Errorf("sso: finish: %w", err)
+	}
+	cb := &callback{config: c, conn: f.connector(c.Protocol), client: client, now: now, flow: &fl}
+	if cb.conn == nil {
+		return Finished{}, ErrFlowGone
+	}
+	if cb.owner, err = f.ownerOf(ctx, c); err != nil {
+		return Finished{}, err
+	}
+	details := map[string]string{}
+	if res.Identity != nil {
+		details["subject"] = res.Identity.Subject
+	}
+	if fl.BrowserHash != "" && subtle.ConstantTimeCompare([]byte(BrowserHash(browserToken)), []byte(fl.BrowserHash)) != 1 {
+		details["reason"] = "browser_mismatch"
+		ref, err := f.auditSignIn(ctx, cb, nil, "the sign-in was collected by another browser than the one that started it", details)
+		if err != nil {
+			return Finished{}, err
+		}
+		return Finished{}, &Rejected{Reference: ref, Err: &Error{Reason: "browser_mismatch", Message: "another browser started this sign-in", FixIn: FixInIdP}}
+	}
+	user, err := f.cfg.Store.User(ctx, res.UserID)
+	if err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
+		return Finished{}, fmt.Errorf("sso: finish: %w", err)
+	}
+	if err != nil || user.AccountID != c.AccountID || user.Status != gatehouse.UserActive {
+		details["reason"] = "no_seat"
+		ref, err := f.auditSignIn(ctx, cb, nil, "the matched user was removed or disabled during the sign-in", details)
+		if err != nil {
+			return Finished{}, err
+		}
+		return Finished{}, &Rejected{Reference: ref, Err: &Error{Reason: "no_seat", Message: "the user is no longer active", FixIn: FixInGatehouse}}
+	}
+	sess, err := f.cfg.Login.StartFederatedSession(ctx, oldToken, user, cb.conn.Method())
+	if err != nil {
+		return Finished{}, fmt.Errorf("sso: finish: %w", err)
+	}
+	if _, err := f.auditSignIn(ctx, cb, &user, "", details); err != nil {
+		// No sign-in goes unrecorded: the session is withdrawn. Best effort,
+		// as the database that refused the audit may refuse this too.
+		f.cfg.Store.DeleteSession(context.WithoutCancel(ctx), sess.Session.ID)
+		return Finished{}, err
+	}
+	return Finished{Session: sess, User: user, ReturnTo: fl.ReturnTo}, nil
+}
+
+// event is an audit event about configuration c of the callback.
+func (f *Flow) event(cb *callback, action, reason string) gatehouse.AuditEvent {
+	e := gatehouse.AuditEvent{
+		Time:        f.cfg.Now().UTC(),
+		ActorType:   "anonymous",
+		AccountID:   cb.owner.accountID,
+		PartitionID: cb.owner.partitionID,
+		Action:      action,
+		Outcome:     gatehouse.OutcomeSuccess,
+		Reason:      reason,
+		TargetType:  "sso_config",
+		TargetID:    cb.config.ID,
+		Address:     cb.client.Address,
+		UserAgent:   cb.client.UserAgent,
+	}
+	if reason != "" {
+		e.Outcome = gatehouse.OutcomeFailure
+	}
+	return e
+}
+
+// auditSignIn records a sign-in attempt through the configuration, counts
+// it in the metrics, and returns the event's ID (the reference a person
+// quotes). user is the signed-in person on success; reason is empty then.
+func (f *Flow) auditSignIn(ctx context.Context, cb *callback, user *gatehouse.User, reason string, details map[string]string) (string, error) {
+	e := f.event(cb, "signin."+cb.conn.Method(), reason)
+	if user != nil {
+		e.ActorType, e.ActorID = "user", user.ID
+		e.TargetType, e.TargetID = "user", user.ID
+		details["email"] = user.Email
+	}
+	details["sso_config"] = cb.config.ID
+	if cb.flow != nil {
+		details["flow"] = cb.flow.ID
+	}
+	e.Details = details
+	f.cfg.Metrics.SignIn(cb.conn.Method(), string(e.Outcome))
+	if err := f.appendAudit(ctx, &e); err != nil {
+		return "", err
+	}
+	return e.ID, nil
+}
+
+// appendAudit writes e without its empty details.
+func (f *Flow) appendAudit(ctx context.Context, e *gatehouse.AuditEvent) error {
+	for k, v := range e.Details {
+		if v == "" {
+			delete(e.Details, k)
+		}
+	}
+	if err := f.cfg.Store.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("sso: audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// TestReport is a finished Test as its result page shows it.
+type TestReport struct {
+	Config gatehouse.SSOConfig
+	Tester gatehouse.User
+	At     time.Time
+	Result Result
+	// User is the matched user, nil when none matched.
+	User *gatehouse.User
+	// Attributes lists Result.Identity's attributes sorted by name.
+	Attributes []Attribute
+}
+
+// Attribute is one attribute received, with every value.
+type Attribute struct {
+	Name   string
+	Values []string
+}
+
+// TestResult returns the result of Test flowID to the tester who ran it;
+// anyone else gets ErrNoResult, as if there were none. A Test still waiting
+// for the IdP is ErrPending.
+func (f *Flow) TestResult(ctx context.Context, flowID string, tester gatehouse.User) (TestReport, error) {
+	if flowID == "" || len(flowID) > maxFlowKey {
+		return TestReport{}, ErrNoResult
+	}
+	fl, err := f.cfg.Store.SSOFlow(ctx, flowID)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return TestReport{}, ErrNoResult
+	}
+	if err != nil {
+		return TestReport{}, fmt.Errorf("sso: test result: %w", err)
+	}
+	if fl.Purpose != PurposeTest || fl.TesterID == "" || fl.TesterID != tester.ID {
+		return TestReport{}, ErrNoResult
+	}
+	c, err := f.cfg.Store.SSOConfig(ctx, fl.ConfigID)
+	if err != nil {
+		return TestReport{}, fmt.Errorf("sso: test result: %w", err)
+	}
+	if fl.FinishedAt.IsZero() {
+		return TestReport{Config: c, Tester: tester}, ErrPending
+	}
+	r := TestReport{Config: c, Tester: tester, At: fl.FinishedAt}
+	if err := json.Unmarshal(fl.Result, &r.Result); err != nil {
+		return TestReport{}, fmt.Errorf("sso: test result of %s: %w", fl.ID, err)
+	}
+	if r.Result.UserID != "" {
+		u, err := f.cfg.Store.User(ctx, r.Result.UserID)
+		switch {
+		case err == nil:
+			r.User = &u
+		case !errors.Is(err, gatehouse.ErrNotFound):
+			return TestReport{}, fmt.Errorf("sso: test result: %w", err)
+		}
+	}
+	if id := r.Result.Identity; id != nil {
+		for name, values := range id.Attributes {
+			r.Attributes = append(r.Attributes, Attribute{Name: name, Values: values})
+		}
+		sort.Slice(r.Attributes, func(i, j int) bool {
+			return strings.ToLower(r.Attributes[i].Name) < strings.ToLower(r.Attributes[j].Name)
+		})
+	}
+	return r, nil
+}

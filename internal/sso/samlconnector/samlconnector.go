@@ -1,0 +1,173 @@
+// Package samlconnector plugs SAML 2.0 into the protocol-independent SSO
+// flow: it turns a stored configuration into internal/saml's SP and IdP
+// values, builds AuthnRequests and checks Responses, and reports failures as
+// sso.Errors that say which side must fix them.
+package samlconnector
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"gatehouse"
+	"gatehouse/internal/saml"
+	"gatehouse/internal/secretbox"
+	"gatehouse/internal/sso"
+	"gatehouse/internal/ssoconfig"
+)
+
+// Connector is the SAML connector. The zero value is not usable; see New.
+type Connector struct {
+	base *url.URL
+	box  *secretbox.Box
+}
+
+// New returns a connector for configurations served under base (the public
+// URL the SP values are built from), opening SP keys with box.
+func New(base *url.URL, box *secretbox.Box) *Connector {
+	return &Connector{base: base, box: box}
+}
+
+var _ sso.Connector = (*Connector)(nil)
+
+// Method is "saml".
+func (*Connector) Method() string { return "saml" }
+
+func configError(format string, args ...any) *sso.Error {
+	return &sso.Error{Reason: "configuration", Message: fmt.Sprintf(format, args...), FixIn: sso.FixInGatehouse}
+}
+
+// Start builds an AuthnRequest. It needs only what a request needs (the IdP
+// SSO URL, and the SP key when requests are signed), so a draft can be
+// tested before its certificates are in: the answer then fails on the result
+// page with the exact missing piece. For the Redirect binding the email is
+// added as login_hint, which Entra ID and others use to skip their own email
+// prompt and the rest ignore; it is outside the signed part of the query, so
+// it can only ever prefill a field.
+func (c *Connector) Start(_ context.Context, cfg *gatehouse.SSOConfig, req sso.StartRequest) (sso.Redirect, error) {
+	if c.base == nil || c.base.Host == "" {
+		return sso.Redirect{}, configError("Gatehouse has no public base URL, so it has no ACS URL to give the IdP; set --base-url")
+	}
+	if cfg.SAML == nil {
+		return sso.Redirect{}, configError("the configuration has no SAML settings yet: enter the IdP's SSO URL (or import its metadata)")
+	}
+	if strings.TrimSpace(cfg.SAML.SSOURL) == "" {
+		return sso.Redirect{}, configError("the IdP SSO URL is missing: enter it (or import the IdP's metadata) before testing")
+	}
+	if u, err := url.Parse(cfg.SAML.SSOURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return sso.Redirect{}, configError("the IdP SSO URL %q is not an absolute http(s) URL", cfg.SAML.SSOURL)
+	}
+	sp, err := ssoconfig.SAMLSP(c.base, c.box, cfg)
+	if err != nil {
+		return sso.Redirect{}, configError("the SP signing key cannot be used: %v", err)
+	}
+	// Certificates are not needed to build a request; a draft's unreadable
+	// certificate must not keep its test from showing that very problem.
+	settings := *cfg.SAML
+	settings.Certificates = nil
+	requestOnly := *cfg
+	requestOnly.SAML = &settings
+	idp, err := ssoconfig.SAMLIdP(&requestOnly)
+	if err != nil {
+		return sso.Redirect{}, configError("%v", err)
+	}
+	r, err := saml.NewRequest(sp, idp, req.FlowKey, req.Now)
+	if err != nil {
+		if errors.Is(err, saml.ErrConfiguration) {
+			return sso.Redirect{}, configError("%v", err)
+		}
+		return sso.Redirect{}, fmt.Errorf("samlconnector: %w", err)
+	}
+	out := sso.Redirect{RequestID: r.ID, RedirectURL: r.RedirectURL, PostURL: r.PostURL, PostForm: r.PostForm}
+	if out.RedirectURL != "" && req.LoginHint != "" {
+		out.RedirectURL += "&login_hint=" + url.QueryEscape(req.LoginHint)
+	}
+	return out, nil
+}
+
+// maxPeekBytes bounds what Correlate decodes; the ACS bounds the body too.
+const maxPeekBytes = 1 << 20
+
+// Correlate returns the RelayState and the InResponseTo of the Response
+// element, read from the unverified message only to find the flow; Finish
+// checks the signed InResponseTo against the flow's request.
+func (*Connector) Correlate(answer url.Values) (string, string) {
+	relayState := answer.Get("RelayState")
+	raw := answer.Get("SAMLResponse")
+	if raw == "" || len(raw) > maxPeekBytes*4/3+4 {
+		return relayState, ""
+	}
+	compact := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, raw)
+	b, err := base64.StdEncoding.DecodeString(compact)
+	if err != nil {
+		return relayState, ""
+	}
+	// Only the first element is read: no entities, no DTD, no depth.
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := d.RawToken()
+		if err != nil {
+			return relayState, ""
+		}
+		if el, ok := tok.(xml.StartElement); ok {
+			for _, a := range el.Attr {
+				if a.Name.Local == "InResponseTo" && a.Name.Space == "" {
+					return relayState, a.Value
+				}
+			}
+			return relayState, ""
+		}
+	}
+}
+
+// Finish validates the SAMLResponse with internal/saml. The email of a
+// verified assertion counts as verified: the configured IdP is the authority
+// for the addresses of its own account, and only that account's users are
+// matched.
+func (c *Connector) Finish(_ context.Context, cfg *gatehouse.SSOConfig, answer url.Values, p sso.Pending) (sso.Identity, error) {
+	if c.base == nil || c.base.Host == "" {
+		return sso.Identity{}, configError("Gatehouse has no public base URL, so it has no ACS URL to check the response against; set --base-url")
+	}
+	if cfg.SAML == nil {
+		return sso.Identity{}, configError("the configuration has no SAML settings")
+	}
+	if answer.Get("SAMLResponse") == "" {
+		return sso.Identity{}, &sso.Error{Reason: "malformed", Message: "the request carries no SAMLResponse form field", FixIn: sso.FixInIdP}
+	}
+	sp, err := ssoconfig.SAMLSP(c.base, c.box, cfg)
+	if err != nil {
+		return sso.Identity{}, configError("the SP signing key cannot be used: %v", err)
+	}
+	idp, err := ssoconfig.SAMLIdP(cfg)
+	if err != nil {
+		return sso.Identity{}, configError("%v", err)
+	}
+	a, err := saml.ValidateResponse(sp, idp, answer.Get("SAMLResponse"), p.RequestIDs, p.Now)
+	if err != nil {
+		var verr *saml.ValidationError
+		if errors.As(err, &verr) {
+			return sso.Identity{}, &sso.Error{Reason: verr.Reason, Message: verr.Message, Expected: verr.Expected, Received: verr.Received, FixIn: string(verr.FixIn)}
+		}
+		return sso.Identity{}, &sso.Error{Reason: "malformed", Message: err.Error(), FixIn: sso.FixInIdP}
+	}
+	return sso.Identity{
+		Subject:       a.NameID,
+		SubjectFormat: a.NameIDFormat,
+		Email:         a.Email,
+		EmailVerified: true,
+		Attributes:    a.Attributes,
+		MessageID:     a.ID,
+		ReplayUntil:   a.ReplayUntil,
+		InResponseTo:  a.InResponseTo,
+	}, nil
+}

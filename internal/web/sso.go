@@ -1,0 +1,274 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gatehouse"
+	"gatehouse/internal/login"
+	"gatehouse/internal/saml"
+	"gatehouse/internal/sso"
+	"gatehouse/internal/ssoconfig"
+)
+
+// ssoCookie binds an SSO flow to the browser that started it. Each flow has
+// its own, scoped to its finish path, so two sign-ins in two tabs do not
+// overwrite each other and the token is sent nowhere else.
+const ssoCookie = "gatehouse_sso"
+
+// maxACSBytes bounds the ACS body (SECURITY.md X-size): real responses are
+// a few kilobytes, large group lists a few hundred.
+const maxACSBytes = 1 << 20
+
+// What people are told about SSO. The audit log, found by the reference,
+// has the precise reason.
+const (
+	msgSSOFailed   = "Your company's sign-in could not be completed. Try again; if it keeps failing, ask your administrator and quote this reference."
+	msgSSOGone     = "This sign-in has expired or was already used. Please sign in again."
+	msgSSORequired = "Your organization signs you in through its own sign-in page, not with a Gatehouse password."
+	msgSSOBroken   = "Your company's sign-in is not set up correctly. Ask your administrator."
+)
+
+// idpRedirect is how the page in front of the IdP sends the browser on:
+// a link for the Redirect binding, a form for the POST binding.
+type idpRedirect struct {
+	URL     string
+	PostURL string
+	Fields  []formField
+}
+
+type formField struct{ Name, Value string }
+
+// originRe is what may be put in a CSP source: scheme, host and port only.
+var originRe = regexp.MustCompile(`^https?://[A-Za-z0-9.\-]+(:[0-9]+)?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]+)?$`)
+
+// renderIdPRedirect shows the short page that sends the browser to the IdP
+// (by the external sso.js, with a visible Continue for browsers without
+// JavaScript) and binds the flow to this browser with its cookie.
+func (s *server) renderIdPRedirect(w http.ResponseWriter, st sso.Started, v view) {
+	s.setCookie(w, ssoCookie, st.BrowserToken, "/sso/finish/"+st.FlowID, int(sso.Lifetime.Seconds()))
+	rd := st.Redirect
+	if rd.RedirectURL != "" {
+		v.IdP = idpRedirect{URL: rd.RedirectURL}
+	} else {
+		v.IdP = idpRedirect{PostURL: rd.PostURL}
+		names := make([]string, 0, len(rd.PostForm))
+		for name := range rd.PostForm {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			v.IdP.Fields = append(v.IdP.Fields, formField{name, rd.PostForm.Get(name)})
+		}
+		// The POST binding's form leaves for the IdP: this page alone lets
+		// forms go there.
+		if u, err := url.Parse(rd.PostURL); err == nil {
+			if origin := u.Scheme + "://" + u.Host; originRe.MatchString(origin) {
+				w.Header().Set("Content-Security-Policy", strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+origin, 1))
+			}
+		}
+	}
+	s.render(w, http.StatusOK, "sso_redirect.html", v)
+}
+
+// refusedPage shows a generic failure with the audit event's reference.
+func (s *server) refusedPage(w http.ResponseWriter, status int, reference string) {
+	s.render(w, status, "error.html", view{Title: "Sign-in failed", Message: msgSSOFailed, Reference: reference})
+}
+
+// ssoError answers the errors the SSO flow shares between its steps.
+func (s *server) ssoError(w http.ResponseWriter, r *http.Request, err error) {
+	var rejected *sso.Rejected
+	var noSeat *sso.NoSeat
+	switch {
+	case errors.As(err, &noSeat):
+		s.render(w, http.StatusForbidden, "error.html", view{
+			Title:     "No seat at " + noSeat.AccountName,
+			Message:   "There is no seat for " + noSeat.Email + " at " + noSeat.AccountName + ". Ask your administrator.",
+			Reference: noSeat.Reference,
+		})
+	case errors.As(err, &rejected):
+		s.refusedPage(w, http.StatusForbidden, rejected.Reference)
+	case errors.Is(err, sso.ErrUnknownConfig):
+		s.notFound(w, r)
+	case errors.Is(err, sso.ErrFlowGone):
+		s.render(w, http.StatusBadRequest, "error.html", view{Title: "Sign-in expired", Message: msgSSOGone})
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+// samlMetadata serves a configuration's SP metadata, for the admin to
+// download or for the IdP to fetch. It is public: it holds nothing secret,
+// and drafts need it before they are complete.
+func (s *server) samlMetadata(w http.ResponseWriter, r *http.Request) {
+	c, err := s.store.SSOConfig(r.Context(), r.PathValue("config_id"))
+	if errors.Is(err, gatehouse.ErrNotFound) || (err == nil && c.Protocol != gatehouse.ProtocolSAML) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.base == nil {
+		s.fail(w, r, errors.New("web: SP metadata needs the public base URL"))
+		return
+	}
+	sp, err := ssoconfig.SAMLSP(s.base, s.secrets, &c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	doc, err := saml.SPMetadata(sp)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Header().Set("Content-Disposition", `attachment; filename="gatehouse-`+c.Name+`-sp-metadata.xml"`)
+	w.Write(doc)
+}
+
+// samlACS takes the IdP's Response. It is a cross-site POST by design, so
+// CrossOriginProtection lets it through; what protects it is the signature,
+// the flow and the browser binding checked at the finish step.
+func (s *server) samlACS(w http.ResponseWriter, r *http.Request) {
+	configID := r.PathValue("config_id")
+	r.Body = http.MaxBytesReader(w, r.Body, maxACSBytes)
+	if err := r.ParseForm(); err != nil {
+		status, e := http.StatusBadRequest, &sso.Error{Reason: "malformed", Message: "the POST body is not a readable form: " + err.Error(), FixIn: sso.FixInIdP}
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			status, e = http.StatusRequestEntityTooLarge, &sso.Error{Reason: "too_large", Message: "the POST body is over 1 MiB", FixIn: sso.FixInIdP}
+		}
+		var rejected *sso.Rejected
+		if err := s.sso.RejectUnread(r.Context(), gatehouse.ProtocolSAML, configID, e, client(r)); errors.As(err, &rejected) {
+			s.refusedPage(w, status, rejected.Reference)
+		} else {
+			s.ssoError(w, r, err)
+		}
+		return
+	}
+	next, err := s.sso.Callback(r.Context(), gatehouse.ProtocolSAML, configID, r.PostForm, client(r))
+	switch {
+	case err != nil:
+		s.ssoError(w, r, err)
+	case next.Test:
+		http.Redirect(w, r, "/sso/test-result/"+next.FlowID, http.StatusSeeOther)
+	default:
+		// A GET, not this POST, collects the result: the cross-site POST
+		// carries no SameSite=Lax cookies, a top-level GET does.
+		http.Redirect(w, r, "/sso/finish/"+next.FlowID, http.StatusSeeOther)
+	}
+}
+
+// ssoFinish signs in the browser that started the flow.
+func (s *server) ssoFinish(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("flow_id")
+	fin, err := s.sso.Finish(r.Context(), id, cookieValue(r, ssoCookie), cookieValue(r, sessionCookie), client(r))
+	if err != nil {
+		s.ssoError(w, r, err)
+		return
+	}
+	s.setSession(w, fin.Session)
+	s.setCookie(w, ssoCookie, "", "/sso/finish/"+id, -1)
+	s.setCookie(w, flowCookie, "", "/login", -1)
+	http.Redirect(w, r, localPath(fin.ReturnTo), http.StatusSeeOther)
+}
+
+// loginWay offers an admin of an SSO account both ways in.
+func (s *server) loginWay(w http.ResponseWriter, r *http.Request) {
+	st, err := s.flowState(r)
+	if err != nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	if st.NeedsAccount() || st.Way != login.WaySSOOrPassword {
+		http.Redirect(w, r, flowPage(st), http.StatusSeeOther)
+		return
+	}
+	s.render(w, http.StatusOK, "sso_choice.html", view{Title: "How do you want to sign in?", Email: st.Email})
+}
+
+// loginSSO starts an SSO sign-in for the account the email step found and
+// shows the page that takes the browser to the IdP.
+func (s *server) loginSSO(w http.ResponseWriter, r *http.Request) {
+	st, err := s.flowState(r)
+	if err != nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	if st.NeedsAccount() || st.Way == login.WayPassword {
+		http.Redirect(w, r, flowPage(st), http.StatusSeeOther)
+		return
+	}
+	started, err := s.sso.StartSignIn(r.Context(), st.AccountID, st.Email, localPath(st.ReturnTo))
+	var cerr *sso.Error
+	switch {
+	case errors.Is(err, sso.ErrNoSSO):
+		// SSO was switched off since the email step: password it is.
+		st.Way = login.WayPassword
+		s.setFlow(w, st)
+		http.Redirect(w, r, "/login/password", http.StatusSeeOther)
+	case errors.As(err, &cerr):
+		s.log.Warn("enabled SSO configuration cannot start a sign-in", "account", st.AccountID, "reason", cerr.Message)
+		s.render(w, http.StatusInternalServerError, "error.html", view{Title: "Sign-in unavailable", Message: msgSSOBroken})
+	case err != nil:
+		s.fail(w, r, err)
+	default:
+		s.renderIdPRedirect(w, started, view{Title: "Taking you to your company's sign-in…", Email: st.Email})
+	}
+}
+
+// samlTest starts a Test of a SAML configuration for one of its admins.
+func (s *server) samlTest(w http.ResponseWriter, r *http.Request) {
+	cur, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	started, err := s.sso.StartTest(r.Context(), gatehouse.ProtocolSAML, r.PathValue("config_id"), cur.User)
+	var cerr *sso.Error
+	switch {
+	case errors.Is(err, sso.ErrNotAllowed):
+		s.render(w, http.StatusForbidden, "error.html", view{Title: "Not allowed",
+			Message: "Only an administrator of this configuration's account can test it.", Back: "/", BackText: "Go to your home page"})
+	case errors.As(err, &cerr):
+		s.render(w, http.StatusConflict, "sso_test_result.html", view{Title: "Cannot test " + started.Config.Name + " yet", Problem: cerr,
+			ConfigID: started.Config.ID})
+	case err != nil:
+		s.ssoError(w, r, err)
+	default:
+		s.renderIdPRedirect(w, started, view{Title: "Testing " + started.Config.Name + "…",
+			Notice: "This test signs no one in. Sign in at your IdP as any user; the result page shows what the IdP sent."})
+	}
+}
+
+// ssoTestResult shows a Test's result to the admin who ran it.
+func (s *server) ssoTestResult(w http.ResponseWriter, r *http.Request) {
+	cur, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	rep, err := s.sso.TestResult(r.Context(), r.PathValue("flow_id"), cur.User)
+	switch {
+	case errors.Is(err, sso.ErrNoResult):
+		s.render(w, http.StatusNotFound, "error.html", view{Title: "No such test result",
+			Message: "There is no test result at this address, or it belongs to another administrator.", Back: "/", BackText: "Go to your home page"})
+	case errors.Is(err, sso.ErrPending):
+		s.render(w, http.StatusOK, "error.html", view{Title: "Waiting for the IdP",
+			Message: "The identity provider has not answered this test yet. Finish signing in at the IdP, or start the test again.",
+			Back:    "/sso/saml/" + rep.Config.ID + "/test", BackText: "Test again"})
+	case err != nil:
+		s.fail(w, r, err)
+	default:
+		title := "Test of " + rep.Config.Name + " passed"
+		if rep.Result.Outcome != gatehouse.OutcomeSuccess {
+			title = "Test of " + rep.Config.Name + " failed"
+		}
+		s.render(w, http.StatusOK, "sso_test_result.html", view{Title: title, Report: &rep, Problem: rep.Result.Error, ConfigID: rep.Config.ID})
+	}
+}
