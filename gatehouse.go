@@ -302,6 +302,25 @@ type SAMLSettings struct {
 	ClockSkewSeconds  int    `json:"clock_skew_seconds"`
 }
 
+// OIDCSettings are the IdP's side of an OpenID Connect configuration. The
+// client secret is not here: it is sealed at rest and never returned.
+type OIDCSettings struct {
+	// Issuer is the IdP's issuer URL; discovery is Issuer +
+	// "/.well-known/openid-configuration".
+	Issuer   string   `json:"issuer"`
+	ClientID string   `json:"client_id"`
+	Scopes   []string `json:"scopes"`
+	// EmailClaim names the ID token claim holding the email ("email").
+	EmailClaim string `json:"email_claim"`
+	// AllowedAlgorithms is the allow-list of ID token signing algorithms.
+	AllowedAlgorithms []string `json:"allowed_algorithms"`
+	// EntraTenants lists the Entra ID tenant IDs accepted by a multi-tenant
+	// configuration; empty otherwise.
+	EntraTenants []string `json:"entra_tenants,omitempty"`
+	// HostedDomain is the Google Workspace domain (the hd claim) required.
+	HostedDomain string `json:"hosted_domain,omitempty"`
+}
+
 // SSOTest is the outcome of the last Test of a configuration.
 type SSOTest struct {
 	At      time.Time `json:"at"`
@@ -328,6 +347,9 @@ type SSOConfig struct {
 	Preset      string        `json:"preset"`
 	Enabled     bool          `json:"enabled"`
 	SAML        *SAMLSettings `json:"saml,omitempty"`
+	OIDC        *OIDCSettings `json:"oidc,omitempty"`
+	// ClientSecret is the sealed OIDC client secret; never returned.
+	ClientSecret []byte `json:"-"`
 	// SPKey is the sealed private key this configuration signs AuthnRequests
 	// with; SPCertificate its PEM certificate, published in SP metadata.
 	SPKey         []byte `json:"-"`
@@ -370,4 +392,15 @@ type SSOFlow struct {
 	// Result is the checked outcome, as JSON, written once by the ACS or
 	// callback.
 	Result []byte
+}
+
+// IdentityLink ties a person at an IdP to a user, once they have been
+// matched: from then on they are found by Key, whatever their email claim
+// says. For Entra ID the key is the tenant and object IDs; otherwise the
+// issuer and subject.
+type IdentityLink struct {
+	ConfigID  string
+	Key       string
+	UserID    string
+	CreatedAt time.Time
 }

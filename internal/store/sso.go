@@ -12,7 +12,7 @@ import (
 	"gatehouse"
 )
 
-const ssoConfigCols = `id, name, account_id, partition_id, protocol, preset, enabled, settings, sp_key, sp_certificate, idp_changed_at, last_test, created_at, updated_at`
+const ssoConfigCols = `id, name, account_id, partition_id, protocol, preset, enabled, settings, sp_key, sp_certificate, idp_changed_at, last_test, created_at, updated_at, client_secret`
 
 func scanSSOConfig(row interface{ Scan(...any) error }) (gatehouse.SSOConfig, error) {
 	var (
@@ -23,7 +23,7 @@ func scanSSOConfig(row interface{ Scan(...any) error }) (gatehouse.SSOConfig, er
 		changed, cat, uat  int64
 	)
 	err := row.Scan(&c.ID, &c.Name, &c.AccountID, &c.PartitionID, &protocol, &c.Preset, &enabled, &settings,
-		&c.SPKey, &c.SPCertificate, &changed, &lastTest, &cat, &uat)
+		&c.SPKey, &c.SPCertificate, &changed, &lastTest, &cat, &uat, &c.ClientSecret)
 	if err != nil {
 		return c, err
 	}
@@ -44,6 +44,7 @@ func scanSSOConfig(row interface{ Scan(...any) error }) (gatehouse.SSOConfig, er
 // ssoSettings is how protocol settings are kept: one JSON document.
 type ssoSettings struct {
 	SAML *gatehouse.SAMLSettings `json:"saml,omitempty"`
+	OIDC *gatehouse.OIDCSettings `json:"oidc,omitempty"`
 }
 
 func decodeSettings(c *gatehouse.SSOConfig, raw string) error {
@@ -51,12 +52,12 @@ func decodeSettings(c *gatehouse.SSOConfig, raw string) error {
 	if err := json.Unmarshal([]byte(raw), &s); err != nil {
 		return fmt.Errorf("settings of %s: %w", c.ID, err)
 	}
-	c.SAML = s.SAML
+	c.SAML, c.OIDC = s.SAML, s.OIDC
 	return nil
 }
 
 func encodeSettings(c *gatehouse.SSOConfig) string {
-	b, _ := json.Marshal(ssoSettings{SAML: c.SAML})
+	b, _ := json.Marshal(ssoSettings{SAML: c.SAML, OIDC: c.OIDC})
 	return string(b)
 }
 
@@ -98,8 +99,8 @@ func (s *Store) CreateSSOConfig(ctx context.Context, c *gatehouse.SSOConfig) err
 		var err error
 		for range 5 {
 			c.Name = newSSOName()
-			_, err = q.ExecContext(ctx, `INSERT INTO sso_configs(`+ssoConfigCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, '', $10, $10)`,
-				c.ID, c.Name, c.AccountID, c.PartitionID, string(c.Protocol), c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(now))
+			_, err = q.ExecContext(ctx, `INSERT INTO sso_configs(`+ssoConfigCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, '', $10, $10, $11)`,
+				c.ID, c.Name, c.AccountID, c.PartitionID, string(c.Protocol), c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(now), c.ClientSecret)
 			if err == nil || !strings.Contains(strings.ToLower(err.Error()), "name") {
 				break
 			}
@@ -142,8 +143,8 @@ func (s *Store) UpdateSSOConfig(ctx context.Context, c *gatehouse.SSOConfig, idp
 		changed = now
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE sso_configs SET preset = $2, settings = $3, sp_key = $4, sp_certificate = $5,
-		idp_changed_at = $6, updated_at = $7 WHERE id = $1 AND updated_at = $8`,
-		c.ID, c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(changed), micros(now), micros(c.UpdatedAt))
+		idp_changed_at = $6, updated_at = $7, client_secret = $9 WHERE id = $1 AND updated_at = $8`,
+		c.ID, c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(changed), micros(now), micros(c.UpdatedAt), c.ClientSecret)
 	if err := s.expectOne("update sso config", res, err); err != nil {
 		return s.staleOrMissing(ctx, c.ID, err)
 	}
@@ -320,4 +321,29 @@ func (s *Store) DeleteExpiredSSOState(ctx context.Context, now time.Time) error 
 	}
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sso_replay WHERE expires_at < $1`, micros(now))
 	return s.fail("delete expired replay entries", err)
+}
+
+// LinkIdentity ties a person at a configuration's IdP (key) to a user. A key
+// already linked keeps its user: the call returns the existing link, so two
+// first sign-ins racing cannot link one person to two users.
+func (s *Store) LinkIdentity(ctx context.Context, l *gatehouse.IdentityLink) (gatehouse.IdentityLink, error) {
+	l.CreatedAt = s.now()
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO identity_links(config_id, key, user_id, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, l.ConfigID, l.Key, l.UserID, micros(l.CreatedAt)); err != nil {
+		return gatehouse.IdentityLink{}, s.fail("link identity", err)
+	}
+	return s.IdentityLink(ctx, l.ConfigID, l.Key)
+}
+
+// IdentityLink returns the user linked to a key at a configuration, or
+// ErrNotFound.
+func (s *Store) IdentityLink(ctx context.Context, configID, key string) (gatehouse.IdentityLink, error) {
+	var (
+		l   gatehouse.IdentityLink
+		cat int64
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT config_id, key, user_id, created_at FROM identity_links WHERE config_id = $1 AND key = $2`, configID, key).
+		Scan(&l.ConfigID, &l.Key, &l.UserID, &cat)
+	l.CreatedAt = fromMicros(cat)
+	return l, s.fail("identity link", err)
 }

@@ -196,3 +196,37 @@ func TestSSOFlowsAndReplay(t *testing.T) {
 		}
 	})
 }
+
+func TestIdentityLinks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, a := tenant(t, s, gatehouse.PlanEnterprise)
+		alice := user(t, s, a.ID, "alice@acme.example", gatehouse.RoleUser)
+		mallory := user(t, s, a.ID, "mallory@acme.example", gatehouse.RoleUser)
+		c := gatehouse.SSOConfig{AccountID: a.ID, Protocol: gatehouse.ProtocolOIDC, Preset: "generic_oidc",
+			OIDC: &gatehouse.OIDCSettings{Issuer: "https://idp.example", ClientID: "gh"}, ClientSecret: []byte("sealed")}
+		if err := s.CreateSSOConfig(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.SSOConfig(ctx, c.ID)
+		if got.OIDC == nil || got.OIDC.ClientID != "gh" || string(got.ClientSecret) != "sealed" {
+			t.Fatalf("OIDC settings not kept: %+v", got)
+		}
+		if _, err := s.IdentityLink(ctx, c.ID, "entra:t1:o1"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("unlinked key: %v", err)
+		}
+		l, err := s.LinkIdentity(ctx, &gatehouse.IdentityLink{ConfigID: c.ID, Key: "entra:t1:o1", UserID: alice.ID})
+		if err != nil || l.UserID != alice.ID {
+			t.Fatalf("link: %+v, %v", l, err)
+		}
+		// A second link of the same person keeps the first user.
+		l, err = s.LinkIdentity(ctx, &gatehouse.IdentityLink{ConfigID: c.ID, Key: "entra:t1:o1", UserID: mallory.ID})
+		if err != nil || l.UserID != alice.ID {
+			t.Fatalf("relink moved the person to %s, %v", l.UserID, err)
+		}
+		s.DeleteUser(ctx, alice.ID)
+		if _, err := s.IdentityLink(ctx, c.ID, "entra:t1:o1"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("link of a deleted user kept: %v", err)
+		}
+	})
+}
