@@ -57,8 +57,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer st.Close()
-	return serve(ctx, c, st, log, func(addr string) {
-		fmt.Fprintf(stdout, "gatehouse listening on %s (public URL %s)\n", addr, c.BaseURL)
+	return serve(ctx, c, st, log, func(addr, base string) {
+		fmt.Fprintf(stdout, "gatehouse listening on %s (public URL %s)\n", addr, base)
 	})
 }
 
@@ -154,11 +154,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	case err != nil:
 		return fmt.Errorf("demo SSO: %w", err)
 	}
-	return serve(ctx, c, st, log, func(addr string) {
-		base := c.BaseURL
-		if base == "" || strings.HasSuffix(c.Addr, ":0") {
-			base = "http://" + addr
-		}
+	return serve(ctx, c, st, log, func(_, base string) {
 		if sso.ID != "" {
 			u, _ := url.Parse(base)
 			sp := ssoconfig.SP(u, &sso)
@@ -245,7 +241,7 @@ func openStore(ctx context.Context, dbURL string, log *slog.Logger) (*store.Stor
 }
 
 // serve runs the HTTP service until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, listening func(addr string)) error {
+func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, listening func(addr, baseURL string)) error {
 	box, err := secretbox.New(c.SecretKey)
 	if err != nil {
 		return err
@@ -287,7 +283,7 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", c.BaseURL, "database", string(st.Dialect()))
-	listening(ln.Addr().String())
+	listening(ln.Addr().String(), c.BaseURL)
 	select {
 	case err := <-errc:
 		return err

@@ -2,8 +2,9 @@ package e2esaml
 
 // End-to-end check of the SimpleSAMLphp IdP harness (idp.sh) and of the
 // browserless client (idpclient), against a fake SP: a small httptest server
-// that sends AuthnRequests and captures what is posted to its ACS. Gatehouse's
-// real ACS can take the fake SP's place later; this test proves the harness.
+// that sends AuthnRequests and captures what is posted to its ACS. This test
+// proves the harness; gatehouse_test.go puts the real Gatehouse in the fake
+// SP's place.
 
 import (
 	"bytes"
