@@ -1,0 +1,362 @@
+// Package oidc is Gatehouse's OpenID Connect relying party toward customers'
+// identity providers (Entra ID single and multi-tenant, Okta, Google
+// Workspace, Auth0, Salesforce, any conforming IdP). It builds the
+// authorization code request (PKCE S256 always), redeems the code, and
+// verifies the ID token; it has no HTTP handlers and no SQL. The only state
+// it keeps is a cache, per configuration, of the IdP's discovery document and
+// signing keys; state, nonce, PKCE verifier and the replay record of a token
+// are the caller's database rows.
+//
+// Discovery, the key set and ID token verification are this package's own,
+// on go-jose, because go-oidc's verifier cannot be made strict enough: it
+// refetches the JWKS on every unknown kid without a rate limit, reads
+// discovery and JWKS bodies without a bound, cannot express Entra ID's
+// {tenantid} issuer template, does not check iat, azp or nonce, and reports
+// failures as strings. go-oidc's discovery document type and nonce option
+// and golang.org/x/oauth2's code flow and PKCE are used as they are.
+package oidc
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// Bounds and timings. They are constants, not settings: every configuration
+// gets the same protection.
+const (
+	// ClockSkew is tolerated on exp, iat and nbf.
+	ClockSkew = 60 * time.Second
+	// MaxTokenBytes caps an ID token; real ones are a few KiB.
+	MaxTokenBytes = 64 << 10
+	// MaxDocumentBytes caps a discovery document or JWKS body.
+	MaxDocumentBytes = 1 << 20
+	// HTTPTimeout bounds every request to the IdP, whatever client is given.
+	HTTPTimeout = 10 * time.Second
+	// DiscoveryTTL and KeysTTL are how long a fetched document or key set is
+	// used before it is fetched again.
+	DiscoveryTTL = time.Hour
+	KeysTTL      = time.Hour
+	// RefetchInterval is the least time between two fetches of one
+	// provider's discovery document or JWKS once something is cached, so an
+	// unknown kid or an IdP outage never turns into a request storm.
+	RefetchInterval = 60 * time.Second
+	// MaxStale is how long the last good keys keep verifying while the JWKS
+	// cannot be fetched; after that a key the IdP may have revoked is no
+	// longer trusted.
+	MaxStale = 24 * time.Hour
+)
+
+// TenantPlaceholder is the part of Entra ID's multi-tenant issuer that stands
+// for the tenant ID.
+const TenantPlaceholder = "{tenantid}"
+
+// Signing algorithms an administrator may allow. Symmetric ones (HS*) are
+// never among them: the "secret" would be the client secret or, in the classic
+// confusion attack, the IdP's public key.
+var supportedAlgs = []string{
+	gooidc.RS256, gooidc.RS384, gooidc.RS512,
+	gooidc.PS256, gooidc.PS384, gooidc.PS512,
+	gooidc.ES256, gooidc.ES384, gooidc.ES512,
+	gooidc.EdDSA,
+}
+
+// DefaultAllowedAlgs is used when Settings.AllowedAlgs is empty: every IdP
+// Gatehouse has a preset for signs with one of these.
+var DefaultAllowedAlgs = []string{gooidc.RS256, gooidc.ES256}
+
+// DefaultScopes is used when Settings.Scopes is empty.
+var DefaultScopes = []string{gooidc.ScopeOpenID, "email", "profile"}
+
+// DefaultEmailClaim is used when Settings.EmailClaim is empty.
+const DefaultEmailClaim = "email"
+
+// Settings are one SSO configuration's OIDC values.
+type Settings struct {
+	// Issuer is the IdP's issuer URL exactly as its discovery document says
+	// it (trailing slash included, as Auth0 has one). For Entra ID
+	// multi-tenant it is the template
+	// https://login.microsoftonline.com/{tenantid}/v2.0 (or the
+	// .../organizations/v2.0 or .../common/v2.0 form it is discovered at).
+	Issuer   string
+	ClientID string
+	// ClientSecret is plaintext in memory only; empty for a public client,
+	// which then sends its client_id and PKCE alone.
+	ClientSecret string
+	// Scopes are requested; empty means DefaultScopes, and openid is always
+	// added.
+	Scopes []string
+	// EmailClaim names the claim holding the email address; empty means
+	// DefaultEmailClaim.
+	EmailClaim string
+	// AllowedAlgs are the ID token signing algorithms accepted; empty means
+	// DefaultAllowedAlgs. none and HS* are refused.
+	AllowedAlgs []string
+	// Entra marks a Microsoft Entra ID configuration; nil for other IdPs.
+	Entra *EntraSettings
+	// GoogleHostedDomain, when set, is the Google Workspace domain every
+	// token's hd claim must name.
+	GoogleHostedDomain string
+}
+
+// EntraSettings are what Entra ID needs beyond standard OIDC.
+type EntraSettings struct {
+	// MultiTenant means Issuer is the {tenantid} template and tokens come
+	// from any tenant in AllowedTenants (which must then be set).
+	MultiTenant bool
+	// AllowedTenants are tenant IDs (GUIDs). Single-tenant configurations
+	// may leave it empty: the issuer names the one tenant.
+	AllowedTenants []string
+}
+
+// String shows the settings without the client secret, so logging a
+// configuration by mistake leaks nothing.
+func (s Settings) String() string {
+	secret := ""
+	if s.ClientSecret != "" {
+		secret = "(set)"
+	}
+	return fmt.Sprintf("oidc.Settings{Issuer:%q ClientID:%q ClientSecret:%s Scopes:%q EmailClaim:%q AllowedAlgs:%q Entra:%v GoogleHostedDomain:%q}",
+		s.Issuer, s.ClientID, secret, s.Scopes, s.EmailClaim, s.AllowedAlgs, s.Entra, s.GoogleHostedDomain)
+}
+
+// GoString is String, so %#v does not print the secret either.
+func (s Settings) GoString() string { return s.String() }
+
+// Validate reports the first problem with s as a *ValidationError
+// (ErrConfiguration), or nil when a Provider can be built from it. Nothing is
+// fetched.
+func (s Settings) Validate() error {
+	if _, verr := s.compile(); verr != nil {
+		return verr
+	}
+	return nil
+}
+
+// config is Settings checked and normalised once, when a Provider is built.
+type config struct {
+	// issuer is what the discovery document must say: the exact issuer, or
+	// the {tenantid} template for Entra multi-tenant.
+	issuer       string
+	discoveryURL string
+	clientID     string
+	clientSecret string
+	scopes       []string
+	emailClaim   string
+	algs         []jose.SignatureAlgorithm
+	entra        *entraConfig
+	hostedDomain string
+}
+
+type entraConfig struct {
+	multiTenant bool
+	// template is the issuer with the tenant replaced by TenantPlaceholder;
+	// a token's iss must equal it with the token's own tid put back.
+	template string
+	// tenants are the allowed tenant IDs, lower case.
+	tenants []string
+}
+
+func (s Settings) compile() (config, *ValidationError) {
+	c := config{
+		clientID:     strings.TrimSpace(s.ClientID),
+		clientSecret: s.ClientSecret,
+		emailClaim:   strings.TrimSpace(s.EmailClaim),
+		hostedDomain: strings.ToLower(strings.TrimSpace(s.GoogleHostedDomain)),
+	}
+	bad := func(format string, args ...any) (config, *ValidationError) {
+		return config{}, reject(ErrConfiguration, SideGatehouse, fmt.Sprintf(format, args...))
+	}
+	if c.clientID == "" {
+		return bad("the client ID is empty")
+	}
+	if c.emailClaim == "" {
+		c.emailClaim = DefaultEmailClaim
+	}
+	if c.hostedDomain != "" && !domainPattern.MatchString(c.hostedDomain) {
+		return bad("the Google hosted domain %s is not a domain name", quote(s.GoogleHostedDomain))
+	}
+
+	scopes, err := normaliseScopes(s.Scopes)
+	if err != nil {
+		return bad("%v", err)
+	}
+	c.scopes = scopes
+
+	algs := s.AllowedAlgs
+	if len(algs) == 0 {
+		algs = DefaultAllowedAlgs
+	}
+	for _, a := range algs {
+		if !slices.Contains(supportedAlgs, a) {
+			return bad("signing algorithm %s is not allowed: use asymmetric ones (%s); none and HS* never are", quote(a), strings.Join(supportedAlgs, ", "))
+		}
+		if !slices.Contains(c.algs, jose.SignatureAlgorithm(a)) {
+			c.algs = append(c.algs, jose.SignatureAlgorithm(a))
+		}
+	}
+
+	issuer := strings.TrimSpace(s.Issuer)
+	if issuer == "" {
+		return bad("the issuer is empty")
+	}
+	if s.Entra == nil {
+		if strings.Contains(issuer, TenantPlaceholder) {
+			return bad("the issuer %s is Entra ID's multi-tenant template: choose the Entra ID multi-tenant preset", quote(issuer))
+		}
+		if err := checkEndpointURL("the issuer", issuer, true); err != nil {
+			return bad("%v", err)
+		}
+		c.issuer = issuer
+		c.discoveryURL = strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+		return c, nil
+	}
+
+	entra, discoveryBase, verr := compileEntra(issuer, *s.Entra)
+	if verr != nil {
+		return config{}, verr
+	}
+	c.entra = entra
+	c.issuer = issuer
+	if entra.multiTenant {
+		c.issuer = entra.template
+	}
+	c.discoveryURL = strings.TrimSuffix(discoveryBase, "/") + "/.well-known/openid-configuration"
+	return c, nil
+}
+
+// Tenant path segments of Entra ID that name no single tenant.
+var entraSharedTenants = []string{"organizations", "common", "consumers", TenantPlaceholder}
+
+// compileEntra splits an Entra issuer into its tenant and the rest. The
+// tenant is the first path segment, as in every Entra cloud
+// (login.microsoftonline.com, .us, .cn, ciamlogin.com).
+func compileEntra(issuer string, es EntraSettings) (*entraConfig, string, *ValidationError) {
+	bad := func(format string, args ...any) (*entraConfig, string, *ValidationError) {
+		return nil, "", reject(ErrConfiguration, SideGatehouse, fmt.Sprintf(format, args...))
+	}
+	// url.Parse would escape the braces of the template; check a concrete form.
+	probe := strings.Replace(issuer, TenantPlaceholder, "organizations", 1)
+	if err := checkEndpointURL("the issuer", probe, true); err != nil {
+		return bad("%v", err)
+	}
+	u, _ := url.Parse(probe)
+	origin := u.Scheme + "://" + u.Host
+	rest := strings.TrimPrefix(issuer, origin)
+	segment, tail, ok := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+	if !strings.HasPrefix(rest, "/") || !ok || segment == "" || tail == "" {
+		return bad("the Entra ID issuer %s is not of the form https://login.microsoftonline.com/{tenant}/v2.0", quote(issuer))
+	}
+	e := &entraConfig{multiTenant: es.MultiTenant, template: origin + "/" + TenantPlaceholder + "/" + tail}
+	for _, t := range es.AllowedTenants {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if !guidPattern.MatchString(t) {
+			return bad("allowed tenant %s is not a tenant ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47)", quote(t))
+		}
+		if !slices.Contains(e.tenants, t) {
+			e.tenants = append(e.tenants, t)
+		}
+	}
+	shared := slices.Contains(entraSharedTenants, strings.ToLower(segment))
+
+	if es.MultiTenant {
+		if !shared {
+			return bad("a multi-tenant Entra ID issuer is %s, not one naming tenant %s", quote(e.template), quote(segment))
+		}
+		if len(e.tenants) == 0 {
+			return bad("a multi-tenant Entra ID configuration needs at least one allowed tenant ID")
+		}
+		discoverAt := strings.ToLower(segment)
+		switch discoverAt {
+		case "consumers":
+			return bad("the consumers endpoint serves personal Microsoft accounts only; use %s", quote(e.template))
+		case TenantPlaceholder:
+			// Work or school tenants only; personal accounts come in through
+			// "common" when an admin chose that form explicitly.
+			discoverAt = "organizations"
+		}
+		return e, origin + "/" + discoverAt + "/" + tail, nil
+	}
+
+	if shared {
+		return bad("a single-tenant Entra ID issuer names the tenant ID, not %s: https://login.microsoftonline.com/{tenant-id}/v2.0", quote(segment))
+	}
+	tenant := strings.ToLower(segment)
+	if !guidPattern.MatchString(tenant) {
+		return bad("the Entra ID issuer names %s: use the tenant ID (a GUID), as the IdP's discovery document does", quote(segment))
+	}
+	if len(e.tenants) > 0 && !slices.Contains(e.tenants, tenant) {
+		return bad("the allowed tenants do not include the issuer's tenant %s", quote(tenant))
+	}
+	e.tenants = []string{tenant}
+	return e, issuer, nil
+}
+
+var (
+	guidPattern   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+)
+
+// normaliseScopes applies the default, puts openid first and refuses what
+// cannot be a scope token (RFC 6749 section 3.3).
+func normaliseScopes(in []string) ([]string, error) {
+	if len(in) == 0 {
+		in = DefaultScopes
+	}
+	out := []string{gooidc.ScopeOpenID}
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		for _, r := range s {
+			if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
+				return nil, fmt.Errorf("scope %s contains a character scopes cannot hold", quote(s))
+			}
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// checkEndpointURL accepts https URLs, and plain http only on a loopback host
+// (test and demo IdPs): keys fetched over plain http from elsewhere could be
+// anyone's.
+func checkEndpointURL(what, raw string, isIssuer bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%s %s is not a URL: %v", what, quote(raw), err)
+	}
+	if u.Host == "" || u.User != nil || u.Fragment != "" || u.RawFragment != "" {
+		return fmt.Errorf("%s %s is not an absolute URL without credentials or fragment", what, quote(raw))
+	}
+	if isIssuer && u.RawQuery != "" {
+		return fmt.Errorf("%s %s has a query, which an issuer never has", what, quote(raw))
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s %s must use https", what, quote(raw))
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

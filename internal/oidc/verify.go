@@ -1,0 +1,461 @@
+package oidc
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// Identity is who a verified ID token says the person is. Every field is
+// read from claims whose signature verified.
+type Identity struct {
+	// Issuer is the token's iss (for Google, always the configured
+	// https://accounts.google.com).
+	Issuer  string
+	Subject string
+	// Email is the EmailClaim's value as sent; compare case-insensitively.
+	// It may be empty.
+	Email string
+	// EmailVerified is true only when the IdP vouches for Email (see
+	// VerifyIDToken). An unverified email must never link or match anyone.
+	EmailVerified bool
+	// TenantID and ObjectID are Entra ID's tid and oid, lower case; empty for
+	// other IdPs.
+	TenantID, ObjectID string
+	// LinkKey is the immutable key the person is linked to a user by:
+	// "entra:{tid}:{oid}" for Entra ID, "iss:{iss}|sub:{sub}" otherwise.
+	LinkKey string
+	// Claims are all claims of the token; numbers are json.Number.
+	Claims   map[string]any
+	IssuedAt time.Time
+	Expiry   time.Time
+	// JTI is the token's jti (Entra ID: uti) when it has one.
+	JTI string
+	// TokenHash is the hex SHA-256 of the raw token: the key the caller
+	// records, atomically and until ReplayUntil, to accept a token once.
+	TokenHash string
+	// ReplayUntil is Expiry plus ClockSkew: until then a copy of this token
+	// would still pass VerifyIDToken.
+	ReplayUntil time.Time
+	// Algorithm and KeyID say which published key verified the token, for
+	// the test result page.
+	Algorithm, KeyID string
+}
+
+// VerifyIDToken verifies an ID token the token endpoint returned for this
+// configuration and returns who it names. expectedNonce is the nonce this
+// browser's sign-in sent; using it once is the caller's database job (the
+// flow row), as is recording Identity.TokenHash against replay. Every error
+// is a *ValidationError.
+//
+// The checks, in order: size (MaxTokenBytes); compact JWS; alg on the
+// configuration's allow-list (none and HS* never are); signature by a key in
+// the IdP's JWKS, the kid matching (an unknown kid costs one rate-limited
+// refetch); iss exactly the configured issuer (Entra ID: the template with
+// the token's own tid, which must be an allowed tenant); aud containing the
+// client ID, and azp equal to it whenever there are several audiences or azp
+// is present; exp, iat and nbf within ClockSkew of now; sub present (Entra
+// ID: oid too); nonce equal to expectedNonce; hd equal to the configured
+// Google Workspace domain.
+//
+// Email verification decisions:
+//   - Most IdPs: EmailVerified is true when email_verified is true (JSON
+//     true or "true"). It vouches for the email claim only, so a different
+//     EmailClaim counts as verified only when it holds that same address.
+//   - Entra ID: email_verified is not an Entra claim and is ignored. The
+//     email claim is verified only when xms_edov (the "email domain owner
+//     verified" optional claim) is true: without it, any tenant can put a
+//     victim's address in a user's mail attribute (the nOAuth attack). An
+//     EmailClaim of upn is verified: a UPN's domain must be one the tenant
+//     proved it owns. Any other claim, preferred_username above all
+//     (Microsoft documents it as mutable), never is. There is no silent
+//     fallback from one claim to another. Users are linked by LinkKey
+//     (tid+oid) in any case.
+func (p *Provider) VerifyIDToken(ctx context.Context, raw, expectedNonce string, now time.Time) (*Identity, error) {
+	id, verr := p.verifyIDToken(ctx, raw, expectedNonce, now)
+	if verr != nil {
+		return nil, verr
+	}
+	return id, nil
+}
+
+func (p *Provider) verifyIDToken(ctx context.Context, raw, expectedNonce string, now time.Time) (*Identity, *ValidationError) {
+	if len(raw) > MaxTokenBytes {
+		return nil, reject(ErrMalformed, SideIdP, fmt.Sprintf("the ID token is %d bytes, over the %d-byte limit", len(raw), MaxTokenBytes))
+	}
+	if raw == "" {
+		return nil, reject(ErrMalformed, SideIdP, "the ID token is empty")
+	}
+	if verr := p.checkAlgorithm(raw); verr != nil {
+		return nil, verr
+	}
+	jws, err := jose.ParseSignedCompact(raw, p.cfg.algs)
+	if err != nil {
+		return nil, reject(ErrMalformed, SideIdP, "the ID token is not a signed JWT: "+err.Error()).wrap(err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, reject(ErrMalformed, SideIdP, "the ID token does not carry exactly one signature")
+	}
+	payload, key, verr := p.verifySignature(ctx, jws)
+	if verr != nil {
+		return nil, verr
+	}
+
+	claims, verr := parseClaims(payload)
+	if verr != nil {
+		return nil, verr
+	}
+	c := claimReader{claims: claims}
+	id := &Identity{Claims: claims, Algorithm: jws.Signatures[0].Header.Algorithm, KeyID: key.KeyID}
+
+	// Identity first: who issued it and for whom, then when, then which
+	// sign-in it answers.
+	iss := c.str("iss")
+	if verr := p.checkIssuer(&c, iss, id); verr != nil {
+		return nil, verr
+	}
+	if verr := p.checkAudience(&c); verr != nil {
+		return nil, verr
+	}
+	if verr := checkTimes(&c, id, now); verr != nil {
+		return nil, verr
+	}
+	if id.Subject = c.str("sub"); c.err != nil {
+		return nil, c.err
+	}
+	if id.Subject == "" {
+		return nil, reject(ErrSubject, SideIdP, "the ID token has no sub")
+	}
+	if verr := checkNonce(&c, expectedNonce); verr != nil {
+		return nil, verr
+	}
+	if verr := p.checkHostedDomain(&c); verr != nil {
+		return nil, verr
+	}
+	p.readEmail(&c, id)
+	id.JTI = c.str("jti")
+	if id.JTI == "" && p.cfg.entra != nil {
+		id.JTI = c.str("uti")
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+
+	if p.cfg.entra != nil {
+		id.ObjectID = strings.ToLower(c.str("oid"))
+		if c.err != nil {
+			return nil, c.err
+		}
+		if id.ObjectID == "" {
+			return nil, reject(ErrSubject, SideIdP, "the Entra ID token has no oid, which users are linked by")
+		}
+		id.LinkKey = "entra:" + id.TenantID + ":" + id.ObjectID
+	} else {
+		id.LinkKey = "iss:" + id.Issuer + "|sub:" + id.Subject
+	}
+	sum := sha256.Sum256([]byte(raw))
+	id.TokenHash = hex.EncodeToString(sum[:])
+	id.ReplayUntil = id.Expiry.Add(ClockSkew)
+	return id, nil
+}
+
+// checkAlgorithm reads the alg from the header before go-jose does, so an
+// administrator learns which algorithm was refused rather than "malformed".
+func (p *Provider) checkAlgorithm(raw string) *ValidationError {
+	head, _, ok := strings.Cut(raw, ".")
+	if !ok {
+		return reject(ErrMalformed, SideIdP, "the ID token is not a JWT (no header)")
+	}
+	decoded, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return reject(ErrMalformed, SideIdP, "the ID token's header is not base64url").wrap(err)
+	}
+	var h struct {
+		Alg any `json:"alg"`
+	}
+	if err := json.Unmarshal(decoded, &h); err != nil {
+		return reject(ErrMalformed, SideIdP, "the ID token's header is not a JSON object").wrap(err)
+	}
+	alg, _ := h.Alg.(string)
+	if slices.Contains(p.cfg.algs, jose.SignatureAlgorithm(alg)) {
+		return nil
+	}
+	allowed := make([]string, len(p.cfg.algs))
+	for i, a := range p.cfg.algs {
+		allowed[i] = string(a)
+	}
+	e := mismatch(ErrAlgorithm, SideIdP, "alg", alg, strings.Join(allowed, " or "))
+	if slices.Contains(supportedAlgs, alg) {
+		e.FixIn = SideGatehouse
+		e.Message += ": allow it in the configuration if the IdP signs with it"
+	}
+	return e
+}
+
+func (p *Provider) checkIssuer(c *claimReader, iss string, id *Identity) *ValidationError {
+	if c.err != nil {
+		return c.err
+	}
+	if p.cfg.entra == nil {
+		if iss != p.cfg.issuer && !(p.cfg.issuer == googleIssuer && iss == googleIssuerNoScheme) {
+			return mismatch(ErrIssuer, SideIdP, "iss", iss, p.cfg.issuer)
+		}
+		id.Issuer = p.cfg.issuer
+		return nil
+	}
+
+	// Entra ID: iss is the template with a tenant in it, that tenant is the
+	// token's tid, and tid is allowed. Every tenant's tokens are signed with
+	// the same Microsoft keys, so this is what keeps tenant B out of A.
+	e := p.cfg.entra
+	prefix, suffix, _ := strings.Cut(e.template, TenantPlaceholder)
+	issTenant, ok := strings.CutPrefix(iss, prefix)
+	if ok {
+		issTenant, ok = strings.CutSuffix(issTenant, suffix)
+	}
+	if !ok || issTenant == "" || strings.Contains(issTenant, "/") {
+		return mismatch(ErrIssuer, SideIdP, "iss", iss, e.template)
+	}
+	tid := c.str("tid")
+	if c.err != nil {
+		return c.err
+	}
+	if tid == "" {
+		return reject(ErrTenant, SideIdP, "the Entra ID token has no tid")
+	}
+	if issTenant != tid {
+		e := reject(ErrTenant, SideIdP, fmt.Sprintf("the tenant in iss is %s but the token's tid is %s", quote(issTenant), quote(tid)))
+		e.Expected, e.Received = tid, issTenant
+		return e
+	}
+	tenant := strings.ToLower(tid)
+	if !slices.Contains(e.tenants, tenant) {
+		ve := mismatch(ErrTenant, SideGatehouse, "tid", tid, strings.Join(e.tenants, " or "))
+		ve.Message += ": the tenant is not allowed for this configuration"
+		return ve
+	}
+	id.Issuer, id.TenantID = iss, tenant
+	return nil
+}
+
+func (p *Provider) checkAudience(c *claimReader) *ValidationError {
+	aud := c.audience()
+	if c.err != nil {
+		return c.err
+	}
+	if !slices.Contains(aud, p.cfg.clientID) {
+		return mismatch(ErrAudience, SideIdP, "aud", strings.Join(aud, ", "), p.cfg.clientID)
+	}
+	_, hasAzp := c.claims["azp"]
+	azp := c.str("azp")
+	if c.err != nil {
+		return c.err
+	}
+	if (len(aud) > 1 || hasAzp) && azp != p.cfg.clientID {
+		e := mismatch(ErrAudience, SideIdP, "azp", azp, p.cfg.clientID)
+		if len(aud) > 1 {
+			e.Message += " (a token for several audiences must name this client as its authorized party)"
+		}
+		return e
+	}
+	return nil
+}
+
+func checkTimes(c *claimReader, id *Identity, now time.Time) *ValidationError {
+	exp, hasExp := c.time("exp")
+	iat, hasIat := c.time("iat")
+	nbf, hasNbf := c.time("nbf")
+	if c.err != nil {
+		return c.err
+	}
+	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	switch {
+	case !hasExp:
+		return reject(ErrExpired, SideIdP, "the ID token has no exp")
+	case now.After(exp.Add(ClockSkew)):
+		e := reject(ErrExpired, SideIdP, fmt.Sprintf("exp is %s, %s before now (%s) beyond the %s clock skew", stamp(exp), now.Sub(exp).Round(time.Second), stamp(now), ClockSkew))
+		e.Expected, e.Received = "after "+stamp(now.Add(-ClockSkew)), stamp(exp)
+		return e
+	case !hasIat:
+		return reject(ErrIssuedAt, SideIdP, "the ID token has no iat")
+	case iat.After(now.Add(ClockSkew)):
+		e := reject(ErrIssuedAt, SideIdP, fmt.Sprintf("iat is %s, %s after now (%s) beyond the %s clock skew: check the clocks", stamp(iat), iat.Sub(now).Round(time.Second), stamp(now), ClockSkew))
+		e.Expected, e.Received = "before "+stamp(now.Add(ClockSkew)), stamp(iat)
+		return e
+	case hasNbf && nbf.After(now.Add(ClockSkew)):
+		e := reject(ErrNotBefore, SideIdP, fmt.Sprintf("nbf is %s, %s after now (%s) beyond the %s clock skew: check the clocks", stamp(nbf), nbf.Sub(now).Round(time.Second), stamp(now), ClockSkew))
+		e.Expected, e.Received = "before "+stamp(now.Add(ClockSkew)), stamp(nbf)
+		return e
+	}
+	id.IssuedAt, id.Expiry = iat, exp
+	return nil
+}
+
+// checkNonce compares in constant time and never shows either value: the
+// expected nonce is the only thing tying the token to this browser.
+func checkNonce(c *claimReader, expected string) *ValidationError {
+	got := c.str("nonce")
+	if c.err != nil {
+		return c.err
+	}
+	switch {
+	case expected == "":
+		return reject(ErrNonce, SideGatehouse, "no nonce is expected: the sign-in did not record the one it sent")
+	case got == "":
+		return reject(ErrNonce, SideIdP, "the ID token has no nonce, though the sign-in sent one")
+	case subtle.ConstantTimeCompare([]byte(got), []byte(expected)) != 1:
+		return reject(ErrNonce, SideIdP, "the ID token's nonce is not the one this sign-in sent: it answers another sign-in or is replayed")
+	}
+	return nil
+}
+
+func (p *Provider) checkHostedDomain(c *claimReader) *ValidationError {
+	if p.cfg.hostedDomain == "" {
+		return nil
+	}
+	hd := c.str("hd")
+	if c.err != nil {
+		return c.err
+	}
+	if !strings.EqualFold(hd, p.cfg.hostedDomain) {
+		e := mismatch(ErrHostedDomain, SideIdP, "hd", hd, p.cfg.hostedDomain)
+		e.Message += ": the account is not in the configured Google Workspace domain"
+		return e
+	}
+	return nil
+}
+
+// readEmail applies the email decisions documented on VerifyIDToken.
+func (p *Provider) readEmail(c *claimReader, id *Identity) {
+	claim := p.cfg.emailClaim
+	id.Email = strings.TrimSpace(c.str(claim))
+	if id.Email == "" {
+		return
+	}
+	if p.cfg.entra != nil {
+		switch claim {
+		case "upn":
+			id.EmailVerified = true
+		case "email":
+			id.EmailVerified = c.boolean("xms_edov")
+		}
+		return
+	}
+	id.EmailVerified = c.boolean("email_verified") && (claim == "email" || strings.EqualFold(id.Email, strings.TrimSpace(c.str("email"))))
+}
+
+// parseClaims decodes the verified payload: one JSON object, numbers kept
+// exact.
+func parseClaims(payload []byte) (map[string]any, *ValidationError) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var claims map[string]any
+	if err := dec.Decode(&claims); err != nil || claims == nil {
+		ve := reject(ErrMalformed, SideIdP, "the ID token's claims are not a JSON object")
+		if err != nil {
+			ve = ve.wrap(err)
+		}
+		return nil, ve
+	}
+	if dec.More() {
+		return nil, reject(ErrMalformed, SideIdP, "the ID token's claims have data after the JSON object")
+	}
+	return claims, nil
+}
+
+// claimReader reads typed claims, remembering the first claim of the wrong
+// type as an ErrMalformed rejection.
+type claimReader struct {
+	claims map[string]any
+	err    *ValidationError
+}
+
+func (c *claimReader) fail(name, want string) {
+	if c.err == nil {
+		c.err = reject(ErrMalformed, SideIdP, fmt.Sprintf("claim %s is not %s", name, want))
+	}
+}
+
+func (c *claimReader) str(name string) string {
+	v, ok := c.claims[name]
+	if !ok || v == nil {
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		c.fail(name, "a string")
+	}
+	return s
+}
+
+// boolean is true only for JSON true or the string "true": some IdPs send
+// email_verified as a string.
+func (c *claimReader) boolean(name string) bool {
+	switch v := c.claims[name].(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	}
+	return false
+}
+
+func (c *claimReader) audience() []string {
+	switch v := c.claims["aud"].(type) {
+	case nil:
+		return nil
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, a := range v {
+			s, ok := a.(string)
+			if !ok {
+				c.fail("aud", "a string or an array of strings")
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	c.fail("aud", "a string or an array of strings")
+	return nil
+}
+
+// time reads a NumericDate (seconds since the epoch, fractions allowed).
+func (c *claimReader) time(name string) (time.Time, bool) {
+	v, ok := c.claims[name]
+	if !ok || v == nil {
+		return time.Time{}, false
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		c.fail(name, "a number")
+		return time.Time{}, false
+	}
+	f, err := n.Float64()
+	// Up to the year 9999: anything later is not a date an IdP means.
+	if err != nil || math.IsNaN(f) || f < 0 || f > 253402300799 {
+		c.fail(name, "a date in seconds since 1970")
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
+}
+
+// Google documents that its tokens may carry iss without the scheme.
+const (
+	googleIssuer         = "https://accounts.google.com"
+	googleIssuerNoScheme = "accounts.google.com"
+)
