@@ -32,7 +32,7 @@ type Config struct {
 	// BaseURL is Gatehouse's public URL, which SSO configurations' SP values
 	// (entity ID, ACS URL, test URL) are built on.
 	BaseURL *url.URL
-	// Secrets seals SP signing keys.
+	// Secrets seals SP signing keys and OIDC client secrets.
 	Secrets *secretbox.Box
 	// AllowPrivateMetadataURLs lets IdP metadata be fetched from loopback and
 	// private addresses (the operator's --allow-private-metadata-urls).

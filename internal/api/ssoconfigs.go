@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/oidc"
 	"gatehouse/internal/saml"
+	"gatehouse/internal/secretbox"
 	"gatehouse/internal/ssoconfig"
 )
 
@@ -27,6 +30,7 @@ type ssoConfigView struct {
 	Status       gatehouse.SSOStatus     `json:"status"`
 	Enabled      bool                    `json:"enabled"`
 	SAML         *gatehouse.SAMLSettings `json:"saml,omitempty"`
+	OIDC         *oidcView               `json:"oidc,omitempty"`
 	Certificates []ssoconfig.Certificate `json:"certificates"`
 	SP           ssoconfig.SPValues      `json:"sp"`
 	// SPCertificate is the PEM certificate of the SP signing key, shown
@@ -43,6 +47,22 @@ type ssoConfigView struct {
 	UpdatedAt           time.Time              `json:"updated_at"`
 	// DisabledConfigID names the configuration an enable switched off.
 	DisabledConfigID string `json:"disabled_config_id,omitempty"`
+}
+
+// oidcView is an OIDC configuration's settings as the API shows them: the
+// client secret only as whether one is set, and for Entra ID multi-tenant
+// the admin consent link of each allowed tenant.
+type oidcView struct {
+	gatehouse.OIDCSettings
+	ClientSecretSet  bool           `json:"client_secret_set"`
+	AdminConsentURLs []adminConsent `json:"admin_consent_urls,omitempty"`
+}
+
+// adminConsent is the link a customer's Entra ID admin opens to grant
+// consent in one tenant.
+type adminConsent struct {
+	Tenant string `json:"tenant"`
+	URL    string `json:"url"`
 }
 
 // errNotConfigured is a deployment missing what SSO configurations need.
@@ -71,6 +91,22 @@ func (s *server) ssoView(c gatehouse.SSOConfig) (ssoConfigView, error) {
 		LastTest:     c.LastTest, TestCurrent: c.TestIsCurrent(),
 		TestURL:      s.baseURL.String() + "/sso/" + string(c.Protocol) + "/" + c.ID + "/test",
 		IdPChangedAt: c.IdPChangedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	if c.OIDC != nil {
+		o := &oidcView{OIDCSettings: *c.OIDC, ClientSecretSet: len(c.ClientSecret) > 0}
+		if o.Scopes == nil {
+			o.Scopes = []string{}
+		}
+		if o.AllowedAlgorithms == nil {
+			o.AllowedAlgorithms = []string{}
+		}
+		if p, ok := oidc.PresetByID(c.Preset); ok && p.Entra != nil && p.Entra.MultiTenant && o.ClientID != "" {
+			for _, tenant := range o.EntraTenants {
+				o.AdminConsentURLs = append(o.AdminConsentURLs, adminConsent{Tenant: tenant,
+					URL: oidc.AdminConsentURL(o.ClientID, tenant, v.SP.RedirectURI)})
+			}
+		}
+		v.OIDC = o
 	}
 	if c.SPCertificate != "" {
 		v.SPCertificate = c.SPCertificate
@@ -119,7 +155,52 @@ func cloneSSOConfig(c gatehouse.SSOConfig) gatehouse.SSOConfig {
 		s.Certificates = slices.Clone(s.Certificates)
 		c.SAML = &s
 	}
+	if c.OIDC != nil {
+		o := *c.OIDC
+		o.Scopes = slices.Clone(o.Scopes)
+		o.AllowedAlgorithms = slices.Clone(o.AllowedAlgorithms)
+		o.EntraTenants = slices.Clone(o.EntraTenants)
+		c.OIDC = &o
+	}
 	return c
+}
+
+// oidcInput is a partial set of OIDC settings: fields left out keep their
+// value (or the preset's default on create). ClientSecret is write-only:
+// it is sealed before it is stored and never shown, logged or audited.
+type oidcInput struct {
+	Issuer            *string   `json:"issuer"`
+	ClientID          *string   `json:"client_id"`
+	ClientSecret      *string   `json:"client_secret"`
+	Scopes            *[]string `json:"scopes"`
+	EmailClaim        *string   `json:"email_claim"`
+	AllowedAlgorithms *[]string `json:"allowed_algorithms"`
+	EntraTenants      *[]string `json:"entra_tenants"`
+	HostedDomain      *string   `json:"hosted_domain"`
+}
+
+func (in *oidcInput) applyTo(o *gatehouse.OIDCSettings) {
+	if in == nil {
+		return
+	}
+	setIf(&o.Issuer, in.Issuer)
+	setIf(&o.ClientID, in.ClientID)
+	setListIf(&o.Scopes, in.Scopes)
+	setListIf(&o.AllowedAlgorithms, in.AllowedAlgorithms)
+	setListIf(&o.EntraTenants, in.EntraTenants)
+	setIf(&o.EmailClaim, in.EmailClaim)
+	setIf(&o.HostedDomain, in.HostedDomain)
+}
+
+// sealSecret seals the client secret the request gave, if it gave one, for
+// c (whose ID must be known). An empty string removes the secret, which
+// makes a generic configuration a public client.
+func (in *oidcInput) sealSecret(box *secretbox.Box, c *gatehouse.SSOConfig) bool {
+	if in == nil || in.ClientSecret == nil {
+		return false
+	}
+	ssoconfig.SealClientSecret(box, c, strings.TrimSpace(*in.ClientSecret))
+	return true
 }
 
 // samlInput is a partial set of SAML settings: fields left out keep their
@@ -153,20 +234,36 @@ func (in *samlInput) applyTo(s *gatehouse.SAMLSettings) {
 	setIf(&s.ClockSkewSeconds, in.ClockSkewSeconds)
 }
 
+// setListIf copies the list, so the stored settings never share the
+// request's backing array.
+func setListIf(dst *[]string, v *[]string) {
+	if v != nil {
+		*dst = slices.Clone(*v)
+	}
+}
+
 func setIf[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
 	}
 }
 
-// checkProtocol accepts the protocols the API can configure today.
+// checkProtocol accepts the protocols the API can configure.
 func checkProtocol(v *gatehouse.ValidationError, p gatehouse.Protocol) {
 	switch p {
-	case gatehouse.ProtocolSAML:
-	case gatehouse.ProtocolOIDC:
-		v.Add("protocol", "OIDC configurations are not supported yet; use saml")
+	case gatehouse.ProtocolSAML, gatehouse.ProtocolOIDC:
 	default:
-		v.Add("protocol", "must be saml")
+		v.Add("protocol", "must be saml or oidc")
+	}
+}
+
+// checkSettingsFor refuses settings of the other protocol than p's.
+func checkSettingsFor(v *gatehouse.ValidationError, p gatehouse.Protocol, samlIn *samlInput, oidcIn *oidcInput) {
+	if samlIn != nil && p != gatehouse.ProtocolSAML {
+		v.Add("saml", "this is not a SAML configuration")
+	}
+	if oidcIn != nil && p != gatehouse.ProtocolOIDC {
+		v.Add("oidc", "this is not an OIDC configuration")
 	}
 }
 
@@ -240,6 +337,7 @@ func handleSSOConfigCreate(s *server) apiHandler {
 		Protocol gatehouse.Protocol `json:"protocol"`
 		Preset   string             `json:"preset"`
 		SAML     *samlInput         `json:"saml"`
+		OIDC     *oidcInput         `json:"oidc"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
 		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
@@ -259,6 +357,8 @@ func handleSSOConfigCreate(s *server) apiHandler {
 			req.Protocol = gatehouse.ProtocolSAML
 			if p, ok := ssoconfig.PresetByID(req.Preset); ok {
 				req.Protocol = p.Protocol
+			} else if req.OIDC != nil && req.SAML == nil {
+				req.Protocol = gatehouse.ProtocolOIDC
 			}
 		}
 		if req.Preset == "" {
@@ -268,19 +368,34 @@ func handleSSOConfigCreate(s *server) apiHandler {
 			return v
 		}
 		preset, _ := checkPreset(v, req.Preset, req.Protocol)
+		checkSettingsFor(v, req.Protocol, req.SAML, req.OIDC)
 		if err := v.Err(); err != nil {
 			return err
 		}
-		settings := preset.SAML
-		req.SAML.applyTo(&settings)
-		c := gatehouse.SSOConfig{AccountID: a.ID, Protocol: req.Protocol, Preset: preset.ID, SAML: &settings}
+		c := gatehouse.SSOConfig{AccountID: a.ID, Protocol: req.Protocol, Preset: preset.ID}
+		ssoconfig.ApplyPreset(&c)
+		if c.SAML != nil {
+			req.SAML.applyTo(c.SAML)
+		}
+		if c.OIDC != nil {
+			req.OIDC.applyTo(c.OIDC)
+		}
 		ssoconfig.Normalize(&c)
 		// Drafts can always be saved: field problems come back in the answer.
 		if err := s.store.CreateSSOConfig(r.Context(), &c); err != nil {
 			return err
 		}
 		details := map[string]string{"name": c.Name, "protocol": string(c.Protocol), "preset": c.Preset}
-		if c.SAML.SignRequests {
+		// The secret is sealed under the configuration's ID, known only now;
+		// until the update below stores it the configuration reads as one
+		// without a secret, which is a draft (or a public client).
+		if req.OIDC.sealSecret(s.secrets, &c) && len(c.ClientSecret) > 0 {
+			if err := s.store.UpdateSSOConfig(r.Context(), &c, false); err != nil {
+				return err
+			}
+			details["client_secret"] = "set"
+		}
+		if c.SAML != nil && c.SAML.SignRequests {
 			// The key is sealed under the configuration's ID, known only now.
 			if err := ssoconfig.NewSPKey(s.secrets, &c, s.now()); err != nil {
 				return err
@@ -292,8 +407,13 @@ func handleSSOConfigCreate(s *server) apiHandler {
 		}
 		status, _ := ssoconfig.Validate(&c, s.now())
 		details["status"] = string(status)
-		if fps := fingerprints(c.SAML.Certificates); len(fps) > 0 {
-			details["certificates"] = strings.Join(fps, ",")
+		if c.SAML != nil {
+			if fps := fingerprints(c.SAML.Certificates); len(fps) > 0 {
+				details["certificates"] = strings.Join(fps, ",")
+			}
+		}
+		if c.OIDC != nil {
+			oidcDetails(details, gatehouse.OIDCSettings{}, *c.OIDC)
 		}
 		s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.create", PartitionID: a.PartitionID, AccountID: a.ID,
 			TargetType: "sso_config", TargetID: c.ID, Details: details})
@@ -329,6 +449,7 @@ func handleSSOConfigUpdate(s *server) apiHandler {
 		UpdatedAt *time.Time `json:"updated_at"`
 		Preset    *string    `json:"preset"`
 		SAML      *samlInput `json:"saml"`
+		OIDC      *oidcInput `json:"oidc"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
 		a, c, err := s.accountSSOConfig(r, tok)
@@ -350,11 +471,23 @@ func handleSSOConfigUpdate(s *server) apiHandler {
 			}
 			next.Preset = strings.TrimSpace(*req.Preset)
 		}
+		v := &gatehouse.ValidationError{}
+		if checkSettingsFor(v, c.Protocol, req.SAML, req.OIDC); v.Err() != nil {
+			return v
+		}
 		if req.SAML != nil {
 			if next.SAML == nil {
-				return &gatehouse.ValidationError{Fields: []gatehouse.FieldError{{Field: "saml", Message: "this is not a SAML configuration"}}}
+				next.SAML = &gatehouse.SAMLSettings{}
 			}
 			req.SAML.applyTo(next.SAML)
+		}
+		if req.OIDC != nil {
+			if next.OIDC == nil {
+				next.OIDC = &gatehouse.OIDCSettings{}
+			}
+			req.OIDC.applyTo(next.OIDC)
+			// A new secret is sealed afresh; omitted, the stored one stays.
+			req.OIDC.sealSecret(s.secrets, &next)
 		}
 		ssoconfig.Normalize(&next)
 		return s.saveSSOConfig(w, r, tok, a, c, next, "sso_config.update", map[string]string{})
@@ -386,7 +519,7 @@ func (s *server) saveSSOConfig(w http.ResponseWriter, r *http.Request, tok gateh
 		return &problem{Status: http.StatusUnprocessableEntity, Errors: problems,
 			Detail: "an enabled configuration must stay complete: this edit leaves problems, so nothing was saved and the configuration stays enabled as it was"}
 	}
-	idpChanged := slices.ContainsFunc(changed, func(f string) bool { return strings.HasPrefix(f, "saml.") })
+	idpChanged := slices.ContainsFunc(changed, idpField)
 	if err := s.store.UpdateSSOConfig(r.Context(), &next, idpChanged); err != nil {
 		return err
 	}
@@ -397,6 +530,9 @@ func (s *server) saveSSOConfig(w http.ResponseWriter, r *http.Request, tok gateh
 	}
 	if idpChanged && before.TestIsCurrent() {
 		details["test"] = "out_of_date"
+	}
+	if next.OIDC != nil {
+		oidcDetails(details, oidcSettingsOf(&before), *next.OIDC)
 	}
 	if next.SAML != nil {
 		b := settingsOf(&before)
@@ -426,6 +562,44 @@ func settingsOf(c *gatehouse.SSOConfig) gatehouse.SAMLSettings {
 	return *c.SAML
 }
 
+func oidcSettingsOf(c *gatehouse.SSOConfig) gatehouse.OIDCSettings {
+	if c.OIDC == nil {
+		return gatehouse.OIDCSettings{}
+	}
+	return *c.OIDC
+}
+
+// idpField reports whether a change to field (as changedFields names it)
+// is a change on the IdP's side, which a passing test no longer covers:
+// every SAML setting, and the OIDC ones that decide which IdP is asked,
+// as which client, and which tokens are trusted.
+func idpField(field string) bool {
+	switch field {
+	case "oidc.issuer", "oidc.client_id", "oidc.client_secret", "oidc.allowed_algorithms", "oidc.entra_tenants", "oidc.hosted_domain":
+		return true
+	}
+	return strings.HasPrefix(field, "saml.")
+}
+
+// oidcDetails adds to audit details the OIDC values that say which IdP and
+// client a configuration trusts, where they differ from before. The client
+// secret is never among them, not even hashed: a hash of a short secret
+// can be guessed offline.
+func oidcDetails(details map[string]string, before, after gatehouse.OIDCSettings) {
+	if before.Issuer != after.Issuer && after.Issuer != "" {
+		details["issuer"] = after.Issuer
+	}
+	if before.ClientID != after.ClientID && after.ClientID != "" {
+		details["client_id"] = after.ClientID
+	}
+	if !slices.Equal(before.EntraTenants, after.EntraTenants) && len(after.EntraTenants) > 0 {
+		details["entra_tenants"] = strings.Join(after.EntraTenants, ",")
+	}
+	if !slices.Equal(before.AllowedAlgorithms, after.AllowedAlgorithms) && len(after.AllowedAlgorithms) > 0 {
+		details["allowed_algorithms"] = strings.Join(after.AllowedAlgorithms, ",")
+	}
+}
+
 // changedFields names the fields, as the API spells them, that differ
 // between two versions of a configuration.
 func changedFields(before, after *gatehouse.SSOConfig) []string {
@@ -447,6 +621,26 @@ func changedFields(before, after *gatehouse.SSOConfig) []string {
 		{"saml.sign_requests", b.SignRequests == a.SignRequests},
 		{"saml.allow_idp_initiated", b.AllowIdPInitiated == a.AllowIdPInitiated},
 		{"saml.clock_skew_seconds", b.ClockSkewSeconds == a.ClockSkewSeconds},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	ob, oa := oidcSettingsOf(before), oidcSettingsOf(after)
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"oidc.issuer", ob.Issuer == oa.Issuer},
+		{"oidc.client_id", ob.ClientID == oa.ClientID},
+		// Sealed values differ at every sealing: a secret given again, even
+		// the same one, counts as changed.
+		{"oidc.client_secret", bytes.Equal(before.ClientSecret, after.ClientSecret)},
+		{"oidc.scopes", slices.Equal(ob.Scopes, oa.Scopes)},
+		{"oidc.email_claim", ob.EmailClaim == oa.EmailClaim},
+		{"oidc.allowed_algorithms", slices.Equal(ob.AllowedAlgorithms, oa.AllowedAlgorithms)},
+		{"oidc.entra_tenants", slices.Equal(ob.EntraTenants, oa.EntraTenants)},
+		{"oidc.hosted_domain", ob.HostedDomain == oa.HostedDomain},
 	} {
 		if !f.same {
 			out = append(out, f.name)
@@ -571,6 +765,9 @@ func handleSSOConfigRotateKey(s *server) apiHandler {
 		}
 		if s.secrets == nil {
 			return errNotConfigured
+		}
+		if c.Protocol != gatehouse.ProtocolSAML {
+			return &gatehouse.ValidationError{Fields: []gatehouse.FieldError{{Field: "protocol", Message: "SP signing keys are for SAML configurations"}}}
 		}
 		next := cloneSSOConfig(c)
 		if err := ssoconfig.NewSPKey(s.secrets, &next, s.now()); err != nil {

@@ -96,6 +96,9 @@ func ssoTestIdP(t *testing.T, i int) (idp *samltest.IdP, metadata, certPEM strin
 type ssoFixture struct {
 	*fixture
 	base string
+	box  *secretbox.Box
+	// seen collects the OIDC tests' API answers, to search for secrets.
+	seen []byte
 }
 
 func newSSOFixture(t *testing.T, s *store.Store) *ssoFixture {
@@ -112,7 +115,7 @@ func newSSOFixture(t *testing.T, s *store.Store) *ssoFixture {
 	for _, c := range []*client{&f.super, &f.part, &f.acct, &f.anonymous} {
 		c.h = h
 	}
-	return &ssoFixture{fixture: f, base: base.String()}
+	return &ssoFixture{fixture: f, base: base.String(), box: box}
 }
 
 func (f *ssoFixture) configsPath(accountID string) string {
@@ -312,7 +315,8 @@ func TestSSOConfigCreateInput(t *testing.T) {
 			status     int
 			fields     []string
 		}{
-			{"OIDC is not supported yet", `{"protocol":"oidc"}`, 422, []string{"protocol"}},
+			{"OIDC settings on a SAML configuration", `{"protocol":"saml","oidc":{}}`, 422, []string{"oidc"}},
+			{"a SAML preset for OIDC", `{"protocol":"oidc","preset":"okta_saml"}`, 422, []string{"preset"}},
 			{"unknown protocol", `{"protocol":"ws-fed"}`, 422, []string{"protocol"}},
 			{"unknown preset", `{"preset":"ping_saml"}`, 422, []string{"preset"}},
 			{"unknown field", `{"saml":{"idp_entity":"x"}}`, 400, []string{"idp_entity"}},
@@ -351,7 +355,7 @@ func TestSSOConfigCreateInput(t *testing.T) {
 			ID          string `json:"id"`
 			DisplayName string `json:"display_name"`
 		}]](t, f.acct.must(http.StatusOK, "GET", "/api/v1/sso-presets", ""))
-		if len(presets.Items) != 8 || presets.Items[1].ID != "entra_id_saml" || presets.Items[1].DisplayName == "" {
+		if len(presets.Items) != 15 || presets.Items[8].ID != "generic_oidc" || presets.Items[1].ID != "entra_id_saml" || presets.Items[1].DisplayName == "" {
 			t.Errorf("presets %+v", presets.Items)
 		}
 	})

@@ -1,9 +1,11 @@
 package ssoconfig
 
 import (
+	"slices"
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/oidc"
 	"gatehouse/internal/saml"
 )
 
@@ -15,9 +17,24 @@ type Preset struct {
 	ID          string             `json:"id"`
 	DisplayName string             `json:"display_name"`
 	Protocol    gatehouse.Protocol `json:"protocol"`
-	// SAML holds the preset's defaults; the IdP's own values (entity ID, SSO
-	// URL, certificates) are always empty here.
-	SAML gatehouse.SAMLSettings `json:"saml"`
+	// SAML holds a SAML preset's defaults; the IdP's own values (entity ID,
+	// SSO URL, certificates) are always empty here.
+	SAML gatehouse.SAMLSettings `json:"saml,omitzero"`
+	// OIDC holds an OIDC preset's defaults: the issuer only when the IdP has
+	// one for everybody (Google, Entra ID multi-tenant's template), never a
+	// client ID.
+	OIDC *gatehouse.OIDCSettings `json:"oidc,omitempty"`
+	// IssuerHint shows an OIDC customer's issuer with {placeholders} when
+	// the preset has no issuer of its own.
+	IssuerHint string `json:"issuer_hint,omitempty"`
+	// AsksEntraTenants and AsksHostedDomain say which IdP-specific field the
+	// admin fills in: allowed Entra tenant IDs, or the Google Workspace
+	// domain.
+	AsksEntraTenants bool `json:"asks_entra_tenants,omitempty"`
+	AsksHostedDomain bool `json:"asks_hosted_domain,omitempty"`
+	// ClientSecretOptional is set where a public client (no secret, PKCE
+	// only) is acceptable.
+	ClientSecretOptional bool `json:"client_secret_optional,omitempty"`
 	// MetadataURLHint shows where the IdP publishes its metadata, with
 	// {placeholders} for the customer's own parts; empty when the IdP only
 	// offers a download.
@@ -149,11 +166,39 @@ var presets = []Preset{
 	},
 }
 
+// allPresets are the SAML presets followed by internal/oidc's, which are
+// turned into this package's form rather than copied, so the OIDC steps and
+// defaults live in one place.
+var allPresets = append(slices.Clone(presets), oidcPresets()...)
+
+// oidcPresets adapts internal/oidc's presets, with the defaults a new
+// configuration starts from.
+func oidcPresets() []Preset {
+	var out []Preset
+	for _, p := range oidc.Presets() {
+		out = append(out, Preset{
+			ID: p.ID, DisplayName: p.DisplayName, Protocol: gatehouse.ProtocolOIDC,
+			OIDC: &gatehouse.OIDCSettings{
+				Issuer:            p.Issuer,
+				Scopes:            p.Scopes,
+				EmailClaim:        p.EmailClaim,
+				AllowedAlgorithms: slices.Clone(oidc.DefaultAllowedAlgs),
+			},
+			IssuerHint:           p.IssuerHint,
+			AsksEntraTenants:     p.Entra != nil && p.Entra.MultiTenant,
+			AsksHostedDomain:     p.AsksHostedDomain,
+			ClientSecretOptional: p.ID == oidc.PresetGeneric,
+			Steps:                p.Steps,
+		})
+	}
+	return out
+}
+
 // Presets returns every preset, generic first. The caller may change the
 // copies it gets.
 func Presets() []Preset {
-	out := make([]Preset, len(presets))
-	for i, p := range presets {
+	out := make([]Preset, len(allPresets))
+	for i, p := range allPresets {
 		out[i] = p.clone()
 	}
 	return out
@@ -161,7 +206,7 @@ func Presets() []Preset {
 
 // PresetByID returns the preset with that ID.
 func PresetByID(id string) (Preset, bool) {
-	for _, p := range presets {
+	for _, p := range allPresets {
 		if p.ID == id {
 			return p.clone(), true
 		}
@@ -178,7 +223,34 @@ func DefaultPreset(p gatehouse.Protocol) string {
 }
 
 func (p Preset) clone() Preset {
-	p.SAML.Certificates = append([]string{}, p.SAML.Certificates...)
+	if p.Protocol == gatehouse.ProtocolSAML {
+		p.SAML.Certificates = append([]string{}, p.SAML.Certificates...)
+	}
+	if p.OIDC != nil {
+		o := *p.OIDC
+		o.Scopes = slices.Clone(o.Scopes)
+		o.AllowedAlgorithms = slices.Clone(o.AllowedAlgorithms)
+		o.EntraTenants = slices.Clone(o.EntraTenants)
+		p.OIDC = &o
+	}
 	p.Steps = append([]string(nil), p.Steps...)
 	return p
+}
+
+// ApplyPreset gives a new configuration its preset's default settings for
+// its protocol, so that what the admin did not send starts from the
+// preset. It reports false when c names no preset of its protocol.
+func ApplyPreset(c *gatehouse.SSOConfig) bool {
+	p, ok := PresetByID(c.Preset)
+	if !ok || p.Protocol != c.Protocol {
+		return false
+	}
+	switch p.Protocol {
+	case gatehouse.ProtocolOIDC:
+		c.OIDC = p.OIDC
+	default:
+		s := p.SAML
+		c.SAML = &s
+	}
+	return true
 }

@@ -22,9 +22,9 @@ import (
 // admin pastes into their IdP. Each configuration has its own, so one
 // tenant's assertion can never be accepted at another tenant's endpoint.
 type SPValues struct {
-	EntityID    string `json:"sp_entity_id"`
-	ACSURL      string `json:"acs_url"`
-	MetadataURL string `json:"metadata_url"`
+	EntityID    string `json:"sp_entity_id,omitempty"`
+	ACSURL      string `json:"acs_url,omitempty"`
+	MetadataURL string `json:"metadata_url,omitempty"`
 	RedirectURI string `json:"redirect_uri,omitempty"`
 }
 

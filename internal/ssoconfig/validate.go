@@ -47,13 +47,16 @@ var shortNameIDFormats = map[string]string{
 }
 
 // Normalize puts a configuration's settings in their canonical form before
-// it is validated and saved: surrounding space trimmed, short NameID format
+// it is validated and saved: surrounding space trimmed, empty and repeated
+// OIDC list entries dropped, Entra tenant IDs and hosted domains in lower
+// case (as the IdPs send them), short NameID format
 // names ("emailAddress", "persistent", ...) and binding URIs replaced by the
 // stored forms, and every certificate that parses rewritten as one PEM block
 // per certificate, duplicates dropped. Text that does not parse is kept as
 // given, so a draft shows the admin what they pasted next to the problem.
 func Normalize(c *gatehouse.SSOConfig) {
 	c.Preset = strings.TrimSpace(c.Preset)
+	normalizeOIDC(c.OIDC)
 	s := c.SAML
 	if s == nil {
 		return
@@ -143,16 +146,17 @@ func Validate(c *gatehouse.SSOConfig, now time.Time) (gatehouse.SSOStatus, []gat
 func problemsOf(c *gatehouse.SSOConfig) []gatehouse.FieldError {
 	v := &gatehouse.ValidationError{}
 	switch c.Protocol {
-	case gatehouse.ProtocolSAML:
-	case gatehouse.ProtocolOIDC:
-		v.Add("protocol", "OIDC configurations are not supported yet")
-		return v.Fields
+	case gatehouse.ProtocolSAML, gatehouse.ProtocolOIDC:
 	default:
-		v.Add("protocol", "must be saml")
+		v.Add("protocol", "must be saml or oidc")
 		return v.Fields
 	}
 	if p, ok := PresetByID(c.Preset); !ok || p.Protocol != c.Protocol {
 		v.Add("preset", "must be one of "+strings.Join(presetIDs(c.Protocol), ", "))
+	}
+	if c.Protocol == gatehouse.ProtocolOIDC {
+		oidcProblems(v, c)
+		return v.Fields
 	}
 	s := c.SAML
 	if s == nil {
@@ -187,7 +191,7 @@ func problemsOf(c *gatehouse.SSOConfig) []gatehouse.FieldError {
 
 func presetIDs(p gatehouse.Protocol) []string {
 	var ids []string
-	for _, preset := range presets {
+	for _, preset := range allPresets {
 		if preset.Protocol == p {
 			ids = append(ids, preset.ID)
 		}

@@ -171,7 +171,9 @@ func TestValidateFieldRules(t *testing.T) {
 		{"OIDC preset on a SAML configuration", func(s *gatehouse.SSOConfig) { s.Preset = "generic_oidc" }, []string{"preset"}},
 		{"no SAML settings at all", func(s *gatehouse.SSOConfig) { s.SAML = nil }, []string{
 			"saml.certificates", "saml.idp_entity_id", "saml.name_id_format", "saml.sso_binding", "saml.sso_url"}},
-		{"OIDC is not supported yet", func(s *gatehouse.SSOConfig) { s.Protocol = gatehouse.ProtocolOIDC }, []string{"protocol"}},
+		{"an unknown protocol", func(s *gatehouse.SSOConfig) { s.Protocol = "ldap" }, []string{"protocol"}},
+		{"OIDC with a SAML preset and no OIDC settings", func(s *gatehouse.SSOConfig) { s.Protocol = gatehouse.ProtocolOIDC }, []string{
+			"oidc.allowed_algorithms", "oidc.client_id", "oidc.client_secret", "oidc.email_claim", "oidc.issuer", "oidc.scopes", "preset"}},
 		{"every field wrong at once", func(s *gatehouse.SSOConfig) {
 			*s.SAML = gatehouse.SAMLSettings{SSOURL: "ftp://idp", SSOBinding: "soap", Certificates: []string{c.current, "junk", c.weak},
 				NameIDFormat: saml.NameIDFormatPersistent, ClockSkewSeconds: 1000, SignRequests: true}
@@ -352,6 +354,9 @@ func TestPresets(t *testing.T) {
 	want := []string{"generic_saml", "entra_id_saml", "okta_saml", "google_saml", "onelogin_saml", "salesforce_saml", "adfs_saml", "auth0_saml"}
 	var got []string
 	for _, p := range ssoconfig.Presets() {
+		if p.Protocol == gatehouse.ProtocolOIDC {
+			continue // TestOIDCPresetsComplete
+		}
 		got = append(got, p.ID)
 		if p.DisplayName == "" || len(p.Steps) == 0 || p.Protocol != gatehouse.ProtocolSAML {
 			t.Errorf("%s: %+v", p.ID, p)

@@ -1,0 +1,247 @@
+package ssoconfig
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"gatehouse"
+	"gatehouse/internal/oidc"
+	"gatehouse/internal/secretbox"
+)
+
+// clientSecretPurpose binds sealed OIDC client secrets to their use; the
+// configuration ID is appended, so one configuration's sealed secret copied
+// into another's row does not open.
+const clientSecretPurpose = "oidc-client-secret"
+
+// SealClientSecret seals an OIDC client secret for configuration c and
+// stores it on c; an empty secret clears it (a public client).
+func SealClientSecret(box *secretbox.Box, c *gatehouse.SSOConfig, secret string) {
+	if secret == "" {
+		c.ClientSecret = nil
+		return
+	}
+	c.ClientSecret = box.Seal(clientSecretPurpose+":"+c.ID, []byte(secret))
+}
+
+// OIDCSettings returns the OIDC settings of configuration c for the
+// relying party, with its client secret opened. The preset decides what is
+// Entra-specific (tenants) and Google-specific (hosted domain), so a value
+// left over from another preset is never applied.
+func OIDCSettings(c *gatehouse.SSOConfig, box *secretbox.Box) (oidc.Settings, error) {
+	if c.Protocol != gatehouse.ProtocolOIDC || c.OIDC == nil {
+		return oidc.Settings{}, fmt.Errorf("ssoconfig: %s is not an OIDC configuration", c.Name)
+	}
+	o := c.OIDC
+	s := oidc.Settings{
+		Issuer:      o.Issuer,
+		ClientID:    o.ClientID,
+		Scopes:      slices.Clone(o.Scopes),
+		EmailClaim:  o.EmailClaim,
+		AllowedAlgs: slices.Clone(o.AllowedAlgorithms),
+	}
+	if p, ok := oidc.PresetByID(c.Preset); ok {
+		if p.Entra != nil {
+			s.Entra = &oidc.EntraSettings{MultiTenant: p.Entra.MultiTenant, AllowedTenants: slices.Clone(o.EntraTenants)}
+		}
+		if p.AsksHostedDomain {
+			s.GoogleHostedDomain = o.HostedDomain
+		}
+	}
+	if len(c.ClientSecret) > 0 {
+		if box == nil {
+			return oidc.Settings{}, errors.New("ssoconfig: no secret box to open the client secret with")
+		}
+		secret, err := box.Open(clientSecretPurpose+":"+c.ID, c.ClientSecret)
+		if err != nil {
+			return oidc.Settings{}, fmt.Errorf("ssoconfig: client secret of %s: %w", c.Name, err)
+		}
+		s.ClientSecret = string(secret)
+	}
+	return s, nil
+}
+
+// Bounds of the OIDC fields that internal/oidc leaves open.
+const (
+	MaxClientIDLength = 256
+	MaxScopes         = 20
+	MaxEntraTenants   = 50
+)
+
+// oidcProblems adds every problem of an OIDC configuration's settings to v.
+// Completeness (what must be filled in) is decided here; the shape of each
+// value is internal/oidc's rule, asked one field at a time against settings
+// that are otherwise valid for the preset, so each problem names its field
+// and every problem is listed at once.
+func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
+	o := c.OIDC
+	if o == nil {
+		o = &gatehouse.OIDCSettings{}
+	}
+	// An unknown preset is reported on its own; the fields are then judged
+	// as for a generic IdP, with a secret.
+	op, known := oidc.PresetByID(c.Preset)
+	p, _ := PresetByID(op.ID)
+	entra := known && op.Entra != nil
+	multiTenant := entra && op.Entra.MultiTenant
+	probe := func(field string, edit func(*oidc.Settings)) {
+		s := probeBase(op)
+		edit(&s)
+		if err := s.Validate(); err != nil {
+			v.Add(field, oidcMessage(err))
+		}
+	}
+
+	switch issuer := strings.TrimSpace(o.Issuer); {
+	case issuer == "" && p.IssuerHint != "":
+		v.Add("oidc.issuer", "is required: the IdP's issuer URL, such as "+p.IssuerHint)
+	case issuer == "":
+		v.Add("oidc.issuer", "is required: the IdP's issuer URL")
+	case len(issuer) > MaxURLLength:
+		v.Add("oidc.issuer", fmt.Sprintf("must be at most %d characters", MaxURLLength))
+	default:
+		probe("oidc.issuer", func(s *oidc.Settings) { s.Issuer = issuer })
+	}
+
+	switch id := o.ClientID; {
+	case strings.TrimSpace(id) == "":
+		v.Add("oidc.client_id", "is required: the client (application) ID the IdP gave Gatehouse")
+	case utf8.RuneCountInString(id) > MaxClientIDLength:
+		v.Add("oidc.client_id", fmt.Sprintf("must be at most %d characters", MaxClientIDLength))
+	case hasControl(id):
+		v.Add("oidc.client_id", "must not contain control characters")
+	}
+
+	switch {
+	case len(c.ClientSecret) > 0 || p.ClientSecretOptional:
+	case known:
+		v.Add("oidc.client_secret", "is required: "+p.DisplayName+" clients are confidential; paste the client secret the IdP shows")
+	default:
+		v.Add("oidc.client_secret", "is required: paste the client secret the IdP shows")
+	}
+
+	switch {
+	case !slices.Contains(o.Scopes, "openid"):
+		v.Add("oidc.scopes", "must include openid")
+	case len(o.Scopes) > MaxScopes:
+		v.Add("oidc.scopes", fmt.Sprintf("must hold at most %d scopes", MaxScopes))
+	default:
+		for i, scope := range o.Scopes {
+			probe(fmt.Sprintf("oidc.scopes[%d]", i), func(s *oidc.Settings) { s.Scopes = []string{"openid", scope} })
+		}
+	}
+
+	switch claim := o.EmailClaim; {
+	case strings.TrimSpace(claim) == "":
+		v.Add("oidc.email_claim", "is required: the ID token claim that holds the email address (usually email)")
+	case utf8.RuneCountInString(claim) > MaxAttributeLength:
+		v.Add("oidc.email_claim", fmt.Sprintf("must be at most %d characters", MaxAttributeLength))
+	case hasControl(claim):
+		v.Add("oidc.email_claim", "must not contain control characters")
+	}
+
+	if len(o.AllowedAlgorithms) == 0 {
+		v.Add("oidc.allowed_algorithms", "at least one signing algorithm is required, such as "+strings.Join(oidc.DefaultAllowedAlgs, " or "))
+	}
+	for i, alg := range o.AllowedAlgorithms {
+		probe(fmt.Sprintf("oidc.allowed_algorithms[%d]", i), func(s *oidc.Settings) { s.AllowedAlgs = []string{alg} })
+	}
+
+	switch {
+	case !entra && len(o.EntraTenants) > 0:
+		v.Add("oidc.entra_tenants", "is only for Microsoft Entra ID presets; remove the tenant IDs")
+	case multiTenant && len(o.EntraTenants) == 0:
+		v.Add("oidc.entra_tenants", "at least one tenant ID is required: the Tenant ID on the customer's Entra ID Overview page")
+	case len(o.EntraTenants) > MaxEntraTenants:
+		v.Add("oidc.entra_tenants", fmt.Sprintf("must hold at most %d tenant IDs", MaxEntraTenants))
+	case entra:
+		for i, tenant := range o.EntraTenants {
+			// Checked as a multi-tenant list whatever the preset: a
+			// single-tenant issuer would also judge whether the tenant is
+			// its own, which the whole-settings check below reports.
+			probe(fmt.Sprintf("oidc.entra_tenants[%d]", i), func(s *oidc.Settings) {
+				*s = probeBase(oidc.Preset{Entra: &oidc.EntraSettings{MultiTenant: true}})
+				s.Entra.AllowedTenants = []string{tenant}
+			})
+		}
+	}
+
+	switch domain := strings.TrimSpace(o.HostedDomain); {
+	case known && !op.AsksHostedDomain && domain != "":
+		v.Add("oidc.hosted_domain", "is only for Google Workspace; remove it")
+	case op.AsksHostedDomain && domain == "":
+		v.Add("oidc.hosted_domain", "is required: the Google Workspace domain whose accounts may sign in (the hd claim), such as example.com")
+	case op.AsksHostedDomain:
+		probe("oidc.hosted_domain", func(s *oidc.Settings) { s.GoogleHostedDomain = domain })
+	}
+
+	// Rules between fields (a single-tenant issuer and its allowed tenants)
+	// are checked once each field is fine on its own.
+	if len(v.Fields) == 0 && known {
+		s, _ := OIDCSettings(&gatehouse.SSOConfig{Protocol: gatehouse.ProtocolOIDC, Preset: c.Preset, OIDC: o}, nil)
+		if err := s.Validate(); err != nil {
+			field := "oidc"
+			if entra {
+				field = "oidc.entra_tenants"
+			}
+			v.Add(field, oidcMessage(err))
+		}
+	}
+}
+
+// probeBase is a set of settings valid for preset p, into which one
+// admin-given value is put at a time.
+func probeBase(p oidc.Preset) oidc.Settings {
+	s := oidc.Settings{Issuer: "https://idp.example.com", ClientID: "probe"}
+	switch {
+	case p.Entra != nil && p.Entra.MultiTenant:
+		s.Issuer = "https://login.microsoftonline.com/" + oidc.TenantPlaceholder + "/v2.0"
+		s.Entra = &oidc.EntraSettings{MultiTenant: true, AllowedTenants: []string{"00000000-0000-0000-0000-000000000001"}}
+	case p.Entra != nil:
+		s.Issuer = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0"
+		s.Entra = &oidc.EntraSettings{}
+	case p.AsksHostedDomain:
+		s.Issuer, s.GoogleHostedDomain = p.Issuer, "example.com"
+	}
+	return s
+}
+
+// oidcMessage is internal/oidc's message without its package prefix, as
+// the API shows field problems.
+func oidcMessage(err error) string {
+	var verr *oidc.ValidationError
+	if errors.As(err, &verr) {
+		return verr.Message
+	}
+	return strings.TrimPrefix(err.Error(), "oidc: ")
+}
+
+// normalizeOIDC is Normalize for OIDC settings.
+func normalizeOIDC(o *gatehouse.OIDCSettings) {
+	if o == nil {
+		return
+	}
+	o.Issuer = strings.TrimSpace(o.Issuer)
+	o.ClientID = strings.TrimSpace(o.ClientID)
+	o.EmailClaim = strings.TrimSpace(o.EmailClaim)
+	o.HostedDomain = strings.ToLower(strings.TrimSpace(o.HostedDomain))
+	o.Scopes = trimmedSet(o.Scopes, strings.TrimSpace)
+	o.AllowedAlgorithms = trimmedSet(o.AllowedAlgorithms, strings.TrimSpace)
+	o.EntraTenants = trimmedSet(o.EntraTenants, func(t string) string { return strings.ToLower(strings.TrimSpace(t)) })
+}
+
+// trimmedSet returns list with each entry put through clean, empty entries
+// and repeats dropped, in the original order; never nil, so the API shows
+// [] rather than null.
+func trimmedSet(list []string, clean func(string) string) []string {
+	out := []string{}
+	for _, x := range list {
+		if x = clean(x); x != "" && !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
