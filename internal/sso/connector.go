@@ -90,6 +90,12 @@ type Identity struct {
 	ReplayUntil time.Time `json:"replay_until"`
 	// InResponseTo is the request answered; empty when unsolicited.
 	InResponseTo string `json:"in_response_to,omitempty"`
+	// LinkKey is the IdP's immutable name for the person (OIDC: issuer and
+	// subject, or Entra ID's tenant and object IDs). When set, the flow
+	// finds the person by the link this key was given at their first
+	// sign-in, whatever the email says now; empty for protocols whose signed
+	// email is the only key (SAML).
+	LinkKey string `json:"link_key,omitempty"`
 }
 
 // Sides a failure is fixed on.

@@ -74,6 +74,10 @@ type NoSeat struct {
 	Email       string
 	AccountName string
 	Reference   string
+	// EmailUnverified means the IdP did not vouch for the email and no link
+	// names the person yet, so no one could be matched (SECURITY.md
+	// E-noauth); the person is told that their email could not be verified.
+	EmailUnverified bool
 }
 
 func (n *NoSeat) Error() string { return "sso: no seat for " + n.Email + " at " + n.AccountName }
@@ -120,10 +124,27 @@ type Result struct {
 	Outcome  gatehouse.Outcome `json:"outcome"`
 	UserID   string            `json:"user_id,omitempty"`
 	Identity *Identity         `json:"identity,omitempty"`
+	// MatchedBy is the rule that found UserID (MatchLink,
+	// MatchVerifiedEmail or MatchEmail); empty when no user matched.
+	MatchedBy string `json:"matched_by,omitempty"`
 	// NoMatch says why no user matched, when none did.
 	NoMatch string `json:"no_match,omitempty"`
 	Error   *Error `json:"error,omitempty"`
 }
+
+// Rules that match a person to a user, as Result.MatchedBy names them.
+const (
+	// MatchLink: the IdP's immutable key (Identity.LinkKey) was linked to
+	// the user at an earlier sign-in; the email claim no longer matters.
+	MatchLink = "link"
+	// MatchVerifiedEmail: no link yet, and the IdP verified an email that
+	// belongs to an active user of the configuration's account. A sign-in
+	// links the key to that user; a Test only reports it.
+	MatchVerifiedEmail = "verified_email"
+	// MatchEmail: the answer has no link key (SAML), so the signed email
+	// alone names the user.
+	MatchEmail = "email"
+)
 
 // BrowserHash returns what is stored for a browser token.
 func BrowserHash(token string) string {
@@ -257,6 +278,28 @@ type callback struct {
 // failures included, with the outcome recorded on the configuration and no
 // session for anyone. Other failures are *Rejected or *NoSeat, audited.
 func (f *Flow) Callback(ctx context.Context, protocol gatehouse.Protocol, configID string, answer url.Values, client login.Client) (Next, error) {
+	return f.callback(ctx, protocol, configID, answer, client, nil)
+}
+
+// BrowserCallback is Callback for protocols whose IdP answers by sending
+// the browser that started the flow back with a top-level GET (OIDC's
+// redirect URI), so the browser's flow cookie arrives with the answer.
+// browserToken returns that cookie for a flow ID ("" when the browser has
+// none). Before the connector sees the answer, and so before an OIDC code
+// is redeemed (SECURITY.md O-state, O-mixup), the answer must name an
+// unexpired, unanswered flow of this configuration started by this very
+// browser; anything else is *Rejected. There is no unsolicited answer.
+func (f *Flow) BrowserCallback(ctx context.Context, protocol gatehouse.Protocol, configID string, answer url.Values, browserToken func(flowID string) string, client login.Client) (Next, error) {
+	if browserToken == nil {
+		return Next{}, errors.New("sso: browser callback without the browser's token")
+	}
+	return f.callback(ctx, protocol, configID, answer, client, browserToken)
+}
+
+// callback handles an answer; browserToken is nil when the answer does not
+// come from the browser (a cross-site POST), whose binding is then checked
+// at the finish step alone.
+func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, configID string, answer url.Values, client login.Client, browserToken func(string) string) (Next, error) {
 	c, err := f.cfg.Store.SSOConfig(ctx, configID)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return Next{}, ErrUnknownConfig
@@ -274,6 +317,13 @@ func (f *Flow) Callback(ctx context.Context, protocol gatehouse.Protocol, config
 	key, requestID := cb.conn.Correlate(answer)
 	if err := f.findFlow(ctx, cb, key, requestID); err != nil {
 		return Next{}, err
+	}
+	if browserToken != nil {
+		if e := cb.strangeAnswer(key, browserToken); e != nil {
+			// Audited, never recorded on a Test: whoever holds a state must
+			// not be able to decide an admin's test result.
+			return f.auditRefusal(ctx, cb, e, nil)
+		}
 	}
 
 	pending := Pending{Now: cb.now}
@@ -315,29 +365,34 @@ func (f *Flow) Callback(ctx context.Context, protocol gatehouse.Protocol, config
 			cb.flow.CreatedAt.UTC().Format(time.RFC3339), Lifetime), FixIn: FixInIdP}, &id)
 	}
 
-	user, noMatch, err := f.match(ctx, c, cb.owner, id)
+	// A Test must not change who signs in, so it never creates a link.
+	m, err := f.match(ctx, c, cb.owner, id, cb.flow.Purpose != PurposeTest)
 	if err != nil {
 		return Next{}, err
 	}
 	if cb.flow.Purpose == PurposeTest {
-		return f.finishTest(ctx, cb, id, user, noMatch)
+		return f.finishTest(ctx, cb, id, m)
 	}
 
-	res := Result{Outcome: gatehouse.OutcomeSuccess, Identity: &Identity{Subject: id.Subject, Email: id.Email, MessageID: id.MessageID}}
-	if user != nil {
-		res.UserID = user.ID
+	res := Result{Outcome: gatehouse.OutcomeSuccess, Identity: &Identity{Subject: id.Subject, Email: id.Email, MessageID: id.MessageID, LinkKey: id.LinkKey}}
+	if m.user != nil {
+		res.UserID, res.MatchedBy = m.user.ID, m.by
 	} else {
-		res.Outcome, res.NoMatch = gatehouse.OutcomeFailure, noMatch
+		res.Outcome, res.NoMatch = gatehouse.OutcomeFailure, m.none
 	}
 	if err := f.finishFlow(ctx, cb, res, &id); err != nil {
 		return Next{}, err
 	}
-	if user == nil {
-		ref, err := f.auditSignIn(ctx, cb, nil, "no seat: "+noMatch, map[string]string{"email": id.Email, "subject": id.Subject, "reason": "no_seat"})
+	if m.user == nil {
+		reason, code := "no seat: "+m.none, "no_seat"
+		if m.unverified {
+			reason, code = "email not verified: "+m.none, "email_unverified"
+		}
+		ref, err := f.auditSignIn(ctx, cb, nil, reason, map[string]string{"email": id.Email, "subject": id.Subject, "link_key": id.LinkKey, "reason": code})
 		if err != nil {
 			return Next{}, err
 		}
-		return Next{}, &NoSeat{Email: id.Email, AccountName: cb.owner.name, Reference: ref}
+		return Next{}, &NoSeat{Email: id.Email, AccountName: cb.owner.name, Reference: ref, EmailUnverified: m.unverified}
 	}
 	return Next{FlowID: cb.flow.ID}, nil
 }
@@ -390,6 +445,38 @@ func (f *Flow) findFlow(ctx context.Context, cb *callback, key, requestID string
 	return nil
 }
 
+// strangeAnswer returns why an answer that came with the browser cannot be
+// this browser's answer to a flow of this configuration, or nil. key is
+// the flow key the answer carried.
+func (cb *callback) strangeAnswer(key string, browserToken func(string) string) *Error {
+	fl := cb.flow
+	switch {
+	case fl == nil && key == "":
+		return &Error{Reason: "state", Message: "the answer carries no state, so it belongs to no sign-in started here; it was not redeemed", FixIn: FixInIdP}
+	case fl == nil:
+		return &Error{Reason: "state", Message: "the answer's state names no sign-in of this configuration (unknown, or started for another configuration); it was not redeemed",
+			Received: clipKey(key), FixIn: FixInIdP}
+	case !fl.FinishedAt.IsZero():
+		return &Error{Reason: "state_used", Message: "the sign-in this state names was answered before; a state is accepted once and this answer was not redeemed",
+			Received: fl.ID, FixIn: FixInIdP}
+	case !cb.now.Before(fl.ExpiresAt):
+		return &Error{Reason: "expired", Message: fmt.Sprintf("the sign-in started at %s and expired after %s; start again",
+			fl.CreatedAt.UTC().Format(time.RFC3339), Lifetime), FixIn: FixInIdP}
+	case fl.BrowserHash != "" && subtle.ConstantTimeCompare([]byte(BrowserHash(browserToken(fl.ID))), []byte(fl.BrowserHash)) != 1:
+		return &Error{Reason: "browser_mismatch", Message: "the answer arrived in another browser than the one that started the sign-in; it was not redeemed",
+			FixIn: FixInIdP}
+	}
+	return nil
+}
+
+// clipKey shows a flow key from the answer in an audit event, bounded.
+func clipKey(key string) string {
+	if len(key) > maxFlowKey {
+		return key[:maxFlowKey] + "..."
+	}
+	return strings.ToValidUTF8(key, "?")
+}
+
 // finishFlow writes the flow's result, once: a second answer to the same
 // request is refused.
 func (f *Flow) finishFlow(ctx context.Context, cb *callback, res Result, id *Identity) error {
@@ -417,6 +504,12 @@ func (f *Flow) refuse(ctx context.Context, cb *callback, e *Error, id *Identity)
 		res := Result{Outcome: gatehouse.OutcomeFailure, Error: e, Identity: id}
 		return f.recordTest(ctx, cb, res, nil)
 	}
+	return f.auditRefusal(ctx, cb, e, id)
+}
+
+// auditRefusal records a rejected answer as a failed sign-in and returns
+// the *Rejected to show.
+func (f *Flow) auditRefusal(ctx context.Context, cb *callback, e *Error, id *Identity) (Next, error) {
 	details := map[string]string{"reason": e.Reason, "fix_in": e.FixIn, "expected": e.Expected, "received": e.Received}
 	if id != nil {
 		details["subject"] = id.Subject
@@ -430,9 +523,12 @@ func (f *Flow) refuse(ctx context.Context, cb *callback, e *Error, id *Identity)
 
 // finishTest records a Test whose answer passed every check. The person is
 // never signed in: the result only tells the tester who they would be.
-func (f *Flow) finishTest(ctx context.Context, cb *callback, id Identity, user *gatehouse.User, noMatch string) (Next, error) {
-	res := Result{Outcome: gatehouse.OutcomeSuccess, Identity: &id, NoMatch: noMatch}
-	return f.recordTest(ctx, cb, res, user)
+func (f *Flow) finishTest(ctx context.Context, cb *callback, id Identity, m matched) (Next, error) {
+	res := Result{Outcome: gatehouse.OutcomeSuccess, Identity: &id, NoMatch: m.none}
+	if m.user != nil {
+		res.MatchedBy = m.by
+	}
+	return f.recordTest(ctx, cb, res, m.user)
 }
 
 func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *gatehouse.User) (Next, error) {
@@ -440,6 +536,7 @@ func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *g
 	if user != nil {
 		res.UserID, t.UserID = user.ID, user.ID
 		t.Details["user"] = user.Email
+		t.Details["matched_by"] = res.MatchedBy
 	}
 	if res.NoMatch != "" {
 		t.Details["user"] = "no user matches: " + res.NoMatch
@@ -455,6 +552,10 @@ func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *g
 		t.Subject = id.Subject
 		t.Details["subject_format"] = id.SubjectFormat
 		t.Details["email"] = id.Email
+		t.Details["link_key"] = id.LinkKey
+		if id.Email != "" && !id.EmailVerified {
+			t.Details["email_verified"] = "false"
+		}
 		for name, values := range id.Attributes {
 			b, _ := json.Marshal(values)
 			t.Details["attribute:"+name] = string(b)
@@ -477,7 +578,7 @@ func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *g
 	ev := f.event(cb, ActionTest, t.Reason)
 	ev.ActorType, ev.ActorID = "user", cb.flow.TesterID
 	ev.Details = map[string]string{"sso_config": cb.config.Name, "flow": cb.flow.ID, "subject": t.Subject, "user": t.Details["user"],
-		"reason": t.Details["reason"], "fix_in": t.FixIn}
+		"matched_by": t.Details["matched_by"], "reason": t.Details["reason"], "fix_in": t.FixIn}
 	if err := f.appendAudit(ctx, &ev); err != nil {
 		return Next{}, err
 	}
@@ -487,34 +588,95 @@ func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *g
 	return Next{FlowID: cb.flow.ID, Test: true}, nil
 }
 
-// match finds the person's seat: an active user with the asserted email in
-// the configuration's own account, and nowhere else (SECURITY.md
-// A-crosstenant). It returns the user, or why there is none.
-func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, id Identity) (*gatehouse.User, string, error) {
+// matched is who an answer names in the configuration's account.
+type matched struct {
+	// user is nil when no one matched; by is the rule that found user.
+	user *gatehouse.User
+	by   string
+	// none says why no one matched; unverified when it is because the IdP
+	// did not verify the email of a person with no link.
+	none       string
+	unverified bool
+}
+
+// match finds the person's seat, only among the users of the
+// configuration's own account (SECURITY.md A-crosstenant). An answer with
+// a link key is found by its link first, so a linked person keeps their
+// seat when their email claim changes, and a changed claim cannot move
+// them to someone else's. Without a link, only an email the IdP verified
+// matches (E-noauth); link says whether to link the key to that user, as
+// a sign-in does and a Test does not. The store keeps the first link of a
+// key, so two first sign-ins racing end on the same user.
+func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, id Identity, link bool) (matched, error) {
 	if c.AccountID == "" {
-		return nil, "a partition's configuration signs in to no account yet; use an account's own configuration", nil
+		return matched{none: "a partition's configuration signs in to no account yet; use an account's own configuration"}, nil
+	}
+	if id.LinkKey != "" {
+		l, err := f.cfg.Store.IdentityLink(ctx, c.ID, id.LinkKey)
+		switch {
+		case err == nil:
+			return f.seat(ctx, c, o, l.UserID, MatchLink)
+		case !errors.Is(err, gatehouse.ErrNotFound):
+			return matched{}, fmt.Errorf("sso: identity link: %w", err)
+		}
+	}
+	if strings.TrimSpace(id.Email) == "" {
+		return matched{none: "the IdP sent no email address, and no earlier sign-in linked this person to a user"}, nil
 	}
 	if !id.EmailVerified {
-		return nil, fmt.Sprintf("the IdP did not mark the email address %q as verified", id.Email), nil
+		return matched{unverified: true, none: fmt.Sprintf("the IdP did not mark the email address %q as verified, and no earlier sign-in linked this person to a user; "+
+			"an unverified email never names a user", id.Email)}, nil
 	}
 	email, err := gatehouse.NormalizeEmail(id.Email)
 	if err != nil {
-		return nil, fmt.Sprintf("%q is not a usable email address: %v", id.Email, err), nil
+		return matched{none: fmt.Sprintf("%q is not a usable email address: %v", id.Email, err)}, nil
 	}
 	users, err := f.cfg.Store.UsersByEmail(ctx, email)
 	if err != nil {
-		return nil, "", fmt.Errorf("sso: match user: %w", err)
+		return matched{}, fmt.Errorf("sso: match user: %w", err)
 	}
 	for i, u := range users {
 		if u.AccountID != c.AccountID {
 			continue
 		}
 		if u.Status != gatehouse.UserActive {
-			return nil, fmt.Sprintf("the user %s in account %s is disabled", email, o.name), nil
+			return matched{none: fmt.Sprintf("the user %s in account %s is disabled", email, o.name)}, nil
 		}
-		return &users[i], "", nil
+		if id.LinkKey == "" {
+			return matched{user: &users[i], by: MatchEmail}, nil
+		}
+		if !link {
+			return matched{user: &users[i], by: MatchVerifiedEmail}, nil
+		}
+		l, err := f.cfg.Store.LinkIdentity(ctx, &gatehouse.IdentityLink{ConfigID: c.ID, Key: id.LinkKey, UserID: u.ID})
+		if err != nil {
+			return matched{}, fmt.Errorf("sso: link identity: %w", err)
+		}
+		if l.UserID != u.ID {
+			// Another sign-in of this person linked first: the store's link
+			// is the one that counts.
+			return f.seat(ctx, c, o, l.UserID, MatchLink)
+		}
+		return matched{user: &users[i], by: MatchVerifiedEmail}, nil
 	}
-	return nil, fmt.Sprintf("no user has the email %s in account %s", email, o.name), nil
+	return matched{none: fmt.Sprintf("no user has the email %s in account %s", email, o.name)}, nil
+}
+
+// seat returns user userID as rule by found them, if they are still an
+// active user of the configuration's account.
+func (f *Flow) seat(ctx context.Context, c gatehouse.SSOConfig, o owner, userID, by string) (matched, error) {
+	u, err := f.cfg.Store.User(ctx, userID)
+	switch {
+	case errors.Is(err, gatehouse.ErrNotFound):
+		return matched{none: "the user this person is linked to no longer exists"}, nil
+	case err != nil:
+		return matched{}, fmt.Errorf("sso: linked user: %w", err)
+	case u.AccountID != c.AccountID:
+		return matched{none: fmt.Sprintf("the user this person is linked to is not in account %s", o.name)}, nil
+	case u.Status != gatehouse.UserActive:
+		return matched{none: fmt.Sprintf("the user %s this person is linked to in account %s is disabled", u.Email, o.name)}, nil
+	}
+	return matched{user: &u, by: by}, nil
 }
 
 // Finished is a sign-in completed in the browser that started it.

@@ -28,7 +28,8 @@ func (s *server) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET /sso/saml/{config_id}/metadata", s.samlMetadata)
 	mux.HandleFunc(samlACSPattern, s.samlACS)
-	mux.HandleFunc("GET /sso/saml/{config_id}/test", s.samlTest)
+	mux.HandleFunc("GET /sso/oidc/{config_id}/callback", s.oidcCallback)
+	mux.HandleFunc("GET /sso/{protocol}/{config_id}/test", s.ssoTest)
 	mux.HandleFunc("GET /sso/finish/{flow_id}", s.ssoFinish)
 	mux.HandleFunc("GET /sso/test-result/{flow_id}", s.ssoTestResult)
 

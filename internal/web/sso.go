@@ -20,6 +20,13 @@ import (
 // overwrite each other and the token is sent nowhere else.
 const ssoCookie = "gatehouse_sso"
 
+// oidcCookiePrefix names the second binding cookie of an OIDC flow,
+// scoped to its configuration's redirect URI: the IdP sends the browser
+// back there with a top-level GET, so the cookie arrives with the code and
+// the callback refuses another browser's answer before redeeming it. The
+// flow ID is in the name because the path cannot tell two tabs apart.
+const oidcCookiePrefix = "gatehouse_sso_"
+
 // maxACSBytes bounds the ACS body (SECURITY.md X-size): real responses are
 // a few kilobytes, large group lists a few hundred.
 const maxACSBytes = 1 << 20
@@ -31,6 +38,8 @@ const (
 	msgSSOGone     = "This sign-in has expired or was already used. Please sign in again."
 	msgSSORequired = "Your organization signs you in through its own sign-in page, not with a Gatehouse password."
 	msgSSOBroken   = "Your company's sign-in is not set up correctly. Ask your administrator."
+	msgSSODown     = "Your company's sign-in cannot be reached right now. Please try again in a few minutes."
+	msgUnverified  = "We could not verify your email address with your company's sign-in, so we cannot tell which account is yours. Ask your administrator to have your email address verified at your company's sign-in, and quote this reference."
 )
 
 // idpRedirect is how the page in front of the IdP sends the browser on:
@@ -51,6 +60,9 @@ var originRe = regexp.MustCompile(`^https?://[A-Za-z0-9.\-]+(:[0-9]+)?$|^https?:
 // JavaScript) and binds the flow to this browser with its cookie.
 func (s *server) renderIdPRedirect(w http.ResponseWriter, st sso.Started, v view) {
 	s.setCookie(w, ssoCookie, st.BrowserToken, "/sso/finish/"+st.FlowID, int(sso.Lifetime.Seconds()))
+	if st.Config.Protocol == gatehouse.ProtocolOIDC {
+		s.setCookie(w, oidcCookiePrefix+st.FlowID, st.BrowserToken, oidcCallbackPath(st.Config.ID), int(sso.Lifetime.Seconds()))
+	}
 	rd := st.Redirect
 	if rd.RedirectURL != "" {
 		v.IdP = idpRedirect{URL: rd.RedirectURL}
@@ -85,6 +97,8 @@ func (s *server) ssoError(w http.ResponseWriter, r *http.Request, err error) {
 	var rejected *sso.Rejected
 	var noSeat *sso.NoSeat
 	switch {
+	case errors.As(err, &noSeat) && noSeat.EmailUnverified:
+		s.render(w, http.StatusForbidden, "error.html", view{Title: "Your email could not be verified", Message: msgUnverified, Reference: noSeat.Reference})
 	case errors.As(err, &noSeat):
 		s.render(w, http.StatusForbidden, "error.html", view{
 			Title:     "No seat at " + noSeat.AccountName,
@@ -153,17 +167,44 @@ func (s *server) samlACS(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	// A GET, not this POST, collects the result: the cross-site POST
+	// carries no SameSite=Lax cookies, a top-level GET does.
 	next, err := s.sso.Callback(r.Context(), gatehouse.ProtocolSAML, configID, r.PostForm, client(r))
+	s.afterCallback(w, r, next, err)
+}
+
+// afterCallback sends the browser on from an answered callback, whatever
+// the protocol: to the finish step, which signs in the browser that
+// started the flow, or to a Test's result page.
+func (s *server) afterCallback(w http.ResponseWriter, r *http.Request, next sso.Next, err error) {
 	switch {
 	case err != nil:
 		s.ssoError(w, r, err)
 	case next.Test:
 		http.Redirect(w, r, "/sso/test-result/"+next.FlowID, http.StatusSeeOther)
 	default:
-		// A GET, not this POST, collects the result: the cross-site POST
-		// carries no SameSite=Lax cookies, a top-level GET does.
 		http.Redirect(w, r, "/sso/finish/"+next.FlowID, http.StatusSeeOther)
 	}
+}
+
+// oidcCallbackPath is configuration configID's redirect URI path; it
+// matches ssoconfig.SP's RedirectURI.
+func oidcCallbackPath(configID string) string { return "/sso/oidc/" + configID + "/callback" }
+
+// oidcCallback takes the IdP's authorization response. The browser that
+// started the sign-in arrives with a top-level GET, so the flow checks its
+// binding cookie, and the state, before the code is redeemed; then the
+// same finish step as SAML's signs it in.
+func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
+	configID := r.PathValue("config_id")
+	answer := r.URL.Query()
+	next, err := s.sso.BrowserCallback(r.Context(), gatehouse.ProtocolOIDC, configID, answer,
+		func(flowID string) string { return cookieValue(r, oidcCookiePrefix+flowID) }, client(r))
+	if err == nil {
+		// The binding did its work; the finish step has its own cookie.
+		s.setCookie(w, oidcCookiePrefix+next.FlowID, "", oidcCallbackPath(configID), -1)
+	}
+	s.afterCallback(w, r, next, err)
 }
 
 // ssoFinish signs in the browser that started the flow.
@@ -214,6 +255,10 @@ func (s *server) loginSSO(w http.ResponseWriter, r *http.Request) {
 		st.Way = login.WayPassword
 		s.setFlow(w, st)
 		http.Redirect(w, r, "/login/password", http.StatusSeeOther)
+	case errors.As(err, &cerr) && cerr.Reason == "discovery":
+		s.log.Warn("the IdP of an enabled SSO configuration cannot be reached", "account", st.AccountID, "reason", cerr.Message)
+		w.Header().Set("Retry-After", "60")
+		s.render(w, http.StatusServiceUnavailable, "error.html", view{Title: "Sign-in unavailable", Message: msgSSODown})
 	case errors.As(err, &cerr):
 		s.log.Warn("enabled SSO configuration cannot start a sign-in", "account", st.AccountID, "reason", cerr.Message)
 		s.render(w, http.StatusInternalServerError, "error.html", view{Title: "Sign-in unavailable", Message: msgSSOBroken})
@@ -224,13 +269,27 @@ func (s *server) loginSSO(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// samlTest starts a Test of a SAML configuration for one of its admins.
-func (s *server) samlTest(w http.ResponseWriter, r *http.Request) {
+// testURL starts a Test of configuration c again.
+func testURL(c gatehouse.SSOConfig) string {
+	if c.ID == "" {
+		return ""
+	}
+	return "/sso/" + string(c.Protocol) + "/" + c.ID + "/test"
+}
+
+// ssoTest starts a Test of a configuration for one of its admins; the
+// protocol in the path must be the configuration's.
+func (s *server) ssoTest(w http.ResponseWriter, r *http.Request) {
+	protocol := gatehouse.Protocol(r.PathValue("protocol"))
+	if protocol != gatehouse.ProtocolSAML && protocol != gatehouse.ProtocolOIDC {
+		s.notFound(w, r)
+		return
+	}
 	cur, ok := s.signedIn(w, r)
 	if !ok {
 		return
 	}
-	started, err := s.sso.StartTest(r.Context(), gatehouse.ProtocolSAML, r.PathValue("config_id"), cur.User)
+	started, err := s.sso.StartTest(r.Context(), protocol, r.PathValue("config_id"), cur.User)
 	var cerr *sso.Error
 	switch {
 	case errors.Is(err, sso.ErrNotAllowed):
@@ -238,7 +297,7 @@ func (s *server) samlTest(w http.ResponseWriter, r *http.Request) {
 			Message: "Only an administrator of this configuration's account can test it.", Back: "/", BackText: "Go to your home page"})
 	case errors.As(err, &cerr):
 		s.render(w, http.StatusConflict, "sso_test_result.html", view{Title: "Cannot test " + started.Config.Name + " yet", Problem: cerr,
-			ConfigID: started.Config.ID})
+			TestURL: testURL(started.Config)})
 	case err != nil:
 		s.ssoError(w, r, err)
 	default:
@@ -261,7 +320,7 @@ func (s *server) ssoTestResult(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, sso.ErrPending):
 		s.render(w, http.StatusOK, "error.html", view{Title: "Waiting for the IdP",
 			Message: "The identity provider has not answered this test yet. Finish signing in at the IdP, or start the test again.",
-			Back:    "/sso/saml/" + rep.Config.ID + "/test", BackText: "Test again"})
+			Back:    testURL(rep.Config), BackText: "Test again"})
 	case err != nil:
 		s.fail(w, r, err)
 	default:
@@ -269,6 +328,6 @@ func (s *server) ssoTestResult(w http.ResponseWriter, r *http.Request) {
 		if rep.Result.Outcome != gatehouse.OutcomeSuccess {
 			title = "Test of " + rep.Config.Name + " failed"
 		}
-		s.render(w, http.StatusOK, "sso_test_result.html", view{Title: title, Report: &rep, Problem: rep.Result.Error, ConfigID: rep.Config.ID})
+		s.render(w, http.StatusOK, "sso_test_result.html", view{Title: title, Report: &rep, Problem: rep.Result.Error, TestURL: testURL(rep.Config)})
 	}
 }

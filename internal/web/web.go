@@ -24,6 +24,7 @@ import (
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/sso"
+	"gatehouse/internal/sso/oidcconnector"
 	"gatehouse/internal/sso/samlconnector"
 	"gatehouse/internal/store"
 )
@@ -43,6 +44,10 @@ type Config struct {
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
 	Now             func() time.Time
+	// IdPClient makes every request to customers' OIDC IdPs (discovery,
+	// keys, code redemption); nil is a client with the oidc package's
+	// timeout.
+	IdPClient *http.Client
 }
 
 // Cookie names.
@@ -97,6 +102,7 @@ func New(cfg Config) http.Handler {
 			Now:     cfg.Now,
 			Connectors: map[gatehouse.Protocol]sso.Connector{
 				gatehouse.ProtocolSAML: samlconnector.New(cfg.BaseURL, cfg.Secrets),
+				gatehouse.ProtocolOIDC: oidcconnector.New(oidcconnector.Config{BaseURL: cfg.BaseURL, Secrets: cfg.Secrets, Client: cfg.IdPClient, Now: cfg.Now}),
 			},
 		}),
 		store:   cfg.Store,
@@ -183,10 +189,11 @@ type view struct {
 	Back      string
 	BackText  string
 	// SSO pages.
-	IdP      idpRedirect
-	Report   *sso.TestReport
-	Problem  *sso.Error
-	ConfigID string
+	IdP     idpRedirect
+	Report  *sso.TestReport
+	Problem *sso.Error
+	// TestURL starts the configuration's Test again.
+	TestURL string
 }
 
 // render writes a page; it renders into a buffer first so a template error
