@@ -127,12 +127,16 @@ type Partition struct {
 
 // Account is one customer company.
 type Account struct {
-	ID          string    `json:"id"`
-	PartitionID string    `json:"partition_id"`
-	Name        string    `json:"name"`
-	Plan        Plan      `json:"plan"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string `json:"id"`
+	PartitionID string `json:"partition_id"`
+	Name        string `json:"name"`
+	Plan        Plan   `json:"plan"`
+	// UsePartitionSSO says the account signs in through its partition's
+	// enabled SSO configuration when it has none of its own enabled, and
+	// sends its exempt users there when it has.
+	UsePartitionSSO bool      `json:"use_partition_sso"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 // User is a person (a seat) in one account, identified by email.
@@ -160,6 +164,31 @@ type Group struct {
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ExemptionKind says what an exemption list holds.
+type ExemptionKind string
+
+// Exemption list kinds.
+const (
+	ExemptUsers  ExemptionKind = "users"
+	ExemptGroups ExemptionKind = "groups"
+)
+
+// Valid reports whether k is a known kind.
+func (k ExemptionKind) Valid() bool { return k == ExemptUsers || k == ExemptGroups }
+
+// ExemptionList is a named list of an account's users, or of its groups,
+// exempt from the account's enabled SSO configuration. Members are user or
+// group IDs, never emails, so a person whose email changes stays exempt.
+type ExemptionList struct {
+	ID        string        `json:"id"`
+	AccountID string        `json:"account_id"`
+	Name      string        `json:"name"`
+	Kind      ExemptionKind `json:"kind"`
+	Members   []string      `json:"members"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
 }
 
 // SessionState is how far a browser has come through sign-in.
@@ -375,6 +404,9 @@ type SSOFlow struct {
 	// ID is the opaque key sent as RelayState (SAML) or state (OIDC).
 	ID       string
 	ConfigID string
+	// AccountID is the account a sign-in through a partition's configuration
+	// is for: the person is matched only inside it. Empty otherwise.
+	AccountID string
 	// RequestID is the AuthnRequest ID (SAML) or nonce (OIDC) the answer
 	// must refer to; empty for an IdP-initiated sign-in.
 	RequestID string

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"gatehouse"
+	"gatehouse/internal/api"
 	"gatehouse/internal/apitoken"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
@@ -17,6 +18,7 @@ import (
 const adminUsage = `Usage:
   gatehouse admin bootstrap --email EMAIL [--name NAME]
   gatehouse admin token create --name NAME --scope super|partition|account [--scope-id ID]
+  gatehouse admin sso disable --account ID --reason TEXT
 `
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -25,6 +27,8 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return runBootstrap(ctx, args[1:], getenv, stdout, stderr)
 	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
 		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
+	case len(args) >= 2 && args[0] == "sso" && args[1] == "disable":
+		return runSSODisable(ctx, args[2:], getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, adminUsage)
 	return errUsage
@@ -160,6 +164,50 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	}
 	fmt.Fprintf(stdout, "%s\n", secret)
 	fmt.Fprintf(stderr, "token %s (%s scope) created; it is shown once. Use it as: Authorization: Bearer <token>\n", tok.ID, sc)
+	return nil
+}
+
+// runSSODisable is break-glass from the command line (DESIGN rule 12), for
+// support staff on the servers when the API is out of reach: it turns off
+// the SSO governing an account, exactly as POST /api/v1/accounts/{id}/sso/break-glass.
+func runSSODisable(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("admin sso disable", stderr)
+	var dbURL, accountID, reason string
+	databaseFlag(fs, &dbURL, "sqlite:gatehouse.db", getenv)
+	fs.StringVar(&accountID, "account", "", "the account whose SSO to turn off (required)")
+	fs.StringVar(&reason, "reason", "", "why, for the account's admins to read in the audit log: a ticket number, who asked (required, at most 500 characters)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	accountID = strings.TrimSpace(accountID)
+	if accountID == "" {
+		return errors.New("--account is required")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return errors.New("--reason is required: say why SSO is being turned off")
+	}
+	st, err := openAdminStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := api.BreakGlass(ctx, st, accountID, reason, gatehouse.AuditEvent{ActorType: "system", ActorID: "cli",
+		Details: map[string]string{"via": "admin sso disable"}})
+	switch {
+	case errors.Is(err, gatehouse.ErrNotFound):
+		return fmt.Errorf("no account %s", accountID)
+	case errors.Is(err, api.ErrNoSSOEnabled):
+		return fmt.Errorf("no SSO enabled for account %s: nothing to disable; password sign-in already works", accountID)
+	case err != nil:
+		return err
+	}
+	for _, c := range res.DisabledConfigs {
+		fmt.Fprintf(stdout, "disabled SSO configuration %s (%s) of account %s\n", c.Name, c.ID, res.AccountID)
+	}
+	if c := res.PartitionConfig; c != nil {
+		fmt.Fprintf(stdout, "account %s no longer uses its partition's SSO configuration %s (%s); the partition's other accounts keep it\n", res.AccountID, c.Name, c.ID)
+	}
+	fmt.Fprintf(stdout, "password sign-in works again for the account's users who have a password.\naudited as %s (%s).\n", res.AuditEventID, api.ActionBreakGlass)
 	return nil
 }
 

@@ -21,6 +21,7 @@ Commands:
   migrate               apply database migrations and exit
   admin bootstrap       create the first super admin
   admin token create    mint an API token
+  admin sso disable     break-glass: disable an account's SSO, with a reason
 
 Run "gatehouse COMMAND -h" for a command's flags. Every flag can also be set
 with the GATEHOUSE_* environment variable named in its help.

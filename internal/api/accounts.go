@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -138,6 +139,18 @@ func handleAccountUpdate(s *server) apiHandler {
 		if err := v.Err(); err != nil {
 			return err
 		}
+		if next.Plan != a.Plan && next.Plan != gatehouse.PlanEnterprise {
+			if refusal, err := s.planDowngradeRefusal(r.Context(), a); err != nil || refusal != "" {
+				if err != nil {
+					return err
+				}
+				s.record(r, tok, gatehouse.AuditEvent{Action: "account.update", Outcome: gatehouse.OutcomeFailure, Reason: refusal,
+					PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "account", TargetID: a.ID,
+					Details: map[string]string{"plan": string(next.Plan)}})
+				return &problem{Status: http.StatusConflict, Detail: "cannot change the plan to " + string(next.Plan) + ": " + refusal,
+					Errors: []gatehouse.FieldError{{Field: "plan", Message: refusal}}}
+			}
+		}
 		var changed []string
 		details := map[string]string{}
 		if next.Name != a.Name {
@@ -158,6 +171,29 @@ func handleAccountUpdate(s *server) apiHandler {
 		writeJSON(w, http.StatusOK, next)
 		return nil
 	}
+}
+
+// planDowngradeRefusal says why account a cannot leave the enterprise plan
+// now, or "" when it can: SSO is for enterprise accounts only, and a
+// downgrade must not silently turn off the SSO its users are forced to.
+func (s *server) planDowngradeRefusal(ctx context.Context, a gatehouse.Account) (string, error) {
+	c, err := s.store.EnabledSSOConfig(ctx, a.ID, "")
+	switch {
+	case err == nil:
+		return "SSO configuration " + c.Name + " is enabled; disable SSO configuration " + c.Name + " first", nil
+	case !isNotFound(err):
+		return "", err
+	case !a.UsePartitionSSO:
+		return "", nil
+	}
+	c, err = s.store.EnabledSSOConfig(ctx, "", a.PartitionID)
+	switch {
+	case err == nil:
+		return "the account uses its partition's SSO configuration " + c.Name + "; turn off use_partition_sso first", nil
+	case isNotFound(err):
+		return "", nil
+	}
+	return "", err
 }
 
 func handleAccountDelete(s *server) apiHandler {

@@ -54,8 +54,18 @@ func routes(s *server) []route {
 		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/sp-key", a(handleSSOConfigRotateKey(s))},
 		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/enable", a(handleSSOConfigEnable(s))},
 		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/disable", a(handleSSOConfigDisable(s))},
+		{"GET", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/enable-preview", a(handleSSOConfigEnablePreview(s))},
+
+		{"GET", "/api/v1/accounts/{account_id}/exemptions", a(handleExemptionList(s))},
+		{"POST", "/api/v1/accounts/{account_id}/exemptions", a(handleExemptionCreate(s))},
+		{"GET", "/api/v1/accounts/{account_id}/exemption-candidates", a(handleExemptionCandidates(s))},
+		{"GET", "/api/v1/accounts/{account_id}/exemptions/{list_id}", a(handleExemptionGet(s))},
+		{"PATCH", "/api/v1/accounts/{account_id}/exemptions/{list_id}", a(handleExemptionUpdate(s))},
+		{"DELETE", "/api/v1/accounts/{account_id}/exemptions/{list_id}", a(handleExemptionDelete(s))},
+		{"POST", "/api/v1/accounts/{account_id}/sso/break-glass", a(handleBreakGlass(s))},
 
 		{"GET", "/api/v1/audit-events", a(handleAuditList(s))},
 		{"GET", "/api/v1/accounts/{account_id}/audit-events", a(handleAccountAuditList(s))},
+		{"GET", "/api/v1/accounts/{account_id}/sign-ins", a(handleSignInList(s))},
 	}
 }

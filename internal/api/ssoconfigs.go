@@ -825,6 +825,16 @@ func handleSSOConfigEnable(s *server) apiHandler {
 				PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "sso_config", TargetID: c.ID, Details: map[string]string{"name": c.Name}})
 			return enableRefusal(refused)
 		}
+		lockout, err := s.lockoutRefusal(r.Context(), a, c)
+		if err != nil {
+			return err
+		}
+		if lockout != "" {
+			s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.enable", Outcome: gatehouse.OutcomeFailure, Reason: lockout,
+				PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "sso_config", TargetID: c.ID, Details: map[string]string{"name": c.Name}})
+			return &problem{Status: http.StatusConflict, Detail: "cannot enable: " + lockout,
+				Errors: []gatehouse.FieldError{{Field: "admins", Message: lockout}}}
+		}
 		// The store switches in one transaction, and only if the
 		// configuration is still the version checked above.
 		disabledID, err := s.store.EnableSSOConfig(r.Context(), c.ID, c.UpdatedAt)

@@ -115,6 +115,15 @@ func newSSOFixture(t *testing.T, s *store.Store) *ssoFixture {
 	for _, c := range []*client{&f.super, &f.part, &f.acct, &f.anonymous} {
 		c.h = h
 	}
+	// Each account keeps an admin with a password, so enabling SSO leaves
+	// someone a way in (SECURITY.md A-lockout).
+	for _, a := range []gatehouse.Account{f.a1, f.a2, f.b1} {
+		admin := gatehouse.User{AccountID: a.ID, Email: "keeper@" + strings.ToLower(a.Name) + ".example", DisplayName: "Keeper",
+			Role: gatehouse.RoleAdmin, Status: gatehouse.UserActive, PasswordHash: "$argon2id$placeholder"}
+		if err := s.CreateUser(context.Background(), &admin); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return &ssoFixture{fixture: f, base: base.String(), box: box}
 }
 

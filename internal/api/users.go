@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 
 	"gatehouse"
+	"gatehouse/internal/access"
 	"gatehouse/internal/password"
 )
 
@@ -238,6 +240,15 @@ func handleUserSetPassword(s *server) apiHandler {
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
+		if refusal, err := s.passwordRefusal(r.Context(), u); err != nil || refusal != "" {
+			if err != nil {
+				return err
+			}
+			s.record(r, tok, gatehouse.AuditEvent{Action: "user.password_set", Outcome: gatehouse.OutcomeFailure, Reason: refusal,
+				PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "user", TargetID: u.ID})
+			return &problem{Status: http.StatusConflict, Detail: refusal,
+				Errors: []gatehouse.FieldError{{Field: "password", Message: refusal}}}
+		}
 		if err := password.CheckPolicy(req.Password); err != nil {
 			v := &gatehouse.ValidationError{}
 			v.Add("password", err.Error())
@@ -255,4 +266,21 @@ func handleUserSetPassword(s *server) apiHandler {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+}
+
+// passwordRefusal says why u may not be given a password, or "" when they
+// may: a person forced to SSO (DESIGN rule 9, SECURITY.md A-enforce) has
+// no password way in, so setting one would only open a path around the IdP.
+func (s *server) passwordRefusal(ctx context.Context, u gatehouse.User) (string, error) {
+	d, err := access.Decide(ctx, s.store, u)
+	if err != nil || !d.SSOOnly() {
+		return "", err
+	}
+	name := d.SSOConfigID
+	if c, err := s.store.SSOConfig(ctx, d.SSOConfigID); err == nil {
+		name = c.Name
+	} else if !isNotFound(err) {
+		return "", err
+	}
+	return "this user signs in with SSO (" + name + "); exempt them or disable SSO first", nil
 }

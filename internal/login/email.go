@@ -5,13 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"gatehouse"
-	"gatehouse/internal/policy"
+	"gatehouse/internal/access"
 )
 
 // flowPurpose binds sealed flow state to its use, so no other sealed value
@@ -81,8 +80,8 @@ type Choice struct {
 // there. A user who is disabled carries their account on, so the account's
 // audit log shows the attempt. An email active in several accounts needs a
 // Choose step; returnTo must already be a checked local path. Once the
-// account is known, the state carries the way in (policy.SignInMethods):
-// the password, the account's SSO, or, for its admins, their choice.
+// account is known, the state carries the way in (access.Decide): the
+// password, SSO, or, for admins, their choice.
 func (f *Flow) Begin(ctx context.Context, input, returnTo string) (State, error) {
 	email, err := gatehouse.NormalizeEmail(input)
 	if err != nil {
@@ -121,33 +120,20 @@ func (f *Flow) Begin(ctx context.Context, input, returnTo string) (State, error)
 	return st, nil
 }
 
-// way decides how user signs in to their account, from the account's SSO
-// state as the database has it now.
+// way decides how user signs in to their account, from the facts as the
+// database has them now (access.Decide).
 func (f *Flow) way(ctx context.Context, user gatehouse.User) (Way, error) {
-	m, _, err := f.methods(ctx, user)
+	d, err := access.Decide(ctx, f.cfg.Store, user)
 	if err != nil {
 		return "", err
 	}
 	switch {
-	case m.SSOOnly():
+	case d.SSOOnly():
 		return WaySSO, nil
-	case m.SSO:
+	case d.SSO():
 		return WaySSOOrPassword, nil
 	}
 	return WayPassword, nil
-}
-
-// methods returns how user may sign in and, when SSO is in force, the
-// enabled configuration's name.
-func (f *Flow) methods(ctx context.Context, user gatehouse.User) (policy.Methods, string, error) {
-	c, err := f.cfg.Store.EnabledSSOConfig(ctx, user.AccountID, "")
-	switch {
-	case errors.Is(err, gatehouse.ErrNotFound):
-		return policy.SignInMethods(policy.SignIn{Role: user.Role}), "", nil
-	case err != nil:
-		return policy.Methods{}, "", fmt.Errorf("sso state: %w", err)
-	}
-	return policy.SignInMethods(policy.SignIn{Role: user.Role, SSOEnabled: true}), c.Name, nil
 }
 
 // Choices lists the accounts the person of st may choose from.

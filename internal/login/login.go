@@ -110,8 +110,8 @@ type Client struct {
 }
 
 // Way is how a person signs in to the account the email step found, as
-// policy.SignInMethods decided from the account's SSO state and the
-// person's role. Which protocol an SSO way speaks is the enabled
+// access.Decide decided from the SSO configurations, the person's role and
+// exemptions. Which protocol an SSO way speaks is the enabled
 // configuration's business (internal/sso), not the email step's.
 type Way string
 

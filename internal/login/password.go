@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/access"
 	"gatehouse/internal/password"
 )
 
@@ -47,17 +48,23 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 			a.user = &users[i]
 		}
 	}
+	totp := false
 	// Checked against the database, not the sealed state: SSO may have been
 	// enabled since the email step. The answer tells nothing the email step
 	// did not already tell, so no password is checked or counted.
 	if a.user != nil {
-		m, name, err := f.methods(ctx, *a.user)
+		d, err := access.Decide(ctx, f.cfg.Store, *a.user)
 		if err != nil {
 			return Result{}, fmt.Errorf("login: password step: %w", err)
 		}
-		if !m.Password {
-			return Result{}, f.fail(ctx, a, "password sign-in refused: SSO configuration "+name+" is required for this user", ErrUseSSO)
+		if !d.Password {
+			c, err := f.cfg.Store.SSOConfig(ctx, d.SSOConfigID)
+			if err != nil {
+				return Result{}, fmt.Errorf("login: password step: %w", err)
+			}
+			return Result{}, f.fail(ctx, a, "password sign-in refused: SSO configuration "+c.Name+" is required for this user", ErrUseSSO)
 		}
+		totp = d.TOTP
 	}
 	key := emailKey(st.Email)
 	n, reason, err := f.throttled(ctx, key, now)
@@ -99,7 +106,7 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 		return Result{}, fmt.Errorf("login: password step: %w", err)
 	}
 	state, method := gatehouse.SessionAuthenticated, "password"
-	if a.user.TOTPEnrolled {
+	if totp {
 		state = gatehouse.SessionPendingTOTP
 	}
 	res, err := f.startSession(ctx, oldToken, *a.user, state, method)

@@ -6,33 +6,6 @@ import (
 	"gatehouse"
 )
 
-func TestSignInMethods(t *testing.T) {
-	tests := []struct {
-		name string
-		in   SignIn
-		want Methods
-	}{
-		{"user without SSO", SignIn{Role: gatehouse.RoleUser}, Methods{Password: true}},
-		{"admin without SSO", SignIn{Role: gatehouse.RoleAdmin}, Methods{Password: true}},
-		{"user with SSO is forced", SignIn{Role: gatehouse.RoleUser, SSOEnabled: true}, Methods{SSO: true}},
-		{"admin with SSO chooses", SignIn{Role: gatehouse.RoleAdmin, SSOEnabled: true}, Methods{SSO: true, Password: true}},
-		{"partition admin with SSO chooses", SignIn{Role: gatehouse.RolePartitionAdmin, SSOEnabled: true}, Methods{SSO: true, Password: true}},
-		{"super admin with SSO chooses", SignIn{Role: gatehouse.RoleSuperAdmin, SSOEnabled: true}, Methods{SSO: true, Password: true}},
-		{"unknown role with SSO is forced", SignIn{Role: "owner", SSOEnabled: true}, Methods{SSO: true}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := SignInMethods(tt.in)
-			if got != tt.want {
-				t.Fatalf("SignInMethods(%+v) = %+v, want %+v", tt.in, got, tt.want)
-			}
-			if got.SSOOnly() != (tt.want.SSO && !tt.want.Password) {
-				t.Errorf("SSOOnly() = %v", got.SSOOnly())
-			}
-		})
-	}
-}
-
 func TestAdministers(t *testing.T) {
 	acme := Owner{AccountID: "acct_acme", PartitionID: "part_r"}
 	partitionOwned := Owner{PartitionID: "part_r"}

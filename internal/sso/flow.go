@@ -1,6 +1,7 @@
 package sso
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/access"
 	"gatehouse/internal/login"
 	"gatehouse/internal/metrics"
 	"gatehouse/internal/policy"
@@ -154,17 +156,52 @@ func BrowserHash(token string) string {
 
 func (f *Flow) connector(p gatehouse.Protocol) Connector { return f.cfg.Connectors[p] }
 
-// StartSignIn sends the person of email to the enabled configuration of
-// their account. returnTo must be a checked local path.
+// StartSignIn sends the person of email to the configuration access.Decide
+// names for them in account accountID: the account's own enabled one, or
+// its partition's when the account uses it (or the person is exempt from
+// the account's own and the account uses the partition's). A person with
+// no active seat in the account is sent where the account's users are.
+// returnTo must be a checked local path.
 func (f *Flow) StartSignIn(ctx context.Context, accountID, email, returnTo string) (Started, error) {
-	c, err := f.cfg.Store.EnabledSSOConfig(ctx, accountID, "")
-	if errors.Is(err, gatehouse.ErrNotFound) {
-		return Started{}, ErrNoSSO
-	}
+	d, err := f.decide(ctx, accountID, email)
 	if err != nil {
 		return Started{}, fmt.Errorf("sso: start: %w", err)
 	}
-	return f.start(ctx, c, gatehouse.SSOFlow{Purpose: PurposeSignIn, ReturnTo: returnTo}, email)
+	if !d.SSO() {
+		return Started{}, ErrNoSSO
+	}
+	c, err := f.cfg.Store.SSOConfig(ctx, d.SSOConfigID)
+	if err != nil {
+		return Started{}, fmt.Errorf("sso: start: %w", err)
+	}
+	row := gatehouse.SSOFlow{Purpose: PurposeSignIn, ReturnTo: returnTo}
+	if c.AccountID == "" {
+		row.AccountID = accountID
+	}
+	return f.start(ctx, c, row, email)
+}
+
+// decide returns how the person of email signs in to account accountID.
+func (f *Flow) decide(ctx context.Context, accountID, email string) (policy.Decision, error) {
+	users, err := f.cfg.Store.UsersByEmail(ctx, email)
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	for _, u := range users {
+		if u.AccountID == accountID && u.Status == gatehouse.UserActive {
+			return access.Decide(ctx, f.cfg.Store, u)
+		}
+	}
+	acct, err := f.cfg.Store.Account(ctx, accountID)
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	facts, err := access.AccountFacts(ctx, f.cfg.Store, acct)
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	facts.Role = gatehouse.RoleUser
+	return policy.Decide(facts), nil
 }
 
 // StartTest starts a Test of configuration configID, which must speak
@@ -366,7 +403,7 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 	}
 
 	// A Test must not change who signs in, so it never creates a link.
-	m, err := f.match(ctx, c, cb.owner, id, cb.flow.Purpose != PurposeTest)
+	m, err := f.match(ctx, c, cb.owner, cb.flow.AccountID, id, cb.flow.Purpose != PurposeTest)
 	if err != nil {
 		return Next{}, err
 	}
@@ -607,15 +644,33 @@ type matched struct {
 // matches (E-noauth); link says whether to link the key to that user, as
 // a sign-in does and a Test does not. The store keeps the first link of a
 // key, so two first sign-ins racing end on the same user.
-func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, id Identity, link bool) (matched, error) {
-	if c.AccountID == "" {
-		return matched{none: "a partition's configuration signs in to no account yet; use an account's own configuration"}, nil
+//
+// A partition's configuration matches only inside the account the sign-in
+// was started for (flowAccount), which must be in that partition, on the
+// enterprise plan and set to use the partition's SSO; an IdP-initiated
+// answer or a Test of a partition's configuration names no account, so it
+// matches no one.
+func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, flowAccount string, id Identity, link bool) (matched, error) {
+	target := c.AccountID
+	if target == "" {
+		if flowAccount == "" {
+			return matched{none: "a partition's configuration signs in only to an account that started the sign-in at Gatehouse and is set to use the partition's SSO"}, nil
+		}
+		acct, err := f.cfg.Store.Account(ctx, flowAccount)
+		if err != nil {
+			return matched{}, fmt.Errorf("sso: sign-in's account: %w", err)
+		}
+		if acct.PartitionID != c.PartitionID || !acct.UsePartitionSSO || acct.Plan != gatehouse.PlanEnterprise {
+			return matched{none: fmt.Sprintf("account %s is not set to use the SSO of partition %s", acct.Name, o.name)}, nil
+		}
+		o = owner{accountID: acct.ID, partitionID: acct.PartitionID, name: acct.Name}
+		target = acct.ID
 	}
 	if id.LinkKey != "" {
 		l, err := f.cfg.Store.IdentityLink(ctx, c.ID, id.LinkKey)
 		switch {
 		case err == nil:
-			return f.seat(ctx, c, o, l.UserID, MatchLink)
+			return f.seat(ctx, target, o, l.UserID, MatchLink)
 		case !errors.Is(err, gatehouse.ErrNotFound):
 			return matched{}, fmt.Errorf("sso: identity link: %w", err)
 		}
@@ -636,7 +691,7 @@ func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, id Ide
 		return matched{}, fmt.Errorf("sso: match user: %w", err)
 	}
 	for i, u := range users {
-		if u.AccountID != c.AccountID {
+		if u.AccountID != target {
 			continue
 		}
 		if u.Status != gatehouse.UserActive {
@@ -655,7 +710,7 @@ func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, id Ide
 		if l.UserID != u.ID {
 			// Another sign-in of this person linked first: the store's link
 			// is the one that counts.
-			return f.seat(ctx, c, o, l.UserID, MatchLink)
+			return f.seat(ctx, target, o, l.UserID, MatchLink)
 		}
 		return matched{user: &users[i], by: MatchVerifiedEmail}, nil
 	}
@@ -663,15 +718,15 @@ func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, id Ide
 }
 
 // seat returns user userID as rule by found them, if they are still an
-// active user of the configuration's account.
-func (f *Flow) seat(ctx context.Context, c gatehouse.SSOConfig, o owner, userID, by string) (matched, error) {
+// active user of account accountID.
+func (f *Flow) seat(ctx context.Context, accountID string, o owner, userID, by string) (matched, error) {
 	u, err := f.cfg.Store.User(ctx, userID)
 	switch {
 	case errors.Is(err, gatehouse.ErrNotFound):
 		return matched{none: "the user this person is linked to no longer exists"}, nil
 	case err != nil:
 		return matched{}, fmt.Errorf("sso: linked user: %w", err)
-	case u.AccountID != c.AccountID:
+	case u.AccountID != accountID:
 		return matched{none: fmt.Sprintf("the user this person is linked to is not in account %s", o.name)}, nil
 	case u.Status != gatehouse.UserActive:
 		return matched{none: fmt.Sprintf("the user %s this person is linked to in account %s is disabled", u.Email, o.name)}, nil
@@ -735,7 +790,11 @@ func (f *Flow) Finish(ctx context.Context, flowID, browserToken, oldToken string
 	if err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
 		return Finished{}, fmt.Errorf("sso: finish: %w", err)
 	}
-	if err != nil || user.AccountID != c.AccountID || user.Status != gatehouse.UserActive {
+	// A partition's configuration signs in to the account the flow was for.
+	if c.AccountID == "" && fl.AccountID != "" {
+		cb.owner.accountID = fl.AccountID
+	}
+	if err != nil || user.AccountID != cmp.Or(c.AccountID, fl.AccountID) || user.Status != gatehouse.UserActive {
 		details["reason"] = "no_seat"
 		ref, err := f.auditSignIn(ctx, cb, nil, "the matched user was removed or disabled during the sign-in", details)
 		if err != nil {

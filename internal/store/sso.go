@@ -234,23 +234,23 @@ func (s *Store) RecordSSOTest(ctx context.Context, id string, t gatehouse.SSOTes
 	return s.expectOne("record sso test", res, err)
 }
 
-const ssoFlowCols = `id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, finished_at, result`
+const ssoFlowCols = `id, config_id, account_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, finished_at, result`
 
 func scanSSOFlow(row interface{ Scan(...any) error }) (gatehouse.SSOFlow, error) {
 	var (
 		f             gatehouse.SSOFlow
 		cat, exp, fin int64
 	)
-	err := row.Scan(&f.ID, &f.ConfigID, &f.RequestID, &f.BrowserHash, &f.Purpose, &f.TesterID, &f.ReturnTo, &f.Secret, &cat, &exp, &fin, &f.Result)
+	err := row.Scan(&f.ID, &f.ConfigID, &f.AccountID, &f.RequestID, &f.BrowserHash, &f.Purpose, &f.TesterID, &f.ReturnTo, &f.Secret, &cat, &exp, &fin, &f.Result)
 	f.CreatedAt, f.ExpiresAt, f.FinishedAt = fromMicros(cat), fromMicros(exp), fromMicros(fin)
 	return f, err
 }
 
 // CreateSSOFlow stores a flow that is starting.
 func (s *Store) CreateSSOFlow(ctx context.Context, f *gatehouse.SSOFlow) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		f.ID, f.ConfigID, f.RequestID, f.BrowserHash, f.Purpose, f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		f.ID, f.ConfigID, f.RequestID, f.BrowserHash, f.Purpose, f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID)
 	return s.fail("create sso flow", err)
 }
 

@@ -79,15 +79,17 @@ func (s *Store) CreateAccount(ctx context.Context, a *gatehouse.Account) error {
 	})
 }
 
-const accountCols = `id, partition_id, name, plan, created_at, updated_at`
+const accountCols = `id, partition_id, name, plan, use_partition_sso, created_at, updated_at`
 
 func scanAccount(row interface{ Scan(...any) error }) (gatehouse.Account, error) {
 	var (
 		a        gatehouse.Account
 		plan     string
+		usePart  int
 		cat, uat int64
 	)
-	err := row.Scan(&a.ID, &a.PartitionID, &a.Name, &plan, &cat, &uat)
+	err := row.Scan(&a.ID, &a.PartitionID, &a.Name, &plan, &usePart, &cat, &uat)
+	a.UsePartitionSSO = usePart == 1
 	a.Plan, a.CreatedAt, a.UpdatedAt = gatehouse.Plan(plan), fromMicros(cat), fromMicros(uat)
 	return a, err
 }
@@ -106,11 +108,12 @@ func (s *Store) ListAccounts(ctx context.Context, partitionID string, page gateh
 		page.After, limitOf(page), partitionID)
 }
 
-// UpdateAccount saves a's name and plan (an account never changes partition).
+// UpdateAccount saves a's name, plan and use of its partition's SSO (an
+// account never changes partition).
 func (s *Store) UpdateAccount(ctx context.Context, a *gatehouse.Account) error {
 	a.UpdatedAt = s.now()
-	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET name = $2, plan = $3, updated_at = $4 WHERE id = $1`,
-		a.ID, a.Name, string(a.Plan), micros(a.UpdatedAt))
+	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET name = $2, plan = $3, use_partition_sso = $5, updated_at = $4 WHERE id = $1`,
+		a.ID, a.Name, string(a.Plan), micros(a.UpdatedAt), boolInt(a.UsePartitionSSO))
 	return s.expectOne("update account", res, err)
 }
 

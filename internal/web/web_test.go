@@ -121,7 +121,7 @@ func (e *env) account(name string) gatehouse.Account {
 	if err := e.store.CreatePartition(ctx, &p); err != nil {
 		e.t.Fatal(err)
 	}
-	a := gatehouse.Account{PartitionID: p.ID, Name: name, Plan: gatehouse.PlanStandard}
+	a := gatehouse.Account{PartitionID: p.ID, Name: name, Plan: gatehouse.PlanEnterprise} // SSO governs enterprise accounts only
 	if err := e.store.CreateAccount(ctx, &a); err != nil {
 		e.t.Fatal(err)
 	}

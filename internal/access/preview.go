@@ -1,0 +1,104 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gatehouse"
+	"gatehouse/internal/policy"
+	"gatehouse/internal/store"
+)
+
+// PreviewUser names a user in an enable preview.
+type PreviewUser struct {
+	ID          string `json:"id"`
+	Email       string `json:"email"`
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+}
+
+// KeptPassword is a user who keeps their password, and why.
+type KeptPassword struct {
+	User PreviewUser `json:"user"`
+	Why  policy.Why  `json:"why"`
+}
+
+// EmailProblem is a user whose email cannot name them at an IdP.
+type EmailProblem struct {
+	User    PreviewUser `json:"user"`
+	Problem string      `json:"problem"` // "missing", "invalid" or "duplicate"
+}
+
+// Preview is who an SSO configuration would govern how, were it enabled.
+type Preview struct {
+	ForcedToSSO   []PreviewUser  `json:"forced_to_sso"`
+	KeepPassword  []KeptPassword `json:"keep_password"`
+	EmailProblems []EmailProblem `json:"email_problems"`
+	// AdminsWithWayIn counts the active admins who keep a password way in
+	// (policy.KeepsWayIn); enabling is refused when it is zero.
+	AdminsWithWayIn int `json:"admins_with_way_in"`
+}
+
+// EnablePreview computes, with policy.Decide, how every active user of
+// acct would sign in were configuration configID (one of acct's own) the
+// enabled one.
+func EnablePreview(ctx context.Context, st *store.Store, acct gatehouse.Account, configID string) (Preview, error) {
+	facts, err := AccountFacts(ctx, st, acct)
+	if err != nil {
+		return Preview{}, err
+	}
+	facts.AccountSSO = configID
+	exempt, err := st.AccountExemptions(ctx, acct.ID)
+	if err != nil {
+		return Preview{}, fmt.Errorf("access: preview: %w", err)
+	}
+	var users []gatehouse.User
+	for page := (gatehouse.Page{Limit: 500}); ; {
+		batch, err := st.ListUsers(ctx, acct.ID, page)
+		if err != nil {
+			return Preview{}, fmt.Errorf("access: preview: %w", err)
+		}
+		users = append(users, batch...)
+		if len(batch) < page.Limit {
+			break
+		}
+		page.After = batch[len(batch)-1].ID
+	}
+	p := Preview{ForcedToSSO: []PreviewUser{}, KeepPassword: []KeptPassword{}, EmailProblems: []EmailProblem{}}
+	seen := map[string]int{}
+	for _, u := range users {
+		if e, err := gatehouse.NormalizeEmail(u.Email); err == nil {
+			seen[e]++
+		}
+	}
+	for _, u := range users {
+		if u.Status != gatehouse.UserActive {
+			continue
+		}
+		f := facts
+		f.Role, f.TOTPEnrolled = u.Role, u.TOTPEnrolled
+		f.ExemptByUserList, f.ExemptByGroupList = exempt[u.ID].ByUserList, exempt[u.ID].ByGroupList
+		d := policy.Decide(f)
+		pu := PreviewUser{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Role: string(u.Role)}
+		switch {
+		case d.SSOOnly():
+			p.ForcedToSSO = append(p.ForcedToSSO, pu)
+		case d.Password && d.Why != "":
+			p.KeepPassword = append(p.KeepPassword, KeptPassword{User: pu, Why: d.Why})
+		}
+		if policy.KeepsWayIn(u.Role, u.Status, u.HasPassword, d) {
+			p.AdminsWithWayIn++
+		}
+		e, err := gatehouse.NormalizeEmail(u.Email)
+		switch {
+		case strings.TrimSpace(u.Email) == "":
+			p.EmailProblems = append(p.EmailProblems, EmailProblem{User: pu, Problem: "missing"})
+		case err != nil:
+			p.EmailProblems = append(p.EmailProblems, EmailProblem{User: pu, Problem: "invalid"})
+		case seen[e] > 1:
+			p.EmailProblems = append(p.EmailProblems, EmailProblem{User: pu, Problem: "duplicate"})
+		}
+	}
+	return p, nil
+}

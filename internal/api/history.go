@@ -1,0 +1,58 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"gatehouse"
+	"gatehouse/internal/store"
+)
+
+// signInMethods are the ways in a sign-in history can be filtered by, as
+// they appear after "signin." in audit actions.
+var signInMethods = []string{"password", "totp", "recovery_code", "saml", "oidc"}
+
+// handleSignInList serves an account's sign-in history (DESIGN rule 14):
+// every sign-in attempt, successful or not with its reason, filtered by
+// person, outcome, method and time.
+func handleSignInList(s *server) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		if err != nil {
+			return err
+		}
+		q, err := queryOf(r, "limit", "after", "user_id", "outcome", "method", "since", "until")
+		if err != nil {
+			return err
+		}
+		page, limit, err := pageOf(q)
+		if err != nil {
+			return err
+		}
+		// The audit listing's rules for outcome and times, and their words.
+		af, err := auditFilterOf(q)
+		var (
+			fields []gatehouse.FieldError
+			bad    *problem
+		)
+		if errors.As(err, &bad) {
+			fields = bad.Errors
+		}
+		f := store.SignInFilter{AccountID: a.ID, UserID: strings.TrimSpace(q.Get("user_id")), Method: q.Get("method"),
+			Outcome: af.Outcome, Since: af.Since, Until: af.Until}
+		if f.Method != "" && !slices.Contains(signInMethods, f.Method) {
+			fields = append(fields, gatehouse.FieldError{Field: "method", Message: "must be one of " + strings.Join(signInMethods, ", ")})
+		}
+		if len(fields) > 0 {
+			return badRequest("the query string has invalid filters", fields...)
+		}
+		items, err := s.store.ListSignIns(r.Context(), f, page)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, paged(items, limit, func(e gatehouse.AuditEvent) string { return e.ID }))
+		return nil
+	}
+}

@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gatehouse"
+)
+
+// MaxExemptionMembers bounds one exemption list, so a list is always read,
+// checked and written in one step.
+const MaxExemptionMembers = 5000
+
+// boolInt is how a boolean column is stored on both dialects.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+const exemptionCols = `id, account_id, name, kind, created_at, updated_at`
+
+func scanExemptionList(row interface{ Scan(...any) error }) (gatehouse.ExemptionList, error) {
+	var (
+		l        gatehouse.ExemptionList
+		kind     string
+		cat, uat int64
+	)
+	err := row.Scan(&l.ID, &l.AccountID, &l.Name, &kind, &cat, &uat)
+	l.Kind, l.CreatedAt, l.UpdatedAt = gatehouse.ExemptionKind(kind), fromMicros(cat), fromMicros(uat)
+	return l, err
+}
+
+// CreateExemptionList stores l with its members, assigning its ID and times.
+// Its name must be unique in the account (a *gatehouse.ConflictError on
+// "name") and every member must be a user (or a group, as l.Kind says) of
+// the account (a *gatehouse.ValidationError on "members").
+func (s *Store) CreateExemptionList(ctx context.Context, l *gatehouse.ExemptionList) error {
+	now := s.now()
+	l.ID, l.CreatedAt, l.UpdatedAt = newID("exl", now), now, now
+	l.Members = uniqueMembers(l.Members)
+	return s.inTx(ctx, func(q querier) error {
+		if err := exists(ctx, s, q, "accounts", l.AccountID, "account_id"); err != nil {
+			return err
+		}
+		if err := s.checkMembers(ctx, q, l.AccountID, l.Kind, l.Members); err != nil {
+			return err
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO exemption_lists(id, account_id, name, kind, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+			l.ID, l.AccountID, l.Name, string(l.Kind), micros(now))
+		if err := s.fail("create exemption list", err); err != nil {
+			return nameConflict(err)
+		}
+		return s.putMembers(ctx, q, l.ID, l.Members)
+	})
+}
+
+// UpdateExemptionList saves l's name and replaces its members; its kind and
+// account never change.
+func (s *Store) UpdateExemptionList(ctx context.Context, l *gatehouse.ExemptionList) error {
+	l.UpdatedAt = s.now()
+	l.Members = uniqueMembers(l.Members)
+	return s.inTx(ctx, func(q querier) error {
+		old, err := scanExemptionList(q.QueryRowContext(ctx, `SELECT `+exemptionCols+` FROM exemption_lists WHERE id = $1`, l.ID))
+		if err != nil {
+			return s.fail("update exemption list", err)
+		}
+		l.AccountID, l.Kind, l.CreatedAt = old.AccountID, old.Kind, old.CreatedAt
+		if err := s.checkMembers(ctx, q, l.AccountID, l.Kind, l.Members); err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, `UPDATE exemption_lists SET name = $2, updated_at = $3 WHERE id = $1`, l.ID, l.Name, micros(l.UpdatedAt))
+		if err := s.fail("update exemption list", err); err != nil {
+			return nameConflict(err)
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM exemption_members WHERE list_id = $1`, l.ID); err != nil {
+			return s.fail("update exemption list: members", err)
+		}
+		return s.putMembers(ctx, q, l.ID, l.Members)
+	})
+}
+
+func nameConflict(err error) error {
+	if errors.Is(err, gatehouse.ErrConflict) {
+		return &gatehouse.ConflictError{Field: "name", Message: "another exemption list of the account has this name"}
+	}
+	return err
+}
+
+// uniqueMembers returns ids sorted without repeats, never nil.
+func uniqueMembers(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return append([]string{}, slices.Compact(out)...)
+}
+
+// checkMembers refuses members that are not users (or groups) of account.
+func (s *Store) checkMembers(ctx context.Context, q querier, accountID string, kind gatehouse.ExemptionKind, ids []string) error {
+	v := &gatehouse.ValidationError{}
+	table := "users"
+	switch kind {
+	case gatehouse.ExemptUsers:
+	case gatehouse.ExemptGroups:
+		table = "user_groups"
+	default:
+		v.Add("kind", `must be "users" or "groups"`)
+		return v
+	}
+	if len(ids) > MaxExemptionMembers {
+		v.Add("members", fmt.Sprintf("at most %d members", MaxExemptionMembers))
+		return v
+	}
+	for _, id := range ids {
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE id = $1 AND account_id = $2`, id, accountID).Scan(&n); err != nil {
+			return s.fail("exemption list: check member", err)
+		}
+		if n == 0 {
+			v.Add("members", fmt.Sprintf("%q is not one of the account's %s", id, kind))
+		}
+	}
+	return v.Err()
+}
+
+func (s *Store) putMembers(ctx context.Context, q querier, listID string, ids []string) error {
+	for _, id := range ids {
+		if _, err := q.ExecContext(ctx, `INSERT INTO exemption_members(list_id, member_id) VALUES ($1, $2)`, listID, id); err != nil {
+			return s.fail("exemption list: add member", err)
+		}
+	}
+	return nil
+}
+
+// members returns the list's members that still exist, in ID order.
+func (s *Store) members(ctx context.Context, l *gatehouse.ExemptionList) error {
+	table := "users"
+	if l.Kind == gatehouse.ExemptGroups {
+		table = "user_groups"
+	}
+	ids, err := list(ctx, s, "exemption members", func(row interface{ Scan(...any) error }) (string, error) {
+		var id string
+		return id, row.Scan(&id)
+	}, `SELECT m.member_id FROM exemption_members m JOIN `+table+` t ON t.id = m.member_id
+		WHERE m.list_id = $1 ORDER BY m.member_id`, l.ID)
+	l.Members = ids
+	return err
+}
+
+// ExemptionList returns one list with its members.
+func (s *Store) ExemptionList(ctx context.Context, id string) (gatehouse.ExemptionList, error) {
+	l, err := scanExemptionList(s.db.QueryRowContext(ctx, `SELECT `+exemptionCols+` FROM exemption_lists WHERE id = $1`, id))
+	if err != nil {
+		return l, s.fail("exemption list", err)
+	}
+	return l, s.members(ctx, &l)
+}
+
+// ListExemptionLists returns one page of an account's lists, with their
+// members, whose names start with prefix (case-insensitive; "" for all).
+func (s *Store) ListExemptionLists(ctx context.Context, accountID, prefix string, page gatehouse.Page) ([]gatehouse.ExemptionList, error) {
+	ls, err := list(ctx, s, "list exemption lists", scanExemptionList,
+		`SELECT `+exemptionCols+` FROM exemption_lists WHERE account_id = $1 AND id > $2 AND lower(name) LIKE $4 ESCAPE '\'
+		 ORDER BY id LIMIT $3`, accountID, page.After, limitOf(page), likePrefix(prefix))
+	for i := range ls {
+		if err == nil {
+			err = s.members(ctx, &ls[i])
+		}
+	}
+	return ls, err
+}
+
+// DeleteExemptionList removes a list; its members are no longer exempt
+// through it.
+func (s *Store) DeleteExemptionList(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM exemption_lists WHERE id = $1`, id)
+	return s.expectOne("delete exemption list", res, err)
+}
+
+// Exemption says through which kinds of list a user is exempt.
+type Exemption struct {
+	ByUserList  bool
+	ByGroupList bool
+}
+
+// UserExemption says whether a user is exempt in their account, through a
+// list of users naming them or a list of groups naming a group of theirs.
+func (s *Store) UserExemption(ctx context.Context, userID string) (Exemption, error) {
+	var e Exemption
+	var byUser, byGroup int
+	err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM exemption_members m JOIN exemption_lists l ON l.id = m.list_id
+		 JOIN users u ON u.id = m.member_id AND u.account_id = l.account_id
+		 WHERE l.kind = 'users' AND m.member_id = $1),
+		(SELECT count(*) FROM exemption_members m JOIN exemption_lists l ON l.id = m.list_id
+		 JOIN user_groups g ON g.id = m.member_id AND g.account_id = l.account_id
+		 JOIN group_members gm ON gm.group_id = g.id
+		 WHERE l.kind = 'groups' AND gm.user_id = $1)`, userID).Scan(&byUser, &byGroup)
+	e.ByUserList, e.ByGroupList = byUser > 0, byGroup > 0
+	return e, s.fail("user exemption", err)
+}
+
+// AccountExemptions returns the exemption of every exempt user of an
+// account, by user ID, for the enable preview.
+func (s *Store) AccountExemptions(ctx context.Context, accountID string) (map[string]Exemption, error) {
+	type row struct {
+		userID string
+		kind   string
+	}
+	rows, err := list(ctx, s, "account exemptions", func(r interface{ Scan(...any) error }) (row, error) {
+		var x row
+		return x, r.Scan(&x.userID, &x.kind)
+	}, `SELECT u.id, l.kind FROM exemption_lists l JOIN exemption_members m ON m.list_id = l.id
+		JOIN users u ON u.id = m.member_id AND u.account_id = l.account_id
+		WHERE l.account_id = $1 AND l.kind = 'users'
+		UNION
+		SELECT gm.user_id, l.kind FROM exemption_lists l JOIN exemption_members m ON m.list_id = l.id
+		JOIN user_groups g ON g.id = m.member_id AND g.account_id = l.account_id
+		JOIN group_members gm ON gm.group_id = g.id
+		WHERE l.account_id = $1 AND l.kind = 'groups'`, accountID)
+	out := map[string]Exemption{}
+	for _, r := range rows {
+		e := out[r.userID]
+		if r.kind == string(gatehouse.ExemptUsers) {
+			e.ByUserList = true
+		} else {
+			e.ByGroupList = true
+		}
+		out[r.userID] = e
+	}
+	return out, err
+}
+
+// Candidate is a user or group an admin may put on an exemption list.
+type Candidate struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email,omitempty"`
+}
+
+// ExemptionCandidates returns one page of an account's users (by email or
+// display name) or groups (by name) starting with prefix, case-insensitive.
+func (s *Store) ExemptionCandidates(ctx context.Context, accountID string, kind gatehouse.ExemptionKind, prefix string, page gatehouse.Page) ([]Candidate, error) {
+	like := likePrefix(prefix)
+	if kind == gatehouse.ExemptGroups {
+		return list(ctx, s, "exemption candidates", func(r interface{ Scan(...any) error }) (Candidate, error) {
+			var c Candidate
+			return c, r.Scan(&c.ID, &c.Name)
+		}, `SELECT id, name FROM user_groups WHERE account_id = $1 AND id > $2 AND lower(name) LIKE $4 ESCAPE '\'
+			ORDER BY id LIMIT $3`, accountID, page.After, limitOf(page), like)
+	}
+	return list(ctx, s, "exemption candidates", func(r interface{ Scan(...any) error }) (Candidate, error) {
+		var c Candidate
+		return c, r.Scan(&c.ID, &c.Name, &c.Email)
+	}, `SELECT id, display_name, email FROM users WHERE account_id = $1 AND id > $2
+		AND (email LIKE $4 ESCAPE '\' OR lower(display_name) LIKE $4 ESCAPE '\')
+		ORDER BY id LIMIT $3`, accountID, page.After, limitOf(page), like)
+}
+
+// likePrefix is a LIKE pattern matching strings that start with prefix,
+// lower-cased, with LIKE's wildcards taken literally.
+func likePrefix(prefix string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(strings.ToLower(prefix)) + "%"
+}

@@ -1,0 +1,119 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"gatehouse"
+	"gatehouse/internal/store"
+	"gatehouse/internal/store/storetest"
+)
+
+func TestExemptionLists(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := gatehouse.Partition{Name: "P"}
+		must(t, s.CreatePartition(ctx, &p))
+		a := gatehouse.Account{PartitionID: p.ID, Name: "A", Plan: gatehouse.PlanEnterprise}
+		b := gatehouse.Account{PartitionID: p.ID, Name: "B", Plan: gatehouse.PlanEnterprise}
+		must(t, s.CreateAccount(ctx, &a))
+		must(t, s.CreateAccount(ctx, &b))
+		newUser := func(acct, email string) gatehouse.User {
+			u := gatehouse.User{AccountID: acct, Email: email, DisplayName: "Dee " + email, Role: gatehouse.RoleUser, Status: gatehouse.UserActive}
+			must(t, s.CreateUser(ctx, &u))
+			return u
+		}
+		ann, bob, other := newUser(a.ID, "ann@a.example"), newUser(a.ID, "bob@a.example"), newUser(b.ID, "ann@a.example")
+		g := gatehouse.Group{AccountID: a.ID, Name: "Contractors"}
+		must(t, s.CreateGroup(ctx, &g))
+		must(t, s.AddMember(ctx, g.ID, bob.ID))
+
+		users := gatehouse.ExemptionList{AccountID: a.ID, Name: "Execs", Kind: gatehouse.ExemptUsers, Members: []string{ann.ID, ann.ID}}
+		must(t, s.CreateExemptionList(ctx, &users))
+		groups := gatehouse.ExemptionList{AccountID: a.ID, Name: "Groups", Kind: gatehouse.ExemptGroups, Members: []string{g.ID}}
+		must(t, s.CreateExemptionList(ctx, &groups))
+
+		// Names are unique per account; members must be the account's and of the list's kind.
+		dup := gatehouse.ExemptionList{AccountID: a.ID, Name: "Execs", Kind: gatehouse.ExemptUsers}
+		var ce *gatehouse.ConflictError
+		if err := s.CreateExemptionList(ctx, &dup); !errors.As(err, &ce) || ce.Field != "name" {
+			t.Errorf("duplicate name: %v", err)
+		}
+		for _, bad := range []gatehouse.ExemptionList{
+			{AccountID: a.ID, Name: "x1", Kind: gatehouse.ExemptUsers, Members: []string{other.ID}},
+			{AccountID: a.ID, Name: "x2", Kind: gatehouse.ExemptUsers, Members: []string{g.ID}},
+			{AccountID: a.ID, Name: "x3", Kind: gatehouse.ExemptGroups, Members: []string{ann.ID}},
+			{AccountID: a.ID, Name: "x4", Kind: gatehouse.ExemptUsers, Members: []string{"ann@a.example"}},
+		} {
+			if err := s.CreateExemptionList(ctx, &bad); !errors.Is(err, gatehouse.ErrInvalid) {
+				t.Errorf("%s: %v, want invalid", bad.Name, err)
+			}
+		}
+
+		got, err := s.ExemptionList(ctx, users.ID)
+		if err != nil || len(got.Members) != 1 || got.Members[0] != ann.ID || got.Kind != gatehouse.ExemptUsers {
+			t.Fatalf("ExemptionList = %+v, %v", got, err)
+		}
+		if e, _ := s.UserExemption(ctx, ann.ID); !e.ByUserList || e.ByGroupList {
+			t.Errorf("ann exemption %+v", e)
+		}
+		if e, _ := s.UserExemption(ctx, bob.ID); e.ByUserList || !e.ByGroupList {
+			t.Errorf("bob exemption %+v", e)
+		}
+		if e, _ := s.UserExemption(ctx, other.ID); e.ByUserList || e.ByGroupList {
+			t.Errorf("same email in another account is exempt: %+v", e)
+		}
+		// A-exempt: the list holds IDs, so a new email keeps the exemption.
+		ann.Email = "ann.new@a.example"
+		must(t, s.UpdateUser(ctx, &ann))
+		if e, _ := s.UserExemption(ctx, ann.ID); !e.ByUserList {
+			t.Errorf("exemption lost with the email change")
+		}
+		all, err := s.AccountExemptions(ctx, a.ID)
+		if err != nil || len(all) != 2 || !all[ann.ID].ByUserList || !all[bob.ID].ByGroupList {
+			t.Errorf("AccountExemptions = %+v, %v", all, err)
+		}
+
+		// Search lists and candidates by prefix, wildcards taken literally.
+		if ls, _ := s.ListExemptionLists(ctx, a.ID, "ex", gatehouse.Page{}); len(ls) != 1 || ls[0].ID != users.ID {
+			t.Errorf("search lists: %+v", ls)
+		}
+		if ls, _ := s.ListExemptionLists(ctx, a.ID, "%", gatehouse.Page{}); len(ls) != 0 {
+			t.Errorf("%% matched %+v", ls)
+		}
+		if cs, _ := s.ExemptionCandidates(ctx, a.ID, gatehouse.ExemptUsers, "BOB", gatehouse.Page{}); len(cs) != 1 || cs[0].ID != bob.ID {
+			t.Errorf("user candidates: %+v", cs)
+		}
+		if cs, _ := s.ExemptionCandidates(ctx, a.ID, gatehouse.ExemptGroups, "contr", gatehouse.Page{}); len(cs) != 1 || cs[0].ID != g.ID {
+			t.Errorf("group candidates: %+v", cs)
+		}
+
+		// Edit replaces members; delete ends the exemption.
+		users.Members = []string{bob.ID}
+		must(t, s.UpdateExemptionList(ctx, &users))
+		if e, _ := s.UserExemption(ctx, ann.ID); e.ByUserList {
+			t.Errorf("ann still exempt after edit")
+		}
+		must(t, s.DeleteExemptionList(ctx, groups.ID))
+		if e, _ := s.UserExemption(ctx, bob.ID); e.ByGroupList {
+			t.Errorf("bob still group-exempt after delete")
+		}
+		if err := s.DeleteExemptionList(ctx, groups.ID); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Errorf("second delete: %v", err)
+		}
+
+		a.UsePartitionSSO = true
+		must(t, s.UpdateAccount(ctx, &a))
+		if got, _ := s.Account(ctx, a.ID); !got.UsePartitionSSO {
+			t.Errorf("use_partition_sso not saved")
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
