@@ -585,7 +585,12 @@ func TestOMixup(t *testing.T) {
 		if err := e.p.VerifyResponseIssuer(ctx, e.op.TenantIssuer(tenantA)); err != nil {
 			t.Fatalf("allowed tenant: %v", err)
 		}
-		wantReject(t, e.p.VerifyResponseIssuer(ctx, e.op.TenantIssuer(tenantB)), oidc.ErrIssuer)
+		// A tenant that is not allowed is named as such, to be fixed in
+		// Gatehouse (add the tenant), not blamed on the IdP.
+		notAllowed := wantReject(t, e.p.VerifyResponseIssuer(ctx, e.op.TenantIssuer(tenantB)), oidc.ErrTenant)
+		if notAllowed.FixIn != oidc.SideGatehouse || !strings.Contains(notAllowed.Message, tenantB) {
+			t.Fatalf("tenant not allowed reported as %+v; want ErrTenant naming %s, fixed in Gatehouse", notAllowed, tenantB)
+		}
 		wantReject(t, e.p.VerifyResponseIssuer(ctx, e.op.TemplateIssuer()), oidc.ErrIssuer)
 	})
 }
@@ -607,7 +612,7 @@ func TestETenant(t *testing.T) {
 		{"iss tenant differs from tid (tid allowed)", map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantA}, oidc.ErrTenant},
 		{"iss tenant differs from tid (iss allowed)", map[string]any{"iss": f.op.TenantIssuer(tenantA), "tid": tenantB}, oidc.ErrTenant},
 		{"tid missing", map[string]any{"tid": nil}, oidc.ErrTenant},
-		{"iss is the template itself", map[string]any{"iss": f.op.TemplateIssuer(), "tid": "{tenantid}"}, oidc.ErrTenant},
+		{"iss is the template itself", map[string]any{"iss": f.op.TemplateIssuer(), "tid": "{tenantid}"}, oidc.ErrIssuer},
 		{"iss of another host", map[string]any{"iss": "https://login.example/" + tenantA + "/v2.0"}, oidc.ErrIssuer},
 		{"iss with extra path", map[string]any{"iss": f.op.URL + "/" + tenantA + "/x/v2.0"}, oidc.ErrIssuer},
 		{"v1 issuer", map[string]any{"iss": f.op.URL + "/" + tenantA + "/"}, oidc.ErrIssuer},

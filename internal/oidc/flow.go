@@ -210,13 +210,15 @@ func (p *Provider) VerifyResponseIssuer(ctx context.Context, iss string) error {
 		}
 		return nil
 	}
-	if p.cfg.entra != nil && p.cfg.entra.multiTenant {
-		for _, t := range p.cfg.entra.tenants {
-			if iss == strings.Replace(p.cfg.entra.template, TenantPlaceholder, t, 1) {
-				return nil
-			}
+	if e := p.cfg.entra; e != nil && e.multiTenant {
+		tenant, ok := tenantInIssuer(e.template, iss)
+		if !ok {
+			return e.issuerWithoutTenant("the authorization response's iss", iss)
 		}
-		return mismatch(ErrIssuer, SideIdP, "the authorization response's iss", iss, p.cfg.entra.template)
+		if err := e.allowTenant("the tenant in the authorization response's iss", tenant); err != nil {
+			return err
+		}
+		return nil
 	}
 	if iss != p.cfg.issuer {
 		return mismatch(ErrIssuer, SideIdP, "the authorization response's iss", iss, p.cfg.issuer)

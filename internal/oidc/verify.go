@@ -219,13 +219,9 @@ func (p *Provider) checkIssuer(c *claimReader, iss string, id *Identity) *Valida
 	// token's tid, and tid is allowed. Every tenant's tokens are signed with
 	// the same Microsoft keys, so this is what keeps tenant B out of A.
 	e := p.cfg.entra
-	prefix, suffix, _ := strings.Cut(e.template, TenantPlaceholder)
-	issTenant, ok := strings.CutPrefix(iss, prefix)
-	if ok {
-		issTenant, ok = strings.CutSuffix(issTenant, suffix)
-	}
-	if !ok || issTenant == "" || strings.Contains(issTenant, "/") {
-		return mismatch(ErrIssuer, SideIdP, "iss", iss, e.template)
+	issTenant, ok := tenantInIssuer(e.template, iss)
+	if !ok {
+		return e.issuerWithoutTenant("iss", iss)
 	}
 	tid := c.str("tid")
 	if c.err != nil {
@@ -239,14 +235,47 @@ func (p *Provider) checkIssuer(c *claimReader, iss string, id *Identity) *Valida
 		e.Expected, e.Received = tid, issTenant
 		return e
 	}
-	tenant := strings.ToLower(tid)
-	if !slices.Contains(e.tenants, tenant) {
-		ve := mismatch(ErrTenant, SideGatehouse, "tid", tid, strings.Join(e.tenants, " or "))
-		ve.Message += ": the tenant is not allowed for this configuration"
-		return ve
+	if err := e.allowTenant("tid", tid); err != nil {
+		return err
 	}
-	id.Issuer, id.TenantID = iss, tenant
+	id.Issuer, id.TenantID = iss, strings.ToLower(tid)
 	return nil
+}
+
+// tenantInIssuer reads the tenant out of an Entra issuer built from template
+// ("…/{tenantid}/v2.0"); false when iss does not fit the template or what
+// stands in the tenant's place is not a tenant ID (a GUID).
+func tenantInIssuer(template, iss string) (string, bool) {
+	prefix, suffix, _ := strings.Cut(template, TenantPlaceholder)
+	tenant, ok := strings.CutPrefix(iss, prefix)
+	if ok {
+		tenant, ok = strings.CutSuffix(tenant, suffix)
+	}
+	isTenantID := func(r rune) bool {
+		return r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	}
+	return tenant, ok && tenant != "" && !strings.ContainsFunc(tenant, func(r rune) bool { return !isTenantID(r) })
+}
+
+// issuerWithoutTenant refuses an issuer that does not name a tenant in the
+// template's form; the template itself is named as such, since "expected" and
+// "received" would read the same.
+func (e *entraConfig) issuerWithoutTenant(what, iss string) *ValidationError {
+	if iss == e.template {
+		return reject(ErrIssuer, SideIdP, what+" is the issuer template itself; it must name the tenant")
+	}
+	return mismatch(ErrIssuer, SideIdP, what, iss, e.template)
+}
+
+// allowTenant refuses a tenant this configuration does not accept. The fix is
+// Gatehouse's (add the tenant), whichever message named it.
+func (e *entraConfig) allowTenant(what, tenant string) *ValidationError {
+	if slices.Contains(e.tenants, strings.ToLower(tenant)) {
+		return nil
+	}
+	ve := mismatch(ErrTenant, SideGatehouse, what, tenant, strings.Join(e.tenants, " or "))
+	ve.Message += ": the tenant is not allowed for this configuration"
+	return ve
 }
 
 func (p *Provider) checkAudience(c *claimReader) *ValidationError {

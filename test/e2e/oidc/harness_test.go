@@ -389,6 +389,7 @@ func TestOIDCProvider(t *testing.T) {
 type harness struct {
 	script  string
 	dir     string
+	port    int
 	base    string
 	cfg     *opConfig
 	cfgFile string
@@ -421,14 +422,7 @@ type opIssuer struct {
 
 func startOP(t *testing.T, rp *fakeRP) *harness {
 	t.Helper()
-	script, err := filepath.Abs("op.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	h := &harness{script: script, dir: filepath.Join(tmp, "op"), cfgFile: filepath.Join(tmp, "config.json")}
-	port := freePort(t)
-	h.base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	h := newHarness(t)
 
 	confidential := func(id, secret string, cfgs ...string) map[string]any {
 		c := map[string]any{"client_id": id, "redirect_uris": rp.redirectURIs(cfgs...)}
@@ -460,6 +454,27 @@ func startOP(t *testing.T, rp *fakeRP) *harness {
 			{Path: "/common/v2.0", EntraCommon: true, TenantID: tenantA},
 		},
 	}
+	h.start(t)
+	return h
+}
+
+// newHarness picks the OP's port and directories; h.cfg is the caller's to
+// fill before h.start.
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	script, err := filepath.Abs("op.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	h := &harness{script: script, dir: filepath.Join(tmp, "op"), cfgFile: filepath.Join(tmp, "config.json"), port: freePort(t)}
+	h.base = fmt.Sprintf("http://127.0.0.1:%d", h.port)
+	return h
+}
+
+// start writes h.cfg and starts the OP, stopped when the test ends.
+func (h *harness) start(t *testing.T) {
+	t.Helper()
 	h.writeConfig(t)
 
 	// Registered after t.TempDir, so it runs before the directory is removed,
@@ -476,8 +491,7 @@ func startOP(t *testing.T, rp *fakeRP) *harness {
 	// OP_WATCH_PID: the server goes away with this test binary even when a
 	// timeout or a signal kills it before the cleanup runs.
 	t.Setenv("OP_WATCH_PID", fmt.Sprint(os.Getpid()))
-	h.sh(t, "start", h.dir, fmt.Sprint(port), h.cfgFile)
-	return h
+	h.sh(t, "start", h.dir, fmt.Sprint(h.port), h.cfgFile)
 }
 
 func (h *harness) writeConfig(t *testing.T) {
