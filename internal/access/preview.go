@@ -41,20 +41,28 @@ type Preview struct {
 }
 
 // EnablePreview computes, with policy.Decide, how every active user of
-// acct would sign in were configuration configID (one of acct's own) the
-// enabled one.
-func EnablePreview(ctx context.Context, st *store.Store, acct gatehouse.Account, configID string) (Preview, error) {
+// acct would sign in were configuration c the enabled one of its owner:
+// acct itself, or acct's partition (which then governs acct as far as
+// acct.UsePartitionSSO says; a caller previewing that setting passes acct
+// with it changed).
+func EnablePreview(ctx context.Context, st *store.Store, acct gatehouse.Account, c gatehouse.SSOConfig) (Preview, error) {
 	facts, err := AccountFacts(ctx, st, acct)
 	if err != nil {
 		return Preview{}, err
 	}
-	facts.AccountSSO = configID
+	if c.AccountID != "" {
+		facts.AccountSSO = c.ID
+	} else if acct.UsePartitionSSO {
+		facts.PartitionSSO = c.ID
+	}
 	exempt, err := st.AccountExemptions(ctx, acct.ID)
 	if err != nil {
 		return Preview{}, fmt.Errorf("access: preview: %w", err)
 	}
 	var users []gatehouse.User
-	for page := (gatehouse.Page{Limit: 500}); ; {
+	// A page is at most MaxPageLimit long: asking for more would end the
+	// loop after the first page.
+	for page := (gatehouse.Page{Limit: store.MaxPageLimit}); ; {
 		batch, err := st.ListUsers(ctx, acct.ID, page)
 		if err != nil {
 			return Preview{}, fmt.Errorf("access: preview: %w", err)
@@ -101,4 +109,55 @@ func EnablePreview(ctx context.Context, st *store.Store, acct gatehouse.Account,
 		}
 	}
 	return p, nil
+}
+
+// AccountPreview is one account's part of the enable preview of a
+// partition's configuration.
+type AccountPreview struct {
+	AccountID   string `json:"account_id"`
+	AccountName string `json:"account_name"`
+	// Governs says the partition's configuration would govern the account,
+	// which has none of its own enabled; when it has, only its exempt users
+	// would be sent to the partition's (policy.Decide).
+	Governs bool `json:"governs"`
+	Preview
+}
+
+// PartitionPreview is who a partition's configuration would govern how,
+// were it enabled: one preview for each account of the partition that is
+// on the enterprise plan and set to use the partition's SSO, the only ones
+// it can reach.
+type PartitionPreview struct {
+	Accounts []AccountPreview `json:"accounts"`
+}
+
+// PartitionEnablePreview computes the EnablePreview of configuration c,
+// one of partition partitionID's own, for each account it would reach.
+func PartitionEnablePreview(ctx context.Context, st *store.Store, partitionID string, c gatehouse.SSOConfig) (PartitionPreview, error) {
+	out := PartitionPreview{Accounts: []AccountPreview{}}
+	for page := (gatehouse.Page{Limit: store.MaxPageLimit}); ; {
+		batch, err := st.ListAccounts(ctx, partitionID, page)
+		if err != nil {
+			return PartitionPreview{}, fmt.Errorf("access: partition preview: %w", err)
+		}
+		for _, acct := range batch {
+			if !acct.UsePartitionSSO || acct.Plan != gatehouse.PlanEnterprise {
+				continue
+			}
+			own, err := enabledID(ctx, st, acct.ID, "")
+			if err != nil {
+				return PartitionPreview{}, err
+			}
+			p, err := EnablePreview(ctx, st, acct, c)
+			if err != nil {
+				return PartitionPreview{}, err
+			}
+			out.Accounts = append(out.Accounts, AccountPreview{AccountID: acct.ID, AccountName: acct.Name, Governs: own == "", Preview: p})
+		}
+		if len(batch) < page.Limit {
+			break
+		}
+		page.After = batch[len(batch)-1].ID
+	}
+	return out, nil
 }

@@ -3,9 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"gatehouse"
+	"gatehouse/internal/access"
 )
 
 func handleAccountList(s *server) apiHandler {
@@ -117,6 +119,9 @@ func handleAccountUpdate(s *server) apiHandler {
 	type request struct {
 		Name *string         `json:"name"`
 		Plan *gatehouse.Plan `json:"plan"`
+		// UsePartitionSSO sends the account to its partition's enabled SSO
+		// configuration (see usePartitionSSORefusal).
+		UsePartitionSSO *bool `json:"use_partition_sso"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
 		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
@@ -136,11 +141,34 @@ func handleAccountUpdate(s *server) apiHandler {
 			next.Plan = *req.Plan
 			checkPlan(v, tok, next.Plan, a.Plan)
 		}
+		if req.UsePartitionSSO != nil {
+			next.UsePartitionSSO = *req.UsePartitionSSO
+			if next.UsePartitionSSO != a.UsePartitionSSO && tok.Scope == gatehouse.ScopeAccount {
+				return forbidden("an account token cannot change use_partition_sso: the partition decides which of its accounts use its SSO")
+			}
+			if next.UsePartitionSSO && !a.UsePartitionSSO && next.Plan != gatehouse.PlanEnterprise {
+				v.Add("use_partition_sso", "SSO needs the enterprise plan")
+			}
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}
+		if next.UsePartitionSSO && !a.UsePartitionSSO {
+			if refusal, err := s.usePartitionSSORefusal(r.Context(), next); err != nil || refusal != "" {
+				if err != nil {
+					return err
+				}
+				s.record(r, tok, gatehouse.AuditEvent{Action: "account.update", Outcome: gatehouse.OutcomeFailure, Reason: refusal,
+					PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "account", TargetID: a.ID,
+					Details: map[string]string{"use_partition_sso": "true"}})
+				return &problem{Status: http.StatusConflict, Detail: "cannot use the partition's SSO: " + refusal,
+					Errors: []gatehouse.FieldError{{Field: "admins", Message: refusal}}}
+			}
+		}
 		if next.Plan != a.Plan && next.Plan != gatehouse.PlanEnterprise {
-			if refusal, err := s.planDowngradeRefusal(r.Context(), a); err != nil || refusal != "" {
+			// Judged on next: turning use_partition_sso off in the same
+			// request lets the plan go.
+			if refusal, err := s.planDowngradeRefusal(r.Context(), next); err != nil || refusal != "" {
 				if err != nil {
 					return err
 				}
@@ -160,6 +188,10 @@ func handleAccountUpdate(s *server) apiHandler {
 			changed = append(changed, "plan")
 			details["plan"] = string(next.Plan)
 		}
+		if next.UsePartitionSSO != a.UsePartitionSSO {
+			changed = append(changed, "use_partition_sso")
+			details["use_partition_sso"] = strconv.FormatBool(next.UsePartitionSSO)
+		}
 		if len(changed) > 0 {
 			if err := s.store.UpdateAccount(r.Context(), &next); err != nil {
 				return err
@@ -171,6 +203,29 @@ func handleAccountUpdate(s *server) apiHandler {
 		writeJSON(w, http.StatusOK, next)
 		return nil
 	}
+}
+
+// usePartitionSSORefusal says why account a (as it would be, set to use
+// its partition's SSO) cannot start using it now, or "" when it can: when
+// the partition has a configuration enabled that would govern a (a has
+// none of its own enabled), an active admin of a must keep a password way
+// in (SECURITY.md A-lockout), as when enabling a configuration.
+func (s *server) usePartitionSSORefusal(ctx context.Context, a gatehouse.Account) (string, error) {
+	if _, err := s.store.EnabledSSOConfig(ctx, a.ID, ""); err == nil || !isNotFound(err) {
+		return "", err
+	}
+	c, err := s.store.EnabledSSOConfig(ctx, "", a.PartitionID)
+	switch {
+	case isNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	p, err := access.EnablePreview(ctx, s.store, a, c)
+	if err != nil || p.AdminsWithWayIn > 0 {
+		return "", err
+	}
+	return "no active admin of the account would keep a way in under the partition's SSO configuration " + c.Name + ": give an admin a password first", nil
 }
 
 // planDowngradeRefusal says why account a cannot leave the enterprise plan

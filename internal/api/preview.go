@@ -3,32 +3,66 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"gatehouse"
 	"gatehouse/internal/access"
 )
 
-// lockoutRefusal returns why enabling configuration c of account a must be
+// lockoutMessage is the refusal when no admin of an account would keep a
+// way in.
+const lockoutMessage = "no active admin of the account would keep a way in: give an admin a password first"
+
+// lockoutRefusal returns why enabling configuration c of owner o must be
 // refused because no admin would keep a way in (SECURITY.md A-lockout), or
-// "" when one would.
-func (s *server) lockoutRefusal(ctx context.Context, a gatehouse.Account, c gatehouse.SSOConfig) (string, error) {
-	p, err := access.EnablePreview(ctx, s.store, a, c.ID)
+// "" when one would. For a partition's configuration that must hold in
+// every account it would govern: each enterprise account set to use the
+// partition's SSO that has no configuration of its own enabled. (Accounts
+// with their own enabled send only exempt users to the partition's, and
+// their admins keep their password either way.)
+func (s *server) lockoutRefusal(ctx context.Context, o ssoOwner, c gatehouse.SSOConfig) (string, error) {
+	if !o.isPartition() {
+		p, err := access.EnablePreview(ctx, s.store, o.account, c)
+		if err != nil || p.AdminsWithWayIn > 0 {
+			return "", err
+		}
+		return lockoutMessage, nil
+	}
+	pp, err := access.PartitionEnablePreview(ctx, s.store, o.partition.ID, c)
 	if err != nil {
 		return "", err
 	}
-	if p.AdminsWithWayIn == 0 {
-		return "no active admin of the account would keep a way in: give an admin a password first", nil
+	var locked []string
+	for _, a := range pp.Accounts {
+		if a.Governs && a.AdminsWithWayIn == 0 {
+			locked = append(locked, a.AccountName+" ("+a.AccountID+")")
+		}
 	}
-	return "", nil
+	if len(locked) == 0 {
+		return "", nil
+	}
+	return "no active admin would keep a way in to account(s) " + strings.Join(locked, ", ") +
+		" that use the partition's SSO: give an admin of each a password first, or turn off use_partition_sso for them", nil
 }
 
-func handleSSOConfigEnablePreview(s *server) apiHandler {
+// handleSSOConfigEnablePreview answers who a configuration would govern
+// how: for an account's, the access.Preview of its users; for a
+// partition's, an access.PartitionPreview of every account it would reach.
+func handleSSOConfigEnablePreview(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, c, err := s.accountSSOConfig(r, tok)
+		o, c, err := s.ownedSSOConfig(r, tok, ownerOf)
 		if err != nil {
 			return err
 		}
-		p, err := access.EnablePreview(r.Context(), s.store, a, c.ID)
+		if o.isPartition() {
+			p, err := access.PartitionEnablePreview(r.Context(), s.store, o.partition.ID, c)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, p)
+			return nil
+		}
+		p, err := access.EnablePreview(r.Context(), s.store, o.account, c)
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,7 @@ type route struct {
 // exactly these (openapi_test.go checks it).
 func routes(s *server) []route {
 	a := s.authed
-	return []route{
+	out := []route{
 		{"GET", "/api/v1/openapi.json", handleOpenAPI()},
 
 		{"GET", "/api/v1/partitions", a(handlePartitionList(s))},
@@ -45,16 +45,6 @@ func routes(s *server) []route {
 		{"DELETE", "/api/v1/accounts/{account_id}/groups/{group_id}/members/{user_id}", a(handleMemberRemove(s))},
 
 		{"GET", "/api/v1/sso-presets", a(handleSSOPresetList(s))},
-		{"GET", "/api/v1/accounts/{account_id}/sso-configs", a(handleSSOConfigList(s))},
-		{"POST", "/api/v1/accounts/{account_id}/sso-configs", a(handleSSOConfigCreate(s))},
-		{"GET", "/api/v1/accounts/{account_id}/sso-configs/{config_id}", a(handleSSOConfigGet(s))},
-		{"PATCH", "/api/v1/accounts/{account_id}/sso-configs/{config_id}", a(handleSSOConfigUpdate(s))},
-		{"DELETE", "/api/v1/accounts/{account_id}/sso-configs/{config_id}", a(handleSSOConfigDelete(s))},
-		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/metadata", a(handleSSOConfigMetadata(s))},
-		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/sp-key", a(handleSSOConfigRotateKey(s))},
-		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/enable", a(handleSSOConfigEnable(s))},
-		{"POST", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/disable", a(handleSSOConfigDisable(s))},
-		{"GET", "/api/v1/accounts/{account_id}/sso-configs/{config_id}/enable-preview", a(handleSSOConfigEnablePreview(s))},
 
 		{"GET", "/api/v1/accounts/{account_id}/exemptions", a(handleExemptionList(s))},
 		{"POST", "/api/v1/accounts/{account_id}/exemptions", a(handleExemptionCreate(s))},
@@ -68,4 +58,7 @@ func routes(s *server) []route {
 		{"GET", "/api/v1/accounts/{account_id}/audit-events", a(handleAccountAuditList(s))},
 		{"GET", "/api/v1/accounts/{account_id}/sign-ins", a(handleSignInList(s))},
 	}
+	// SSO configurations of accounts and of partitions: one set of handlers.
+	out = append(out, ssoConfigRoutes(s, "/api/v1/accounts/{account_id}", accountOwner)...)
+	return append(out, ssoConfigRoutes(s, "/api/v1/partitions/{partition_id}", partitionOwner)...)
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -25,6 +24,7 @@ type ssoConfigView struct {
 	ID           string                  `json:"id"`
 	Name         string                  `json:"name"`
 	AccountID    string                  `json:"account_id"`
+	PartitionID  string                  `json:"partition_id"`
 	Protocol     gatehouse.Protocol      `json:"protocol"`
 	Preset       string                  `json:"preset"`
 	Status       gatehouse.SSOStatus     `json:"status"`
@@ -83,7 +83,7 @@ func (s *server) ssoView(c gatehouse.SSOConfig) (ssoConfigView, error) {
 		problems = []gatehouse.FieldError{}
 	}
 	v := ssoConfigView{
-		ID: c.ID, Name: c.Name, AccountID: c.AccountID, Protocol: c.Protocol, Preset: c.Preset,
+		ID: c.ID, Name: c.Name, AccountID: c.AccountID, PartitionID: c.PartitionID, Protocol: c.Protocol, Preset: c.Preset,
 		Status: status, Enabled: c.Enabled, SAML: c.SAML,
 		Certificates: ssoconfig.Certificates(&c, now),
 		SP:           ssoconfig.SP(s.baseURL, &c),
@@ -124,28 +124,6 @@ func (s *server) writeSSOConfig(w http.ResponseWriter, status int, c gatehouse.S
 	}
 	writeJSON(w, status, v)
 	return nil
-}
-
-// ssoConfig loads a configuration of account a (which the token can see).
-func (s *server) ssoConfig(ctx context.Context, a gatehouse.Account, id string) (gatehouse.SSOConfig, error) {
-	c, err := s.store.SSOConfig(ctx, id)
-	if err != nil {
-		return c, err
-	}
-	if c.AccountID != a.ID {
-		return gatehouse.SSOConfig{}, errHidden
-	}
-	return c, nil
-}
-
-// accountSSOConfig loads the account and configuration a request's path names.
-func (s *server) accountSSOConfig(r *http.Request, tok gatehouse.APIToken) (gatehouse.Account, gatehouse.SSOConfig, error) {
-	a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-	if err != nil {
-		return a, gatehouse.SSOConfig{}, err
-	}
-	c, err := s.ssoConfig(r.Context(), a, r.PathValue("config_id"))
-	return a, c, err
 }
 
 // cloneSSOConfig copies c deeply enough to edit the copy's settings.
@@ -293,9 +271,9 @@ func handleSSOPresetList(s *server) apiHandler {
 	}
 }
 
-func handleSSOConfigList(s *server) apiHandler {
+func handleSSOConfigList(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		o, err := ownerOf(s, r, tok)
 		if err != nil {
 			return err
 		}
@@ -307,9 +285,10 @@ func handleSSOConfigList(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		// An account has a handful of configurations: the store returns
+		// An owner has a handful of configurations: the store returns
 		// them all, in ID order, and the page is cut here.
-		all, err := s.store.ListSSOConfigs(r.Context(), a.ID, "")
+		accountID, partitionID := o.keys()
+		all, err := s.store.ListSSOConfigs(r.Context(), accountID, partitionID)
 		if err != nil {
 			return err
 		}
@@ -332,7 +311,7 @@ func handleSSOConfigList(s *server) apiHandler {
 	}
 }
 
-func handleSSOConfigCreate(s *server) apiHandler {
+func handleSSOConfigCreate(s *server, ownerOf ssoOwnerOf) apiHandler {
 	type request struct {
 		Protocol gatehouse.Protocol `json:"protocol"`
 		Preset   string             `json:"preset"`
@@ -340,7 +319,7 @@ func handleSSOConfigCreate(s *server) apiHandler {
 		OIDC     *oidcInput         `json:"oidc"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+		o, err := ownerOf(s, r, tok)
 		if err != nil {
 			return err
 		}
@@ -372,7 +351,8 @@ func handleSSOConfigCreate(s *server) apiHandler {
 		if err := v.Err(); err != nil {
 			return err
 		}
-		c := gatehouse.SSOConfig{AccountID: a.ID, Protocol: req.Protocol, Preset: preset.ID}
+		accountID, partitionID := o.keys()
+		c := gatehouse.SSOConfig{AccountID: accountID, PartitionID: partitionID, Protocol: req.Protocol, Preset: preset.ID}
 		ssoconfig.ApplyPreset(&c)
 		if c.SAML != nil {
 			req.SAML.applyTo(c.SAML)
@@ -415,16 +395,15 @@ func handleSSOConfigCreate(s *server) apiHandler {
 		if c.OIDC != nil {
 			oidcDetails(details, gatehouse.OIDCSettings{}, *c.OIDC)
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.create", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "sso_config", TargetID: c.ID, Details: details})
-		w.Header().Set("Location", "/api/v1/accounts/"+a.ID+"/sso-configs/"+c.ID)
+		s.record(r, tok, o.event("sso_config.create", c.ID, details))
+		w.Header().Set("Location", o.path()+"/sso-configs/"+c.ID)
 		return s.writeSSOConfig(w, http.StatusCreated, c)
 	}
 }
 
-func handleSSOConfigGet(s *server) apiHandler {
+func handleSSOConfigGet(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		_, c, err := s.accountSSOConfig(r, tok)
+		_, c, err := s.ownedSSOConfig(r, tok, ownerOf)
 		if err != nil {
 			return err
 		}
@@ -442,7 +421,7 @@ func checkVersion(c gatehouse.SSOConfig, readAt *time.Time) error {
 	return nil
 }
 
-func handleSSOConfigUpdate(s *server) apiHandler {
+func handleSSOConfigUpdate(s *server, ownerOf ssoOwnerOf) apiHandler {
 	type request struct {
 		// UpdatedAt, when given, is the updated_at the client read: the
 		// edit applies only to that version.
@@ -452,7 +431,7 @@ func handleSSOConfigUpdate(s *server) apiHandler {
 		OIDC      *oidcInput `json:"oidc"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, c, err := s.accountSSOConfig(r, tok)
+		o, c, err := s.ownedSSOConfig(r, tok, ownerOf)
 		if err != nil {
 			return err
 		}
@@ -490,7 +469,7 @@ func handleSSOConfigUpdate(s *server) apiHandler {
 			req.OIDC.sealSecret(s.secrets, &next)
 		}
 		ssoconfig.Normalize(&next)
-		return s.saveSSOConfig(w, r, tok, a, c, next, "sso_config.update", map[string]string{})
+		return s.saveSSOConfig(w, r, tok, o, c, next, "sso_config.update", map[string]string{})
 	}
 }
 
@@ -499,7 +478,7 @@ func handleSSOConfigUpdate(s *server) apiHandler {
 // an edit that would leave an enabled configuration invalid, marks the last
 // test out of date when an IdP setting changed, and audits what changed.
 // An edit that changes nothing writes nothing.
-func (s *server) saveSSOConfig(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken, a gatehouse.Account,
+func (s *server) saveSSOConfig(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken, o ssoOwner,
 	before, next gatehouse.SSOConfig, action string, details map[string]string) error {
 	changed := changedFields(&before, &next)
 	if next.SAML != nil && next.SAML.SignRequests && len(next.SPKey) == 0 {
@@ -550,8 +529,7 @@ func (s *server) saveSSOConfig(w http.ResponseWriter, r *http.Request, tok gateh
 			details["certificates_removed"] = strings.Join(removed, ",")
 		}
 	}
-	s.record(r, tok, gatehouse.AuditEvent{Action: action, PartitionID: a.PartitionID, AccountID: a.ID,
-		TargetType: "sso_config", TargetID: next.ID, Details: details})
+	s.record(r, tok, o.event(action, next.ID, details))
 	return s.writeSSOConfig(w, http.StatusOK, next)
 }
 
@@ -682,7 +660,7 @@ type choiceProblem struct {
 	Choices []string `json:"choices"`
 }
 
-func handleSSOConfigMetadata(s *server) apiHandler {
+func handleSSOConfigMetadata(s *server, ownerOf ssoOwnerOf) apiHandler {
 	type request struct {
 		XML       string     `json:"xml"`
 		URL       string     `json:"url"`
@@ -690,7 +668,7 @@ func handleSSOConfigMetadata(s *server) apiHandler {
 		UpdatedAt *time.Time `json:"updated_at"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, c, err := s.accountSSOConfig(r, tok)
+		o, c, err := s.ownedSSOConfig(r, tok, ownerOf)
 		if err != nil {
 			return err
 		}
@@ -753,13 +731,13 @@ func handleSSOConfigMetadata(s *server) apiHandler {
 		}
 		ssoconfig.Normalize(&next)
 		details["entity_id"] = imported.IdPEntityID
-		return s.saveSSOConfig(w, r, tok, a, c, next, "sso_config.metadata_import", details)
+		return s.saveSSOConfig(w, r, tok, o, c, next, "sso_config.metadata_import", details)
 	}
 }
 
-func handleSSOConfigRotateKey(s *server) apiHandler {
+func handleSSOConfigRotateKey(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, c, err := s.accountSSOConfig(r, tok)
+		o, c, err := s.ownedSSOConfig(r, tok, ownerOf)
 		if err != nil {
 			return err
 		}
@@ -789,8 +767,7 @@ func handleSSOConfigRotateKey(s *server) apiHandler {
 		if signing && c.TestIsCurrent() {
 			details["test"] = "out_of_date"
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.sp_key_rotate", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "sso_config", TargetID: c.ID, Details: details})
+		s.record(r, tok, o.event("sso_config.sp_key_rotate", c.ID, details))
 		return s.writeSSOConfig(w, http.StatusOK, next)
 	}
 }
@@ -810,9 +787,9 @@ func enableRefusal(err *ssoconfig.EnableError) *problem {
 	return p
 }
 
-func handleSSOConfigEnable(s *server) apiHandler {
+func handleSSOConfigEnable(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, c, err := s.accountSSOConfig(r, tok)
+		o, c, err := s.ownedSSOConfig(r, tok, ownerOf)
 		if err != nil {
 			return err
 		}
@@ -820,18 +797,22 @@ func handleSSOConfigEnable(s *server) apiHandler {
 			return s.writeSSOConfig(w, http.StatusOK, c)
 		}
 		var refused *ssoconfig.EnableError
-		if errors.As(ssoconfig.Enableable(&c, a), &refused) {
-			s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.enable", Outcome: gatehouse.OutcomeFailure, Reason: refused.Error(),
-				PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "sso_config", TargetID: c.ID, Details: map[string]string{"name": c.Name}})
+		// A partition's configuration passes the zero Account: the plan is
+		// each account's, checked where the account is set to use it.
+		if errors.As(ssoconfig.Enableable(&c, o.account), &refused) {
+			ev := o.event("sso_config.enable", c.ID, map[string]string{"name": c.Name})
+			ev.Outcome, ev.Reason = gatehouse.OutcomeFailure, refused.Error()
+			s.record(r, tok, ev)
 			return enableRefusal(refused)
 		}
-		lockout, err := s.lockoutRefusal(r.Context(), a, c)
+		lockout, err := s.lockoutRefusal(r.Context(), o, c)
 		if err != nil {
 			return err
 		}
 		if lockout != "" {
-			s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.enable", Outcome: gatehouse.OutcomeFailure, Reason: lockout,
-				PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "sso_config", TargetID: c.ID, Details: map[string]string{"name": c.Name}})
+			ev := o.event("sso_config.enable", c.ID, map[string]string{"name": c.Name})
+			ev.Outcome, ev.Reason = gatehouse.OutcomeFailure, lockout
+			s.record(r, tok, ev)
 			return &problem{Status: http.StatusConflict, Detail: "cannot enable: " + lockout,
 				Errors: []gatehouse.FieldError{{Field: "admins", Message: lockout}}}
 		}
@@ -844,11 +825,9 @@ func handleSSOConfigEnable(s *server) apiHandler {
 		details := map[string]string{"name": c.Name}
 		if disabledID != "" {
 			details["disabled_config_id"] = disabledID
-			s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.disable", PartitionID: a.PartitionID, AccountID: a.ID,
-				TargetType: "sso_config", TargetID: disabledID, Details: map[string]string{"reason": "switched to " + c.ID}})
+			s.record(r, tok, o.event("sso_config.disable", disabledID, map[string]string{"reason": "switched to " + c.ID}))
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.enable", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "sso_config", TargetID: c.ID, Details: details})
+		s.record(r, tok, o.event("sso_config.enable", c.ID, details))
 		after, err := s.store.SSOConfig(r.Context(), c.ID)
 		if err != nil {
 			return err
@@ -863,9 +842,9 @@ func handleSSOConfigEnable(s *server) apiHandler {
 	}
 }
 
-func handleSSOConfigDisable(s *server) apiHandler {
+func handleSSOConfigDisable(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, c, err := s.accountSSOConfig(r, tok)
+		o, c, err := s.ownedSSOConfig(r, tok, ownerOf)
 		if err != nil {
 			return err
 		}
@@ -875,8 +854,7 @@ func handleSSOConfigDisable(s *server) apiHandler {
 		if err := s.store.DisableSSOConfig(r.Context(), c.ID); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.disable", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "sso_config", TargetID: c.ID, Details: map[string]string{"name": c.Name}})
+		s.record(r, tok, o.event("sso_config.disable", c.ID, map[string]string{"name": c.Name}))
 		after, err := s.store.SSOConfig(r.Context(), c.ID)
 		if err != nil {
 			return err
@@ -885,9 +863,9 @@ func handleSSOConfigDisable(s *server) apiHandler {
 	}
 }
 
-func handleSSOConfigDelete(s *server) apiHandler {
+func handleSSOConfigDelete(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, c, err := s.accountSSOConfig(r, tok)
+		o, c, err := s.ownedSSOConfig(r, tok, ownerOf)
 		if err != nil {
 			return err
 		}
@@ -896,8 +874,7 @@ func handleSSOConfigDelete(s *server) apiHandler {
 		if err := s.store.DeleteSSOConfig(r.Context(), c.ID); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "sso_config.delete", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "sso_config", TargetID: c.ID, Details: map[string]string{"name": c.Name, "protocol": string(c.Protocol)}})
+		s.record(r, tok, o.event("sso_config.delete", c.ID, map[string]string{"name": c.Name, "protocol": string(c.Protocol)}))
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
