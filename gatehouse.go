@@ -357,8 +357,8 @@ type SSOTest struct {
 	Outcome Outcome   `json:"outcome"`
 	// Reason is the precise failure, for the admin; empty on success.
 	Reason string `json:"reason,omitempty"`
-	// FixIn says which side must fix a failure: "idp" or "gatehouse".
-	FixIn   string            `json:"fix_in,omitempty"`
+	// FixIn says which side must fix a failure.
+	FixIn   Side              `json:"fix_in,omitempty"`
 	Subject string            `json:"subject,omitempty"`
 	UserID  string            `json:"user_id,omitempty"` // the user the subject matched
 	Details map[string]string `json:"details,omitempty"`

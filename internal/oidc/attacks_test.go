@@ -26,6 +26,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"gatehouse"
 	"gatehouse/internal/oidc"
 	"gatehouse/internal/oidc/oidctest"
 )
@@ -158,7 +159,7 @@ func TestAlgorithmAllowListPerConfiguration(t *testing.T) {
 	f.op.Publish(key(t, "rsa"), ps)
 	claims := f.claims()
 	verr := wantReject(t, second(f.verify(sign(t, ps, claims))), oidc.ErrAlgorithm)
-	if verr.FixIn != oidc.SideGatehouse {
+	if verr.FixIn != gatehouse.FixInGatehouse {
 		t.Errorf("a supported but not allowed alg should be fixed in Gatehouse: %+v", verr)
 	}
 
@@ -350,7 +351,7 @@ func TestDiscoveryUnreachable(t *testing.T) {
 	f := newFixture(t, nil)
 	f.op.SetDown(true, false)
 	verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidc.ErrDiscovery)
-	if verr.FixIn != oidc.SideIdP || !strings.Contains(verr.Message, f.op.URL+"/.well-known/openid-configuration") || !strings.Contains(verr.Message, "503") {
+	if verr.FixIn != gatehouse.FixInIdP || !strings.Contains(verr.Message, f.op.URL+"/.well-known/openid-configuration") || !strings.Contains(verr.Message, "503") {
 		t.Errorf("rejection %+v", verr)
 	}
 	wantReject(t, second(f.p.AuthURL(context.Background(), authRequest())), oidc.ErrDiscovery)
@@ -367,7 +368,7 @@ func TestDiscoveryUnreachable(t *testing.T) {
 	}
 	_, err = p.Discover(context.Background())
 	verr = wantReject(t, err, oidc.ErrDiscovery)
-	if !strings.HasPrefix(verr.Message, "could not reach the IdP's discovery document at "+closed.URL+"/.well-known/openid-configuration: ") || verr.FixIn != oidc.SideIdP {
+	if !strings.HasPrefix(verr.Message, "could not reach the IdP's discovery document at "+closed.URL+"/.well-known/openid-configuration: ") || verr.FixIn != gatehouse.FixInIdP {
 		t.Errorf("rejection %+v", verr)
 	}
 }
@@ -386,7 +387,7 @@ func TestDiscoveryDocumentChecks(t *testing.T) {
 			f := newFixture(t, nil)
 			f.op.EditDiscovery(edit)
 			verr := wantReject(t, second(f.p.Discover(context.Background())), oidc.ErrDiscovery)
-			if strings.HasPrefix(name, "issuer") && (verr.FixIn != oidc.SideGatehouse || verr.Expected != f.op.URL) {
+			if strings.HasPrefix(name, "issuer") && (verr.FixIn != gatehouse.FixInGatehouse || verr.Expected != f.op.URL) {
 				t.Errorf("issuer mismatch: %+v", verr)
 			}
 		})
@@ -491,7 +492,7 @@ func TestOClaims(t *testing.T) {
 	t.Run("aud message names both values", func(t *testing.T) {
 		_, err := f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"aud": "another-client"})))
 		verr := wantReject(t, err, oidc.ErrAudience)
-		if verr.Message != `aud is "another-client", expected "gatehouse-client"` || verr.FixIn != oidc.SideIdP {
+		if verr.Message != `aud is "another-client", expected "gatehouse-client"` || verr.FixIn != gatehouse.FixInIdP {
 			t.Errorf("%+v", verr)
 		}
 	})
@@ -588,7 +589,7 @@ func TestOMixup(t *testing.T) {
 		// A tenant that is not allowed is named as such, to be fixed in
 		// Gatehouse (add the tenant), not blamed on the IdP.
 		notAllowed := wantReject(t, e.p.VerifyResponseIssuer(ctx, e.op.TenantIssuer(tenantB)), oidc.ErrTenant)
-		if notAllowed.FixIn != oidc.SideGatehouse || !strings.Contains(notAllowed.Message, tenantB) {
+		if notAllowed.FixIn != gatehouse.FixInGatehouse || !strings.Contains(notAllowed.Message, tenantB) {
 			t.Fatalf("tenant not allowed reported as %+v; want ErrTenant naming %s, fixed in Gatehouse", notAllowed, tenantB)
 		}
 		wantReject(t, e.p.VerifyResponseIssuer(ctx, e.op.TemplateIssuer()), oidc.ErrIssuer)
@@ -625,7 +626,7 @@ func TestETenant(t *testing.T) {
 	}
 	t.Run("tenant not allowed names the fix", func(t *testing.T) {
 		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantB})))), oidc.ErrTenant)
-		if verr.FixIn != oidc.SideGatehouse || verr.Received != tenantB || !strings.Contains(verr.Message, "not allowed") {
+		if verr.FixIn != gatehouse.FixInGatehouse || verr.Received != tenantB || !strings.Contains(verr.Message, "not allowed") {
 			t.Errorf("%+v", verr)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"gatehouse"
 	"gatehouse/internal/oidc"
 	"gatehouse/internal/oidc/oidctest"
 )
@@ -177,19 +178,19 @@ func (f *fixture) mustAccept(t testing.TB, raw string) *oidc.Identity {
 }
 
 // wantReject asserts a precise rejection of the given kind.
-func wantReject(t testing.TB, err error, kind error) *oidc.ValidationError {
+func wantReject(t testing.TB, err error, kind error) *gatehouse.Rejection {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("accepted; want a %v rejection", kind)
 	}
-	var verr *oidc.ValidationError
+	var verr *gatehouse.Rejection
 	if !errors.As(err, &verr) {
-		t.Fatalf("error %v is a %T, not a *ValidationError", err, err)
+		t.Fatalf("error %v is a %T, not a *gatehouse.Rejection", err, err)
 	}
 	if !errors.Is(err, kind) {
 		t.Fatalf("rejected as %q (%v); want %v", verr.Reason, err, kind)
 	}
-	if verr.Reason == "" || verr.Message == "" || (verr.FixIn != oidc.SideIdP && verr.FixIn != oidc.SideGatehouse) {
+	if verr.Reason == "" || verr.Message == "" || (verr.FixIn != gatehouse.FixInIdP && verr.FixIn != gatehouse.FixInGatehouse) {
 		t.Fatalf("imprecise rejection: %+v", verr)
 	}
 	return verr

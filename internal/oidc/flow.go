@@ -11,6 +11,8 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"gatehouse"
 )
 
 // AuthRequest is what one sign-in sends to the IdP. The caller stores State,
@@ -45,10 +47,10 @@ func NewNonce() string { return rand.Text() }
 // AuthURL returns the authorization endpoint URL for r: the authorization
 // code flow with PKCE S256, state and nonce always, login_hint when given,
 // domain_hint for Entra ID and hd for a Google Workspace domain. It fetches
-// discovery on first use; an error is a *ValidationError.
+// discovery on first use; an error is a *gatehouse.Rejection.
 func (p *Provider) AuthURL(ctx context.Context, r AuthRequest) (string, error) {
 	bad := func(problem string) (string, error) {
-		return "", reject(ErrConfiguration, SideGatehouse, problem)
+		return "", reject(ErrConfiguration, gatehouse.FixInGatehouse, problem)
 	}
 	switch {
 	case r.RedirectURI == "":
@@ -88,16 +90,16 @@ func (p *Provider) AuthURL(ctx context.Context, r AuthRequest) (string, error) {
 // and returns the raw ID token, to be checked with VerifyIDToken. The client
 // authenticates with client_secret_basic (client_secret_post only when the
 // IdP advertises post and not basic); a configuration without a secret sends
-// its client_id alone. An error is a *ValidationError (ErrExchange, or
+// its client_id alone. An error is a *gatehouse.Rejection (ErrExchange, or
 // ErrDiscovery).
 func (p *Provider) Exchange(ctx context.Context, redirectURI, code, pkceVerifier string) (string, error) {
 	switch {
 	case code == "":
-		return "", reject(ErrExchange, SideIdP, "the IdP's answer has no code")
+		return "", reject(ErrExchange, gatehouse.FixInIdP, "the IdP's answer has no code")
 	case len(code) > MaxTokenBytes:
-		return "", reject(ErrExchange, SideIdP, fmt.Sprintf("the code is over %d bytes", MaxTokenBytes))
+		return "", reject(ErrExchange, gatehouse.FixInIdP, fmt.Sprintf("the code is over %d bytes", MaxTokenBytes))
 	case !validVerifier(pkceVerifier):
-		return "", reject(ErrConfiguration, SideGatehouse, "the PKCE verifier is not 43 to 128 unreserved characters (RFC 7636)")
+		return "", reject(ErrConfiguration, gatehouse.FixInGatehouse, "the PKCE verifier is not 43 to 128 unreserved characters (RFC 7636)")
 	}
 	doc, verr := p.discovery(ctx)
 	if verr != nil {
@@ -112,7 +114,7 @@ func (p *Provider) Exchange(ctx context.Context, redirectURI, code, pkceVerifier
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return "", reject(ErrExchange, SideIdP, "the token response has no id_token: the IdP must grant the openid scope to this client")
+		return "", reject(ErrExchange, gatehouse.FixInIdP, "the token response has no id_token: the IdP must grant the openid scope to this client")
 	}
 	return raw, nil
 }
@@ -140,7 +142,7 @@ func (p *Provider) oauth2Config(doc *Discovery, redirectURI string) *oauth2.Conf
 
 // exchangeError explains a token endpoint failure without repeating its body,
 // which might echo what was sent.
-func exchangeError(endpoint string, err error) *ValidationError {
+func exchangeError(endpoint string, err error) *gatehouse.Rejection {
 	var rerr *oauth2.RetrieveError
 	if !errors.As(err, &rerr) {
 		cause := err
@@ -148,7 +150,7 @@ func exchangeError(endpoint string, err error) *ValidationError {
 		if errors.As(err, &uerr) {
 			cause = uerr.Err
 		}
-		return reject(ErrExchange, SideIdP, fmt.Sprintf("could not redeem the code at the IdP's token endpoint %s: %v", endpoint, cause)).wrap(err)
+		return reject(ErrExchange, gatehouse.FixInIdP, fmt.Sprintf("could not redeem the code at the IdP's token endpoint %s: %v", endpoint, cause)).Wrap(err)
 	}
 	code := rerr.ErrorCode
 	status := ""
@@ -156,21 +158,21 @@ func exchangeError(endpoint string, err error) *ValidationError {
 		status = rerr.Response.Status
 	}
 	if code == "" {
-		return reject(ErrExchange, SideIdP, fmt.Sprintf("the IdP's token endpoint %s answered %s", endpoint, status))
+		return reject(ErrExchange, gatehouse.FixInIdP, fmt.Sprintf("the IdP's token endpoint %s answered %s", endpoint, status))
 	}
 	msg := fmt.Sprintf("the IdP's token endpoint refused the code: %s", code)
 	if d := rerr.ErrorDescription; d != "" {
 		msg += " (" + clip(d) + ")"
 	}
-	fix := SideIdP
+	fix := gatehouse.FixInIdP
 	switch code {
 	case "invalid_client", "unauthorized_client":
-		fix = SideGatehouse
+		fix = gatehouse.FixInGatehouse
 		msg += ": check the client ID and secret, and that the IdP lets this client use the authorization code grant"
 	case "invalid_grant":
 		msg += ": the code expired, was used already, or the redirect URI or PKCE verifier differ from the request's"
 	}
-	return reject(ErrExchange, fix, msg).wrap(err)
+	return reject(ErrExchange, fix, msg).Wrap(err)
 }
 
 func clip(s string) string {
@@ -198,7 +200,7 @@ func validVerifier(v string) bool {
 // VerifyResponseIssuer checks the iss parameter of an authorization response
 // (RFC 9207), the callback's defence against mix-up: present, it must name
 // this configuration's IdP; absent, it is refused when the IdP advertises
-// that it always sends one. An error is a *ValidationError (ErrIssuer).
+// that it always sends one. An error is a *gatehouse.Rejection (ErrIssuer).
 func (p *Provider) VerifyResponseIssuer(ctx context.Context, iss string) error {
 	doc, verr := p.discovery(ctx)
 	if verr != nil {
@@ -206,7 +208,7 @@ func (p *Provider) VerifyResponseIssuer(ctx context.Context, iss string) error {
 	}
 	if iss == "" {
 		if doc.ResponseIssuer {
-			return reject(ErrIssuer, SideIdP, "the authorization response has no iss, though the IdP advertises that it sends one")
+			return reject(ErrIssuer, gatehouse.FixInIdP, "the authorization response has no iss, though the IdP advertises that it sends one")
 		}
 		return nil
 	}
@@ -221,7 +223,7 @@ func (p *Provider) VerifyResponseIssuer(ctx context.Context, iss string) error {
 		return nil
 	}
 	if iss != p.cfg.issuer {
-		return mismatch(ErrIssuer, SideIdP, "the authorization response's iss", iss, p.cfg.issuer)
+		return mismatch(ErrIssuer, gatehouse.FixInIdP, "the authorization response's iss", iss, p.cfg.issuer)
 	}
 	return nil
 }

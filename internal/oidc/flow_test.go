@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"gatehouse"
 	"gatehouse/internal/oidc"
 	"gatehouse/internal/oidc/oidctest"
 )
@@ -166,7 +167,7 @@ func TestExchange(t *testing.T) {
 	t.Run("wrong secret", func(t *testing.T) {
 		g := newFixture(t, func(g *fixture) { g.settings.ClientSecret = "wrong" })
 		verr := wantReject(t, second(g.p.Exchange(ctx, redirectURI, g.op.IssueCode(grant), verifier)), oidc.ErrExchange)
-		if verr.FixIn != oidc.SideGatehouse || !strings.Contains(verr.Message, "invalid_client") || strings.Contains(verr.Error(), "wrong") {
+		if verr.FixIn != gatehouse.FixInGatehouse || !strings.Contains(verr.Message, "invalid_client") || strings.Contains(verr.Error(), "wrong") {
 			t.Errorf("%+v", verr)
 		}
 	})

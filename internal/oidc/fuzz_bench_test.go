@@ -9,11 +9,11 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"gatehouse/internal/oidc"
+	"gatehouse"
 )
 
 // FuzzVerifyIDToken mutates genuinely signed tokens for alice. VerifyIDToken
-// must never panic, must only return *ValidationError, and whatever it
+// must never panic, must only return *gatehouse.Rejection, and whatever it
 // accepts must still be alice's token for this sign-in: anything else would
 // be a signature bypass.
 //
@@ -37,8 +37,8 @@ func FuzzVerifyIDToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		id, err := fx.verify(raw)
 		if err != nil {
-			if _, ok := err.(*oidc.ValidationError); !ok {
-				t.Fatalf("error %v is a %T, not a *ValidationError", err, err)
+			if _, ok := err.(*gatehouse.Rejection); !ok {
+				t.Fatalf("error %v is a %T, not a *gatehouse.Rejection", err, err)
 			}
 			return
 		}

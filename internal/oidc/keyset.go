@@ -13,6 +13,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"gatehouse"
 )
 
 // MinRSABits is the smallest RSA key in a JWKS that is used.
@@ -36,14 +38,14 @@ type keySet struct {
 	// counts attempts so a waiting caller sees that another one fetched.
 	fetched, tried time.Time
 	gen            uint64
-	lastErr        *ValidationError
+	lastErr        *gatehouse.Rejection
 }
 
 type keysView struct {
 	keys           []jose.JSONWebKey
 	fetched, tried time.Time
 	gen            uint64
-	lastErr        *ValidationError
+	lastErr        *gatehouse.Rejection
 }
 
 // view returns the cached keys for url, forgetting those of another URL (the
@@ -91,14 +93,14 @@ func (p *Provider) refreshKeys(ctx context.Context, url string, gen uint64, now 
 	}
 }
 
-func (p *Provider) fetchKeys(ctx context.Context, url string) ([]jose.JSONWebKey, *ValidationError) {
+func (p *Provider) fetchKeys(ctx context.Context, url string) ([]jose.JSONWebKey, *gatehouse.Rejection) {
 	body, verr := p.fetch(ctx, "JWKS", url)
 	if verr != nil {
 		return nil, verr
 	}
 	keys, err := parseJWKS(body)
 	if err != nil {
-		return nil, reject(ErrDiscovery, SideIdP, fmt.Sprintf("the IdP's JWKS at %s: %v", url, err)).wrap(err)
+		return nil, reject(ErrDiscovery, gatehouse.FixInIdP, fmt.Sprintf("the IdP's JWKS at %s: %v", url, err)).Wrap(err)
 	}
 	return keys, nil
 }
@@ -148,7 +150,7 @@ func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
 // verifySignature checks jws against the IdP's published keys. An unknown
 // kid (or, without a kid, no key that verifies) triggers one refetch when the
 // last one is at least RefetchInterval old, then is rejected.
-func (p *Provider) verifySignature(ctx context.Context, jws *jose.JSONWebSignature) ([]byte, *jose.JSONWebKey, *ValidationError) {
+func (p *Provider) verifySignature(ctx context.Context, jws *jose.JSONWebSignature) ([]byte, *jose.JSONWebKey, *gatehouse.Rejection) {
 	doc, verr := p.discovery(ctx)
 	if verr != nil {
 		return nil, nil, verr
@@ -179,23 +181,23 @@ func (p *Provider) verifySignature(ctx context.Context, jws *jose.JSONWebSignatu
 	kid := jws.Signatures[0].Header.KeyID
 	what := "no published key verifies the signature"
 	if kid != "" {
-		what = "the token's key " + quote(kid) + " is not among the IdP's published keys"
+		what = "the token's key " + gatehouse.Quote(kid) + " is not among the IdP's published keys"
 	}
-	return nil, nil, reject(ErrSignature, SideIdP, fmt.Sprintf("%s (%s, fetched %s)", what, doc.JWKSURI, v.fetched.UTC().Format(time.RFC3339)))
+	return nil, nil, reject(ErrSignature, gatehouse.FixInIdP, fmt.Sprintf("%s (%s, fetched %s)", what, doc.JWKSURI, v.fetched.UTC().Format(time.RFC3339)))
 }
 
 // usable says why the cached keys cannot be used, or nil.
-func usable(v keysView, url string, now time.Time) *ValidationError {
+func usable(v keysView, url string, now time.Time) *gatehouse.Rejection {
 	switch {
 	case len(v.keys) == 0 && v.lastErr != nil:
 		return v.lastErr
 	case len(v.keys) == 0:
-		return reject(ErrDiscovery, SideIdP, "the IdP's JWKS at "+url+" has not been fetched")
+		return reject(ErrDiscovery, gatehouse.FixInIdP, "the IdP's JWKS at "+url+" has not been fetched")
 	case now.Sub(v.fetched) > MaxStale:
-		e := reject(ErrDiscovery, SideIdP, fmt.Sprintf("the IdP's JWKS at %s could not be fetched for over %s; its last keys are no longer trusted", url, MaxStale))
+		e := reject(ErrDiscovery, gatehouse.FixInIdP, fmt.Sprintf("the IdP's JWKS at %s could not be fetched for over %s; its last keys are no longer trusted", url, MaxStale))
 		if v.lastErr != nil {
 			e.Message += " (" + v.lastErr.Message + ")"
-			e.cause = v.lastErr
+			e.Wrap(v.lastErr)
 		}
 		return e
 	}
@@ -205,7 +207,7 @@ func usable(v keysView, url string, now time.Time) *ValidationError {
 // verifyWith tries the keys that can have made the signature. unknown means
 // a fresher key set might verify it: the kid is not there, or there is no
 // kid and no key verified.
-func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey) (payload []byte, key *jose.JSONWebKey, verr *ValidationError, unknown bool) {
+func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey) (payload []byte, key *jose.JSONWebKey, verr *gatehouse.Rejection, unknown bool) {
 	h := jws.Signatures[0].Header
 	alg := jose.SignatureAlgorithm(h.Algorithm)
 	var misfit *jose.JSONWebKey
@@ -228,9 +230,9 @@ func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey) (payload []b
 	case h.KeyID == "":
 		return nil, nil, nil, true
 	case tried > 0:
-		return nil, nil, reject(ErrSignature, SideIdP, fmt.Sprintf("the signature does not verify with the IdP's key %s", quote(h.KeyID))), false
+		return nil, nil, reject(ErrSignature, gatehouse.FixInIdP, fmt.Sprintf("the signature does not verify with the IdP's key %s", gatehouse.Quote(h.KeyID))), false
 	case misfit != nil:
-		return nil, nil, reject(ErrSignature, SideIdP, fmt.Sprintf("the IdP's key %s is %s, which cannot make %s signatures", quote(h.KeyID), describeKey(misfit), alg)), false
+		return nil, nil, reject(ErrSignature, gatehouse.FixInIdP, fmt.Sprintf("the IdP's key %s is %s, which cannot make %s signatures", gatehouse.Quote(h.KeyID), describeKey(misfit), alg)), false
 	}
 	return nil, nil, nil, true
 }
@@ -262,9 +264,9 @@ func keyFits(k *jose.JSONWebKey, alg jose.SignatureAlgorithm) bool {
 func describeKey(k *jose.JSONWebKey) string {
 	switch key := k.Key.(type) {
 	case *rsa.PublicKey:
-		return fmt.Sprintf("an RSA key (alg %s)", quote(k.Algorithm))
+		return fmt.Sprintf("an RSA key (alg %s)", gatehouse.Quote(k.Algorithm))
 	case *ecdsa.PublicKey:
-		return fmt.Sprintf("an EC %s key (alg %s)", key.Curve.Params().Name, quote(k.Algorithm))
+		return fmt.Sprintf("an EC %s key (alg %s)", key.Curve.Params().Name, gatehouse.Quote(k.Algorithm))
 	case ed25519.PublicKey:
 		return "an Ed25519 key"
 	}

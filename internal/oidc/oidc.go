@@ -27,6 +27,8 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
+
+	"gatehouse"
 )
 
 // Bounds and timings. They are constants, not settings: every configuration
@@ -130,7 +132,7 @@ func (s Settings) String() string {
 // GoString is String, so %#v does not print the secret either.
 func (s Settings) GoString() string { return s.String() }
 
-// Validate reports the first problem with s as a *ValidationError
+// Validate reports the first problem with s as a *gatehouse.Rejection
 // (ErrConfiguration), or nil when a Provider can be built from it. Nothing is
 // fetched.
 func (s Settings) Validate() error {
@@ -164,15 +166,15 @@ type entraConfig struct {
 	tenants []string
 }
 
-func (s Settings) compile() (config, *ValidationError) {
+func (s Settings) compile() (config, *gatehouse.Rejection) {
 	c := config{
 		clientID:     strings.TrimSpace(s.ClientID),
 		clientSecret: s.ClientSecret,
 		emailClaim:   strings.TrimSpace(s.EmailClaim),
 		hostedDomain: strings.ToLower(strings.TrimSpace(s.GoogleHostedDomain)),
 	}
-	bad := func(format string, args ...any) (config, *ValidationError) {
-		return config{}, reject(ErrConfiguration, SideGatehouse, fmt.Sprintf(format, args...))
+	bad := func(format string, args ...any) (config, *gatehouse.Rejection) {
+		return config{}, reject(ErrConfiguration, gatehouse.FixInGatehouse, fmt.Sprintf(format, args...))
 	}
 	if c.clientID == "" {
 		return bad("the client ID is empty")
@@ -181,7 +183,7 @@ func (s Settings) compile() (config, *ValidationError) {
 		c.emailClaim = DefaultEmailClaim
 	}
 	if c.hostedDomain != "" && !domainPattern.MatchString(c.hostedDomain) {
-		return bad("the Google hosted domain %s is not a domain name", quote(s.GoogleHostedDomain))
+		return bad("the Google hosted domain %s is not a domain name", gatehouse.Quote(s.GoogleHostedDomain))
 	}
 
 	scopes, err := normaliseScopes(s.Scopes)
@@ -196,7 +198,7 @@ func (s Settings) compile() (config, *ValidationError) {
 	}
 	for _, a := range algs {
 		if !slices.Contains(supportedAlgs, a) {
-			return bad("signing algorithm %s is not allowed: use asymmetric ones (%s); none and HS* never are", quote(a), strings.Join(supportedAlgs, ", "))
+			return bad("signing algorithm %s is not allowed: use asymmetric ones (%s); none and HS* never are", gatehouse.Quote(a), strings.Join(supportedAlgs, ", "))
 		}
 		if !slices.Contains(c.algs, jose.SignatureAlgorithm(a)) {
 			c.algs = append(c.algs, jose.SignatureAlgorithm(a))
@@ -209,7 +211,7 @@ func (s Settings) compile() (config, *ValidationError) {
 	}
 	if s.Entra == nil {
 		if strings.Contains(issuer, TenantPlaceholder) {
-			return bad("the issuer %s is Entra ID's multi-tenant template: choose the Entra ID multi-tenant preset", quote(issuer))
+			return bad("the issuer %s is Entra ID's multi-tenant template: choose the Entra ID multi-tenant preset", gatehouse.Quote(issuer))
 		}
 		if err := checkEndpointURL("the issuer", issuer, true); err != nil {
 			return bad("%v", err)
@@ -238,9 +240,9 @@ var entraSharedTenants = []string{"organizations", "common", "consumers", Tenant
 // compileEntra splits an Entra issuer into its tenant and the rest. The
 // tenant is the first path segment, as in every Entra cloud
 // (login.microsoftonline.com, .us, .cn, ciamlogin.com).
-func compileEntra(issuer string, es EntraSettings) (*entraConfig, string, *ValidationError) {
-	bad := func(format string, args ...any) (*entraConfig, string, *ValidationError) {
-		return nil, "", reject(ErrConfiguration, SideGatehouse, fmt.Sprintf(format, args...))
+func compileEntra(issuer string, es EntraSettings) (*entraConfig, string, *gatehouse.Rejection) {
+	bad := func(format string, args ...any) (*entraConfig, string, *gatehouse.Rejection) {
+		return nil, "", reject(ErrConfiguration, gatehouse.FixInGatehouse, fmt.Sprintf(format, args...))
 	}
 	// url.Parse would escape the braces of the template; check a concrete form.
 	probe := strings.Replace(issuer, TenantPlaceholder, "organizations", 1)
@@ -252,13 +254,13 @@ func compileEntra(issuer string, es EntraSettings) (*entraConfig, string, *Valid
 	rest := strings.TrimPrefix(issuer, origin)
 	segment, tail, ok := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
 	if !strings.HasPrefix(rest, "/") || !ok || segment == "" || tail == "" {
-		return bad("the Entra ID issuer %s is not of the form https://login.microsoftonline.com/{tenant}/v2.0", quote(issuer))
+		return bad("the Entra ID issuer %s is not of the form https://login.microsoftonline.com/{tenant}/v2.0", gatehouse.Quote(issuer))
 	}
 	e := &entraConfig{multiTenant: es.MultiTenant, template: origin + "/" + TenantPlaceholder + "/" + tail}
 	for _, t := range es.AllowedTenants {
 		t = strings.ToLower(strings.TrimSpace(t))
 		if !guidPattern.MatchString(t) {
-			return bad("allowed tenant %s is not a tenant ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47)", quote(t))
+			return bad("allowed tenant %s is not a tenant ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47)", gatehouse.Quote(t))
 		}
 		if !slices.Contains(e.tenants, t) {
 			e.tenants = append(e.tenants, t)
@@ -268,7 +270,7 @@ func compileEntra(issuer string, es EntraSettings) (*entraConfig, string, *Valid
 
 	if es.MultiTenant {
 		if !shared {
-			return bad("a multi-tenant Entra ID issuer is %s, not one naming tenant %s", quote(e.template), quote(segment))
+			return bad("a multi-tenant Entra ID issuer is %s, not one naming tenant %s", gatehouse.Quote(e.template), gatehouse.Quote(segment))
 		}
 		if len(e.tenants) == 0 {
 			return bad("a multi-tenant Entra ID configuration needs at least one allowed tenant ID")
@@ -276,7 +278,7 @@ func compileEntra(issuer string, es EntraSettings) (*entraConfig, string, *Valid
 		discoverAt := strings.ToLower(segment)
 		switch discoverAt {
 		case "consumers":
-			return bad("the consumers endpoint serves personal Microsoft accounts only; use %s", quote(e.template))
+			return bad("the consumers endpoint serves personal Microsoft accounts only; use %s", gatehouse.Quote(e.template))
 		case TenantPlaceholder:
 			// Work or school tenants only; personal accounts come in through
 			// "common" when an admin chose that form explicitly.
@@ -286,14 +288,14 @@ func compileEntra(issuer string, es EntraSettings) (*entraConfig, string, *Valid
 	}
 
 	if shared {
-		return bad("a single-tenant Entra ID issuer names the tenant ID, not %s: https://login.microsoftonline.com/{tenant-id}/v2.0", quote(segment))
+		return bad("a single-tenant Entra ID issuer names the tenant ID, not %s: https://login.microsoftonline.com/{tenant-id}/v2.0", gatehouse.Quote(segment))
 	}
 	tenant := strings.ToLower(segment)
 	if !guidPattern.MatchString(tenant) {
-		return bad("the Entra ID issuer names %s: use the tenant ID (a GUID), as the IdP's discovery document does", quote(segment))
+		return bad("the Entra ID issuer names %s: use the tenant ID (a GUID), as the IdP's discovery document does", gatehouse.Quote(segment))
 	}
 	if len(e.tenants) > 0 && !slices.Contains(e.tenants, tenant) {
-		return bad("the allowed tenants do not include the issuer's tenant %s", quote(tenant))
+		return bad("the allowed tenants do not include the issuer's tenant %s", gatehouse.Quote(tenant))
 	}
 	e.tenants = []string{tenant}
 	return e, issuer, nil
@@ -318,7 +320,7 @@ func normaliseScopes(in []string) ([]string, error) {
 		}
 		for _, r := range s {
 			if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
-				return nil, fmt.Errorf("scope %s contains a character scopes cannot hold", quote(s))
+				return nil, fmt.Errorf("scope %s contains a character scopes cannot hold", gatehouse.Quote(s))
 			}
 		}
 		if !slices.Contains(out, s) {
@@ -334,13 +336,13 @@ func normaliseScopes(in []string) ([]string, error) {
 func checkEndpointURL(what, raw string, isIssuer bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%s %s is not a URL: %v", what, quote(raw), err)
+		return fmt.Errorf("%s %s is not a URL: %v", what, gatehouse.Quote(raw), err)
 	}
 	if u.Host == "" || u.User != nil || u.Fragment != "" || u.RawFragment != "" {
-		return fmt.Errorf("%s %s is not an absolute URL without credentials or fragment", what, quote(raw))
+		return fmt.Errorf("%s %s is not an absolute URL without credentials or fragment", what, gatehouse.Quote(raw))
 	}
 	if isIssuer && u.RawQuery != "" {
-		return fmt.Errorf("%s %s has a query, which an issuer never has", what, quote(raw))
+		return fmt.Errorf("%s %s has a query, which an issuer never has", what, gatehouse.Quote(raw))
 	}
 	switch u.Scheme {
 	case "https":
@@ -350,7 +352,7 @@ func checkEndpointURL(what, raw string, isIssuer bool) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s %s must use https", what, quote(raw))
+	return fmt.Errorf("%s %s must use https", what, gatehouse.Quote(raw))
 }
 
 func isLoopback(host string) bool {

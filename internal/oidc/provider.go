@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+
+	"gatehouse"
 )
 
 // Provider is one SSO configuration's view of its IdP: the checked settings
@@ -39,7 +41,7 @@ type Provider struct {
 // NewProvider checks s and returns a Provider that fetches with client (nil
 // means a client with HTTPTimeout) and reads the time from now (nil means
 // time.Now). Nothing is fetched until the Provider is first used. An error is
-// a *ValidationError (ErrConfiguration).
+// a *gatehouse.Rejection (ErrConfiguration).
 func NewProvider(s Settings, client *http.Client, now func() time.Time) (*Provider, error) {
 	cfg, verr := s.compile()
 	if verr != nil {
@@ -111,7 +113,7 @@ type discoveryJSON struct {
 // Discover returns the IdP's discovery document, from the cache when it is
 // younger than DiscoveryTTL. When a refresh fails the last good document is
 // returned; only when there has never been one is the failure an error, a
-// *ValidationError (ErrDiscovery).
+// *gatehouse.Rejection (ErrDiscovery).
 func (p *Provider) Discover(ctx context.Context) (Discovery, error) {
 	doc, verr := p.discovery(ctx)
 	if verr != nil {
@@ -123,7 +125,7 @@ func (p *Provider) Discover(ctx context.Context) (Discovery, error) {
 	return out, nil
 }
 
-func (p *Provider) discovery(ctx context.Context) (*Discovery, *ValidationError) {
+func (p *Provider) discovery(ctx context.Context) (*Discovery, *gatehouse.Rejection) {
 	now := p.now()
 	p.mu.RLock()
 	doc, tried := p.doc, p.docTried
@@ -160,7 +162,7 @@ func (p *Provider) discovery(ctx context.Context) (*Discovery, *ValidationError)
 	return fresh, nil
 }
 
-func (p *Provider) fetchDiscovery(ctx context.Context, now time.Time) (*Discovery, *ValidationError) {
+func (p *Provider) fetchDiscovery(ctx context.Context, now time.Time) (*Discovery, *gatehouse.Rejection) {
 	where := p.cfg.discoveryURL
 	body, verr := p.fetch(ctx, "discovery document", where)
 	if verr != nil {
@@ -168,12 +170,12 @@ func (p *Provider) fetchDiscovery(ctx context.Context, now time.Time) (*Discover
 	}
 	var raw discoveryJSON
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, reject(ErrDiscovery, SideIdP, fmt.Sprintf("the IdP's discovery document at %s is not a JSON object: %v", where, err)).wrap(err)
+		return nil, reject(ErrDiscovery, gatehouse.FixInIdP, fmt.Sprintf("the IdP's discovery document at %s is not a JSON object: %v", where, err)).Wrap(err)
 	}
 	if raw.IssuerURL != p.cfg.issuer {
 		// The mix-up defence: a document naming another issuer describes
 		// another IdP, whatever URL it was found at.
-		e := mismatch(ErrDiscovery, SideGatehouse, "the issuer in the discovery document at "+where, raw.IssuerURL, p.cfg.issuer)
+		e := mismatch(ErrDiscovery, gatehouse.FixInGatehouse, "the issuer in the discovery document at "+where, raw.IssuerURL, p.cfg.issuer)
 		e.Message += ": set the configuration's issuer to the value the IdP publishes"
 		return nil, e
 	}
@@ -183,10 +185,10 @@ func (p *Provider) fetchDiscovery(ctx context.Context, now time.Time) (*Discover
 		{"jwks_uri", raw.JWKSURL},
 	} {
 		if ep.value == "" {
-			return nil, reject(ErrDiscovery, SideIdP, fmt.Sprintf("the IdP's discovery document at %s has no %s", where, ep.name))
+			return nil, reject(ErrDiscovery, gatehouse.FixInIdP, fmt.Sprintf("the IdP's discovery document at %s has no %s", where, ep.name))
 		}
 		if err := checkEndpointURL("its "+ep.name, ep.value, false); err != nil {
-			return nil, reject(ErrDiscovery, SideIdP, fmt.Sprintf("the IdP's discovery document at %s: %v", where, err))
+			return nil, reject(ErrDiscovery, gatehouse.FixInIdP, fmt.Sprintf("the IdP's discovery document at %s: %v", where, err))
 		}
 	}
 	return &Discovery{
@@ -204,12 +206,12 @@ func (p *Provider) fetchDiscovery(ctx context.Context, now time.Time) (*Discover
 
 // fetch GETs a JSON document from the IdP within HTTPTimeout and
 // MaxDocumentBytes.
-func (p *Provider) fetch(ctx context.Context, what, where string) ([]byte, *ValidationError) {
+func (p *Provider) fetch(ctx context.Context, what, where string) ([]byte, *gatehouse.Rejection) {
 	ctx, cancel := context.WithTimeout(ctx, HTTPTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
 	if err != nil {
-		return nil, reject(ErrDiscovery, SideGatehouse, fmt.Sprintf("the IdP's %s URL %s is not usable: %v", what, where, err)).wrap(err)
+		return nil, reject(ErrDiscovery, gatehouse.FixInGatehouse, fmt.Sprintf("the IdP's %s URL %s is not usable: %v", what, where, err)).Wrap(err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.client.Do(req)
@@ -219,22 +221,22 @@ func (p *Provider) fetch(ctx context.Context, what, where string) ([]byte, *Vali
 		if errors.As(err, &uerr) {
 			cause = uerr.Err // the URL is in the message already
 		}
-		return nil, reject(ErrDiscovery, SideIdP, fmt.Sprintf("could not reach the IdP's %s at %s: %v", what, where, cause)).wrap(err)
+		return nil, reject(ErrDiscovery, gatehouse.FixInIdP, fmt.Sprintf("could not reach the IdP's %s at %s: %v", what, where, cause)).Wrap(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fix, hint := SideIdP, ""
+		fix, hint := gatehouse.FixInIdP, ""
 		if resp.StatusCode == http.StatusNotFound && what == "discovery document" {
-			fix, hint = SideGatehouse, ": check the issuer URL"
+			fix, hint = gatehouse.FixInGatehouse, ": check the issuer URL"
 		}
 		return nil, reject(ErrDiscovery, fix, fmt.Sprintf("could not reach the IdP's %s at %s: it answered %s%s", what, where, resp.Status, hint))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxDocumentBytes+1))
 	if err != nil {
-		return nil, reject(ErrDiscovery, SideIdP, fmt.Sprintf("could not read the IdP's %s at %s: %v", what, where, err)).wrap(err)
+		return nil, reject(ErrDiscovery, gatehouse.FixInIdP, fmt.Sprintf("could not read the IdP's %s at %s: %v", what, where, err)).Wrap(err)
 	}
 	if len(body) > MaxDocumentBytes {
-		return nil, reject(ErrDiscovery, SideIdP, fmt.Sprintf("the IdP's %s at %s is over %d bytes", what, where, MaxDocumentBytes))
+		return nil, reject(ErrDiscovery, gatehouse.FixInIdP, fmt.Sprintf("the IdP's %s at %s is over %d bytes", what, where, MaxDocumentBytes))
 	}
 	return body, nil
 }

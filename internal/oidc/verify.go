@@ -15,6 +15,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"gatehouse"
 )
 
 // Identity is who a verified ID token says the person is. Every field is
@@ -57,7 +59,7 @@ type Identity struct {
 // configuration and returns who it names. expectedNonce is the nonce this
 // browser's sign-in sent; using it once is the caller's database job (the
 // flow row), as is recording Identity.TokenHash against replay. Every error
-// is a *ValidationError.
+// is a *gatehouse.Rejection.
 //
 // The checks, in order: size (MaxTokenBytes); compact JWS; alg on the
 // configuration's allow-list (none and HS* never are); signature by a key in
@@ -90,22 +92,22 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw, expectedNonce string,
 	return id, nil
 }
 
-func (p *Provider) verifyIDToken(ctx context.Context, raw, expectedNonce string, now time.Time) (*Identity, *ValidationError) {
+func (p *Provider) verifyIDToken(ctx context.Context, raw, expectedNonce string, now time.Time) (*Identity, *gatehouse.Rejection) {
 	if len(raw) > MaxTokenBytes {
-		return nil, reject(ErrMalformed, SideIdP, fmt.Sprintf("the ID token is %d bytes, over the %d-byte limit", len(raw), MaxTokenBytes))
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, fmt.Sprintf("the ID token is %d bytes, over the %d-byte limit", len(raw), MaxTokenBytes))
 	}
 	if raw == "" {
-		return nil, reject(ErrMalformed, SideIdP, "the ID token is empty")
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, "the ID token is empty")
 	}
 	if verr := p.checkAlgorithm(raw); verr != nil {
 		return nil, verr
 	}
 	jws, err := jose.ParseSignedCompact(raw, p.cfg.algs)
 	if err != nil {
-		return nil, reject(ErrMalformed, SideIdP, "the ID token is not a signed JWT: "+err.Error()).wrap(err)
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, "the ID token is not a signed JWT: "+err.Error()).Wrap(err)
 	}
 	if len(jws.Signatures) != 1 {
-		return nil, reject(ErrMalformed, SideIdP, "the ID token does not carry exactly one signature")
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, "the ID token does not carry exactly one signature")
 	}
 	payload, key, verr := p.verifySignature(ctx, jws)
 	if verr != nil {
@@ -135,7 +137,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, raw, expectedNonce string,
 		return nil, c.err
 	}
 	if id.Subject == "" {
-		return nil, reject(ErrSubject, SideIdP, "the ID token has no sub")
+		return nil, reject(ErrSubject, gatehouse.FixInIdP, "the ID token has no sub")
 	}
 	if verr := checkNonce(&c, expectedNonce); verr != nil {
 		return nil, verr
@@ -158,7 +160,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, raw, expectedNonce string,
 			return nil, c.err
 		}
 		if id.ObjectID == "" {
-			return nil, reject(ErrSubject, SideIdP, "the Entra ID token has no oid, which users are linked by")
+			return nil, reject(ErrSubject, gatehouse.FixInIdP, "the Entra ID token has no oid, which users are linked by")
 		}
 		id.LinkKey = "entra:" + id.TenantID + ":" + id.ObjectID
 	} else {
@@ -172,20 +174,20 @@ func (p *Provider) verifyIDToken(ctx context.Context, raw, expectedNonce string,
 
 // checkAlgorithm reads the alg from the header before go-jose does, so an
 // administrator learns which algorithm was refused rather than "malformed".
-func (p *Provider) checkAlgorithm(raw string) *ValidationError {
+func (p *Provider) checkAlgorithm(raw string) *gatehouse.Rejection {
 	head, _, ok := strings.Cut(raw, ".")
 	if !ok {
-		return reject(ErrMalformed, SideIdP, "the ID token is not a JWT (no header)")
+		return reject(ErrMalformed, gatehouse.FixInIdP, "the ID token is not a JWT (no header)")
 	}
 	decoded, err := base64.RawURLEncoding.DecodeString(head)
 	if err != nil {
-		return reject(ErrMalformed, SideIdP, "the ID token's header is not base64url").wrap(err)
+		return reject(ErrMalformed, gatehouse.FixInIdP, "the ID token's header is not base64url").Wrap(err)
 	}
 	var h struct {
 		Alg any `json:"alg"`
 	}
 	if err := json.Unmarshal(decoded, &h); err != nil {
-		return reject(ErrMalformed, SideIdP, "the ID token's header is not a JSON object").wrap(err)
+		return reject(ErrMalformed, gatehouse.FixInIdP, "the ID token's header is not a JSON object").Wrap(err)
 	}
 	alg, _ := h.Alg.(string)
 	if slices.Contains(p.cfg.algs, jose.SignatureAlgorithm(alg)) {
@@ -195,21 +197,21 @@ func (p *Provider) checkAlgorithm(raw string) *ValidationError {
 	for i, a := range p.cfg.algs {
 		allowed[i] = string(a)
 	}
-	e := mismatch(ErrAlgorithm, SideIdP, "alg", alg, strings.Join(allowed, " or "))
+	e := mismatch(ErrAlgorithm, gatehouse.FixInIdP, "alg", alg, strings.Join(allowed, " or "))
 	if slices.Contains(supportedAlgs, alg) {
-		e.FixIn = SideGatehouse
+		e.FixIn = gatehouse.FixInGatehouse
 		e.Message += ": allow it in the configuration if the IdP signs with it"
 	}
 	return e
 }
 
-func (p *Provider) checkIssuer(c *claimReader, iss string, id *Identity) *ValidationError {
+func (p *Provider) checkIssuer(c *claimReader, iss string, id *Identity) *gatehouse.Rejection {
 	if c.err != nil {
 		return c.err
 	}
 	if p.cfg.entra == nil {
 		if iss != p.cfg.issuer && !(p.cfg.issuer == googleIssuer && iss == googleIssuerNoScheme) {
-			return mismatch(ErrIssuer, SideIdP, "iss", iss, p.cfg.issuer)
+			return mismatch(ErrIssuer, gatehouse.FixInIdP, "iss", iss, p.cfg.issuer)
 		}
 		id.Issuer = p.cfg.issuer
 		return nil
@@ -228,10 +230,10 @@ func (p *Provider) checkIssuer(c *claimReader, iss string, id *Identity) *Valida
 		return c.err
 	}
 	if tid == "" {
-		return reject(ErrTenant, SideIdP, "the Entra ID token has no tid")
+		return reject(ErrTenant, gatehouse.FixInIdP, "the Entra ID token has no tid")
 	}
 	if issTenant != tid {
-		e := reject(ErrTenant, SideIdP, fmt.Sprintf("the tenant in iss is %s but the token's tid is %s", quote(issTenant), quote(tid)))
+		e := reject(ErrTenant, gatehouse.FixInIdP, fmt.Sprintf("the tenant in iss is %s but the token's tid is %s", gatehouse.Quote(issTenant), gatehouse.Quote(tid)))
 		e.Expected, e.Received = tid, issTenant
 		return e
 	}
@@ -260,31 +262,31 @@ func tenantInIssuer(template, iss string) (string, bool) {
 // issuerWithoutTenant refuses an issuer that does not name a tenant in the
 // template's form; the template itself is named as such, since "expected" and
 // "received" would read the same.
-func (e *entraConfig) issuerWithoutTenant(what, iss string) *ValidationError {
+func (e *entraConfig) issuerWithoutTenant(what, iss string) *gatehouse.Rejection {
 	if iss == e.template {
-		return reject(ErrIssuer, SideIdP, what+" is the issuer template itself; it must name the tenant")
+		return reject(ErrIssuer, gatehouse.FixInIdP, what+" is the issuer template itself; it must name the tenant")
 	}
-	return mismatch(ErrIssuer, SideIdP, what, iss, e.template)
+	return mismatch(ErrIssuer, gatehouse.FixInIdP, what, iss, e.template)
 }
 
 // allowTenant refuses a tenant this configuration does not accept. The fix is
 // Gatehouse's (add the tenant), whichever message named it.
-func (e *entraConfig) allowTenant(what, tenant string) *ValidationError {
+func (e *entraConfig) allowTenant(what, tenant string) *gatehouse.Rejection {
 	if slices.Contains(e.tenants, strings.ToLower(tenant)) {
 		return nil
 	}
-	ve := mismatch(ErrTenant, SideGatehouse, what, tenant, strings.Join(e.tenants, " or "))
+	ve := mismatch(ErrTenant, gatehouse.FixInGatehouse, what, tenant, strings.Join(e.tenants, " or "))
 	ve.Message += ": the tenant is not allowed for this configuration"
 	return ve
 }
 
-func (p *Provider) checkAudience(c *claimReader) *ValidationError {
+func (p *Provider) checkAudience(c *claimReader) *gatehouse.Rejection {
 	aud := c.audience()
 	if c.err != nil {
 		return c.err
 	}
 	if !slices.Contains(aud, p.cfg.clientID) {
-		return mismatch(ErrAudience, SideIdP, "aud", strings.Join(aud, ", "), p.cfg.clientID)
+		return mismatch(ErrAudience, gatehouse.FixInIdP, "aud", strings.Join(aud, ", "), p.cfg.clientID)
 	}
 	_, hasAzp := c.claims["azp"]
 	azp := c.str("azp")
@@ -292,7 +294,7 @@ func (p *Provider) checkAudience(c *claimReader) *ValidationError {
 		return c.err
 	}
 	if (len(aud) > 1 || hasAzp) && azp != p.cfg.clientID {
-		e := mismatch(ErrAudience, SideIdP, "azp", azp, p.cfg.clientID)
+		e := mismatch(ErrAudience, gatehouse.FixInIdP, "azp", azp, p.cfg.clientID)
 		if len(aud) > 1 {
 			e.Message += " (a token for several audiences must name this client as its authorized party)"
 		}
@@ -301,7 +303,7 @@ func (p *Provider) checkAudience(c *claimReader) *ValidationError {
 	return nil
 }
 
-func checkTimes(c *claimReader, id *Identity, now time.Time) *ValidationError {
+func checkTimes(c *claimReader, id *Identity, now time.Time) *gatehouse.Rejection {
 	exp, hasExp := c.time("exp")
 	iat, hasIat := c.time("iat")
 	nbf, hasNbf := c.time("nbf")
@@ -311,19 +313,19 @@ func checkTimes(c *claimReader, id *Identity, now time.Time) *ValidationError {
 	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	switch {
 	case !hasExp:
-		return reject(ErrExpired, SideIdP, "the ID token has no exp")
+		return reject(ErrExpired, gatehouse.FixInIdP, "the ID token has no exp")
 	case now.After(exp.Add(ClockSkew)):
-		e := reject(ErrExpired, SideIdP, fmt.Sprintf("exp is %s, %s before now (%s) beyond the %s clock skew", stamp(exp), now.Sub(exp).Round(time.Second), stamp(now), ClockSkew))
+		e := reject(ErrExpired, gatehouse.FixInIdP, fmt.Sprintf("exp is %s, %s before now (%s) beyond the %s clock skew", stamp(exp), now.Sub(exp).Round(time.Second), stamp(now), ClockSkew))
 		e.Expected, e.Received = "after "+stamp(now.Add(-ClockSkew)), stamp(exp)
 		return e
 	case !hasIat:
-		return reject(ErrIssuedAt, SideIdP, "the ID token has no iat")
+		return reject(ErrIssuedAt, gatehouse.FixInIdP, "the ID token has no iat")
 	case iat.After(now.Add(ClockSkew)):
-		e := reject(ErrIssuedAt, SideIdP, fmt.Sprintf("iat is %s, %s after now (%s) beyond the %s clock skew: check the clocks", stamp(iat), iat.Sub(now).Round(time.Second), stamp(now), ClockSkew))
+		e := reject(ErrIssuedAt, gatehouse.FixInIdP, fmt.Sprintf("iat is %s, %s after now (%s) beyond the %s clock skew: check the clocks", stamp(iat), iat.Sub(now).Round(time.Second), stamp(now), ClockSkew))
 		e.Expected, e.Received = "before "+stamp(now.Add(ClockSkew)), stamp(iat)
 		return e
 	case hasNbf && nbf.After(now.Add(ClockSkew)):
-		e := reject(ErrNotBefore, SideIdP, fmt.Sprintf("nbf is %s, %s after now (%s) beyond the %s clock skew: check the clocks", stamp(nbf), nbf.Sub(now).Round(time.Second), stamp(now), ClockSkew))
+		e := reject(ErrNotBefore, gatehouse.FixInIdP, fmt.Sprintf("nbf is %s, %s after now (%s) beyond the %s clock skew: check the clocks", stamp(nbf), nbf.Sub(now).Round(time.Second), stamp(now), ClockSkew))
 		e.Expected, e.Received = "before "+stamp(now.Add(ClockSkew)), stamp(nbf)
 		return e
 	}
@@ -333,23 +335,23 @@ func checkTimes(c *claimReader, id *Identity, now time.Time) *ValidationError {
 
 // checkNonce compares in constant time and never shows either value: the
 // expected nonce is the only thing tying the token to this browser.
-func checkNonce(c *claimReader, expected string) *ValidationError {
+func checkNonce(c *claimReader, expected string) *gatehouse.Rejection {
 	got := c.str("nonce")
 	if c.err != nil {
 		return c.err
 	}
 	switch {
 	case expected == "":
-		return reject(ErrNonce, SideGatehouse, "no nonce is expected: the sign-in did not record the one it sent")
+		return reject(ErrNonce, gatehouse.FixInGatehouse, "no nonce is expected: the sign-in did not record the one it sent")
 	case got == "":
-		return reject(ErrNonce, SideIdP, "the ID token has no nonce, though the sign-in sent one")
+		return reject(ErrNonce, gatehouse.FixInIdP, "the ID token has no nonce, though the sign-in sent one")
 	case subtle.ConstantTimeCompare([]byte(got), []byte(expected)) != 1:
-		return reject(ErrNonce, SideIdP, "the ID token's nonce is not the one this sign-in sent: it answers another sign-in or is replayed")
+		return reject(ErrNonce, gatehouse.FixInIdP, "the ID token's nonce is not the one this sign-in sent: it answers another sign-in or is replayed")
 	}
 	return nil
 }
 
-func (p *Provider) checkHostedDomain(c *claimReader) *ValidationError {
+func (p *Provider) checkHostedDomain(c *claimReader) *gatehouse.Rejection {
 	if p.cfg.hostedDomain == "" {
 		return nil
 	}
@@ -358,7 +360,7 @@ func (p *Provider) checkHostedDomain(c *claimReader) *ValidationError {
 		return c.err
 	}
 	if !strings.EqualFold(hd, p.cfg.hostedDomain) {
-		e := mismatch(ErrHostedDomain, SideIdP, "hd", hd, p.cfg.hostedDomain)
+		e := mismatch(ErrHostedDomain, gatehouse.FixInIdP, "hd", hd, p.cfg.hostedDomain)
 		e.Message += ": the account is not in the configured Google Workspace domain"
 		return e
 	}
@@ -386,19 +388,19 @@ func (p *Provider) readEmail(c *claimReader, id *Identity) {
 
 // parseClaims decodes the verified payload: one JSON object, numbers kept
 // exact.
-func parseClaims(payload []byte) (map[string]any, *ValidationError) {
+func parseClaims(payload []byte) (map[string]any, *gatehouse.Rejection) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var claims map[string]any
 	if err := dec.Decode(&claims); err != nil || claims == nil {
-		ve := reject(ErrMalformed, SideIdP, "the ID token's claims are not a JSON object")
+		ve := reject(ErrMalformed, gatehouse.FixInIdP, "the ID token's claims are not a JSON object")
 		if err != nil {
-			ve = ve.wrap(err)
+			ve = ve.Wrap(err)
 		}
 		return nil, ve
 	}
 	if dec.More() {
-		return nil, reject(ErrMalformed, SideIdP, "the ID token's claims have data after the JSON object")
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, "the ID token's claims have data after the JSON object")
 	}
 	return claims, nil
 }
@@ -407,12 +409,12 @@ func parseClaims(payload []byte) (map[string]any, *ValidationError) {
 // type as an ErrMalformed rejection.
 type claimReader struct {
 	claims map[string]any
-	err    *ValidationError
+	err    *gatehouse.Rejection
 }
 
 func (c *claimReader) fail(name, want string) {
 	if c.err == nil {
-		c.err = reject(ErrMalformed, SideIdP, fmt.Sprintf("claim %s is not %s", name, want))
+		c.err = reject(ErrMalformed, gatehouse.FixInIdP, fmt.Sprintf("claim %s is not %s", name, want))
 	}
 }
 

@@ -2,11 +2,12 @@ package saml
 
 import (
 	"errors"
-	"strconv"
+
+	"gatehouse"
 )
 
 // Sentinel errors, one per kind of rejection. Every error ValidateResponse
-// returns is a *ValidationError that matches exactly one of them with
+// returns is a *gatehouse.Rejection that matches exactly one of them with
 // errors.Is.
 var (
 	// ErrConfiguration: the SP or IdP values handed in are incomplete or out of
@@ -52,42 +53,6 @@ var (
 	ErrSubject = errors.New("saml: subject")
 )
 
-// Side says who has to act to fix a failure, for the test result page.
-type Side string
-
-// The sides of a federation.
-const (
-	SideIdP       Side = "idp"
-	SideGatehouse Side = "gatehouse"
-)
-
-// ValidationError is a precise rejection of a SAML message, meant for the
-// audit log and the test result page; end users get a generic message.
-type ValidationError struct {
-	// Reason is a stable machine code, one per sentinel (e.g. "audience").
-	Reason string
-	// Message is precise and safe to show to administrators.
-	Message string
-	// Expected and Received hold the compared values when there are two.
-	Expected, Received string
-	// FixIn says which side's settings must change.
-	FixIn Side
-
-	kind  error
-	cause error
-}
-
-func (e *ValidationError) Error() string { return "saml: " + e.Message }
-
-// Unwrap returns the sentinel and, when there is one, the underlying library
-// error, so both errors.Is(err, ErrAudience) and inspection of the cause work.
-func (e *ValidationError) Unwrap() []error {
-	if e.cause == nil {
-		return []error{e.kind}
-	}
-	return []error{e.kind, e.cause}
-}
-
 var reasons = map[error]string{
 	ErrConfiguration: "configuration",
 	ErrTooLarge:      "too_large",
@@ -107,31 +72,9 @@ var reasons = map[error]string{
 	ErrSubject:       "subject",
 }
 
-func reject(kind error, fix Side, message string) *ValidationError {
-	return &ValidationError{Reason: reasons[kind], Message: message, FixIn: fix, kind: kind}
-}
-
-// mismatch builds a rejection for a value that differs from the configured one.
-func mismatch(kind error, fix Side, what, received, expected string) *ValidationError {
-	e := reject(kind, fix, what+" is "+quote(received)+", expected "+quote(expected))
-	e.Expected, e.Received = expected, received
-	return e
-}
-
-func (e *ValidationError) wrap(cause error) *ValidationError {
-	e.cause = cause
-	return e
-}
-
-// quote shows a value from the message safely in an admin message: escaped,
-// cut to a readable length, and (missing) rather than "".
-func quote(s string) string {
-	if s == "" {
-		return "(missing)"
-	}
-	const maxLen = 200
-	if len(s) > maxLen {
-		s = s[:maxLen] + "..."
-	}
-	return strconv.Quote(s)
-}
+// reject and mismatch make this package's rejections.
+var (
+	rejections = gatehouse.Rejections{Protocol: gatehouse.ProtocolSAML, Reasons: reasons}
+	reject     = rejections.Reject
+	mismatch   = rejections.Mismatch
+)

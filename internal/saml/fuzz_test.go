@@ -4,12 +4,13 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"gatehouse"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/saml/samltest"
 )
 
 // FuzzValidateResponse mutates genuinely signed responses for alice@a.com.
-// ValidateResponse must never panic, must only return *ValidationError, and
+// ValidateResponse must never panic, must only return *gatehouse.Rejection, and
 // whatever it accepts must still say alice@a.com: anything else would be a
 // signature bypass.
 //
@@ -30,8 +31,8 @@ func FuzzValidateResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		a, err := fx.runB64(base64.StdEncoding.EncodeToString(raw))
 		if err != nil {
-			if _, ok := err.(*saml.ValidationError); !ok {
-				t.Fatalf("error %v is a %T, not a *ValidationError", err, err)
+			if _, ok := err.(*gatehouse.Rejection); !ok {
+				t.Fatalf("error %v is a %T, not a *gatehouse.Rejection", err, err)
 			}
 			return
 		}

@@ -16,6 +16,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 
+	"gatehouse"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/saml/samltest"
 )
@@ -124,7 +125,7 @@ func (f *fixture) mustAccept(t testing.TB, doc *etree.Document) *saml.Assertion 
 	return accept(t, a, err)
 }
 
-func (f *fixture) mustReject(t testing.TB, doc *etree.Document, want error) *saml.ValidationError {
+func (f *fixture) mustReject(t testing.TB, doc *etree.Document, want error) *gatehouse.Rejection {
 	t.Helper()
 	a, err := f.run(t, doc)
 	return rejectAs(t, a, err, want)
@@ -148,9 +149,9 @@ func accept(t testing.TB, a *saml.Assertion, err error) *saml.Assertion {
 	return a
 }
 
-// rejectAs fails the test unless err is a *saml.ValidationError matching want,
+// rejectAs fails the test unless err is a *gatehouse.Rejection matching want,
 // with a reason and a message for the admin.
-func rejectAs(t testing.TB, a *saml.Assertion, err error, want error) *saml.ValidationError {
+func rejectAs(t testing.TB, a *saml.Assertion, err error, want error) *gatehouse.Rejection {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("accepted (NameID %q), want %v", a.NameID, want)
@@ -158,9 +159,9 @@ func rejectAs(t testing.TB, a *saml.Assertion, err error, want error) *saml.Vali
 	if a != nil {
 		t.Errorf("an assertion came back with the error %v", err)
 	}
-	var verr *saml.ValidationError
+	var verr *gatehouse.Rejection
 	if !errors.As(err, &verr) {
-		t.Fatalf("error %v (%T) is not a *ValidationError", err, err)
+		t.Fatalf("error %v (%T) is not a *gatehouse.Rejection", err, err)
 	}
 	if !errors.Is(err, want) {
 		t.Fatalf("error is %v (reason %s), want %v", err, verr.Reason, want)

@@ -13,6 +13,8 @@ import (
 	saml2 "github.com/russellhaering/gosaml2"
 	"github.com/russellhaering/gosaml2/types"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"gatehouse"
 )
 
 // Assertion is what a valid Response says about the person, read only from
@@ -48,7 +50,7 @@ type Assertion struct {
 // binding) against one SSO configuration and returns the verified assertion.
 // expectedRequestIDs are the IDs of the AuthnRequests this browser has
 // outstanding for this configuration; empty means none, so only an
-// IdP-initiated response can pass. Every error is a *ValidationError.
+// IdP-initiated response can pass. Every error is a *gatehouse.Rejection.
 //
 // Replay is the caller's: it must record Assertion.ID and consume
 // Assertion.InResponseTo atomically in the database.
@@ -75,7 +77,7 @@ func ValidateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []
 	return a, nil
 }
 
-func validateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []string, now time.Time) (*Assertion, *ValidationError) {
+func validateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []string, now time.Time) (*Assertion, *gatehouse.Rejection) {
 	skew, verr := checkValidationConfig(sp, idp)
 	if verr != nil {
 		return nil, verr
@@ -99,7 +101,7 @@ func validateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []
 		return nil, verr
 	}
 	if len(resp.Assertions) != 1 || len(resp.EncryptedAssertions) != 0 {
-		return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("the verified response holds %d assertions, expected exactly one", len(resp.Assertions)))
+		return nil, reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("the verified response holds %d assertions, expected exactly one", len(resp.Assertions)))
 	}
 	assertion := &resp.Assertions[0]
 	warnings, err := provider.VerifyAssertionConditions(assertion)
@@ -111,7 +113,7 @@ func validateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []
 		return nil, verr
 	}
 	if !complete(assertion) {
-		return nil, reject(ErrMalformed, SideIdP, "the assertion lacks an Issuer, Subject, NameID, SubjectConfirmationData or Conditions")
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, "the assertion lacks an Issuer, Subject, NameID, SubjectConfirmationData or Conditions")
 	}
 	if verr := checkDestination(sp, resp, assertion); verr != nil {
 		return nil, verr
@@ -146,7 +148,7 @@ func validateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []
 		out.SessionIndex = assertion.AuthnStatement.SessionIndex
 	}
 	if out.NameID == "" {
-		return nil, reject(ErrSubject, SideIdP, "the assertion's NameID is empty")
+		return nil, reject(ErrSubject, gatehouse.FixInIdP, "the assertion's NameID is empty")
 	}
 	if out.Email, verr = email(idp, assertion, out); verr != nil {
 		return nil, verr
@@ -192,7 +194,7 @@ func libraryInstant(assertion *etree.Element, now time.Time, skew time.Duration)
 // rollover works even when the IdP sends no KeyInfo, and the certificate that
 // verified is known. Each attempt uses its own gosaml2 service provider built
 // from this configuration's values; nothing is shared between configurations.
-func verify(sp SP, idp IdP, samlResponse string, shape *responseShape, at, now time.Time, skew time.Duration) (*saml2.SAMLServiceProvider, *types.Response, *x509.Certificate, *ValidationError) {
+func verify(sp SP, idp IdP, samlResponse string, shape *responseShape, at, now time.Time, skew time.Duration) (*saml2.SAMLServiceProvider, *types.Response, *x509.Certificate, *gatehouse.Rejection) {
 	certs := slices.Clone(idp.Certificates)
 	slices.SortStableFunc(certs, func(a, b *x509.Certificate) int {
 		return boolOrder(claimed(shape, b)) - boolOrder(claimed(shape, a))
@@ -245,7 +247,7 @@ func afterSignature(err error) bool {
 	return errors.As(err, &invalid) || errors.As(err, &missing) || errors.As(err, &parsing)
 }
 
-func signatureFailure(shape *responseShape, certs []*x509.Certificate, failures []error) *ValidationError {
+func signatureFailure(shape *responseShape, certs []*x509.Certificate, failures []error) *gatehouse.Rejection {
 	configured := make([]string, len(certs))
 	for i, c := range certs {
 		configured[i] = fingerprint(c)
@@ -253,18 +255,18 @@ func signatureFailure(shape *responseShape, certs []*x509.Certificate, failures 
 	for _, claimedCert := range shape.keyInfoCerts {
 		if !slices.ContainsFunc(certs, claimedCert.Equal) {
 			fp := fingerprint(claimedCert)
-			verr := reject(ErrSignature, SideGatehouse, fmt.Sprintf("the message is signed with certificate %s (SHA-256 %s), which is not configured for this IdP; if the IdP really rolled over its key, add the new certificate", claimedCert.Subject, fp))
+			verr := reject(ErrSignature, gatehouse.FixInGatehouse, fmt.Sprintf("the message is signed with certificate %s (SHA-256 %s), which is not configured for this IdP; if the IdP really rolled over its key, add the new certificate", claimedCert.Subject, fp))
 			verr.Expected, verr.Received = strings.Join(configured, ", "), fp
 			return verr
 		}
 	}
 	// Sorted so that the certificate KeyInfo named, if any, failed first.
-	return reject(ErrSignature, SideIdP, fmt.Sprintf("the signature does not verify with the configured certificate (%d tried): %v", len(certs), failures[0])).wrap(failures[0])
+	return reject(ErrSignature, gatehouse.FixInIdP, fmt.Sprintf("the signature does not verify with the configured certificate (%d tried): %v", len(certs), failures[0])).Wrap(failures[0])
 }
 
 // fromLibrary turns gosaml2's SAML check errors into rejections. now and skew
 // explain an expiry the way checkTimes does.
-func fromLibrary(err error, now time.Time, skew time.Duration) *ValidationError {
+func fromLibrary(err error, now time.Time, skew time.Duration) *gatehouse.Rejection {
 	var (
 		invalid saml2.ErrInvalidValue
 		missing saml2.ErrMissingElement
@@ -272,20 +274,20 @@ func fromLibrary(err error, now time.Time, skew time.Duration) *ValidationError 
 	)
 	switch {
 	case errors.As(err, &invalid):
-		kind, fix := ErrMalformed, SideIdP
+		kind, fix := ErrMalformed, gatehouse.FixInIdP
 		switch invalid.Key {
 		case saml2.DestinationAttr, saml2.RecipientAttr:
 			kind = ErrDestination
 		case saml2.IssuerTag:
 			// Most often the entity ID was mistyped into Gatehouse.
-			kind, fix = ErrIssuer, SideGatehouse
+			kind, fix = ErrIssuer, gatehouse.FixInGatehouse
 		case saml2.StatusCodeTag:
 			kind = ErrStatus
 		case saml2.SubjectConfirmationTag:
 			kind = ErrBearer
 		case saml2.NotOnOrAfterAttr:
 			if t, perr := time.Parse(time.RFC3339, invalid.Actual); perr == nil {
-				return timeError("SubjectConfirmationData NotOnOrAfter", t, now, skew, "passed %s ago").wrap(err)
+				return timeError("SubjectConfirmationData NotOnOrAfter", t, now, skew, "passed %s ago").Wrap(err)
 			}
 			kind = ErrTime
 		}
@@ -298,7 +300,7 @@ func fromLibrary(err error, now time.Time, skew time.Duration) *ValidationError 
 		if label == "" {
 			label = invalid.Key
 		}
-		return mismatch(kind, fix, label, invalid.Actual, invalid.Expected).wrap(err)
+		return mismatch(kind, fix, label, invalid.Actual, invalid.Expected).Wrap(err)
 	case errors.As(err, &missing):
 		kind := ErrMalformed
 		switch {
@@ -311,11 +313,11 @@ func fromLibrary(err error, now time.Time, skew time.Duration) *ValidationError 
 		case missing.Tag == saml2.NameIdTag:
 			kind = ErrSubject
 		}
-		return reject(kind, SideIdP, missing.Error()).wrap(err)
+		return reject(kind, gatehouse.FixInIdP, missing.Error()).Wrap(err)
 	case errors.As(err, &parsing):
-		return reject(ErrMalformed, SideIdP, fmt.Sprintf("%s value %s is not an RFC 3339 time", parsing.Tag, quote(parsing.Value))).wrap(err)
+		return reject(ErrMalformed, gatehouse.FixInIdP, fmt.Sprintf("%s value %s is not an RFC 3339 time", parsing.Tag, gatehouse.Quote(parsing.Value))).Wrap(err)
 	}
-	return reject(ErrMalformed, SideIdP, err.Error()).wrap(err)
+	return reject(ErrMalformed, gatehouse.FixInIdP, err.Error()).Wrap(err)
 }
 
 // complete reports whether every element the checks below read is present.
@@ -331,38 +333,38 @@ func complete(a *types.Assertion) bool {
 // unverified tree, but only after verification succeeded, and only to
 // reject: gosaml2's types keep one of each element and would silently merge
 // repeated ones.
-func checkSubjectShape(assertion *etree.Element) *ValidationError {
+func checkSubjectShape(assertion *etree.Element) *gatehouse.Rejection {
 	if n := len(children(assertion, nsAssertion, "Conditions")); n > 1 {
-		return reject(ErrStructure, SideIdP, fmt.Sprintf("the assertion has %d Conditions elements, expected one", n))
+		return reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("the assertion has %d Conditions elements, expected one", n))
 	}
 	subjects := children(assertion, nsAssertion, "Subject")
 	if len(subjects) != 1 {
-		return reject(ErrBearer, SideIdP, fmt.Sprintf("the assertion has %d Subject elements, expected one", len(subjects)))
+		return reject(ErrBearer, gatehouse.FixInIdP, fmt.Sprintf("the assertion has %d Subject elements, expected one", len(subjects)))
 	}
 	if n := len(children(subjects[0], nsAssertion, "NameID")); n != 1 {
-		return reject(ErrSubject, SideIdP, fmt.Sprintf("the Subject has %d NameID elements, expected one (encrypted NameIDs are not accepted)", n))
+		return reject(ErrSubject, gatehouse.FixInIdP, fmt.Sprintf("the Subject has %d NameID elements, expected one (encrypted NameIDs are not accepted)", n))
 	}
 	confirmations := children(subjects[0], nsAssertion, "SubjectConfirmation")
 	if len(confirmations) != 1 {
-		return reject(ErrBearer, SideIdP, fmt.Sprintf("the Subject has %d SubjectConfirmation elements; Gatehouse accepts exactly one, with the bearer method", len(confirmations)))
+		return reject(ErrBearer, gatehouse.FixInIdP, fmt.Sprintf("the Subject has %d SubjectConfirmation elements; Gatehouse accepts exactly one, with the bearer method", len(confirmations)))
 	}
 	if method := confirmations[0].SelectAttrValue("Method", ""); method != methodBearer {
-		return mismatch(ErrBearer, SideIdP, "the SubjectConfirmation Method", method, methodBearer)
+		return mismatch(ErrBearer, gatehouse.FixInIdP, "the SubjectConfirmation Method", method, methodBearer)
 	}
 	if n := len(children(confirmations[0], nsAssertion, "SubjectConfirmationData")); n != 1 {
-		return reject(ErrBearer, SideIdP, fmt.Sprintf("the bearer SubjectConfirmation has %d SubjectConfirmationData elements, expected one", n))
+		return reject(ErrBearer, gatehouse.FixInIdP, fmt.Sprintf("the bearer SubjectConfirmation has %d SubjectConfirmationData elements, expected one", n))
 	}
 	return nil
 }
 
 // checkDestination requires Destination on a signed Response (SAML bindings
 // 3.5.5.2) and Recipient always to be this configuration's ACS URL.
-func checkDestination(sp SP, resp *types.Response, assertion *types.Assertion) *ValidationError {
+func checkDestination(sp SP, resp *types.Response, assertion *types.Assertion) *gatehouse.Rejection {
 	if resp.Destination != sp.ACSURL && (resp.Destination != "" || resp.SignatureValidated) {
-		return mismatch(ErrDestination, SideIdP, "the Response Destination", resp.Destination, sp.ACSURL)
+		return mismatch(ErrDestination, gatehouse.FixInIdP, "the Response Destination", resp.Destination, sp.ACSURL)
 	}
 	if got := assertion.Subject.SubjectConfirmation.SubjectConfirmationData.Recipient; got != sp.ACSURL {
-		return mismatch(ErrDestination, SideIdP, "the SubjectConfirmationData Recipient", got, sp.ACSURL)
+		return mismatch(ErrDestination, gatehouse.FixInIdP, "the SubjectConfirmationData Recipient", got, sp.ACSURL)
 	}
 	return nil
 }
@@ -370,10 +372,10 @@ func checkDestination(sp SP, resp *types.Response, assertion *types.Assertion) *
 // checkAudience requires at least one AudienceRestriction, and every one of
 // them to name this configuration's SP entity ID; gosaml2 flags only the
 // second.
-func checkAudience(sp SP, assertion *types.Assertion) *ValidationError {
+func checkAudience(sp SP, assertion *types.Assertion) *gatehouse.Rejection {
 	restrictions := assertion.Conditions.AudienceRestrictions
 	if len(restrictions) == 0 {
-		verr := reject(ErrAudience, SideIdP, fmt.Sprintf("the assertion has no AudienceRestriction; expected one naming %s", quote(sp.EntityID)))
+		verr := reject(ErrAudience, gatehouse.FixInIdP, fmt.Sprintf("the assertion has no AudienceRestriction; expected one naming %s", gatehouse.Quote(sp.EntityID)))
 		verr.Expected = sp.EntityID
 		return verr
 	}
@@ -383,7 +385,7 @@ func checkAudience(sp SP, assertion *types.Assertion) *ValidationError {
 			got = append(got, strings.TrimSpace(a.Value))
 		}
 		if !slices.Contains(got, sp.EntityID) {
-			return mismatch(ErrAudience, SideIdP, "the audience", strings.Join(got, ", "), sp.EntityID)
+			return mismatch(ErrAudience, gatehouse.FixInIdP, "the audience", strings.Join(got, ", "), sp.EntityID)
 		}
 	}
 	return nil
@@ -394,7 +396,7 @@ func checkAudience(sp SP, assertion *types.Assertion) *ValidationError {
 // NotOnOrAfter. Values come from the verified assertion, except the rarely
 // sent SubjectConfirmationData NotBefore, which gosaml2's types drop; it is
 // read from the unverified tree and can only cause a rejection.
-func checkTimes(tree *etree.Element, assertion *types.Assertion, now time.Time, skew time.Duration) (time.Time, *ValidationError) {
+func checkTimes(tree *etree.Element, assertion *types.Assertion, now time.Time, skew time.Duration) (time.Time, *gatehouse.Rejection) {
 	data := assertion.Subject.SubjectConfirmation.SubjectConfirmationData
 	scdNotBefore := ""
 	for _, subject := range children(tree, nsAssertion, "Subject") {
@@ -420,7 +422,7 @@ func checkTimes(tree *etree.Element, assertion *types.Assertion, now time.Time, 
 		}
 		t, err := time.Parse(time.RFC3339, b.value)
 		if err != nil {
-			return time.Time{}, reject(ErrTime, SideIdP, fmt.Sprintf("%s %s %s is not an RFC 3339 time", b.where, b.attr, quote(b.value)))
+			return time.Time{}, reject(ErrTime, gatehouse.FixInIdP, fmt.Sprintf("%s %s %s is not an RFC 3339 time", b.where, b.attr, gatehouse.Quote(b.value)))
 		}
 		if b.attr == "NotBefore" && t.After(now.Add(skew)) {
 			return time.Time{}, timeError(b.where+" NotBefore", t, now, skew, "is %s in the future")
@@ -437,27 +439,27 @@ func checkTimes(tree *etree.Element, assertion *types.Assertion, now time.Time, 
 	return earliest, nil
 }
 
-func timeError(what string, t, now time.Time, skew time.Duration, relation string) *ValidationError {
+func timeError(what string, t, now time.Time, skew time.Duration, relation string) *gatehouse.Rejection {
 	d := t.Sub(now)
 	if d < 0 {
 		d = -d
 	}
 	msg := fmt.Sprintf("%s %s "+relation+" (clock skew allowed: %s); check the IdP's and Gatehouse's clocks", what, t.UTC().Format(time.RFC3339), d.Round(time.Second), skew)
-	verr := reject(ErrTime, SideIdP, msg)
+	verr := reject(ErrTime, gatehouse.FixInIdP, msg)
 	verr.Received, verr.Expected = t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)
 	return verr
 }
 
-func checkWarnings(w *saml2.WarningInfo) *ValidationError {
+func checkWarnings(w *saml2.WarningInfo) *gatehouse.Rejection {
 	switch {
 	case w.InvalidTime:
-		return reject(ErrTime, SideIdP, "the assertion is outside its validity window")
+		return reject(ErrTime, gatehouse.FixInIdP, "the assertion is outside its validity window")
 	case w.NotInAudience:
-		return reject(ErrAudience, SideIdP, "the assertion's audience does not name this service provider")
+		return reject(ErrAudience, gatehouse.FixInIdP, "the assertion's audience does not name this service provider")
 	case w.OneTimeUse:
-		return reject(ErrCondition, SideIdP, "the assertion carries a OneTimeUse condition, which Gatehouse does not accept")
+		return reject(ErrCondition, gatehouse.FixInIdP, "the assertion carries a OneTimeUse condition, which Gatehouse does not accept")
 	case w.ProxyRestriction != nil:
-		return reject(ErrCondition, SideIdP, "the assertion carries a ProxyRestriction condition, which Gatehouse does not accept")
+		return reject(ErrCondition, gatehouse.FixInIdP, "the assertion carries a ProxyRestriction condition, which Gatehouse does not accept")
 	}
 	return nil
 }
@@ -466,25 +468,25 @@ func checkWarnings(w *saml2.WarningInfo) *ValidationError {
 // only: the assertion's SubjectConfirmationData, or the Response when its
 // signature verified. An InResponseTo only on an unsigned Response could be
 // an attacker dressing an IdP-initiated assertion up as an answer.
-func checkInResponseTo(idp IdP, resp *types.Response, assertion *types.Assertion, expected []string) (string, *ValidationError) {
+func checkInResponseTo(idp IdP, resp *types.Response, assertion *types.Assertion, expected []string) (string, *gatehouse.Rejection) {
 	signed := assertion.Subject.SubjectConfirmation.SubjectConfirmationData.InResponseTo
 	onResponse := resp.InResponseTo
 	switch {
 	case signed != "" && onResponse != "" && signed != onResponse:
-		return "", mismatch(ErrInResponseTo, SideIdP, "the Response InResponseTo", onResponse, signed)
+		return "", mismatch(ErrInResponseTo, gatehouse.FixInIdP, "the Response InResponseTo", onResponse, signed)
 	case signed == "" && onResponse != "" && !resp.SignatureValidated:
-		return "", reject(ErrInResponseTo, SideIdP, "InResponseTo appears only on the unsigned Response, not in the signed assertion")
+		return "", reject(ErrInResponseTo, gatehouse.FixInIdP, "InResponseTo appears only on the unsigned Response, not in the signed assertion")
 	case signed == "":
 		signed = onResponse
 	}
 	if signed == "" {
 		if !idp.AllowIdPInitiated {
-			return "", reject(ErrUnsolicited, SideGatehouse, "the response answers no request (IdP-initiated sign-in) and this configuration does not allow IdP-initiated sign-in")
+			return "", reject(ErrUnsolicited, gatehouse.FixInGatehouse, "the response answers no request (IdP-initiated sign-in) and this configuration does not allow IdP-initiated sign-in")
 		}
 		return "", nil
 	}
 	if !slices.Contains(expected, signed) {
-		verr := reject(ErrInResponseTo, SideIdP, fmt.Sprintf("the response answers request %s, which this browser has not started for this configuration", quote(signed)))
+		verr := reject(ErrInResponseTo, gatehouse.FixInIdP, fmt.Sprintf("the response answers request %s, which this browser has not started for this configuration", gatehouse.Quote(signed)))
 		verr.Received = signed
 		return "", verr
 	}
@@ -511,10 +513,10 @@ func attributes(assertion *types.Assertion) map[string][]string {
 // email finds the person's email address: from the configured attribute
 // (matched by Name or FriendlyName), else the NameID. It must be one plain
 // address; the full text is used, never a prefix.
-func email(idp IdP, assertion *types.Assertion, a *Assertion) (string, *ValidationError) {
+func email(idp IdP, assertion *types.Assertion, a *Assertion) (string, *gatehouse.Rejection) {
 	source, value := "the NameID", a.NameID
 	if idp.EmailAttribute != "" {
-		source = "attribute " + quote(idp.EmailAttribute)
+		source = "attribute " + gatehouse.Quote(idp.EmailAttribute)
 		var values []string
 		if assertion.AttributeStatement != nil {
 			for _, attr := range assertion.AttributeStatement.Attributes {
@@ -530,20 +532,20 @@ func email(idp IdP, assertion *types.Assertion, a *Assertion) (string, *Validati
 		}
 		switch len(values) {
 		case 0:
-			return "", reject(ErrSubject, SideIdP, "the assertion has no value for the email "+source+"; release it to Gatehouse in the IdP or correct the attribute name in Gatehouse")
+			return "", reject(ErrSubject, gatehouse.FixInIdP, "the assertion has no value for the email "+source+"; release it to Gatehouse in the IdP or correct the attribute name in Gatehouse")
 		case 1:
 			value = values[0]
 		default:
-			return "", reject(ErrSubject, SideIdP, fmt.Sprintf("the email %s has %d different values; Gatehouse needs exactly one", source, len(values)))
+			return "", reject(ErrSubject, gatehouse.FixInIdP, fmt.Sprintf("the email %s has %d different values; Gatehouse needs exactly one", source, len(values)))
 		}
 	}
 	addr, err := mail.ParseAddress(value)
 	if err != nil || addr.Name != "" || addr.Address != value {
-		fix := SideIdP
+		fix := gatehouse.FixInIdP
 		if idp.EmailAttribute == "" {
-			fix = SideGatehouse // most often a persistent NameID: name the email attribute
+			fix = gatehouse.FixInGatehouse // most often a persistent NameID: name the email attribute
 		}
-		return "", reject(ErrSubject, fix, fmt.Sprintf("%s %s (format %s) is not an email address; send the email as NameID or name the email attribute in Gatehouse", source, quote(value), quote(a.NameIDFormat)))
+		return "", reject(ErrSubject, fix, fmt.Sprintf("%s %s (format %s) is not an email address; send the email as NameID or name the email attribute in Gatehouse", source, gatehouse.Quote(value), gatehouse.Quote(a.NameIDFormat)))
 	}
 	return value, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"gatehouse"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/saml/samltest"
 )
@@ -205,7 +206,7 @@ func TestAudience(t *testing.T) { // P-audience
 				t.Fatal(err)
 			}
 			verr := f.mustReject(t, doc, saml.ErrAudience)
-			if verr.Expected != f.sp.EntityID || verr.FixIn != saml.SideIdP {
+			if verr.Expected != f.sp.EntityID || verr.FixIn != gatehouse.FixInIdP {
 				t.Errorf("error for admins: %+v", verr)
 			}
 		})
@@ -379,7 +380,7 @@ func TestClockSkewConfiguration(t *testing.T) {
 		f := newFixture(t)
 		f.cfg.ClockSkew = skew
 		verr := f.mustReject(t, f.doc(t, nil, f.response(), signBoth), saml.ErrConfiguration)
-		if verr.FixIn != saml.SideGatehouse {
+		if verr.FixIn != gatehouse.FixInGatehouse {
 			t.Errorf("skew %s: FixIn = %s", skew, verr.FixIn)
 		}
 	}

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"gatehouse"
 )
 
 // Binding is a SAML protocol binding by its URI.
@@ -100,7 +102,7 @@ func (idp IdP) binding() (Binding, error) {
 
 // checkValidationConfig returns what ValidateResponse needs from the
 // configuration, or a configuration error naming the missing piece.
-func checkValidationConfig(sp SP, idp IdP) (time.Duration, *ValidationError) {
+func checkValidationConfig(sp SP, idp IdP) (time.Duration, *gatehouse.Rejection) {
 	var problem string
 	switch {
 	case sp.EntityID == "":
@@ -113,19 +115,19 @@ func checkValidationConfig(sp SP, idp IdP) (time.Duration, *ValidationError) {
 		problem = "no IdP signing certificate is configured"
 	}
 	if problem != "" {
-		return 0, reject(ErrConfiguration, SideGatehouse, problem)
+		return 0, reject(ErrConfiguration, gatehouse.FixInGatehouse, problem)
 	}
 	for i, cert := range idp.Certificates {
 		if cert == nil {
-			return 0, reject(ErrConfiguration, SideGatehouse, fmt.Sprintf("configured IdP certificate %d is empty", i+1))
+			return 0, reject(ErrConfiguration, gatehouse.FixInGatehouse, fmt.Sprintf("configured IdP certificate %d is empty", i+1))
 		}
 		if err := checkPublicKey(cert); err != nil {
-			return 0, reject(ErrWeakAlgorithm, SideIdP, fmt.Sprintf("configured IdP certificate %d (%s): %v", i+1, cert.Subject, err)).wrap(err)
+			return 0, reject(ErrWeakAlgorithm, gatehouse.FixInIdP, fmt.Sprintf("configured IdP certificate %d (%s): %v", i+1, cert.Subject, err)).Wrap(err)
 		}
 	}
 	skew, err := idp.skew()
 	if err != nil {
-		return 0, reject(ErrConfiguration, SideGatehouse, err.Error())
+		return 0, reject(ErrConfiguration, gatehouse.FixInGatehouse, err.Error())
 	}
 	return skew, nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"gatehouse"
 )
 
 // XML namespaces.
@@ -87,10 +89,10 @@ func describe(el *etree.Element) string {
 // status, and the structural allow-list that defeats signature wrapping. The
 // status comes before the structure because IdPs send failures as unsigned
 // responses without an assertion, and the admin needs to see the status.
-func inspectResponse(doc *etree.Document) (*responseShape, *ValidationError) {
+func inspectResponse(doc *etree.Document) (*responseShape, *gatehouse.Rejection) {
 	root := doc.Root()
 	if !is(root, nsProtocol, "Response") {
-		return nil, reject(ErrMalformed, SideIdP, fmt.Sprintf("root element is <%s> in namespace %q, expected a SAML 2.0 protocol <Response>", root.Tag, root.NamespaceURI()))
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, fmt.Sprintf("root element is <%s> in namespace %q, expected a SAML 2.0 protocol <Response>", root.Tag, root.NamespaceURI()))
 	}
 	if verr := checkStatus(root); verr != nil {
 		return nil, verr
@@ -99,15 +101,15 @@ func inspectResponse(doc *etree.Document) (*responseShape, *ValidationError) {
 	var (
 		assertions, encrypted, signatures []*etree.Element
 		ids                               = map[string]bool{}
-		walk                              func(el *etree.Element) *ValidationError
+		walk                              func(el *etree.Element) *gatehouse.Rejection
 	)
-	walk = func(el *etree.Element) *ValidationError {
+	walk = func(el *etree.Element) *gatehouse.Rejection {
 		for _, a := range el.Attr {
 			if a.Space != "" || a.Key != "ID" {
 				continue
 			}
 			if ids[a.Value] {
-				return reject(ErrStructure, SideIdP, fmt.Sprintf("ID %s appears on more than one element", quote(a.Value)))
+				return reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("ID %s appears on more than one element", gatehouse.Quote(a.Value)))
 			}
 			ids[a.Value] = true
 		}
@@ -132,18 +134,18 @@ func inspectResponse(doc *etree.Document) (*responseShape, *ValidationError) {
 
 	switch {
 	case len(encrypted) > 0:
-		return nil, reject(ErrStructure, SideIdP, "the response carries an EncryptedAssertion; Gatehouse accepts only plain signed assertions: turn assertion encryption off in the IdP")
+		return nil, reject(ErrStructure, gatehouse.FixInIdP, "the response carries an EncryptedAssertion; Gatehouse accepts only plain signed assertions: turn assertion encryption off in the IdP")
 	case len(assertions) == 0:
-		return nil, reject(ErrStructure, SideIdP, "the response has status Success but no Assertion")
+		return nil, reject(ErrStructure, gatehouse.FixInIdP, "the response has status Success but no Assertion")
 	case len(assertions) > 1:
-		return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("the response holds %d Assertion elements; Gatehouse accepts exactly one", len(assertions)))
+		return nil, reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("the response holds %d Assertion elements; Gatehouse accepts exactly one", len(assertions)))
 	}
 	shape := &responseShape{root: root, assertion: assertions[0]}
 	if shape.assertion.Parent() != root {
-		return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("the Assertion is inside %s, not directly in the Response", describe(shape.assertion.Parent())))
+		return nil, reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("the Assertion is inside %s, not directly in the Response", describe(shape.assertion.Parent())))
 	}
 	if shape.root.SelectAttrValue("ID", "") == "" || shape.assertion.SelectAttrValue("ID", "") == "" {
-		return nil, reject(ErrMalformed, SideIdP, "the Response or its Assertion has no ID")
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, "the Response or its Assertion has no ID")
 	}
 
 	for _, sig := range signatures {
@@ -155,10 +157,10 @@ func inspectResponse(doc *etree.Document) (*responseShape, *ValidationError) {
 		case shape.assertion:
 			slot = &shape.assertionSig
 		default:
-			return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("a Signature sits inside %s; Gatehouse accepts signatures only directly on the Response or the Assertion", describe(parent)))
+			return nil, reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("a Signature sits inside %s; Gatehouse accepts signatures only directly on the Response or the Assertion", describe(parent)))
 		}
 		if *slot != nil {
-			return nil, reject(ErrStructure, SideIdP, fmt.Sprintf("%s carries two Signature elements", describe(parent)))
+			return nil, reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("%s carries two Signature elements", describe(parent)))
 		}
 		*slot = sig
 		if verr := checkSignaturePolicy(sig, parent); verr != nil {
@@ -169,21 +171,21 @@ func inspectResponse(doc *etree.Document) (*responseShape, *ValidationError) {
 		}
 	}
 	if shape.responseSig == nil && shape.assertionSig == nil {
-		return nil, reject(ErrSignature, SideIdP, "neither the Response nor the Assertion is signed")
+		return nil, reject(ErrSignature, gatehouse.FixInIdP, "neither the Response nor the Assertion is signed")
 	}
 	return shape, nil
 }
 
 // checkStatus rejects any status but Success, quoting the IdP's codes and
 // message so the tester sees why the IdP refused.
-func checkStatus(root *etree.Element) *ValidationError {
+func checkStatus(root *etree.Element) *gatehouse.Rejection {
 	status := children(root, nsProtocol, "Status")
 	if len(status) != 1 {
-		return reject(ErrMalformed, SideIdP, fmt.Sprintf("the Response has %d Status elements, expected one", len(status)))
+		return reject(ErrMalformed, gatehouse.FixInIdP, fmt.Sprintf("the Response has %d Status elements, expected one", len(status)))
 	}
 	code := child(status[0], nsProtocol, "StatusCode")
 	if code == nil {
-		return reject(ErrMalformed, SideIdP, "the Response Status has no StatusCode")
+		return reject(ErrMalformed, gatehouse.FixInIdP, "the Response Status has no StatusCode")
 	}
 	top := code.SelectAttrValue("Value", "")
 	if top == statusSuccess {
@@ -195,9 +197,9 @@ func checkStatus(root *etree.Element) *ValidationError {
 	}
 	msg := "the IdP answered with status " + strings.Join(codes, " / ")
 	if m := child(status[0], nsProtocol, "StatusMessage"); m != nil {
-		msg += ": " + quote(strings.TrimSpace(m.Text()))
+		msg += ": " + gatehouse.Quote(strings.TrimSpace(m.Text()))
 	}
-	verr := reject(ErrStatus, SideIdP, msg)
+	verr := reject(ErrStatus, gatehouse.FixInIdP, msg)
 	verr.Expected, verr.Received = statusSuccess, strings.Join(codes, " ")
 	return verr
 }
@@ -206,35 +208,35 @@ func checkStatus(root *etree.Element) *ValidationError {
 // Reference naming the element the signature sits in, the allowed algorithms
 // and transforms only, and nothing in the Signature but SignedInfo,
 // SignatureValue and KeyInfo (no ds:Object to hide a copy in).
-func checkSignaturePolicy(sig, signed *etree.Element) *ValidationError {
+func checkSignaturePolicy(sig, signed *etree.Element) *gatehouse.Rejection {
 	where := "the Signature on " + describe(signed)
 	counts := map[string]int{}
 	for _, c := range sig.ChildElements() {
 		if c.NamespaceURI() != nsDSig {
-			return reject(ErrStructure, SideIdP, fmt.Sprintf("%s contains a foreign element <%s>", where, c.Tag))
+			return reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("%s contains a foreign element <%s>", where, c.Tag))
 		}
 		counts[c.Tag]++
 		switch c.Tag {
 		case "SignedInfo", "SignatureValue", "KeyInfo":
 		default:
-			return reject(ErrStructure, SideIdP, fmt.Sprintf("%s contains <%s>; only SignedInfo, SignatureValue and KeyInfo are accepted", where, c.Tag))
+			return reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("%s contains <%s>; only SignedInfo, SignatureValue and KeyInfo are accepted", where, c.Tag))
 		}
 	}
 	if counts["SignedInfo"] != 1 || counts["SignatureValue"] != 1 || counts["KeyInfo"] > 1 {
-		return reject(ErrStructure, SideIdP, where+" must have exactly one SignedInfo and SignatureValue and at most one KeyInfo")
+		return reject(ErrStructure, gatehouse.FixInIdP, where+" must have exactly one SignedInfo and SignatureValue and at most one KeyInfo")
 	}
 	info := child(sig, nsDSig, "SignedInfo")
 
 	c14n := children(info, nsDSig, "CanonicalizationMethod")
 	if len(c14n) != 1 {
-		return reject(ErrStructure, SideIdP, where+" must have exactly one CanonicalizationMethod")
+		return reject(ErrStructure, gatehouse.FixInIdP, where+" must have exactly one CanonicalizationMethod")
 	}
 	if alg := c14n[0].SelectAttrValue("Algorithm", ""); alg != algExcC14N {
 		return weak(where, "CanonicalizationMethod", alg, algExcC14N)
 	}
 	method := children(info, nsDSig, "SignatureMethod")
 	if len(method) != 1 {
-		return reject(ErrStructure, SideIdP, where+" must have exactly one SignatureMethod")
+		return reject(ErrStructure, gatehouse.FixInIdP, where+" must have exactly one SignatureMethod")
 	}
 	if alg := method[0].SelectAttrValue("Algorithm", ""); !allowedSignatureMethods[alg] {
 		return weak(where, "SignatureMethod", alg, algRSASHA256)
@@ -242,12 +244,12 @@ func checkSignaturePolicy(sig, signed *etree.Element) *ValidationError {
 
 	refs := children(info, nsDSig, "Reference")
 	if len(refs) != 1 {
-		return reject(ErrStructure, SideIdP, fmt.Sprintf("%s has %d References; Gatehouse accepts exactly one, naming the signed element", where, len(refs)))
+		return reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("%s has %d References; Gatehouse accepts exactly one, naming the signed element", where, len(refs)))
 	}
 	ref := refs[0]
 	want := "#" + signed.SelectAttrValue("ID", "")
 	if got := ref.SelectAttrValue("URI", ""); got != want {
-		verr := reject(ErrStructure, SideIdP, fmt.Sprintf("%s has Reference URI %s, which is not the signed element's own ID %s", where, quote(got), quote(want)))
+		verr := reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("%s has Reference URI %s, which is not the signed element's own ID %s", where, gatehouse.Quote(got), gatehouse.Quote(want)))
 		verr.Expected, verr.Received = want, got
 		return verr
 	}
@@ -260,7 +262,7 @@ func checkSignaturePolicy(sig, signed *etree.Element) *ValidationError {
 	}
 	digest := children(ref, nsDSig, "DigestMethod")
 	if len(digest) != 1 {
-		return reject(ErrStructure, SideIdP, where+" must have exactly one DigestMethod")
+		return reject(ErrStructure, gatehouse.FixInIdP, where+" must have exactly one DigestMethod")
 	}
 	if alg := digest[0].SelectAttrValue("Algorithm", ""); !allowedDigestMethods[alg] {
 		return weak(where, "DigestMethod", alg, allowedDigest)
@@ -268,8 +270,8 @@ func checkSignaturePolicy(sig, signed *etree.Element) *ValidationError {
 	return nil
 }
 
-func weak(where, what, got, want string) *ValidationError {
-	verr := reject(ErrWeakAlgorithm, SideIdP, fmt.Sprintf("%s uses %s %s, which Gatehouse does not accept", where, what, quote(got)))
+func weak(where, what, got, want string) *gatehouse.Rejection {
+	verr := reject(ErrWeakAlgorithm, gatehouse.FixInIdP, fmt.Sprintf("%s uses %s %s, which Gatehouse does not accept", where, what, gatehouse.Quote(got)))
 	verr.Expected, verr.Received = want, got
 	return verr
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/beevik/etree"
 	rtvalidator "github.com/mattermost/xml-roundtrip-validator"
+
+	"gatehouse"
 )
 
 // Input bounds, checked before any XML parser builds a tree. A real SAML
@@ -27,15 +29,15 @@ var errTooLarge = errors.New("XML too large")
 
 // decodeResponseBase64 decodes the SAMLResponse form value after checking its
 // size; the POST binding never deflates, so neither do we (no inflation bomb).
-func decodeResponseBase64(s string) ([]byte, *ValidationError) {
+func decodeResponseBase64(s string) ([]byte, *gatehouse.Rejection) {
 	if len(s) > maxEncodedBytes {
-		return nil, reject(ErrTooLarge, SideIdP, fmt.Sprintf("SAMLResponse is %d bytes of base64, over the %d byte limit", len(s), maxEncodedBytes))
+		return nil, reject(ErrTooLarge, gatehouse.FixInIdP, fmt.Sprintf("SAMLResponse is %d bytes of base64, over the %d byte limit", len(s), maxEncodedBytes))
 	}
 	// Exactly the decoding gosaml2 applies to the same value (line breaks
 	// ignored), so both see the same bytes.
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
-		return nil, reject(ErrMalformed, SideIdP, "SAMLResponse is not base64: "+err.Error()).wrap(err)
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, "SAMLResponse is not base64: "+err.Error()).Wrap(err)
 	}
 	return raw, nil
 }
@@ -90,13 +92,13 @@ func parseBoundedXML(raw []byte) (*etree.Document, error) {
 }
 
 // parseResponseXML is parseBoundedXML with its errors as rejections.
-func parseResponseXML(raw []byte) (*etree.Document, *ValidationError) {
+func parseResponseXML(raw []byte) (*etree.Document, *gatehouse.Rejection) {
 	doc, err := parseBoundedXML(raw)
 	if errors.Is(err, errTooLarge) {
-		return nil, reject(ErrTooLarge, SideIdP, "SAMLResponse: "+err.Error()).wrap(err)
+		return nil, reject(ErrTooLarge, gatehouse.FixInIdP, "SAMLResponse: "+err.Error()).Wrap(err)
 	}
 	if err != nil {
-		return nil, reject(ErrMalformed, SideIdP, "SAMLResponse: "+err.Error()).wrap(err)
+		return nil, reject(ErrMalformed, gatehouse.FixInIdP, "SAMLResponse: "+err.Error()).Wrap(err)
 	}
 	return doc, nil
 }

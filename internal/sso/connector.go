@@ -13,7 +13,6 @@ package sso
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -27,15 +26,15 @@ type Connector interface {
 	// Method) and metrics: "saml", "oidc".
 	Method() string
 	// Start builds the request that sends the browser to the IdP for c. A
-	// configuration that lacks what the request needs is an *Error with
-	// FixIn "gatehouse" that says what is missing.
+	// configuration that lacks what the request needs is a *gatehouse.Rejection
+	// with FixIn gatehouse.FixInGatehouse that says what is missing.
 	Start(ctx context.Context, c *gatehouse.SSOConfig, req StartRequest) (Redirect, error)
 	// Correlate reads, without trusting it, what ties an answer to a flow:
 	// the flow key the IdP echoed (RelayState, state) and the request ID the
 	// answer claims to answer. Either may be empty; Finish checks both.
 	Correlate(answer url.Values) (flowKey, requestID string)
 	// Finish checks the IdP's answer for c and says who the person is. Every
-	// rejection is an *Error.
+	// rejection is a *gatehouse.Rejection.
 	Finish(ctx context.Context, c *gatehouse.SSOConfig, answer url.Values, pending Pending) (Identity, error)
 }
 
@@ -97,24 +96,3 @@ type Identity struct {
 	// email is the only key (SAML).
 	LinkKey string `json:"link_key,omitempty"`
 }
-
-// Sides a failure is fixed on.
-const (
-	FixInIdP       = "idp"
-	FixInGatehouse = "gatehouse"
-)
-
-// Error is a precise rejection, for the audit log and the Test result page;
-// the person signing in sees a generic message and the audit event's ID.
-type Error struct {
-	// Reason is a stable code ("signature", "audience", "configuration", ...).
-	Reason string `json:"reason"`
-	// Message is precise and safe to show to administrators.
-	Message  string `json:"message"`
-	Expected string `json:"expected,omitempty"`
-	Received string `json:"received,omitempty"`
-	// FixIn is FixInIdP or FixInGatehouse.
-	FixIn string `json:"fix_in"`
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("sso: %s: %s", e.Reason, e.Message) }

@@ -42,7 +42,7 @@ const ActionTest = "sso_config.test"
 // keys Gatehouse issues are 26 characters.
 const maxFlowKey = 64
 
-// Errors the flow returns besides *Rejected, *NoSeat and *Error.
+// Errors the flow returns besides *Rejected, *NoSeat and *gatehouse.Rejection.
 // Database failures match gatehouse.ErrUnavailable.
 var (
 	// ErrUnknownConfig: no configuration with this ID speaks this protocol.
@@ -64,7 +64,7 @@ var (
 // precise reason.
 type Rejected struct {
 	Reference string
-	Err       *Error
+	Err       *gatehouse.Rejection
 }
 
 func (r *Rejected) Error() string { return "sso: rejected (" + r.Reference + "): " + r.Err.Message }
@@ -130,8 +130,8 @@ type Result struct {
 	// MatchVerifiedEmail or MatchEmail); empty when no user matched.
 	MatchedBy string `json:"matched_by,omitempty"`
 	// NoMatch says why no user matched, when none did.
-	NoMatch string `json:"no_match,omitempty"`
-	Error   *Error `json:"error,omitempty"`
+	NoMatch string               `json:"no_match,omitempty"`
+	Error   *gatehouse.Rejection `json:"error,omitempty"`
 }
 
 // Rules that match a person to a user, as Result.MatchedBy names them.
@@ -207,7 +207,7 @@ func (f *Flow) decide(ctx context.Context, accountID, email string) (policy.Deci
 // StartTest starts a Test of configuration configID, which must speak
 // protocol, by tester, whatever the configuration's status. Only an administrator of its owner may (see
 // policy.Administers); others get ErrNotAllowed. A configuration that
-// cannot build a request yet returns an *Error saying what is missing.
+// cannot build a request yet returns a *gatehouse.Rejection saying what is missing.
 func (f *Flow) StartTest(ctx context.Context, protocol gatehouse.Protocol, configID string, tester gatehouse.User) (Started, error) {
 	c, err := f.cfg.Store.SSOConfig(ctx, configID)
 	if errors.Is(err, gatehouse.ErrNotFound) || (err == nil && c.Protocol != protocol) {
@@ -246,7 +246,7 @@ func (f *Flow) mayAdminister(ctx context.Context, u gatehouse.User, c gatehouse.
 func (f *Flow) start(ctx context.Context, c gatehouse.SSOConfig, row gatehouse.SSOFlow, hint string) (Started, error) {
 	conn := f.connector(c.Protocol)
 	if conn == nil {
-		return Started{Config: c}, &Error{Reason: "configuration", Message: fmt.Sprintf("Gatehouse cannot speak %q to IdPs yet", c.Protocol), FixIn: FixInGatehouse}
+		return Started{Config: c}, &gatehouse.Rejection{Reason: "configuration", Message: fmt.Sprintf("Gatehouse cannot speak %q to IdPs yet", c.Protocol), FixIn: gatehouse.FixInGatehouse}
 	}
 	now := f.cfg.Now()
 	row.ID = rand.Text()
@@ -371,7 +371,7 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 		}
 	}
 	id, err := cb.conn.Finish(ctx, &c, answer, pending)
-	var cerr *Error
+	var cerr *gatehouse.Rejection
 	if errors.As(err, &cerr) {
 		return f.refuse(ctx, cb, cerr, nil)
 	}
@@ -384,8 +384,8 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 		return Next{}, fmt.Errorf("sso: replay check: %w", err)
 	}
 	if !fresh {
-		return f.refuse(ctx, cb, &Error{Reason: "replay", Message: fmt.Sprintf("message %q was accepted before; a copy of it is refused", id.MessageID),
-			Received: id.MessageID, FixIn: FixInIdP}, &id)
+		return f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "replay", Message: fmt.Sprintf("message %q was accepted before; a copy of it is refused", id.MessageID),
+			Received: id.MessageID, FixIn: gatehouse.FixInIdP}, &id)
 	}
 	if cb.flow == nil {
 		// Connector.Finish accepts an answer to no request only when the
@@ -398,8 +398,8 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 		cb.flow = &row
 	}
 	if !cb.now.Before(cb.flow.ExpiresAt) {
-		return f.refuse(ctx, cb, &Error{Reason: "flow_expired", Message: fmt.Sprintf("the sign-in started at %s and expired after %s; start again",
-			cb.flow.CreatedAt.UTC().Format(time.RFC3339), Lifetime), FixIn: FixInIdP}, &id)
+		return f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "flow_expired", Message: fmt.Sprintf("the sign-in started at %s and expired after %s; start again",
+			cb.flow.CreatedAt.UTC().Format(time.RFC3339), Lifetime), FixIn: gatehouse.FixInIdP}, &id)
 	}
 
 	// A Test must not change who signs in, so it never creates a link.
@@ -437,7 +437,7 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 // RejectUnread audits an answer refused before it could be read (too
 // large, not a form) at configuration configID's callback, and returns the
 // *Rejected to show, or ErrUnknownConfig.
-func (f *Flow) RejectUnread(ctx context.Context, protocol gatehouse.Protocol, configID string, e *Error, client login.Client) error {
+func (f *Flow) RejectUnread(ctx context.Context, protocol gatehouse.Protocol, configID string, e *gatehouse.Rejection, client login.Client) error {
 	c, err := f.cfg.Store.SSOConfig(ctx, configID)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return ErrUnknownConfig
@@ -485,23 +485,23 @@ func (f *Flow) findFlow(ctx context.Context, cb *callback, key, requestID string
 // strangeAnswer returns why an answer that came with the browser cannot be
 // this browser's answer to a flow of this configuration, or nil. key is
 // the flow key the answer carried.
-func (cb *callback) strangeAnswer(key string, browserToken func(string) string) *Error {
+func (cb *callback) strangeAnswer(key string, browserToken func(string) string) *gatehouse.Rejection {
 	fl := cb.flow
 	switch {
 	case fl == nil && key == "":
-		return &Error{Reason: "state", Message: "the answer carries no state, so it belongs to no sign-in started here; it was not redeemed", FixIn: FixInIdP}
+		return &gatehouse.Rejection{Reason: "state", Message: "the answer carries no state, so it belongs to no sign-in started here; it was not redeemed", FixIn: gatehouse.FixInIdP}
 	case fl == nil:
-		return &Error{Reason: "state", Message: "the answer's state names no sign-in of this configuration (unknown, or started for another configuration); it was not redeemed",
-			Received: clipKey(key), FixIn: FixInIdP}
+		return &gatehouse.Rejection{Reason: "state", Message: "the answer's state names no sign-in of this configuration (unknown, or started for another configuration); it was not redeemed",
+			Received: clipKey(key), FixIn: gatehouse.FixInIdP}
 	case !fl.FinishedAt.IsZero():
-		return &Error{Reason: "state_used", Message: "the sign-in this state names was answered before; a state is accepted once and this answer was not redeemed",
-			Received: fl.ID, FixIn: FixInIdP}
+		return &gatehouse.Rejection{Reason: "state_used", Message: "the sign-in this state names was answered before; a state is accepted once and this answer was not redeemed",
+			Received: fl.ID, FixIn: gatehouse.FixInIdP}
 	case !cb.now.Before(fl.ExpiresAt):
-		return &Error{Reason: "expired", Message: fmt.Sprintf("the sign-in started at %s and expired after %s; start again",
-			fl.CreatedAt.UTC().Format(time.RFC3339), Lifetime), FixIn: FixInIdP}
+		return &gatehouse.Rejection{Reason: "expired", Message: fmt.Sprintf("the sign-in started at %s and expired after %s; start again",
+			fl.CreatedAt.UTC().Format(time.RFC3339), Lifetime), FixIn: gatehouse.FixInIdP}
 	case fl.BrowserHash != "" && subtle.ConstantTimeCompare([]byte(BrowserHash(browserToken(fl.ID))), []byte(fl.BrowserHash)) != 1:
-		return &Error{Reason: "browser_mismatch", Message: "the answer arrived in another browser than the one that started the sign-in; it was not redeemed",
-			FixIn: FixInIdP}
+		return &gatehouse.Rejection{Reason: "browser_mismatch", Message: "the answer arrived in another browser than the one that started the sign-in; it was not redeemed",
+			FixIn: gatehouse.FixInIdP}
 	}
 	return nil
 }
@@ -526,8 +526,8 @@ func (f *Flow) finishFlow(ctx context.Context, cb *callback, res Result, id *Ide
 		return fmt.Errorf("sso: finish flow: %w", err)
 	}
 	if !ok {
-		_, err := f.refuse(ctx, cb, &Error{Reason: "request_used", Message: "the request this answers was answered before; each request is accepted once",
-			Received: cb.flow.RequestID, FixIn: FixInIdP}, id)
+		_, err := f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "request_used", Message: "the request this answers was answered before; each request is accepted once",
+			Received: cb.flow.RequestID, FixIn: gatehouse.FixInIdP}, id)
 		return err
 	}
 	return nil
@@ -536,7 +536,7 @@ func (f *Flow) finishFlow(ctx context.Context, cb *callback, res Result, id *Ide
 // refuse records a rejected answer: for a Test flow that has not been
 // answered, as the Test's outcome, shown on its result page; otherwise as a
 // failed sign-in, audited with the precise reason.
-func (f *Flow) refuse(ctx context.Context, cb *callback, e *Error, id *Identity) (Next, error) {
+func (f *Flow) refuse(ctx context.Context, cb *callback, e *gatehouse.Rejection, id *Identity) (Next, error) {
 	if cb.flow != nil && cb.flow.Purpose == PurposeTest && cb.flow.FinishedAt.IsZero() && cb.now.Before(cb.flow.ExpiresAt) {
 		res := Result{Outcome: gatehouse.OutcomeFailure, Error: e, Identity: id}
 		return f.recordTest(ctx, cb, res, nil)
@@ -546,8 +546,8 @@ func (f *Flow) refuse(ctx context.Context, cb *callback, e *Error, id *Identity)
 
 // auditRefusal records a rejected answer as a failed sign-in and returns
 // the *Rejected to show.
-func (f *Flow) auditRefusal(ctx context.Context, cb *callback, e *Error, id *Identity) (Next, error) {
-	details := map[string]string{"reason": e.Reason, "fix_in": e.FixIn, "expected": e.Expected, "received": e.Received}
+func (f *Flow) auditRefusal(ctx context.Context, cb *callback, e *gatehouse.Rejection, id *Identity) (Next, error) {
+	details := map[string]string{"reason": e.Reason, "fix_in": string(e.FixIn), "expected": e.Expected, "received": e.Received}
 	if id != nil {
 		details["subject"] = id.Subject
 	}
@@ -609,13 +609,13 @@ func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *g
 	if !ok {
 		// Answered meanwhile: the first answer stands, this one is refused.
 		cb.flow.FinishedAt = cb.now
-		return f.refuse(ctx, cb, &Error{Reason: "request_used", Message: "the test's request was answered before; each request is accepted once",
-			Received: cb.flow.RequestID, FixIn: FixInIdP}, res.Identity)
+		return f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "request_used", Message: "the test's request was answered before; each request is accepted once",
+			Received: cb.flow.RequestID, FixIn: gatehouse.FixInIdP}, res.Identity)
 	}
 	ev := f.event(cb, ActionTest, t.Reason)
 	ev.ActorType, ev.ActorID = "user", cb.flow.TesterID
 	ev.Details = map[string]string{"sso_config": cb.config.Name, "flow": cb.flow.ID, "subject": t.Subject, "user": t.Details["user"],
-		"matched_by": t.Details["matched_by"], "reason": t.Details["reason"], "fix_in": t.FixIn}
+		"matched_by": t.Details["matched_by"], "reason": t.Details["reason"], "fix_in": string(t.FixIn)}
 	if err := f.appendAudit(ctx, &ev); err != nil {
 		return Next{}, err
 	}
@@ -784,7 +784,7 @@ func (f *Flow) Finish(ctx context.Context, flowID, browserToken, oldToken string
 		if err != nil {
 			return Finished{}, err
 		}
-		return Finished{}, &Rejected{Reference: ref, Err: &Error{Reason: "browser_mismatch", Message: "another browser started this sign-in", FixIn: FixInIdP}}
+		return Finished{}, &Rejected{Reference: ref, Err: &gatehouse.Rejection{Reason: "browser_mismatch", Message: "another browser started this sign-in", FixIn: gatehouse.FixInIdP}}
 	}
 	user, err := f.cfg.Store.User(ctx, res.UserID)
 	if err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
@@ -800,7 +800,7 @@ func (f *Flow) Finish(ctx context.Context, flowID, browserToken, oldToken string
 		if err != nil {
 			return Finished{}, err
 		}
-		return Finished{}, &Rejected{Reference: ref, Err: &Error{Reason: "no_seat", Message: "the user is no longer active", FixIn: FixInGatehouse}}
+		return Finished{}, &Rejected{Reference: ref, Err: &gatehouse.Rejection{Reason: "no_seat", Message: "the user is no longer active", FixIn: gatehouse.FixInGatehouse}}
 	}
 	sess, err := f.cfg.Login.StartFederatedSession(ctx, oldToken, user, cb.conn.Method())
 	if err != nil {

@@ -32,7 +32,7 @@ func (echoConnector) Correlate(answer url.Values) (string, string) {
 
 func (echoConnector) Finish(_ context.Context, c *gatehouse.SSOConfig, answer url.Values, p sso.Pending) (sso.Identity, error) {
 	if len(p.RequestIDs) != 1 || answer.Get("request") != p.RequestIDs[0] {
-		return sso.Identity{}, &sso.Error{Reason: "in_response_to", Message: "answers another request", FixIn: sso.FixInIdP}
+		return sso.Identity{}, &gatehouse.Rejection{Reason: "in_response_to", Message: "answers another request", FixIn: gatehouse.FixInIdP}
 	}
 	return sso.Identity{Subject: answer.Get("email"), Email: answer.Get("email"), EmailVerified: answer.Get("verified") == "yes",
 		MessageID: answer.Get("message"), ReplayUntil: p.Now.Add(time.Minute), InResponseTo: answer.Get("request")}, nil

@@ -212,7 +212,7 @@ func probeBase(p oidc.Preset) oidc.Settings {
 // oidcMessage is internal/oidc's message without its package prefix, as
 // the API shows field problems.
 func oidcMessage(err error) string {
-	var verr *oidc.ValidationError
+	var verr *gatehouse.Rejection
 	if errors.As(err, &verr) {
 		return verr.Message
 	}

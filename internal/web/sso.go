@@ -155,9 +155,9 @@ func (s *server) samlACS(w http.ResponseWriter, r *http.Request) {
 	configID := r.PathValue("config_id")
 	r.Body = http.MaxBytesReader(w, r.Body, maxACSBytes)
 	if err := r.ParseForm(); err != nil {
-		status, e := http.StatusBadRequest, &sso.Error{Reason: "malformed", Message: "the POST body is not a readable form: " + err.Error(), FixIn: sso.FixInIdP}
+		status, e := http.StatusBadRequest, &gatehouse.Rejection{Reason: "malformed", Message: "the POST body is not a readable form: " + err.Error(), FixIn: gatehouse.FixInIdP}
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			status, e = http.StatusRequestEntityTooLarge, &sso.Error{Reason: "too_large", Message: "the POST body is over 1 MiB", FixIn: sso.FixInIdP}
+			status, e = http.StatusRequestEntityTooLarge, &gatehouse.Rejection{Reason: "too_large", Message: "the POST body is over 1 MiB", FixIn: gatehouse.FixInIdP}
 		}
 		var rejected *sso.Rejected
 		if err := s.sso.RejectUnread(r.Context(), gatehouse.ProtocolSAML, configID, e, client(r)); errors.As(err, &rejected) {
@@ -248,7 +248,7 @@ func (s *server) loginSSO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	started, err := s.sso.StartSignIn(r.Context(), st.AccountID, st.Email, localPath(st.ReturnTo))
-	var cerr *sso.Error
+	var cerr *gatehouse.Rejection
 	switch {
 	case errors.Is(err, sso.ErrNoSSO):
 		// SSO was switched off since the email step: password it is.
@@ -290,7 +290,7 @@ func (s *server) ssoTest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	started, err := s.sso.StartTest(r.Context(), protocol, r.PathValue("config_id"), cur.User)
-	var cerr *sso.Error
+	var cerr *gatehouse.Rejection
 	switch {
 	case errors.Is(err, sso.ErrNotAllowed):
 		s.render(w, http.StatusForbidden, "error.html", view{Title: "Not allowed",

@@ -191,7 +191,7 @@ type view struct {
 	// SSO pages.
 	IdP     idpRedirect
 	Report  *sso.TestReport
-	Problem *sso.Error
+	Problem *gatehouse.Rejection
 	// TestURL starts the configuration's Test again.
 	TestURL string
 }

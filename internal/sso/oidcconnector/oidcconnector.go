@@ -2,7 +2,7 @@
 // SSO flow: it turns a stored configuration into internal/oidc's settings,
 // sends the browser to the IdP with the authorization code flow (PKCE S256,
 // state, nonce), redeems the code and verifies the ID token, and reports
-// failures as sso.Errors that say which side must fix them.
+// failures as *gatehouse.Rejection errors that say which side must fix them.
 //
 // What must last between the redirect and the callback is the flow's: the
 // state is the flow key, the nonce its request ID (accepted once), the PKCE
@@ -86,16 +86,16 @@ var _ sso.Connector = (*Connector)(nil)
 // Method is "oidc".
 func (*Connector) Method() string { return "oidc" }
 
-func configError(format string, args ...any) *sso.Error {
-	return &sso.Error{Reason: "configuration", Message: fmt.Sprintf(format, args...), FixIn: sso.FixInGatehouse}
+func configError(format string, args ...any) *gatehouse.Rejection {
+	return &gatehouse.Rejection{Reason: "configuration", Message: fmt.Sprintf(format, args...), FixIn: gatehouse.FixInGatehouse}
 }
 
-// flowError turns an internal/oidc rejection into the flow's; anything
-// else (a bug, not the IdP's answer) is returned as it is.
+// flowError returns internal/oidc's rejection itself, which the flow
+// reports; anything else (a bug, not the IdP's answer) is wrapped.
 func flowError(err error) error {
-	var verr *oidc.ValidationError
+	var verr *gatehouse.Rejection
 	if errors.As(err, &verr) {
-		return &sso.Error{Reason: verr.Reason, Message: verr.Message, Expected: verr.Expected, Received: verr.Received, FixIn: string(verr.FixIn)}
+		return verr
 	}
 	return fmt.Errorf("oidcconnector: %w", err)
 }
@@ -142,7 +142,7 @@ func (k *Connector) redirectURI(c *gatehouse.SSOConfig) (string, error) {
 // sealed. The email typed is sent as login_hint, and its domain as Entra
 // ID's domain_hint (other IdPs are not sent one), so the person is not
 // asked again. Building it fetches the IdP's discovery document the first
-// time; an IdP that cannot be reached is an *sso.Error naming the URL.
+// time; an IdP that cannot be reached is a *gatehouse.Rejection naming the URL.
 func (k *Connector) Start(ctx context.Context, c *gatehouse.SSOConfig, req sso.StartRequest) (sso.Redirect, error) {
 	redirectURI, err := k.redirectURI(c)
 	if err != nil {
@@ -207,14 +207,14 @@ func (k *Connector) Finish(ctx context.Context, c *gatehouse.SSOConfig, answer u
 	if len(pending.RequestIDs) != 1 || len(pending.Secret) == 0 || state == "" {
 		// The flow's browser check refuses this first; an OIDC answer is
 		// never unsolicited.
-		return sso.Identity{}, &sso.Error{Reason: "state", Message: "the answer belongs to no sign-in started here", FixIn: sso.FixInIdP}
+		return sso.Identity{}, &gatehouse.Rejection{Reason: "state", Message: "the answer belongs to no sign-in started here", FixIn: gatehouse.FixInIdP}
 	}
 	if code := answer.Get("error"); code != "" {
 		msg := "the IdP refused the sign-in: " + idpText(code)
 		if d := answer.Get("error_description"); d != "" {
 			msg += " (" + idpText(d) + ")"
 		}
-		return sso.Identity{}, &sso.Error{Reason: "idp_error", Message: msg, Received: idpText(code), FixIn: sso.FixInIdP}
+		return sso.Identity{}, &gatehouse.Rejection{Reason: "idp_error", Message: msg, Received: idpText(code), FixIn: gatehouse.FixInIdP}
 	}
 	redirectURI, err := k.redirectURI(c)
 	if err != nil {

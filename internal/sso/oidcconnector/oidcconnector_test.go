@@ -73,7 +73,7 @@ func TestVerifierOpensOnlyForItsFlow(t *testing.T) {
 	}
 	// The sealed verifier of FLOW1 moved to the row of FLOW2.
 	_, err = conn.Finish(ctx, c, url.Values{"state": {"FLOW2"}, "code": {"x"}}, sso.Pending{RequestIDs: []string{r.RequestID}, Secret: r.Secret, Now: time.Now()})
-	var serr *sso.Error
+	var serr *gatehouse.Rejection
 	if !errors.As(err, &serr) || serr.Reason != "configuration" {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,7 +1,7 @@
 // Package samlconnector plugs SAML 2.0 into the protocol-independent SSO
 // flow: it turns a stored configuration into internal/saml's SP and IdP
 // values, builds AuthnRequests and checks Responses, and reports failures as
-// sso.Errors that say which side must fix them.
+// *gatehouse.Rejection errors that say which side must fix them.
 package samlconnector
 
 import (
@@ -38,8 +38,8 @@ var _ sso.Connector = (*Connector)(nil)
 // Method is "saml".
 func (*Connector) Method() string { return "saml" }
 
-func configError(format string, args ...any) *sso.Error {
-	return &sso.Error{Reason: "configuration", Message: fmt.Sprintf(format, args...), FixIn: sso.FixInGatehouse}
+func configError(format string, args ...any) *gatehouse.Rejection {
+	return &gatehouse.Rejection{Reason: "configuration", Message: fmt.Sprintf(format, args...), FixIn: gatehouse.FixInGatehouse}
 }
 
 // Start builds an AuthnRequest. It needs only what a request needs (the IdP
@@ -142,7 +142,7 @@ func (c *Connector) Finish(_ context.Context, cfg *gatehouse.SSOConfig, answer u
 		return sso.Identity{}, configError("the configuration has no SAML settings")
 	}
 	if answer.Get("SAMLResponse") == "" {
-		return sso.Identity{}, &sso.Error{Reason: "malformed", Message: "the request carries no SAMLResponse form field", FixIn: sso.FixInIdP}
+		return sso.Identity{}, &gatehouse.Rejection{Reason: "malformed", Message: "the request carries no SAMLResponse form field", FixIn: gatehouse.FixInIdP}
 	}
 	sp, err := ssoconfig.SAMLSP(c.base, c.box, cfg)
 	if err != nil {
@@ -154,11 +154,11 @@ func (c *Connector) Finish(_ context.Context, cfg *gatehouse.SSOConfig, answer u
 	}
 	a, err := saml.ValidateResponse(sp, idp, answer.Get("SAMLResponse"), p.RequestIDs, p.Now)
 	if err != nil {
-		var verr *saml.ValidationError
+		var verr *gatehouse.Rejection
 		if errors.As(err, &verr) {
-			return sso.Identity{}, &sso.Error{Reason: verr.Reason, Message: verr.Message, Expected: verr.Expected, Received: verr.Received, FixIn: string(verr.FixIn)}
+			return sso.Identity{}, verr
 		}
-		return sso.Identity{}, &sso.Error{Reason: "malformed", Message: err.Error(), FixIn: sso.FixInIdP}
+		return sso.Identity{}, &gatehouse.Rejection{Reason: "malformed", Message: err.Error(), FixIn: gatehouse.FixInIdP}
 	}
 	return sso.Identity{
 		Subject:       a.NameID,

@@ -55,8 +55,8 @@ func TestStartSaysWhatIsMissing(t *testing.T) {
 	start := func() (sso.Redirect, error) {
 		return c.Start(context.Background(), &cfg, sso.StartRequest{FlowKey: "FLOWKEY", LoginHint: "ann@acme.example", Now: time.Now()})
 	}
-	var serr *sso.Error
-	if _, err := start(); !errors.As(err, &serr) || serr.FixIn != sso.FixInGatehouse || !strings.Contains(serr.Message, "no SAML settings") {
+	var serr *gatehouse.Rejection
+	if _, err := start(); !errors.As(err, &serr) || serr.FixIn != gatehouse.FixInGatehouse || !strings.Contains(serr.Message, "no SAML settings") {
 		t.Fatalf("no settings: %v", err)
 	}
 	cfg.SAML = &gatehouse.SAMLSettings{Certificates: []string{"not a certificate"}}
