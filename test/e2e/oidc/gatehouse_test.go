@@ -11,31 +11,26 @@ package e2eoidc
 // run is one wait: Gatehouse refetches a JWKS for an unknown kid at most
 // once per oidc.RefetchInterval (a minute), counted from P's first fetch.
 //
-// The helpers that run the binary mirror test/e2e/saml/gatehouse_test.go.
+// The binary is built, run and driven with test/e2e/gatehouseproc, as in
+// test/e2e/saml.
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"gatehouse/internal/oidc"
+	"gatehouse/test/e2e/gatehouseproc"
 	"gatehouse/test/e2e/oidc/opclient"
 )
 
@@ -85,7 +80,7 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 
 	h.cfg = opConfigFor(p, e)
 	h.start(t)
-	t.Logf("OP at %s, Gatehouse at %s, ready after %s", h.base, g.base, time.Since(began).Round(time.Millisecond))
+	t.Logf("OP at %s, Gatehouse at %s, ready after %s", h.base, g.Base, time.Since(began).Round(time.Millisecond))
 
 	// Each step builds on the ones before it: the first failure ends the test.
 	step := func(name string, f func(t *testing.T)) {
@@ -123,7 +118,7 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 			"<dt>Email</dt><dd>alice@example.com (verified by the IdP)</dd>",
 			"Matches "+aliceName+" (alice@example.com).")
 		r.mustSay(t, "Matched by: the email the IdP verified", "No one was signed in.")
-		g.lastTestIs(t, ex, e, aliceSubA, ex.aliceID)
+		g.lastTestIs(t, ex, e, aliceSubA, ex.AliceID)
 	})
 
 	step("E: enable; alice of tenant A signs in (linked by tid+oid)", func(t *testing.T) {
@@ -132,7 +127,7 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 		}
 		br := g.browser(t)
 		br.signIn(e, aliceEmail, "alice", "alicepass").signedInAs(t, br, aliceEmail)
-		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.aliceID || ev.Details["sso_config"] != e.id || ev.Details["subject"] != aliceSubA {
+		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.AliceID || ev.Details["sso_config"] != e.id || ev.Details["subject"] != aliceSubA {
 			t.Errorf("audit signin.oidc success = %+v, want alice through %s with subject %s", ev, e.id, aliceSubA)
 		}
 	})
@@ -144,8 +139,8 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 		defer h.sh(t, "common", h.dir, orgsPath, tenantA)
 		// The admin's Test fails, naming tenant B's issuer.
 		tenantTest = g.admin(t, true).runTest(e, "alice", "alicepass")
-		if tenantTest.title() != "Test of "+e.name+" failed" || !strings.Contains(tenantTest.text(), tenantB) {
-			t.Fatalf("Test through tenant B: %d %q, want a failure naming tenant %s:\n%.4000s", tenantTest.status, tenantTest.title(), tenantB, tenantTest.body)
+		if tenantTest.Title() != "Test of "+e.name+" failed" || !strings.Contains(tenantTest.Text(), tenantB) {
+			t.Fatalf("Test through tenant B: %d %q, want a failure naming tenant %s:\n%.4000s", tenantTest.Status, tenantTest.Title(), tenantB, tenantTest.Body)
 		}
 		tenantTest.mustSay(t, "No one was signed in.")
 		successes := len(g.signIns(t, ex, "success"))
@@ -158,10 +153,10 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 			t.Errorf("audit %+v: want a refusal at %s whose reason names tenant %s", ev, e.id, tenantB)
 		}
 		t.Logf("refused: reason %q (%s), fix in %s: %s", ev.Details["reason"], ev.Details["received"], ev.Details["fix_in"], ev.Reason)
-		if strings.Contains(p.text(), tenantB) || strings.Contains(p.text(), aliceEmail) {
+		if strings.Contains(p.Text(), tenantB) || strings.Contains(p.Text(), aliceEmail) {
 			t.Errorf("the refusal page tells the person the details; it should stay generic")
 		}
-		br.noSession()
+		br.NoSession()
 		if n := len(g.signIns(t, ex, "success")); n != successes {
 			t.Errorf("%d sign-ins succeeded meanwhile", n-successes)
 		}
@@ -171,10 +166,10 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 	step("E: mallory of tenant A, her email naming alice without xms_edov, is refused", func(t *testing.T) {
 		br := g.browser(t)
 		ev := g.unverified(t, ex, br.signIn(e, aliceEmail, "mallory", "mallorypass"))
-		if ev.Details["sso_config"] != e.id || ev.ActorID == ex.aliceID || !strings.HasPrefix(ev.Details["link_key"], "entra:"+tenantA+":") {
+		if ev.Details["sso_config"] != e.id || ev.ActorID == ex.AliceID || !strings.HasPrefix(ev.Details["link_key"], "entra:"+tenantA+":") {
 			t.Errorf("audit %+v, want a refusal at %s with mallory's tid+oid", ev, e.id)
 		}
-		br.noSession()
+		br.NoSession()
 	})
 
 	step("E: alice's email changes in tenant A and is no longer verified; she still signs in as alice", func(t *testing.T) {
@@ -187,7 +182,7 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 		h.sh(t, "reload", h.dir)
 		br := g.browser(t)
 		br.signIn(e, aliceEmail, "alice", "alicepass").signedInAs(t, br, aliceEmail)
-		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.aliceID || ev.Details["sso_config"] != e.id {
+		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.AliceID || ev.Details["sso_config"] != e.id {
 			t.Errorf("audit signin.oidc success = %+v, want alice through %s", ev, e.id)
 		}
 	})
@@ -215,7 +210,7 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 			"<dt>Email</dt><dd>alice@example.com (verified by the IdP)</dd>",
 			"Matches "+aliceName+" (alice@example.com).")
 		r.mustSay(t, "Matched by: the email the IdP verified", "No one was signed in.")
-		g.lastTestIs(t, ex, p, "alice", ex.aliceID)
+		g.lastTestIs(t, ex, p, "alice", ex.AliceID)
 	})
 
 	var keysFetched time.Time // when Gatehouse last fetched /plain's JWKS
@@ -227,7 +222,7 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 		br := g.browser(t)
 		br.signIn(p, aliceEmail, "alice", "alicepass").signedInAs(t, br, aliceEmail)
 		keysFetched = time.Now()
-		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.aliceID || ev.Details["sso_config"] != p.id ||
+		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.AliceID || ev.Details["sso_config"] != p.id ||
 			ev.Details["subject"] != alicePlainSub || ev.Details["email"] != aliceEmail {
 			t.Errorf("audit signin.oidc success = %+v, want alice through %s", ev, p.id)
 		}
@@ -240,7 +235,7 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 		if ev.Details["sso_config"] != p.id || ev.Details["link_key"] != "iss:"+plainIss+"|sub:mallory" || ev.Details["email"] != aliceEmail {
 			t.Errorf("audit %+v, want mallory's refusal at %s", ev, p.id)
 		}
-		br.noSession()
+		br.NoSession()
 		if n := len(g.signIns(t, ex, "success")); n != successes {
 			t.Errorf("%d sign-ins succeeded meanwhile", n-successes)
 		}
@@ -304,11 +299,11 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 		ada := g.admin(t, true)
 		r := ada.get(d.testURL)
 		want := "could not reach the IdP's discovery document at " + plainIss + "/.well-known/openid-configuration: it answered 503 Service Unavailable"
-		if r.status != http.StatusConflict || r.title() != "Cannot test "+d.name+" yet" {
-			t.Fatalf("Test of %s: %d %q at %s, want 409 %q:\n%.3000s", d.id, r.status, r.title(), r.url, "Cannot test "+d.name+" yet", r.body)
+		if r.Status != http.StatusConflict || r.Title() != "Cannot test "+d.name+" yet" {
+			t.Fatalf("Test of %s: %d %q at %s, want 409 %q:\n%.3000s", d.id, r.Status, r.Title(), r.URL, "Cannot test "+d.name+" yet", r.Body)
 		}
 		r.mustSay(t, want, "Fix this in your IdP.", "Test again")
-		if strings.Contains(r.body, "data-sso-continue") {
+		if strings.Contains(r.Body, "data-sso-continue") {
 			t.Errorf("the page sends the browser on to the IdP")
 		}
 		if v := g.config(t, ex, d.id); v.LastTest != nil || v.TestCurrent || v.Enabled {
@@ -324,10 +319,10 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 		// check would say "tenant ... not allowed", fix in Gatehouse (add
 		// the tenant); the answer's iss, which fits the {tenantid}
 		// template, should be explained the same way.
-		if !strings.Contains(tenantTest.text(), "not allowed") || !strings.Contains(tenantTest.text(), "Fix this in Gatehouse.") {
-			m := regexp.MustCompile(`(?s)<h2>Why it failed</h2>(.*?)<p><a class="button"`).FindStringSubmatch(tenantTest.body)
+		if !strings.Contains(tenantTest.Text(), "not allowed") || !strings.Contains(tenantTest.Text(), "Fix this in Gatehouse.") {
+			m := regexp.MustCompile(`(?s)<h2>Why it failed</h2>(.*?)<p><a class="button"`).FindStringSubmatch(tenantTest.Body)
 			if m == nil {
-				m = []string{"", tenantTest.body}
+				m = []string{"", tenantTest.Body}
 			}
 			t.Errorf("the admin's Test through tenant B says:%s\nwant: tenant %s is not allowed; Fix this in Gatehouse.", html.UnescapeString(m[1]), tenantB)
 		}
@@ -380,196 +375,31 @@ func (h *harness) count(t *testing.T, s string) int {
 
 // ---- Gatehouse, the binary ---------------------------------------------------
 
-type gatehouseServer struct {
-	base  string // http://127.0.0.1:PORT, Gatehouse's public URL
-	token string // a super-scoped API token
-	api   *http.Client
-}
-
-var bannerRe = regexp.MustCompile(`(?m)^gatehouse listening on (\S+) \(public URL (\S+)\)$`)
+// gatehouseServer is `gatehouse serve` (gatehouseproc) with this suite's
+// OIDC-specific calls.
+type gatehouseServer struct{ *gatehouseproc.Server }
 
 // startGatehouse builds cmd/gatehouse, mints an API token with its CLI and
 // runs `gatehouse serve` on a free loopback port until the test ends.
 func startGatehouse(t *testing.T) *gatehouseServer {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "gatehouse")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command builds cmd/gatehouse for this test: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	start := time.Now()
-	if out, err := exec.CommandContext(ctx, goTool, "build", "-buildvcs=false", "-o", bin, "gatehouse/cmd/gatehouse").CombinedOutput(); err != nil {
-		t.Fatalf("go build gatehouse/cmd/gatehouse: %v\n%s", err, out)
-	}
-	t.Logf("built cmd/gatehouse in %s", time.Since(start).Round(time.Millisecond))
-
-	db := "sqlite:" + filepath.Join(dir, "gatehouse.db")
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GATEHOUSE_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "GATEHOUSE_SECRET_KEY="+rand.Text()+rand.Text())
-
-	tok := exec.CommandContext(ctx, bin, "admin", "token", "create", "--database", db, "--name", "e2e", "--scope", "super")
-	tok.Env = env
-	var tokOut, tokErr bytes.Buffer
-	tok.Stdout, tok.Stderr = &tokOut, &tokErr
-	if err := tok.Run(); err != nil {
-		t.Fatalf("gatehouse admin token create: %v\n%s", err, tokErr.String())
-	}
-	g := &gatehouseServer{token: strings.TrimSpace(tokOut.String()), api: &http.Client{Timeout: 30 * time.Second}}
-
-	// --allow-private-metadata-urls as in the SAML suite: the operator's
-	// switch for IdPs on private addresses (the OP is on loopback).
-	serve := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database", db, "--allow-private-metadata-urls")
-	serve.Env = env
-	serve.SysProcAttr = serverProcAttr()
-	banner := &bannerWriter{found: make(chan []string, 1)}
-	logs := &lockedBuffer{}
-	serve.Stdout, serve.Stderr = banner, logs
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- serve.Wait() }()
-	t.Cleanup(func() {
-		serve.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("gatehouse serve stopped with %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			serve.Process.Kill()
-			<-exited
-			t.Errorf("gatehouse serve did not stop within 20 s of SIGTERM")
-		}
-		// A page can hide a failure on Gatehouse's side (a 500 behind a
-		// redirect, a failed audit write): none may happen.
-		for _, line := range strings.Split(string(logs.Bytes()), "\n") {
-			if strings.Contains(line, `"level":"ERROR"`) {
-				t.Errorf("gatehouse serve logged an error: %s", line)
-			}
-		}
-		if t.Failed() {
-			t.Logf("---- gatehouse serve log (last 6 KiB)\n%s", tailString(string(logs.Bytes()), 6<<10))
-		}
-	})
-	select {
-	case m := <-banner.found:
-		g.base = "http://" + m[1]
-		if m[2] != g.base {
-			t.Fatalf("serve listens on %s but names the public URL %s", g.base, m[2])
-		}
-	case err := <-exited:
-		t.Fatalf("gatehouse serve exited before listening: %v\n%s", err, logs.Bytes())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("gatehouse serve printed no 'listening on' line within 30 s\n%s", logs.Bytes())
+	g := &gatehouseServer{gatehouseproc.Start(t)}
+	if g.BannerURL != g.Base {
+		t.Fatalf("serve listens on %s but names the public URL %s", g.Base, g.BannerURL)
 	}
 	return g
 }
 
-// bannerWriter is serve's stdout: it reports the "listening on" line.
-type bannerWriter struct {
-	mu    sync.Mutex
-	buf   []byte
-	found chan []string
-}
-
-func (w *bannerWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.found != nil {
-		w.buf = append(w.buf, p...)
-		if m := bannerRe.FindStringSubmatch(string(w.buf)); m != nil {
-			w.found <- m
-			w.found = nil
-		}
-	}
-	return len(p), nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
-
-// call sends one API request and decodes the answer into out, failing the
-// test unless the status is want.
-func (g *gatehouseServer) call(t *testing.T, method, path string, body any, want int, out any) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, g.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+g.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := g.api.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %s, want %d\n%s", method, path, resp.Status, want, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v\n%s", method, path, err, b)
-		}
-	}
-}
-
 // example is the seeded enterprise account.
-type example struct {
-	accountID, aliceID, adaID string
-}
+type example = gatehouseproc.Example
 
 // seed creates, over the API, a partition, the enterprise account Example,
 // alice (a user, no password: she signs in through the IdP only) and ada
 // (an admin with a password).
 func (g *gatehouseServer) seed(t *testing.T) example {
 	t.Helper()
-	var obj struct {
-		ID string `json:"id"`
-	}
-	g.call(t, "POST", "/api/v1/partitions", map[string]any{"name": "E2E"}, http.StatusCreated, &obj)
-	g.call(t, "POST", "/api/v1/accounts", map[string]any{"partition_id": obj.ID, "name": accountName, "plan": "enterprise"}, http.StatusCreated, &obj)
-	ex := example{accountID: obj.ID}
-	users := "/api/v1/accounts/" + ex.accountID + "/users"
-	g.call(t, "POST", users, map[string]any{"email": aliceEmail, "display_name": aliceName, "role": "user"}, http.StatusCreated, &obj)
-	ex.aliceID = obj.ID
-	g.call(t, "POST", users, map[string]any{"email": adaEmail, "display_name": "Ada Admin", "role": "admin"}, http.StatusCreated, &obj)
-	ex.adaID = obj.ID
-	g.call(t, "POST", users+"/"+ex.adaID+"/password", map[string]any{"password": adaPassword}, http.StatusNoContent, nil)
-	return ex
+	return g.Seed(t, accountName, gatehouseproc.Person{Email: aliceEmail, Name: aliceName},
+		gatehouseproc.Person{Email: adaEmail, Name: "Ada Admin", Password: adaPassword})
 }
 
 // configView is what the tests read of the API's SSO configuration.
@@ -614,17 +444,13 @@ type ghConfig struct {
 	entra                bool
 }
 
-func (g *gatehouseServer) configPath(ex example, id string) string {
-	return "/api/v1/accounts/" + ex.accountID + "/sso-configs/" + id
-}
-
 // createOIDCConfig creates a complete OIDC configuration from preset and
 // settings, and checks the redirect URI and Test URL the API hands out.
 func (g *gatehouseServer) createOIDCConfig(t *testing.T, ex example, preset string, settings map[string]any) *ghConfig {
 	t.Helper()
 	body := map[string]any{"protocol": "oidc", "preset": preset, "oidc": settings}
 	var v configView
-	g.call(t, "POST", "/api/v1/accounts/"+ex.accountID+"/sso-configs", body, http.StatusCreated, &v)
+	g.Call(t, "POST", "/api/v1/accounts/"+ex.AccountID+"/sso-configs", body, http.StatusCreated, &v)
 	if v.Status != "complete" || len(v.Problems) != 0 || v.Enabled || v.Preset != preset {
 		t.Fatalf("new %s configuration: status %q, enabled %v, preset %q, problems %+v; want complete", preset, v.Status, v.Enabled, v.Preset, v.Problems)
 	}
@@ -636,10 +462,10 @@ func (g *gatehouseServer) createOIDCConfig(t *testing.T, ex example, preset stri
 		t.Errorf("the API shows the client secret of the new %s configuration", preset)
 	}
 	c := &ghConfig{id: v.ID, name: v.Name, clientID: v.OIDC.ClientID, redirectURI: v.SP.RedirectURI, testURL: v.TestURL}
-	if want := g.base + "/sso/oidc/" + v.ID + "/callback"; c.redirectURI != want {
+	if want := g.Base + "/sso/oidc/" + v.ID + "/callback"; c.redirectURI != want {
 		t.Errorf("redirect URI %q, want %q", c.redirectURI, want)
 	}
-	if want := g.base + "/sso/oidc/" + v.ID + "/test"; c.testURL != want {
+	if want := g.Base + "/sso/oidc/" + v.ID + "/test"; c.testURL != want {
 		t.Errorf("test URL %q, want %q", c.testURL, want)
 	}
 	return c
@@ -648,14 +474,14 @@ func (g *gatehouseServer) createOIDCConfig(t *testing.T, ex example, preset stri
 func (g *gatehouseServer) config(t *testing.T, ex example, id string) configView {
 	t.Helper()
 	var v configView
-	g.call(t, "GET", g.configPath(ex, id), nil, http.StatusOK, &v)
+	g.Call(t, "GET", ex.ConfigPath(id), nil, http.StatusOK, &v)
 	return v
 }
 
 func (g *gatehouseServer) enable(t *testing.T, ex example, id string) configView {
 	t.Helper()
 	var v configView
-	g.call(t, "POST", g.configPath(ex, id)+"/enable", nil, http.StatusOK, &v)
+	g.Call(t, "POST", ex.ConfigPath(id)+"/enable", nil, http.StatusOK, &v)
 	return v
 }
 
@@ -664,78 +490,42 @@ func (g *gatehouseServer) enable(t *testing.T, ex example, id string) configView
 func (g *gatehouseServer) lastTestIs(t *testing.T, ex example, c *ghConfig, subject, userID string) {
 	t.Helper()
 	v := g.config(t, ex, c.id)
-	if lt := v.LastTest; lt == nil || lt.Outcome != "success" || lt.Subject != subject || lt.UserID != userID || lt.By != ex.adaID || !v.TestCurrent {
+	if lt := v.LastTest; lt == nil || lt.Outcome != "success" || lt.Subject != subject || lt.UserID != userID || lt.By != ex.AdaID || !v.TestCurrent {
 		t.Errorf("API last_test %+v, test_current %v: want a current success for %s (%s) by ada", v.LastTest, v.TestCurrent, subject, userID)
 	}
 }
 
-type auditEvent struct {
-	ID      string            `json:"id"`
-	Action  string            `json:"action"`
-	Outcome string            `json:"outcome"`
-	Reason  string            `json:"reason"`
-	ActorID string            `json:"actor_id"`
-	Details map[string]string `json:"details"`
-}
+type auditEvent = gatehouseproc.AuditEvent
 
 // signIns are the account's signin.oidc audit events with that outcome
 // ("" for all).
 func (g *gatehouseServer) signIns(t *testing.T, ex example, outcome string) []auditEvent {
 	t.Helper()
-	q := url.Values{"action": {"signin.oidc"}, "limit": {"100"}}
-	if outcome != "" {
-		q.Set("outcome", outcome)
-	}
-	var l struct {
-		Items []auditEvent `json:"items"`
-	}
-	g.call(t, "GET", "/api/v1/accounts/"+ex.accountID+"/audit-events?"+q.Encode(), nil, http.StatusOK, &l)
-	return l.Items
+	return g.AuditEvents(t, ex, "signin.oidc", outcome)
 }
 
 // lastSignIn is the newest signin.oidc audit event with that outcome.
 func (g *gatehouseServer) lastSignIn(t *testing.T, ex example, outcome string) auditEvent {
 	t.Helper()
-	evs := g.signIns(t, ex, outcome)
-	if len(evs) == 0 {
-		t.Fatalf("no signin.oidc %s in the audit log", outcome)
-	}
-	newest := evs[0]
-	for _, ev := range evs[1:] {
-		if ev.ID > newest.ID {
-			newest = ev
-		}
-	}
-	return newest
+	return g.LastAuditEvent(t, ex, "signin.oidc", outcome)
 }
-
-var referenceRe = regexp.MustCompile(`Reference: <code class="reference">([^<]+)</code>`)
 
 // referenced returns the failed signin.oidc audit event page p quotes.
 func (g *gatehouseServer) referenced(t *testing.T, ex example, p webPage) auditEvent {
 	t.Helper()
-	m := referenceRe.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("the page has no reference:\n%.2000s", p.body)
+	ref := p.Reference()
+	if ref == "" {
+		t.Fatalf("the page has no reference:\n%.2000s", p.Body)
 	}
-	for _, ev := range g.signIns(t, ex, "failure") {
-		if ev.ID == m[1] {
-			if ev.Reason == "" {
-				t.Errorf("audit event %s has no reason", ev.ID)
-			}
-			return ev
-		}
-	}
-	t.Fatalf("reference %s names no failed signin.oidc audit event", m[1])
-	return auditEvent{}
+	return g.FailedAuditEvent(t, ex, "signin.oidc", ref)
 }
 
 // refused checks Gatehouse's generic refusal page and returns the failed
 // signin.oidc audit event its reference names.
 func (g *gatehouseServer) refused(t *testing.T, ex example, p webPage) auditEvent {
 	t.Helper()
-	if p.status != http.StatusForbidden || !strings.Contains(p.text(), "Your company's sign-in could not be completed.") {
-		t.Fatalf("want the refusal page, got %d %q at %s:\n%.2000s", p.status, p.title(), p.url, p.body)
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Text(), "Your company's sign-in could not be completed.") {
+		t.Fatalf("want the refusal page, got %d %q at %s:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 	}
 	return g.referenced(t, ex, p)
 }
@@ -744,9 +534,9 @@ func (g *gatehouseServer) refused(t *testing.T, ex example, p webPage) auditEven
 // their email, and returns its audit event.
 func (g *gatehouseServer) unverified(t *testing.T, ex example, p webPage) auditEvent {
 	t.Helper()
-	if p.status != http.StatusForbidden || p.title() != "Your email could not be verified" ||
-		!strings.Contains(p.text(), "We could not verify your email address with your company's sign-in") {
-		t.Fatalf("want the unverified-email page, got %d %q at %s:\n%.2000s", p.status, p.title(), p.url, p.body)
+	if p.Status != http.StatusForbidden || p.Title() != "Your email could not be verified" ||
+		!strings.Contains(p.Text(), "We could not verify your email address with your company's sign-in") {
+		t.Fatalf("want the unverified-email page, got %d %q at %s:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 	}
 	ev := g.referenced(t, ex, p)
 	if ev.Details["reason"] != "email_unverified" || ev.ActorID != "" {
@@ -757,32 +547,35 @@ func (g *gatehouseServer) unverified(t *testing.T, ex example, p webPage) auditE
 
 // ---- a browser on Gatehouse's pages ------------------------------------------
 
-// browser is one person's browser: a cookie jar shared between Gatehouse
-// and the OP, redirects followed and remembered.
+// browser is one person's browser (gatehouseproc.Browser): a cookie jar
+// shared between Gatehouse and the OP, redirects followed and remembered.
 type browser struct {
-	t    *testing.T
-	g    *gatehouseServer
-	c    *http.Client
-	hops []string // the URLs redirected to by the last request
+	*gatehouseproc.Browser
+	g *gatehouseServer
 }
 
-type webPage struct {
-	url    *url.URL
-	status int
-	body   string
-}
+type webPage struct{ gatehouseproc.Page }
 
 func (g *gatehouseServer) browser(t *testing.T) *browser {
-	jar, _ := cookiejar.New(nil)
-	b := &browser{t: t, g: g}
-	b.c = &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return fmt.Errorf("more than 10 redirects")
-		}
-		b.hops = append(b.hops, req.URL.String())
-		return nil
-	}}
-	return b
+	return &browser{g.Browser(t), g}
+}
+
+func (b *browser) get(target string) webPage {
+	b.T.Helper()
+	return webPage{b.Get(target)}
+}
+
+// post submits a form of Gatehouse's own pages.
+func (b *browser) post(target string, form url.Values) webPage {
+	b.T.Helper()
+	return webPage{b.Post(target, form)}
+}
+
+// signedInAs checks the page is Gatehouse's home page for email, reached
+// through the finish step, and the browser holds a session.
+func (p webPage) signedInAs(t *testing.T, b *browser, email string) {
+	t.Helper()
+	p.SignedInAs(t, b.Browser, email)
 }
 
 // admin is a browser signed in as ada with her password; ssoOn says the
@@ -794,79 +587,22 @@ func (g *gatehouseServer) admin(t *testing.T, ssoOn bool) *browser {
 	return b
 }
 
-func (b *browser) do(req *http.Request) webPage {
-	b.t.Helper()
-	b.hops = nil
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return webPage{url: resp.Request.URL, status: resp.StatusCode, body: string(body)}
-}
-
-func (b *browser) get(target string) webPage {
-	b.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, target, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.do(req)
-}
-
-// post submits a form of Gatehouse's own pages.
-func (b *browser) post(target string, form url.Values) webPage {
-	b.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", b.g.base)
-	return b.do(req)
-}
-
-func (b *browser) session() string {
-	u, _ := url.Parse(b.g.base + "/")
-	for _, c := range b.c.Jar.Cookies(u) {
-		if c.Name == "gatehouse_session" {
-			return c.Value
-		}
-	}
-	return ""
-}
-
-// noSession checks the browser is not signed in to Gatehouse.
-func (b *browser) noSession() {
-	b.t.Helper()
-	if s := b.session(); s != "" {
-		b.t.Errorf("the browser holds a Gatehouse session cookie")
-	}
-	if p := b.get(b.g.base + "/"); p.url.Path != "/login" {
-		b.t.Errorf("the home page answered at %s (%q), want the sign-in page", p.url, p.title())
-	}
-}
-
 // signInWithPassword signs an admin in on Gatehouse's pages: email, the
 // choice between SSO and password when SSO is on (choice), password.
 func (b *browser) signInWithPassword(email, password string, choice bool) {
-	b.t.Helper()
-	p := b.post(b.g.base+"/login", url.Values{"email": {email}, "return_to": {"/"}})
+	b.T.Helper()
+	p := b.post(b.g.Base+"/login", url.Values{"email": {email}, "return_to": {"/"}})
 	if choice {
-		if p.url.Path != "/login/way" || p.title() != "How do you want to sign in?" {
-			b.t.Fatalf("%s after the email: %q at %s, want the choice of ways", email, p.title(), p.url)
+		if p.URL.Path != "/login/way" || p.Title() != "How do you want to sign in?" {
+			b.T.Fatalf("%s after the email: %q at %s, want the choice of ways", email, p.Title(), p.URL)
 		}
-		p = b.get(b.g.base + "/login/password")
+		p = b.get(b.g.Base + "/login/password")
 	}
-	if p.url.Path != "/login/password" || p.title() != "Enter your password" {
-		b.t.Fatalf("%s: %q at %s, want the password page", email, p.title(), p.url)
+	if p.URL.Path != "/login/password" || p.Title() != "Enter your password" {
+		b.T.Fatalf("%s: %q at %s, want the password page", email, p.Title(), p.URL)
 	}
-	p = b.post(b.g.base+"/login/password", url.Values{"username": {email}, "password": {password}})
-	p.signedInAs(b.t, b, email)
+	p = b.post(b.g.Base+"/login/password", url.Values{"username": {email}, "password": {password}})
+	p.signedInAs(b.T, b, email)
 }
 
 var continueLinkRe = regexp.MustCompile(`<a class="button" href="([^"]+)" data-sso-continue>`)
@@ -882,29 +618,29 @@ type authRequest struct {
 // (sso.js follows it in a real browser) and checks it is an authorization
 // code request of configuration c with state, nonce and PKCE S256.
 func (b *browser) toIdP(p webPage, c *ghConfig) authRequest {
-	b.t.Helper()
-	m := continueLinkRe.FindStringSubmatch(p.body)
+	b.T.Helper()
+	m := continueLinkRe.FindStringSubmatch(p.Body)
 	if m == nil {
-		b.t.Fatalf("%d %q at %s does not send the browser to the IdP:\n%.2000s", p.status, p.title(), p.url, p.body)
+		b.T.Fatalf("%d %q at %s does not send the browser to the IdP:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 	}
 	link := html.UnescapeString(m[1])
 	u, err := url.Parse(link)
 	if err != nil || !strings.HasPrefix(link, c.authEndpoint+"?") {
-		b.t.Fatalf("Continue leads to %q, want the OP's authorization endpoint %s", link, c.authEndpoint)
+		b.T.Fatalf("Continue leads to %q, want the OP's authorization endpoint %s", link, c.authEndpoint)
 	}
 	q := u.Query()
 	for name, want := range map[string]string{
 		"response_type": "code", "client_id": c.clientID, "redirect_uri": c.redirectURI, "code_challenge_method": "S256",
 	} {
 		if q.Get(name) != want {
-			b.t.Errorf("authorization request %s = %q, want %q", name, q.Get(name), want)
+			b.T.Errorf("authorization request %s = %q, want %q", name, q.Get(name), want)
 		}
 	}
 	if scopes := strings.Fields(q.Get("scope")); !slices.Contains(scopes, "openid") || !slices.Contains(scopes, "email") {
-		b.t.Errorf("authorization request scope %q, want openid and email", q.Get("scope"))
+		b.T.Errorf("authorization request scope %q, want openid and email", q.Get("scope"))
 	}
 	if q.Get("state") == "" || len(q.Get("nonce")) < 16 || len(q.Get("code_challenge")) != 43 {
-		b.t.Errorf("authorization request state %q, nonce %q, code_challenge %q: want all three", q.Get("state"), q.Get("nonce"), q.Get("code_challenge"))
+		b.T.Errorf("authorization request state %q, nonce %q, code_challenge %q: want all three", q.Get("state"), q.Get("nonce"), q.Get("code_challenge"))
 	}
 	return authRequest{url: link, query: q}
 }
@@ -912,16 +648,16 @@ func (b *browser) toIdP(p webPage, c *ghConfig) authRequest {
 // atIdP signs user in at the OP and returns the authorization response,
 // which must go to c's redirect URI with a code for this request's state.
 func (b *browser) atIdP(req authRequest, c *ghConfig, user, pass string) *url.URL {
-	b.t.Helper()
+	b.T.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cb, err := opclient.Login(ctx, b.c, req.url, user, pass)
+	cb, err := opclient.Login(ctx, b.Client, req.url, user, pass)
 	if err != nil {
-		b.t.Fatalf("%s at the OP: %v", user, err)
+		b.T.Fatalf("%s at the OP: %v", user, err)
 	}
 	q := cb.Query()
 	if at := cb.Scheme + "://" + cb.Host + cb.Path; at != c.redirectURI || q.Get("code") == "" || q.Get("state") != req.query.Get("state") || q.Get("iss") == "" {
-		b.t.Fatalf("the OP answered %s, want %s with a code, iss and the request's state", cb, c.redirectURI)
+		b.T.Fatalf("the OP answered %s, want %s with a code, iss and the request's state", cb, c.redirectURI)
 	}
 	return cb
 }
@@ -931,21 +667,21 @@ func (b *browser) atIdP(req authRequest, c *ghConfig, user, pass string) *url.UR
 // signed in at the OP, the answer delivered to Gatehouse's callback, and
 // Gatehouse's redirects followed. It returns the last page.
 func (b *browser) signIn(c *ghConfig, email, user, pass string) webPage {
-	b.t.Helper()
-	p := b.post(b.g.base+"/login", url.Values{"email": {email}, "return_to": {"/"}})
-	if p.url.Path != "/login/sso" || p.title() != "Taking you to your company's sign-in…" {
-		b.t.Fatalf("%s after the email: %d %q at %s, want the page to the IdP", email, p.status, p.title(), p.url)
+	b.T.Helper()
+	p := b.post(b.g.Base+"/login", url.Values{"email": {email}, "return_to": {"/"}})
+	if p.URL.Path != "/login/sso" || p.Title() != "Taking you to your company's sign-in…" {
+		b.T.Fatalf("%s after the email: %d %q at %s, want the page to the IdP", email, p.Status, p.Title(), p.URL)
 	}
 	req := b.toIdP(p, c)
 	if req.query.Get("login_hint") != email {
-		b.t.Errorf("login_hint %q, want %q", req.query.Get("login_hint"), email)
+		b.T.Errorf("login_hint %q, want %q", req.query.Get("login_hint"), email)
 	}
 	if _, domain, _ := strings.Cut(email, "@"); c.entra && req.query.Get("domain_hint") != domain {
-		b.t.Errorf("domain_hint %q, want %q for Entra ID", req.query.Get("domain_hint"), domain)
+		b.T.Errorf("domain_hint %q, want %q for Entra ID", req.query.Get("domain_hint"), domain)
 	}
 	p = b.get(b.atIdP(req, c, user, pass).String())
-	if p.url.Path == "/" && !slices.ContainsFunc(b.hops, func(h string) bool { return strings.HasPrefix(h, b.g.base+"/sso/finish/") }) {
-		b.t.Errorf("the callback did not go through /sso/finish/ (redirects %v)", b.hops)
+	if p.URL.Path == "/" && !slices.ContainsFunc(b.Hops, func(h string) bool { return strings.HasPrefix(h, b.g.Base+"/sso/finish/") }) {
+		b.T.Errorf("the callback did not go through /sso/finish/ (redirects %v)", b.Hops)
 	}
 	return p
 }
@@ -957,22 +693,22 @@ type testResult struct{ webPage }
 // user in at the OP, and returns the result page Gatehouse sends the
 // browser to.
 func (b *browser) runTest(c *ghConfig, user, pass string) testResult {
-	b.t.Helper()
+	b.T.Helper()
 	p := b.get(c.testURL)
-	if p.title() != "Testing "+c.name+"…" {
-		b.t.Fatalf("test start: %d %q at %s:\n%.2000s", p.status, p.title(), p.url, p.body)
+	if p.Title() != "Testing "+c.name+"…" {
+		b.T.Fatalf("test start: %d %q at %s:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 	}
 	p = b.get(b.atIdP(b.toIdP(p, c), c, user, pass).String())
-	if !strings.HasPrefix(p.url.Path, "/sso/test-result/") {
-		b.t.Fatalf("after the Test: %d %q at %s, want the result page:\n%.3000s", p.status, p.title(), p.url, p.body)
+	if !strings.HasPrefix(p.URL.Path, "/sso/test-result/") {
+		b.T.Fatalf("after the Test: %d %q at %s, want the result page:\n%.3000s", p.Status, p.Title(), p.URL, p.Body)
 	}
 	return testResult{p}
 }
 
 func (r testResult) passed(t *testing.T, c *ghConfig) {
 	t.Helper()
-	if r.status != http.StatusOK || r.title() != "Test of "+c.name+" passed" {
-		t.Fatalf("result: %d %q at %s:\n%.4000s", r.status, r.title(), r.url, r.body)
+	if r.Status != http.StatusOK || r.Title() != "Test of "+c.name+" passed" {
+		t.Fatalf("result: %d %q at %s:\n%.4000s", r.Status, r.Title(), r.URL, r.Body)
 	}
 }
 
@@ -983,13 +719,13 @@ func (r testResult) claims(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	var names []string
-	for _, m := range attributeRowRe.FindAllStringSubmatch(r.body, -1) {
+	for _, m := range attributeRowRe.FindAllStringSubmatch(r.Body, -1) {
 		name := html.UnescapeString(m[1])
 		out[name] = html.UnescapeString(strings.ReplaceAll(m[2], "<br>", "\n"))
 		names = append(names, name)
 	}
 	if len(out) == 0 {
-		t.Fatalf("the result shows no claims:\n%.4000s", r.body)
+		t.Fatalf("the result shows no claims:\n%.4000s", r.Body)
 	}
 	t.Logf("claims shown: %s", strings.Join(names, ", "))
 	return out
@@ -1009,36 +745,12 @@ func claimsAre(t *testing.T, claims map[string]string, names ...string) {
 	}
 }
 
-// signedInAs checks the page is Gatehouse's home page for email, reached
-// through the finish step, and the browser holds a session.
-func (p webPage) signedInAs(t *testing.T, b *browser, email string) {
-	t.Helper()
-	if p.url.String() != b.g.base+"/" || p.status != http.StatusOK || !strings.Contains(p.text(), "Signed in as "+email+" to "+accountName+".") {
-		t.Fatalf("want the home page signed in as %s, got %d %q at %s (redirects %v):\n%.2000s", email, p.status, p.title(), p.url, b.hops, p.body)
-	}
-	if b.session() == "" {
-		t.Fatalf("signed in as %s without a session cookie", email)
-	}
-}
-
-var titleTagRe = regexp.MustCompile(`(?s)<title>(.*?) · Gatehouse</title>`)
-
-func (p webPage) title() string {
-	if m := titleTagRe.FindStringSubmatch(p.body); m != nil {
-		return html.UnescapeString(m[1])
-	}
-	return ""
-}
-
-// text is the page with entities decoded.
-func (p webPage) text() string { return html.UnescapeString(p.body) }
-
 // mustShow checks the page's HTML holds each fragment.
 func (p webPage) mustShow(t *testing.T, fragments ...string) {
 	t.Helper()
 	for _, f := range fragments {
-		if !strings.Contains(p.body, f) {
-			t.Errorf("%s does not show %s:\n%.4000s", p.url, f, p.body)
+		if !strings.Contains(p.Body, f) {
+			t.Errorf("%s does not show %s:\n%.4000s", p.URL, f, p.Body)
 		}
 	}
 }
@@ -1047,8 +759,8 @@ func (p webPage) mustShow(t *testing.T, fragments ...string) {
 func (p webPage) mustSay(t *testing.T, fragments ...string) {
 	t.Helper()
 	for _, f := range fragments {
-		if !strings.Contains(p.text(), f) {
-			t.Errorf("%s does not say %q:\n%.4000s", p.url, f, p.body)
+		if !strings.Contains(p.Text(), f) {
+			t.Errorf("%s does not say %q:\n%.4000s", p.URL, f, p.Body)
 		}
 	}
 }

@@ -34,7 +34,7 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 	h := startIdP(t)
 	g := startGatehouse(t)
 	ex := g.seed(t, accountName)
-	t.Logf("IdP at %s, Gatehouse at %s, ready after %s", h.idp.BaseURL, g.base, time.Since(began).Round(time.Millisecond))
+	t.Logf("IdP at %s, Gatehouse at %s, ready after %s", h.idp.BaseURL, g.Base, time.Since(began).Round(time.Millisecond))
 
 	// Each step builds on the ones before it: the first failure ends the test.
 	step := stepper(t)
@@ -65,22 +65,22 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 	step("A: Test mode as the admin; the result shows alice", func(t *testing.T) {
 		ada := g.browser(t)
 		ada.signInWithPassword(adaEmail, adaPassword, false)
-		p := ada.get(g.base + "/sso/saml/" + a.id + "/test")
-		if p.title() != "Testing "+a.name+"…" {
-			t.Fatalf("test start: %d %q at %s", p.status, p.title(), p.url)
+		p := ada.get(g.Base + "/sso/saml/" + a.id + "/test")
+		if p.Title() != "Testing "+a.name+"…" {
+			t.Fatalf("test start: %d %q at %s", p.Status, p.Title(), p.URL)
 		}
 		post, _ := ada.throughIdP(p, h.idp, a, "alice", "alicepass")
 		p = ada.acs(post, h.idp)
-		if !strings.HasPrefix(p.url.Path, "/sso/test-result/") || p.title() != "Test of "+a.name+" passed" {
-			t.Fatalf("result: %d %q at %s:\n%.3000s", p.status, p.title(), p.url, p.body)
+		if !strings.HasPrefix(p.URL.Path, "/sso/test-result/") || p.Title() != "Test of "+a.name+" passed" {
+			t.Fatalf("result: %d %q at %s:\n%.3000s", p.Status, p.Title(), p.URL, p.Body)
 		}
 		p.mustShow(t, "<dt>Subject (NameID)</dt><dd><code>alice@example.com</code></dd>",
 			"<dt>NameID format</dt><dd><code>"+fmtEmail+"</code></dd>",
 			"<dt>Email</dt><dd>alice@example.com</dd>",
 			"Matches "+aliceName+" (alice@example.com).", "No one was signed in.")
-		ada.get(g.base+"/").mustShow(t, "Signed in as ada@example.com to Example.")
+		ada.get(g.Base+"/").mustShow(t, "Signed in as ada@example.com to Example.")
 		v := g.config(t, ex, a.id)
-		if lt := v.LastTest; lt == nil || lt.Outcome != "success" || lt.Subject != aliceEmail || lt.UserID != ex.aliceID || lt.By != ex.adaID || !v.TestCurrent {
+		if lt := v.LastTest; lt == nil || lt.Outcome != "success" || lt.Subject != aliceEmail || lt.UserID != ex.AliceID || lt.By != ex.AdaID || !v.TestCurrent {
 			t.Errorf("API last_test %+v, test_current %v: want a current success for alice by ada", v.LastTest, v.TestCurrent)
 		}
 	})
@@ -97,7 +97,7 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 			}
 		})
 		accepted = post
-		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.aliceID || ev.Details["sso_config"] != a.id || ev.Details["email"] != aliceEmail {
+		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.AliceID || ev.Details["sso_config"] != a.id || ev.Details["email"] != aliceEmail {
 			t.Errorf("audit signin.saml success = %+v, want alice through %s", ev, a.id)
 		}
 	})
@@ -122,7 +122,7 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 			if ev := g.refused(t, ex, p); ev.Details["reason"] != "replay" || ev.Details["sso_config"] != a.id {
 				t.Errorf("replay (RelayState %q): audit %+v, want reason replay", relay, ev)
 			}
-			br.noSession()
+			br.NoSession()
 		}
 	})
 
@@ -134,11 +134,11 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 			t.Errorf("audit %+v, want reason unsolicited", ev)
 		}
 		for _, secret := range []string{"unsolicited", "IdP-initiated", "alice@example.com"} {
-			if strings.Contains(p.text(), secret) {
+			if strings.Contains(p.Text(), secret) {
 				t.Errorf("the refusal page tells %q; it should stay generic", secret)
 			}
 		}
-		br.noSession()
+		br.NoSession()
 	})
 
 	step("A: allow IdP-initiated (the test goes out of date, A stays enabled); alice signs in IdP-initiated", func(t *testing.T) {
@@ -168,7 +168,7 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 			t.Fatalf("after the edit: binding %q, enabled %v", v.SAML.SSOBinding, v.Enabled)
 		}
 		br := g.browser(t)
-		p := br.post(g.base+"/login", url.Values{"email": {aliceEmail}})
+		p := br.post(g.Base+"/login", url.Values{"email": {aliceEmail}})
 		post, req := br.throughIdP(p, h.idp, a, "alice", "alicepass")
 		if req.binding != "post" {
 			t.Errorf("the AuthnRequest went by %s, want post", req.binding)
@@ -188,15 +188,15 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 		// SSO is on for Example now: the admin chooses her password.
 		ada := g.browser(t)
 		ada.signInWithPassword(adaEmail, adaPassword, true)
-		p := ada.get(g.base + "/sso/saml/" + b.id + "/test")
+		p := ada.get(g.Base + "/sso/saml/" + b.id + "/test")
 		post, _ := ada.throughIdP(p, h.idp, b, "alice", "alicepass")
 		p = ada.acs(post, h.idp)
-		if p.title() != "Test of "+b.name+" passed" {
-			t.Fatalf("result: %d %q at %s:\n%.3000s", p.status, p.title(), p.url, p.body)
+		if p.Title() != "Test of "+b.name+" passed" {
+			t.Fatalf("result: %d %q at %s:\n%.3000s", p.Status, p.Title(), p.URL, p.Body)
 		}
-		m := regexp.MustCompile(`<dt>Subject \(NameID\)</dt><dd><code>([0-9a-f]{40})</code></dd>`).FindStringSubmatch(p.body)
+		m := regexp.MustCompile(`<dt>Subject \(NameID\)</dt><dd><code>([0-9a-f]{40})</code></dd>`).FindStringSubmatch(p.Body)
 		if m == nil {
-			t.Fatalf("the result shows no persistent NameID:\n%.3000s", p.body)
+			t.Fatalf("the result shows no persistent NameID:\n%.3000s", p.Body)
 		}
 		persistentID := m[1]
 		p.mustShow(t, "<dt>NameID format</dt><dd><code>"+fmtPersist+"</code></dd>", "<dt>Email</dt><dd>alice@example.com</dd>",
@@ -214,7 +214,7 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 				t.Errorf("NameID %q (%s), want the persistent %q seen in the test", id, f, persistentID)
 			}
 		})
-		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.aliceID || ev.Details["sso_config"] != b.id || ev.Details["subject"] != persistentID {
+		if ev := g.lastSignIn(t, ex, "success"); ev.ActorID != ex.AliceID || ev.Details["sso_config"] != b.id || ev.Details["subject"] != persistentID {
 			t.Errorf("audit signin.saml success = %+v, want alice through %s with subject %s", ev, b.id, persistentID)
 		}
 	})
@@ -241,12 +241,12 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 			t.Fatalf("after removing certificate 2: %d certificates", len(v.SAML.Certificates))
 		}
 		br := g.browser(t)
-		p := br.post(g.base+"/login", url.Values{"email": {aliceEmail}})
+		p := br.post(g.Base+"/login", url.Values{"email": {aliceEmail}})
 		post, _ := br.throughIdP(p, h.idp, b, "alice", "alicepass")
 		if ev := g.refused(t, ex, br.acs(post, h.idp)); ev.Details["reason"] != "signature" || ev.Details["sso_config"] != b.id {
 			t.Errorf("audit %+v, want reason signature at %s", ev, b.id)
 		}
-		br.noSession()
+		br.NoSession()
 	})
 	t.Logf("whole run: %s", time.Since(began).Round(time.Millisecond))
 }
@@ -259,15 +259,15 @@ func TestServeBannerPublicURL(t *testing.T) {
 		t.Skip("*** SKIPPED: builds and runs the gatehouse binary with the end-to-end suite; run test/e2e/saml/run or set " + enableVar + "=1.")
 	}
 	g := startGatehouse(t)
-	resp, err := g.api.Get(g.base + "/healthz")
+	resp, err := g.API.Get(g.Base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s/healthz: %s", g.base, resp.Status)
+		t.Fatalf("GET %s/healthz: %s", g.Base, resp.Status)
 	}
-	if g.bannerURL != g.base {
-		t.Errorf("serve printed public URL %s, but it serves (and builds SP values) under %s", g.bannerURL, g.base)
+	if g.BannerURL != g.Base {
+		t.Errorf("serve printed public URL %s, but it serves (and builds SP values) under %s", g.BannerURL, g.Base)
 	}
 }

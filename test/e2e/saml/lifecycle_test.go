@@ -65,7 +65,7 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 	h := startIdP(t)
 	g := startGatehouse(t)
 	ac := seedAcme(t, g)
-	t.Logf("IdP at %s, Gatehouse at %s, ready after %s", h.idp.BaseURL, g.base, time.Since(began).Round(time.Millisecond))
+	t.Logf("IdP at %s, Gatehouse at %s, ready after %s", h.idp.BaseURL, g.Base, time.Since(began).Round(time.Millisecond))
 	step := stepper(t)
 
 	var c *spConfig
@@ -76,17 +76,17 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 	step("before SSO: bob signs in with his password; carol signs in and enrols TOTP", func(t *testing.T) {
 		g.browser(t).signInWithPassword(bobEmail, bobPassword, false)
 		staleBob = g.browser(t)
-		if p := staleBob.post(g.base+"/login", url.Values{"email": {bobEmail}, "return_to": {"/"}}); p.url.Path != "/login/password" {
-			t.Fatalf("bob's email led to %q at %s, want the password page", p.title(), p.url)
+		if p := staleBob.post(g.Base+"/login", url.Values{"email": {bobEmail}, "return_to": {"/"}}); p.URL.Path != "/login/password" {
+			t.Fatalf("bob's email led to %q at %s, want the password page", p.Title(), p.URL)
 		}
 
 		carol := g.browser(t)
 		carol.signInWithPassword(carolEmail, carolPassword, false)
-		p := carol.post(g.base+"/account/security/totp", nil)
-		m := regexp.MustCompile(`<code class="key">([A-Z2-7 ]+)</code>`).FindStringSubmatch(p.body)
-		enrollment := regexp.MustCompile(`name="enrollment" value="([^"]+)"`).FindStringSubmatch(p.body)
-		if p.title() != "Set up authenticator app" || m == nil || enrollment == nil {
-			t.Fatalf("enrolment page: %d %q at %s:\n%.2000s", p.status, p.title(), p.url, p.body)
+		p := carol.post(g.Base+"/account/security/totp", nil)
+		m := regexp.MustCompile(`<code class="key">([A-Z2-7 ]+)</code>`).FindStringSubmatch(p.Body)
+		enrollment := regexp.MustCompile(`name="enrollment" value="([^"]+)"`).FindStringSubmatch(p.Body)
+		if p.Title() != "Set up authenticator app" || m == nil || enrollment == nil {
+			t.Fatalf("enrolment page: %d %q at %s:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 		}
 		carolKey = strings.ReplaceAll(m[1], " ", "")
 		enrolled = time.Now()
@@ -94,11 +94,11 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p = carol.post(g.base+"/account/security/totp/confirm", url.Values{"enrollment": {enrollment[1]}, "code": {code}})
-		if p.title() != "Save your recovery codes" {
-			t.Fatalf("after confirming the code: %d %q at %s:\n%.2000s", p.status, p.title(), p.url, p.body)
+		p = carol.post(g.Base+"/account/security/totp/confirm", url.Values{"enrollment": {enrollment[1]}, "code": {code}})
+		if p.Title() != "Save your recovery codes" {
+			t.Fatalf("after confirming the code: %d %q at %s:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 		}
-		carol.get(g.base+"/account/security").mustShow(t, "On. After your password, you enter a code from your authenticator app.")
+		carol.get(g.Base+"/account/security").mustShow(t, "On. After your password, you enter a code from your authenticator app.")
 	})
 
 	step("create, import metadata, register the SP, Test as ada; the preview; enable", func(t *testing.T) {
@@ -109,20 +109,20 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 		h.sh(t, "sp", h.dir, c.entityID, c.acsURL)
 
 		// Never tested: enabling is refused.
-		g.call(t, "POST", g.configPath(ac.example, c.id)+"/enable", nil, http.StatusConflict, nil)
+		g.Call(t, "POST", ac.example.ConfigPath(c.id)+"/enable", nil, http.StatusConflict, nil)
 
 		ada := g.browser(t)
 		ada.signInWithPassword(adaEmail, adaPassword, false)
-		post, _ := ada.throughIdP(ada.get(g.base+"/sso/saml/"+c.id+"/test"), h.idp, c, "alice", "alicepass")
-		if p := ada.acs(post, h.idp); p.title() != "Test of "+c.name+" passed" {
-			t.Fatalf("test result: %d %q at %s:\n%.3000s", p.status, p.title(), p.url, p.body)
+		post, _ := ada.throughIdP(ada.get(g.Base+"/sso/saml/"+c.id+"/test"), h.idp, c, "alice", "alicepass")
+		if p := ada.acs(post, h.idp); p.Title() != "Test of "+c.name+" passed" {
+			t.Fatalf("test result: %d %q at %s:\n%.3000s", p.Status, p.Title(), p.URL, p.Body)
 		}
 		if v := g.config(t, ac.example, c.id); !v.TestCurrent || v.Enabled {
 			t.Fatalf("after the test: test_current %v, enabled %v", v.TestCurrent, v.Enabled)
 		}
 
 		var pv previewView
-		g.call(t, "GET", g.configPath(ac.example, c.id)+"/enable-preview", nil, http.StatusOK, &pv)
+		g.Call(t, "GET", ac.example.ConfigPath(c.id)+"/enable-preview", nil, http.StatusOK, &pv)
 		var forced []string
 		for _, u := range pv.ForcedToSSO {
 			forced = append(forced, u.ID)
@@ -132,12 +132,12 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 			keep[k.User.ID] = k.Why
 		}
 		slices.Sort(forced)
-		want := []string{ac.aliceID, ac.bobID}
+		want := []string{ac.AliceID, ac.bobID}
 		slices.Sort(want)
 		if !slices.Equal(forced, want) {
 			t.Errorf("forced_to_sso %v, want alice and bob %v", forced, want)
 		}
-		if len(keep) != 2 || keep[ac.adaID] != "admin" || keep[ac.carolID] != "exempt_group_list" {
+		if len(keep) != 2 || keep[ac.AdaID] != "admin" || keep[ac.carolID] != "exempt_group_list" {
 			t.Errorf("keep_password %v, want ada (admin) and carol (exempt_group_list)", keep)
 		}
 		if len(pv.EmailProblems) != 0 || pv.AdminsWithWayIn != 1 {
@@ -156,31 +156,31 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 
 	step("bob (forced, with a password): no password page, the password refused; no password set over the API", func(t *testing.T) {
 		bob := g.browser(t)
-		p := bob.post(g.base+"/login", url.Values{"email": {bobEmail}, "return_to": {"/"}})
-		if p.url.Path != "/login/sso" || slices.ContainsFunc(bob.hops, func(h string) bool { return strings.Contains(h, "/login/password") }) {
-			t.Fatalf("bob's email led to %s (redirects %v), want the page to the IdP", p.url, bob.hops)
+		p := bob.post(g.Base+"/login", url.Values{"email": {bobEmail}, "return_to": {"/"}})
+		if p.URL.Path != "/login/sso" || slices.ContainsFunc(bob.Hops, func(h string) bool { return strings.Contains(h, "/login/password") }) {
+			t.Fatalf("bob's email led to %s (redirects %v), want the page to the IdP", p.URL, bob.Hops)
 		}
-		if p = bob.get(g.base + "/login/password"); p.url.Path != "/login/sso" {
-			t.Errorf("the password page for bob answered at %s, want the page to the IdP", p.url)
+		if p = bob.get(g.Base + "/login/password"); p.URL.Path != "/login/sso" {
+			t.Errorf("the password page for bob answered at %s, want the page to the IdP", p.URL)
 		}
 		// The form posted anyway, with his right password: in this flow, and
 		// in the one on the password page since before SSO was enabled.
 		for name, br := range map[string]*browser{"now": bob, "since before SSO": staleBob} {
-			br.t = t // staleBob was opened by an earlier step
-			p = br.post(g.base+"/login/password", url.Values{"username": {bobEmail}, "password": {bobPassword}})
-			if p.status != http.StatusForbidden || p.title() != "Use your company's sign-in" || !strings.Contains(p.text(), msgUseSSO) {
-				t.Fatalf("bob's password (flow %s): %d %q at %s, want 403 pointing to SSO:\n%.2000s", name, p.status, p.title(), p.url, p.body)
+			br.T = t // staleBob was opened by an earlier step
+			p = br.post(g.Base+"/login/password", url.Values{"username": {bobEmail}, "password": {bobPassword}})
+			if p.Status != http.StatusForbidden || p.Title() != "Use your company's sign-in" || !strings.Contains(p.Text(), msgUseSSO) {
+				t.Fatalf("bob's password (flow %s): %d %q at %s, want 403 pointing to SSO:\n%.2000s", name, p.Status, p.Title(), p.URL, p.Body)
 			}
 			p.mustShow(t, `href="/login/sso"`)
-			br.noSession()
+			br.NoSession()
 		}
 		if ev := g.newestSignIn(t, ac.example, url.Values{"user_id": {ac.bobID}, "method": {"password"}, "outcome": {"failure"}}); !strings.Contains(ev.Reason, c.name+" is required") {
 			t.Errorf("bob's refused password in the sign-in history: %+v", ev)
 		}
 
-		for _, id := range []string{ac.bobID, ac.aliceID} {
+		for _, id := range []string{ac.bobID, ac.AliceID} {
 			var pr problemView
-			g.call(t, "POST", "/api/v1/accounts/"+ac.accountID+"/users/"+id+"/password", map[string]any{"password": "e2e-new-password-0123"}, http.StatusConflict, &pr)
+			g.Call(t, "POST", "/api/v1/accounts/"+ac.AccountID+"/users/"+id+"/password", map[string]any{"password": "e2e-new-password-0123"}, http.StatusConflict, &pr)
 			if !strings.Contains(pr.Detail, "signs in with SSO") {
 				t.Errorf("setting a password for %s: %q, want a pointer to SSO", id, pr.Detail)
 			}
@@ -188,22 +188,22 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 	})
 
 	step("ada (admin) chooses Use password and signs in with it", func(t *testing.T) {
-		before := g.signInsOf(t, ac.example, url.Values{"user_id": {ac.adaID}, "method": {"password"}, "outcome": {"success"}})
+		before := g.signInsOf(t, ac.example, url.Values{"user_id": {ac.AdaID}, "method": {"password"}, "outcome": {"success"}})
 		g.browser(t).signInWithPassword(adaEmail, adaPassword, true)
-		if after := g.signInsOf(t, ac.example, url.Values{"user_id": {ac.adaID}, "method": {"password"}, "outcome": {"success"}}); len(after) != len(before)+1 {
+		if after := g.signInsOf(t, ac.example, url.Values{"user_id": {ac.AdaID}, "method": {"password"}, "outcome": {"success"}}); len(after) != len(before)+1 {
 			t.Errorf("ada's password sign-ins: %d before, %d after; want one more", len(before), len(after))
 		}
 	})
 
 	step("carol (exempt through Contractors) signs in with password and TOTP", func(t *testing.T) {
 		carol := g.browser(t)
-		p := carol.post(g.base+"/login", url.Values{"email": {carolEmail}, "return_to": {"/"}})
-		if p.url.Path != "/login/password" || p.title() != "Enter your password" {
-			t.Fatalf("carol's email led to %q at %s, want the password page", p.title(), p.url)
+		p := carol.post(g.Base+"/login", url.Values{"email": {carolEmail}, "return_to": {"/"}})
+		if p.URL.Path != "/login/password" || p.Title() != "Enter your password" {
+			t.Fatalf("carol's email led to %q at %s, want the password page", p.Title(), p.URL)
 		}
-		p = carol.post(g.base+"/login/password", url.Values{"username": {carolEmail}, "password": {carolPassword}})
-		if p.url.Path != "/login/totp" || p.title() != "Two-step verification" {
-			t.Fatalf("carol's password led to %d %q at %s, want the TOTP step:\n%.2000s", p.status, p.title(), p.url, p.body)
+		p = carol.post(g.Base+"/login/password", url.Values{"username": {carolEmail}, "password": {carolPassword}})
+		if p.URL.Path != "/login/totp" || p.Title() != "Two-step verification" {
+			t.Fatalf("carol's password led to %d %q at %s, want the TOTP step:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 		}
 		// The enrolment spent its time step: its code is refused, the app's
 		// next code (or the current one, once the clock has moved on) is not.
@@ -211,8 +211,8 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p = carol.post(g.base+"/login/totp", url.Values{"code": {spent}}); p.url.Path != "/login/totp" || !strings.Contains(p.text(), "That code did not work.") {
-			t.Fatalf("the code spent on enrolment: %d %q at %s, want it refused:\n%.2000s", p.status, p.title(), p.url, p.body)
+		if p = carol.post(g.Base+"/login/totp", url.Values{"code": {spent}}); p.URL.Path != "/login/totp" || !strings.Contains(p.Text(), "That code did not work.") {
+			t.Fatalf("the code spent on enrolment: %d %q at %s, want it refused:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 		}
 		at := time.Now()
 		if at.Unix()/30 <= enrolled.Unix()/30 {
@@ -222,14 +222,14 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		carol.post(g.base+"/login/totp", url.Values{"code": {code}}).signedInAs(t, carol, carolEmail)
+		carol.post(g.Base+"/login/totp", url.Values{"code": {code}}).signedInAs(t, carol, carolEmail)
 		if ev := g.newestSignIn(t, ac.example, url.Values{"user_id": {ac.carolID}, "method": {"totp"}}); ev.Outcome != "success" {
 			t.Errorf("carol's TOTP sign-in in the history: %+v", ev)
 		}
 	})
 
 	step("break-glass by the CLI: bob signs in with his password; audit and SAML history", func(t *testing.T) {
-		out := g.cli(t, "admin", "sso", "disable", "--account", ac.accountID, "--reason", breakGlassReason)
+		out := g.CLI(t, "admin", "sso", "disable", "--account", ac.AccountID, "--reason", breakGlassReason)
 		if !strings.Contains(out, "disabled SSO configuration "+c.name) || !strings.Contains(out, "sso.break_glass") {
 			t.Errorf("gatehouse admin sso disable printed:\n%s", out)
 		}
@@ -245,7 +245,7 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 			t.Errorf("the account's sso.break_glass events: %+v, want one by the CLI with the reason %q", evs, breakGlassReason)
 		}
 		saml := g.signInsOf(t, ac.example, url.Values{"method": {"saml"}, "outcome": {"success"}})
-		if !slices.ContainsFunc(saml, func(e auditEvent) bool { return e.ActorID == ac.aliceID && e.Action == "signin.saml" }) {
+		if !slices.ContainsFunc(saml, func(e auditEvent) bool { return e.ActorID == ac.AliceID && e.Action == "signin.saml" }) {
 			t.Errorf("sign-ins?method=saml: %+v, want alice's SAML sign-in", saml)
 		}
 		for _, e := range saml {
@@ -262,8 +262,8 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 			t.Fatalf("re-enable: enabled %v, test_current %v", v.Enabled, v.TestCurrent)
 		}
 		bob := g.browser(t)
-		if p := bob.post(g.base+"/login", url.Values{"email": {bobEmail}, "return_to": {"/"}}); p.url.Path != "/login/sso" {
-			t.Fatalf("re-enabled, bob's email led to %s, want the page to the IdP", p.url)
+		if p := bob.post(g.Base+"/login", url.Values{"email": {bobEmail}, "return_to": {"/"}}); p.URL.Path != "/login/sso" {
+			t.Fatalf("re-enabled, bob's email led to %s, want the page to the IdP", p.URL)
 		}
 
 		var res struct {
@@ -273,14 +273,14 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 			Reason       string `json:"reason"`
 			AuditEventID string `json:"audit_event_id"`
 		}
-		path := "/api/v1/accounts/" + ac.accountID + "/sso/break-glass"
-		g.call(t, "POST", path, map[string]any{"reason": breakGlassReason2}, http.StatusOK, &res)
+		path := "/api/v1/accounts/" + ac.AccountID + "/sso/break-glass"
+		g.Call(t, "POST", path, map[string]any{"reason": breakGlassReason2}, http.StatusOK, &res)
 		if len(res.DisabledConfigs) != 1 || res.DisabledConfigs[0].ID != c.id || res.Reason != breakGlassReason2 || res.AuditEventID == "" {
 			t.Errorf("break-glass answered %+v", res)
 		}
 		// Nothing left to disable: said so, and password sign-in works.
 		var pr problemView
-		if g.call(t, "POST", path, map[string]any{"reason": breakGlassReason2}, http.StatusConflict, &pr); !strings.Contains(pr.Detail, "no SSO enabled") {
+		if g.Call(t, "POST", path, map[string]any{"reason": breakGlassReason2}, http.StatusConflict, &pr); !strings.Contains(pr.Detail, "no SSO enabled") {
 			t.Errorf("a second break-glass: %q, want it to say nothing is enabled", pr.Detail)
 		}
 		bob.signInWithPassword(bobEmail, bobPassword, false)
@@ -305,16 +305,16 @@ func seedAcme(t *testing.T, g *gatehouseServer) acme {
 	var obj struct {
 		ID string `json:"id"`
 	}
-	base := "/api/v1/accounts/" + ac.accountID
-	g.call(t, "POST", base+"/users", map[string]any{"email": bobEmail, "display_name": "Bob Example", "role": "user"}, http.StatusCreated, &obj)
+	base := "/api/v1/accounts/" + ac.AccountID
+	g.Call(t, "POST", base+"/users", map[string]any{"email": bobEmail, "display_name": "Bob Example", "role": "user"}, http.StatusCreated, &obj)
 	ac.bobID = obj.ID
-	g.call(t, "POST", base+"/users/"+ac.bobID+"/password", map[string]any{"password": bobPassword}, http.StatusNoContent, nil)
-	g.call(t, "POST", base+"/users", map[string]any{"email": carolEmail, "display_name": "Carol Contractor", "role": "user"}, http.StatusCreated, &obj)
+	g.Call(t, "POST", base+"/users/"+ac.bobID+"/password", map[string]any{"password": bobPassword}, http.StatusNoContent, nil)
+	g.Call(t, "POST", base+"/users", map[string]any{"email": carolEmail, "display_name": "Carol Contractor", "role": "user"}, http.StatusCreated, &obj)
 	ac.carolID = obj.ID
-	g.call(t, "POST", base+"/users/"+ac.carolID+"/password", map[string]any{"password": carolPassword}, http.StatusNoContent, nil)
-	g.call(t, "POST", base+"/groups", map[string]any{"name": "Contractors"}, http.StatusCreated, &obj)
+	g.Call(t, "POST", base+"/users/"+ac.carolID+"/password", map[string]any{"password": carolPassword}, http.StatusNoContent, nil)
+	g.Call(t, "POST", base+"/groups", map[string]any{"name": "Contractors"}, http.StatusCreated, &obj)
 	ac.groupID = obj.ID
-	g.call(t, "POST", base+"/groups/"+ac.groupID+"/members", map[string]any{"user_id": ac.carolID}, http.StatusCreated, nil)
+	g.Call(t, "POST", base+"/groups/"+ac.groupID+"/members", map[string]any{"user_id": ac.carolID}, http.StatusCreated, nil)
 
 	var cands struct {
 		Items []struct {
@@ -322,11 +322,11 @@ func seedAcme(t *testing.T, g *gatehouseServer) acme {
 			Name string `json:"name"`
 		} `json:"items"`
 	}
-	g.call(t, "GET", base+"/exemption-candidates?kind=groups&q=contr", nil, http.StatusOK, &cands)
+	g.Call(t, "GET", base+"/exemption-candidates?kind=groups&q=contr", nil, http.StatusOK, &cands)
 	if len(cands.Items) != 1 || cands.Items[0].ID != ac.groupID || cands.Items[0].Name != "Contractors" {
 		t.Fatalf("exemption candidates for groups %q: %+v, want Contractors", "contr", cands.Items)
 	}
-	g.call(t, "POST", base+"/exemptions", map[string]any{"name": "Contractors exempt", "kind": "groups", "members": []string{ac.groupID}}, http.StatusCreated, &obj)
+	g.Call(t, "POST", base+"/exemptions", map[string]any{"name": "Contractors exempt", "kind": "groups", "members": []string{ac.groupID}}, http.StatusCreated, &obj)
 	ac.listID = obj.ID
 	return ac
 }
@@ -338,7 +338,7 @@ func (g *gatehouseServer) signInsOf(t *testing.T, ex example, q url.Values) []au
 	var l struct {
 		Items []auditEvent `json:"items"`
 	}
-	g.call(t, "GET", "/api/v1/accounts/"+ex.accountID+"/sign-ins?"+q.Encode(), nil, http.StatusOK, &l)
+	g.Call(t, "GET", "/api/v1/accounts/"+ex.AccountID+"/sign-ins?"+q.Encode(), nil, http.StatusOK, &l)
 	return l.Items
 }
 
@@ -364,6 +364,6 @@ func (g *gatehouseServer) breakGlassEvents(t *testing.T, ex example) []auditEven
 	var l struct {
 		Items []auditEvent `json:"items"`
 	}
-	g.call(t, "GET", "/api/v1/accounts/"+ex.accountID+"/audit-events?action=sso.break_glass&limit=100", nil, http.StatusOK, &l)
+	g.Call(t, "GET", "/api/v1/accounts/"+ex.AccountID+"/audit-events?action=sso.break_glass&limit=100", nil, http.StatusOK, &l)
 	return l.Items
 }
