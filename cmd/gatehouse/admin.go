@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"gatehouse"
-	"gatehouse/internal/api"
+	"gatehouse/internal/admin"
 	"gatehouse/internal/apitoken"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
@@ -191,12 +191,12 @@ func runSSODisable(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer st.Close()
-	res, err := api.BreakGlass(ctx, st, accountID, reason, gatehouse.AuditEvent{ActorType: "system", ActorID: "cli",
+	res, err := admin.BreakGlass(ctx, st, accountID, reason, gatehouse.AuditEvent{ActorType: "system", ActorID: "cli",
 		Details: map[string]string{"via": "admin sso disable"}})
 	switch {
 	case errors.Is(err, gatehouse.ErrNotFound):
 		return fmt.Errorf("no account %s", accountID)
-	case errors.Is(err, api.ErrNoSSOEnabled):
+	case errors.Is(err, admin.ErrNoSSOEnabled):
 		return fmt.Errorf("no SSO enabled for account %s: nothing to disable; password sign-in already works", accountID)
 	case err != nil:
 		return err
@@ -207,7 +207,7 @@ func runSSODisable(ctx context.Context, args []string, getenv func(string) strin
 	if c := res.PartitionConfig; c != nil {
 		fmt.Fprintf(stdout, "account %s no longer uses its partition's SSO configuration %s (%s); the partition's other accounts keep it\n", res.AccountID, c.Name, c.ID)
 	}
-	fmt.Fprintf(stdout, "password sign-in works again for the account's users who have a password.\naudited as %s (%s).\n", res.AuditEventID, api.ActionBreakGlass)
+	fmt.Fprintf(stdout, "password sign-in works again for the account's users who have a password.\naudited as %s (%s).\n", res.AuditEventID, admin.ActionBreakGlass)
 	return nil
 }
 

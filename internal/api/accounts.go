@@ -8,10 +8,11 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/access"
+	"gatehouse/internal/admin"
 )
 
 func handleAccountList(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
 		q, err := queryOf(r, "limit", "after", "partition_id")
 		if err != nil {
 			return err
@@ -22,17 +23,17 @@ func handleAccountList(s *server) apiHandler {
 		}
 		partitionID := q.Get("partition_id")
 		var items []gatehouse.Account
-		switch tok.Scope {
+		switch who.Scope {
 		case gatehouse.ScopeSuper:
 			items, err = s.store.ListAccounts(r.Context(), partitionID, page)
 		case gatehouse.ScopePartition:
-			if partitionID == "" || partitionID == tok.ScopeID {
-				items, err = s.store.ListAccounts(r.Context(), tok.ScopeID, page)
+			if partitionID == "" || partitionID == who.ScopeID {
+				items, err = s.store.ListAccounts(r.Context(), who.ScopeID, page)
 			}
 		case gatehouse.ScopeAccount:
-			if tok.ScopeID > page.After {
+			if who.ScopeID > page.After {
 				var a gatehouse.Account
-				a, err = s.store.Account(r.Context(), tok.ScopeID)
+				a, err = s.store.Account(r.Context(), who.ScopeID)
 				if err == nil && (partitionID == "" || partitionID == a.PartitionID) {
 					items = append(items, a)
 				}
@@ -51,11 +52,11 @@ func handleAccountList(s *server) apiHandler {
 
 // checkPlan validates a plan on v; only partition and super tokens may
 // change one, since the plan is what the customer pays for.
-func checkPlan(v *gatehouse.ValidationError, tok gatehouse.APIToken, plan, was gatehouse.Plan) {
+func checkPlan(v *gatehouse.ValidationError, who admin.Principal, plan, was gatehouse.Plan) {
 	switch {
 	case !plan.Valid():
 		v.Add("plan", "must be standard or enterprise")
-	case plan != was && tok.Scope == gatehouse.ScopeAccount:
+	case plan != was && who.Scope == gatehouse.ScopeAccount:
 		v.Add("plan", "an account token cannot change the plan")
 	}
 }
@@ -66,8 +67,8 @@ func handleAccountCreate(s *server) apiHandler {
 		Name        string         `json:"name"`
 		Plan        gatehouse.Plan `json:"plan"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		if tok.Scope == gatehouse.ScopeAccount {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		if who.Scope == gatehouse.ScopeAccount {
 			return forbidden("an account token cannot create accounts")
 		}
 		var req request
@@ -75,14 +76,14 @@ func handleAccountCreate(s *server) apiHandler {
 			return err
 		}
 		v := &gatehouse.ValidationError{}
-		a := gatehouse.Account{PartitionID: strings.TrimSpace(req.PartitionID), Name: cleanName(v, "name", req.Name, false), Plan: req.Plan}
-		if a.PartitionID == "" && tok.Scope == gatehouse.ScopePartition {
-			a.PartitionID = tok.ScopeID
+		a := gatehouse.Account{PartitionID: strings.TrimSpace(req.PartitionID), Name: admin.CleanName(v, "name", req.Name, false), Plan: req.Plan}
+		if a.PartitionID == "" && who.Scope == gatehouse.ScopePartition {
+			a.PartitionID = who.ScopeID
 		}
 		switch {
 		case a.PartitionID == "":
 			v.Add("partition_id", "must not be empty")
-		case !seesPartition(tok, a.PartitionID):
+		case !admin.SeesPartition(who, a.PartitionID):
 			// The same words as the store's for a missing partition: another
 			// reseller's partition is not revealed.
 			v.Add("partition_id", "does not exist")
@@ -90,14 +91,14 @@ func handleAccountCreate(s *server) apiHandler {
 		if a.Plan == "" {
 			a.Plan = gatehouse.PlanStandard
 		}
-		checkPlan(v, tok, a.Plan, a.Plan)
+		checkPlan(v, who, a.Plan, a.Plan)
 		if err := v.Err(); err != nil {
 			return err
 		}
 		if err := s.store.CreateAccount(r.Context(), &a); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "account.create", PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "account", TargetID: a.ID})
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "account.create", PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "account", TargetID: a.ID})
 		w.Header().Set("Location", "/api/v1/accounts/"+a.ID)
 		writeJSON(w, http.StatusCreated, a)
 		return nil
@@ -105,8 +106,8 @@ func handleAccountCreate(s *server) apiHandler {
 }
 
 func handleAccountGet(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -123,8 +124,8 @@ func handleAccountUpdate(s *server) apiHandler {
 		// configuration (see usePartitionSSORefusal).
 		UsePartitionSSO *bool `json:"use_partition_sso"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -135,15 +136,15 @@ func handleAccountUpdate(s *server) apiHandler {
 		v := &gatehouse.ValidationError{}
 		next := a
 		if req.Name != nil {
-			next.Name = cleanName(v, "name", *req.Name, false)
+			next.Name = admin.CleanName(v, "name", *req.Name, false)
 		}
 		if req.Plan != nil {
 			next.Plan = *req.Plan
-			checkPlan(v, tok, next.Plan, a.Plan)
+			checkPlan(v, who, next.Plan, a.Plan)
 		}
 		if req.UsePartitionSSO != nil {
 			next.UsePartitionSSO = *req.UsePartitionSSO
-			if next.UsePartitionSSO != a.UsePartitionSSO && tok.Scope == gatehouse.ScopeAccount {
+			if next.UsePartitionSSO != a.UsePartitionSSO && who.Scope == gatehouse.ScopeAccount {
 				return forbidden("an account token cannot change use_partition_sso: the partition decides which of its accounts use its SSO")
 			}
 			if next.UsePartitionSSO && !a.UsePartitionSSO && next.Plan != gatehouse.PlanEnterprise {
@@ -158,7 +159,7 @@ func handleAccountUpdate(s *server) apiHandler {
 				if err != nil {
 					return err
 				}
-				s.record(r, tok, gatehouse.AuditEvent{Action: "account.update", Outcome: gatehouse.OutcomeFailure, Reason: refusal,
+				s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "account.update", Outcome: gatehouse.OutcomeFailure, Reason: refusal,
 					PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "account", TargetID: a.ID,
 					Details: map[string]string{"use_partition_sso": "true"}})
 				return &problem{Status: http.StatusConflict, Detail: "cannot use the partition's SSO: " + refusal,
@@ -172,7 +173,7 @@ func handleAccountUpdate(s *server) apiHandler {
 				if err != nil {
 					return err
 				}
-				s.record(r, tok, gatehouse.AuditEvent{Action: "account.update", Outcome: gatehouse.OutcomeFailure, Reason: refusal,
+				s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "account.update", Outcome: gatehouse.OutcomeFailure, Reason: refusal,
 					PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "account", TargetID: a.ID,
 					Details: map[string]string{"plan": string(next.Plan)}})
 				return &problem{Status: http.StatusConflict, Detail: "cannot change the plan to " + string(next.Plan) + ": " + refusal,
@@ -197,7 +198,7 @@ func handleAccountUpdate(s *server) apiHandler {
 				return err
 			}
 			details["changed"] = strings.Join(changed, ",")
-			s.record(r, tok, gatehouse.AuditEvent{Action: "account.update", PartitionID: a.PartitionID, AccountID: a.ID,
+			s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "account.update", PartitionID: a.PartitionID, AccountID: a.ID,
 				TargetType: "account", TargetID: a.ID, Details: details})
 		}
 		writeJSON(w, http.StatusOK, next)
@@ -252,18 +253,18 @@ func (s *server) planDowngradeRefusal(ctx context.Context, a gatehouse.Account) 
 }
 
 func handleAccountDelete(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
-		if tok.Scope == gatehouse.ScopeAccount {
+		if who.Scope == gatehouse.ScopeAccount {
 			return forbidden("an account token cannot delete its account")
 		}
 		if err := s.store.DeleteAccount(r.Context(), a.ID); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "account.delete", PartitionID: a.PartitionID, AccountID: a.ID,
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "account.delete", PartitionID: a.PartitionID, AccountID: a.ID,
 			TargetType: "account", TargetID: a.ID, Details: map[string]string{"name": a.Name}})
 		w.WriteHeader(http.StatusNoContent)
 		return nil

@@ -2,19 +2,23 @@
 // accounts, users, groups, SSO configurations and the audit log, for
 // automation holding an API token. Errors are RFC 9457 problem documents; every route is in routes.go
 // and described in the embedded OpenAPI document.
+//
+// What an operation does, and whom it is allowed, is package admin's, which
+// the admin pages share: the handlers of SSO configurations, exemption
+// lists, break-glass, the audit log and sign-in history only translate JSON
+// to its calls and its answers and errors back. Partitions, accounts, users
+// and groups are still served here directly, with admin's reach rules.
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"gatehouse"
+	"gatehouse/internal/admin"
 	"gatehouse/internal/apitoken"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
@@ -41,25 +45,20 @@ type Config struct {
 
 // server holds the dependencies the handlers close over.
 type server struct {
-	store        *store.Store
-	passwords    *password.Hasher
-	logger       *slog.Logger
-	now          func() time.Time
-	baseURL      *url.URL
-	secrets      *secretbox.Box
-	allowPrivate bool
+	store     *store.Store
+	admin     *admin.Service
+	passwords *password.Hasher
+	logger    *slog.Logger
 }
 
 // New returns the API handler. It expects to be mounted at /api/v1/ and to
 // see full request paths.
 func New(cfg Config) http.Handler {
-	s := &server{store: cfg.Store, passwords: cfg.Passwords, logger: cfg.Logger, now: cfg.Now,
-		baseURL: cfg.BaseURL, secrets: cfg.Secrets, allowPrivate: cfg.AllowPrivateMetadataURLs}
+	s := &server{store: cfg.Store, passwords: cfg.Passwords, logger: cfg.Logger,
+		admin: admin.New(admin.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, BaseURL: cfg.BaseURL,
+			Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs})}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
@@ -93,11 +92,12 @@ func methodNotAllowed(methods []string) http.Handler {
 	})
 }
 
-// apiHandler serves one authenticated request. A returned error becomes the
-// problem response, so a handler cannot forget to stop after a failure.
-type apiHandler func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error
+// apiHandler serves one authenticated request, on behalf of the request's
+// token. A returned error becomes the problem response, so a handler cannot
+// forget to stop after a failure.
+type apiHandler func(w http.ResponseWriter, r *http.Request, who admin.Principal) error
 
-// authed checks the request's bearer token before running h.
+// authed checks the request's bearer token before running h as its principal.
 func (s *server) authed(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Answers hold personal data: no shared cache may keep them.
@@ -118,32 +118,11 @@ func (s *server) authed(h apiHandler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if err := h(w, r, tok); err != nil {
+		who := admin.TokenPrincipal(tok, remoteHost(r.RemoteAddr), r.UserAgent())
+		if err := h(w, r, who); err != nil {
 			s.writeError(w, r, err)
 		}
 	})
-}
-
-// record appends the audit event of a change that has just succeeded (or,
-// with Outcome set to failure and a Reason, of one refused for a reason
-// admins should see). The change is already committed, so a failure here is
-// logged loudly rather than reported to the client as if the change had not
-// happened.
-func (s *server) record(r *http.Request, tok gatehouse.APIToken, e gatehouse.AuditEvent) {
-	e.Time = s.now().UTC()
-	e.ActorType = "token"
-	e.ActorID = tok.ID
-	if e.Outcome == "" {
-		e.Outcome = gatehouse.OutcomeSuccess
-	}
-	e.Address = remoteHost(r.RemoteAddr)
-	e.UserAgent = truncate(r.UserAgent(), 256)
-	// A client hanging up after the change must not cost its audit row.
-	if err := s.store.AppendAudit(context.WithoutCancel(r.Context()), &e); err != nil {
-		s.logger.Error("api: change made but its audit event was not recorded",
-			"action", e.Action, "target_type", e.TargetType, "target_id", e.TargetID,
-			"account_id", e.AccountID, "actor_id", e.ActorID, "err", err)
-	}
 }
 
 func remoteHost(addr string) string {
@@ -151,15 +130,4 @@ func remoteHost(addr string) string {
 		return host
 	}
 	return addr
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

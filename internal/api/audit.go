@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/admin"
 	"gatehouse/internal/store"
 )
 
@@ -47,7 +48,7 @@ var auditParams = []string{"limit", "after", "actor_id", "target_id", "action", 
 
 func handleAuditList(s *server) apiHandler {
 	params := append([]string{"account_id", "partition_id"}, auditParams...)
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
 		q, err := queryOf(r, params...)
 		if err != nil {
 			return err
@@ -60,25 +61,9 @@ func handleAuditList(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		// Narrow the filter to the token's reach; a filter outside it matches
-		// nothing rather than revealing whether the partition or account exists.
-		outside := false
-		switch tok.Scope {
-		case gatehouse.ScopeSuper:
-		case gatehouse.ScopePartition:
-			outside = f.PartitionID != "" && f.PartitionID != tok.ScopeID
-			f.PartitionID = tok.ScopeID
-		case gatehouse.ScopeAccount:
-			outside = f.AccountID != "" && f.AccountID != tok.ScopeID
-			f.AccountID = tok.ScopeID
-		default:
-			outside = true
-		}
-		var items []gatehouse.AuditEvent
-		if !outside {
-			if items, err = s.store.ListAudit(r.Context(), f, page); err != nil {
-				return err
-			}
+		items, err := s.admin.AuditEvents(r.Context(), who, f, page)
+		if err != nil {
+			return err
 		}
 		writeJSON(w, http.StatusOK, paged(items, limit, func(e gatehouse.AuditEvent) string { return e.ID }))
 		return nil
@@ -86,9 +71,9 @@ func handleAuditList(s *server) apiHandler {
 }
 
 func handleAccountAuditList(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-		if err != nil {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		accountID := r.PathValue("account_id")
+		if _, err := s.admin.Account(r.Context(), who, accountID); err != nil {
 			return err
 		}
 		q, err := queryOf(r, auditParams...)
@@ -103,8 +88,7 @@ func handleAccountAuditList(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		f.AccountID = a.ID
-		items, err := s.store.ListAudit(r.Context(), f, page)
+		items, err := s.admin.AccountAuditEvents(r.Context(), who, accountID, f, page)
 		if err != nil {
 			return err
 		}

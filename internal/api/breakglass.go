@@ -1,190 +1,43 @@
 package api
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"maps"
 	"net/http"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
-	"gatehouse"
-	"gatehouse/internal/store"
+	"gatehouse/internal/admin"
 )
-
-// ActionBreakGlass is the audit action of a break-glass (DESIGN rule 12).
-const ActionBreakGlass = "sso.break_glass"
-
-// maxBreakGlassReason bounds the reason a break-glass is recorded with.
-const maxBreakGlassReason = 500
-
-// ErrNoSSOEnabled is BreakGlass's answer when nothing governs the account's
-// sign-in: no configuration of its own is enabled and it does not use an
-// enabled configuration of its partition.
-var ErrNoSSOEnabled = errors.New("no SSO enabled")
-
-// BreakGlassResult is what a break-glass did, for the support person who
-// ran it.
-type BreakGlassResult struct {
-	AccountID string `json:"account_id"`
-	// DisabledConfigs are the account's own configurations it disabled
-	// (one, unless an admin switched configurations at the same moment).
-	DisabledConfigs []BreakGlassConfig `json:"disabled_configs"`
-	// PartitionConfig is the partition's configuration the account stopped
-	// using (use_partition_sso turned off for this account only); nil when
-	// it did not use one.
-	PartitionConfig *BreakGlassConfig `json:"partition_config,omitempty"`
-	Reason          string            `json:"reason"`
-	AuditEventID    string            `json:"audit_event_id"`
-}
-
-// BreakGlassConfig names a configuration a break-glass turned off.
-type BreakGlassConfig struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// cleanBreakGlassReason trims a break-glass reason and checks it is worth
-// recording: present, at most 500 characters, on one line.
-func cleanBreakGlassReason(reason string) (string, error) {
-	reason = strings.TrimSpace(reason)
-	v := &gatehouse.ValidationError{}
-	switch {
-	case reason == "":
-		v.Add("reason", "must not be empty: say why SSO is being disabled (a ticket number, who asked)")
-	case !utf8.ValidString(reason):
-		v.Add("reason", "must be UTF-8 text")
-	case utf8.RuneCountInString(reason) > maxBreakGlassReason:
-		v.Add("reason", fmt.Sprintf("must be at most %d characters", maxBreakGlassReason))
-	case strings.IndexFunc(reason, unicode.IsControl) >= 0:
-		v.Add("reason", "must not contain control characters or line breaks")
-	}
-	return reason, v.Err()
-}
-
-// BreakGlass turns off whatever SSO governs an account's sign-in, so that
-// everyone with a password can sign in again: it disables the account's
-// enabled configuration and, when the account uses its partition's enabled
-// configuration, turns use_partition_sso off for this account only (the
-// partition's configuration keeps serving its other accounts). It records
-// one sso.break_glass event in the account's audit log, with the reason and
-// the configurations' names, for the account's admins to see.
-//
-// by carries the actor of the audit event (ActorType, ActorID, Address,
-// UserAgent, Time, and Details to add); the rest is filled in. A missing or
-// unfit reason is a *gatehouse.ValidationError; an account with nothing to
-// turn off gets ErrNoSSOEnabled, which is audited as a failure.
-func BreakGlass(ctx context.Context, st *store.Store, accountID, reason string, by gatehouse.AuditEvent) (BreakGlassResult, error) {
-	reason, err := cleanBreakGlassReason(reason)
-	if err != nil {
-		return BreakGlassResult{}, err
-	}
-	a, err := st.Account(ctx, accountID)
-	if err != nil {
-		return BreakGlassResult{}, fmt.Errorf("break-glass: account %s: %w", accountID, err)
-	}
-	res := BreakGlassResult{AccountID: a.ID, DisabledConfigs: []BreakGlassConfig{}, Reason: reason}
-	e := by
-	e.PartitionID, e.AccountID, e.Action = a.PartitionID, a.ID, ActionBreakGlass
-	e.Details = map[string]string{"reason": reason}
-	maps.Copy(e.Details, by.Details)
-
-	// An admin switching configurations at this moment leaves another one
-	// enabled after the first is disabled: disable until none is, a few
-	// times at most.
-	for range 3 {
-		c, err := st.EnabledSSOConfig(ctx, a.ID, "")
-		if isNotFound(err) {
-			break
-		}
-		if err != nil {
-			return res, fmt.Errorf("break-glass: %w", err)
-		}
-		if err := st.DisableSSOConfig(ctx, c.ID); err != nil {
-			return res, fmt.Errorf("break-glass: disable %s: %w", c.Name, err)
-		}
-		res.DisabledConfigs = append(res.DisabledConfigs, BreakGlassConfig{ID: c.ID, Name: c.Name})
-	}
-	if a.UsePartitionSSO {
-		pc, err := st.EnabledSSOConfig(ctx, "", a.PartitionID)
-		switch {
-		case isNotFound(err):
-			// Nothing of the partition's governs the account: the setting
-			// is left as the admins chose it.
-		case err != nil:
-			return res, fmt.Errorf("break-glass: %w", err)
-		default:
-			a.UsePartitionSSO = false
-			if err := st.UpdateAccount(ctx, &a); err != nil {
-				return res, fmt.Errorf("break-glass: stop using the partition's SSO: %w", err)
-			}
-			res.PartitionConfig = &BreakGlassConfig{ID: pc.ID, Name: pc.Name}
-		}
-	}
-
-	var names []string
-	for _, c := range res.DisabledConfigs {
-		names = append(names, c.Name)
-	}
-	switch {
-	case len(res.DisabledConfigs) > 0:
-		e.TargetType, e.TargetID = "sso_config", res.DisabledConfigs[0].ID
-	case res.PartitionConfig != nil:
-		e.TargetType, e.TargetID = "account", a.ID
-	default:
-		e.Outcome, e.Reason = gatehouse.OutcomeFailure, "no SSO enabled: nothing to disable"
-		e.TargetType, e.TargetID = "account", a.ID
-		if err := st.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
-			return res, fmt.Errorf("break-glass: audit: %w", err)
-		}
-		return res, ErrNoSSOEnabled
-	}
-	e.Outcome = gatehouse.OutcomeSuccess
-	if len(names) > 0 {
-		e.Details["name"] = strings.Join(names, ",")
-	}
-	if pc := res.PartitionConfig; pc != nil {
-		e.Details["partition_sso_config"] = pc.Name
-		e.Details["use_partition_sso"] = "off"
-	}
-	// The change is made: a client hanging up now must not cost its record.
-	if err := st.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
-		return res, fmt.Errorf("break-glass: SSO is off for account %s, but its audit event was not recorded: %w", a.ID, err)
-	}
-	res.AuditEventID = e.ID
-	return res, nil
-}
 
 func handleBreakGlass(s *server) apiHandler {
 	type request struct {
 		Reason string `json:"reason"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-		if err != nil {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		accountID := r.PathValue("account_id")
+		// Out of reach answers 404, and a token that may not 403, before
+		// the body is read.
+		if _, err := s.admin.Account(r.Context(), who, accountID); err != nil {
 			return err
 		}
-		if tok.Scope != gatehouse.ScopeSuper {
-			return forbidden("break-glass needs a super token; the account's admins turn SSO off with POST …/sso-configs/{config_id}/disable")
+		if !admin.MayBreakGlass(who) {
+			return errBreakGlassForbidden
 		}
 		var req request
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		res, err := BreakGlass(r.Context(), s.store, a.ID, req.Reason, gatehouse.AuditEvent{
-			Time: s.now().UTC(), ActorType: "token", ActorID: tok.ID,
-			Address: remoteHost(r.RemoteAddr), UserAgent: truncate(r.UserAgent(), 256),
-		})
-		if errors.Is(err, ErrNoSSOEnabled) {
+		res, err := s.admin.BreakGlass(r.Context(), who, accountID, req.Reason)
+		switch {
+		case errors.Is(err, admin.ErrNoSSOEnabled):
 			return &problem{Status: http.StatusConflict,
 				Detail: "no SSO enabled: the account has no enabled SSO configuration and does not use its partition's; password sign-in already works"}
-		}
-		if err != nil {
+		case errors.Is(err, admin.ErrForbidden):
+			return errBreakGlassForbidden
+		case err != nil:
 			return err
 		}
 		writeJSON(w, http.StatusOK, res)
 		return nil
 	}
 }
+
+var errBreakGlassForbidden = forbidden("break-glass needs a super token; the account's admins turn SSO off with POST …/sso-configs/{config_id}/disable")

@@ -2,44 +2,16 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
 	"gatehouse"
+	"gatehouse/internal/admin"
 	"gatehouse/internal/store"
 )
 
-// exemptionList loads an exemption list of account a (which the token can see).
-func (s *server) exemptionList(r *http.Request, a gatehouse.Account) (gatehouse.ExemptionList, error) {
-	l, err := s.store.ExemptionList(r.Context(), r.PathValue("list_id"))
-	if err != nil {
-		return l, err
-	}
-	if l.AccountID != a.ID {
-		return gatehouse.ExemptionList{}, errHidden
-	}
-	return l, nil
-}
-
-// exemptionEvent is the audit event of a change to list l of account a.
-func exemptionEvent(action string, a gatehouse.Account, l gatehouse.ExemptionList) gatehouse.AuditEvent {
-	return gatehouse.AuditEvent{Action: action, PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "exemption_list", TargetID: l.ID,
-		Details: map[string]string{"name": l.Name, "kind": string(l.Kind), "members": strings.Join(l.Members, " ")}}
-}
-
-// checkMemberIDs refuses a members field that is missing or holds an empty ID.
-func checkMemberIDs(v *gatehouse.ValidationError, ids []string) {
-	for _, id := range ids {
-		if strings.TrimSpace(id) == "" || strings.Contains(id, "@") {
-			v.Add("members", "must be user or group IDs (never emails)")
-			return
-		}
-	}
-}
-
 func handleExemptionList(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-		if err != nil {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		accountID := r.PathValue("account_id")
+		if _, err := s.admin.Account(r.Context(), who, accountID); err != nil {
 			return err
 		}
 		q, err := queryOf(r, "limit", "after", "q")
@@ -50,7 +22,7 @@ func handleExemptionList(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		items, err := s.store.ListExemptionLists(r.Context(), a.ID, q.Get("q"), page)
+		items, err := s.admin.ExemptionLists(r.Context(), who, accountID, q.Get("q"), page)
 		if err != nil {
 			return err
 		}
@@ -60,46 +32,28 @@ func handleExemptionList(s *server) apiHandler {
 }
 
 func handleExemptionCreate(s *server) apiHandler {
-	type request struct {
-		Name    string                  `json:"name"`
-		Kind    gatehouse.ExemptionKind `json:"kind"`
-		Members []string                `json:"members"`
-	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-		if err != nil {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		accountID := r.PathValue("account_id")
+		if _, err := s.admin.Account(r.Context(), who, accountID); err != nil {
 			return err
 		}
-		var req request
+		var req admin.ExemptionListInput
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		v := &gatehouse.ValidationError{}
-		l := gatehouse.ExemptionList{AccountID: a.ID, Name: cleanName(v, "name", req.Name, false), Kind: req.Kind, Members: req.Members}
-		if !req.Kind.Valid() {
-			v.Add("kind", `must be "users" or "groups"`)
-		}
-		checkMemberIDs(v, req.Members)
-		if err := v.Err(); err != nil {
+		l, err := s.admin.CreateExemptionList(r.Context(), who, accountID, req)
+		if err != nil {
 			return err
 		}
-		if err := s.store.CreateExemptionList(r.Context(), &l); err != nil {
-			return err
-		}
-		s.record(r, tok, exemptionEvent("exemption_list.create", a, l))
-		w.Header().Set("Location", "/api/v1/accounts/"+a.ID+"/exemptions/"+l.ID)
+		w.Header().Set("Location", "/api/v1/accounts/"+l.AccountID+"/exemptions/"+l.ID)
 		writeJSON(w, http.StatusCreated, l)
 		return nil
 	}
 }
 
 func handleExemptionGet(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-		if err != nil {
-			return err
-		}
-		l, err := s.exemptionList(r, a)
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		l, err := s.admin.ExemptionList(r.Context(), who, r.PathValue("account_id"), r.PathValue("list_id"))
 		if err != nil {
 			return err
 		}
@@ -109,76 +63,39 @@ func handleExemptionGet(s *server) apiHandler {
 }
 
 func handleExemptionUpdate(s *server) apiHandler {
-	type request struct {
-		Name    *string                  `json:"name"`
-		Kind    *gatehouse.ExemptionKind `json:"kind"`
-		Members *[]string                `json:"members"`
-	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-		if err != nil {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		accountID, id := r.PathValue("account_id"), r.PathValue("list_id")
+		// Out of reach answers 404 before the body is read.
+		if _, err := s.admin.ExemptionList(r.Context(), who, accountID, id); err != nil {
 			return err
 		}
-		l, err := s.exemptionList(r, a)
-		if err != nil {
-			return err
-		}
-		var req request
+		var req admin.ExemptionListUpdate
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		v := &gatehouse.ValidationError{}
-		next := l
-		if req.Name != nil {
-			next.Name = cleanName(v, "name", *req.Name, false)
-		}
-		if req.Kind != nil && *req.Kind != l.Kind {
-			v.Add("kind", "cannot change; create a new list of the other kind")
-		}
-		if req.Members != nil {
-			next.Members = *req.Members
-			checkMemberIDs(v, next.Members)
-		}
-		if err := v.Err(); err != nil {
+		l, err := s.admin.UpdateExemptionList(r.Context(), who, accountID, id, req)
+		if err != nil {
 			return err
 		}
-		if err := s.store.UpdateExemptionList(r.Context(), &next); err != nil {
-			return err
-		}
-		e := exemptionEvent("exemption_list.update", a, next)
-		e.Details["previous_members"] = strings.Join(l.Members, " ")
-		if l.Name != next.Name {
-			e.Details["previous_name"] = l.Name
-		}
-		s.record(r, tok, e)
-		writeJSON(w, http.StatusOK, next)
+		writeJSON(w, http.StatusOK, l)
 		return nil
 	}
 }
 
 func handleExemptionDelete(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-		if err != nil {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		if err := s.admin.DeleteExemptionList(r.Context(), who, r.PathValue("account_id"), r.PathValue("list_id")); err != nil {
 			return err
 		}
-		l, err := s.exemptionList(r, a)
-		if err != nil {
-			return err
-		}
-		if err := s.store.DeleteExemptionList(r.Context(), l.ID); err != nil {
-			return err
-		}
-		s.record(r, tok, exemptionEvent("exemption_list.delete", a, l))
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
 }
 
 func handleExemptionCandidates(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-		if err != nil {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		accountID := r.PathValue("account_id")
+		if _, err := s.admin.Account(r.Context(), who, accountID); err != nil {
 			return err
 		}
 		q, err := queryOf(r, "limit", "after", "q", "kind")
@@ -193,7 +110,7 @@ func handleExemptionCandidates(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		items, err := s.store.ExemptionCandidates(r.Context(), a.ID, kind, q.Get("q"), page)
+		items, err := s.admin.ExemptionCandidates(r.Context(), who, accountID, kind, q.Get("q"), page)
 		if err != nil {
 			return err
 		}

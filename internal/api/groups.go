@@ -5,11 +5,12 @@ import (
 	"strings"
 
 	"gatehouse"
+	"gatehouse/internal/admin"
 )
 
 func handleGroupList(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -34,8 +35,8 @@ func handleGroupCreate(s *server) apiHandler {
 	type request struct {
 		Name string `json:"name"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -44,14 +45,14 @@ func handleGroupCreate(s *server) apiHandler {
 			return err
 		}
 		v := &gatehouse.ValidationError{}
-		g := gatehouse.Group{AccountID: a.ID, Name: cleanName(v, "name", req.Name, false)}
+		g := gatehouse.Group{AccountID: a.ID, Name: admin.CleanName(v, "name", req.Name, false)}
 		if err := v.Err(); err != nil {
 			return err
 		}
 		if err := s.store.CreateGroup(r.Context(), &g); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "group.create", PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "group", TargetID: g.ID})
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.create", PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "group", TargetID: g.ID})
 		w.Header().Set("Location", "/api/v1/accounts/"+a.ID+"/groups/"+g.ID)
 		writeJSON(w, http.StatusCreated, g)
 		return nil
@@ -59,8 +60,8 @@ func handleGroupCreate(s *server) apiHandler {
 }
 
 func handleGroupGet(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -77,8 +78,8 @@ func handleGroupUpdate(s *server) apiHandler {
 	type request struct {
 		Name *string `json:"name"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -93,7 +94,7 @@ func handleGroupUpdate(s *server) apiHandler {
 		v := &gatehouse.ValidationError{}
 		next := g
 		if req.Name != nil {
-			next.Name = cleanName(v, "name", *req.Name, false)
+			next.Name = admin.CleanName(v, "name", *req.Name, false)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -102,7 +103,7 @@ func handleGroupUpdate(s *server) apiHandler {
 			if err := s.store.UpdateGroup(r.Context(), &next); err != nil {
 				return err
 			}
-			s.record(r, tok, gatehouse.AuditEvent{Action: "group.update", PartitionID: a.PartitionID, AccountID: a.ID,
+			s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.update", PartitionID: a.PartitionID, AccountID: a.ID,
 				TargetType: "group", TargetID: g.ID, Details: map[string]string{"changed": "name"}})
 		}
 		writeJSON(w, http.StatusOK, next)
@@ -111,8 +112,8 @@ func handleGroupUpdate(s *server) apiHandler {
 }
 
 func handleGroupDelete(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -123,7 +124,7 @@ func handleGroupDelete(s *server) apiHandler {
 		if err := s.store.DeleteGroup(r.Context(), g.ID); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "group.delete", PartitionID: a.PartitionID, AccountID: a.ID,
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.delete", PartitionID: a.PartitionID, AccountID: a.ID,
 			TargetType: "group", TargetID: g.ID, Details: map[string]string{"name": g.Name}})
 		w.WriteHeader(http.StatusNoContent)
 		return nil
@@ -131,8 +132,8 @@ func handleGroupDelete(s *server) apiHandler {
 }
 
 func handleMemberList(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -167,8 +168,8 @@ func handleMemberAdd(s *server) apiHandler {
 	type request struct {
 		UserID string `json:"user_id"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -191,7 +192,7 @@ func handleMemberAdd(s *server) apiHandler {
 		if err := s.store.AddMember(r.Context(), g.ID, userID); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "group.member_add", PartitionID: a.PartitionID, AccountID: a.ID,
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.member_add", PartitionID: a.PartitionID, AccountID: a.ID,
 			TargetType: "group", TargetID: g.ID, Details: map[string]string{"user_id": userID}})
 		w.Header().Set("Location", "/api/v1/accounts/"+a.ID+"/groups/"+g.ID+"/members/"+userID)
 		writeJSON(w, http.StatusCreated, membership{GroupID: g.ID, UserID: userID})
@@ -200,8 +201,8 @@ func handleMemberAdd(s *server) apiHandler {
 }
 
 func handleMemberRemove(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -213,7 +214,7 @@ func handleMemberRemove(s *server) apiHandler {
 		if err := s.store.RemoveMember(r.Context(), g.ID, userID); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "group.member_remove", PartitionID: a.PartitionID, AccountID: a.ID,
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.member_remove", PartitionID: a.PartitionID, AccountID: a.ID,
 			TargetType: "group", TargetID: g.ID, Details: map[string]string{"user_id": userID}})
 		w.WriteHeader(http.StatusNoContent)
 		return nil

@@ -7,20 +7,17 @@ import (
 	"strings"
 
 	"gatehouse"
+	"gatehouse/internal/admin"
 	"gatehouse/internal/store"
 )
-
-// signInMethods are the ways in a sign-in history can be filtered by, as
-// they appear after "signin." in audit actions.
-var signInMethods = []string{"password", "totp", "recovery_code", "saml", "oidc"}
 
 // handleSignInList serves an account's sign-in history (DESIGN rule 14):
 // every sign-in attempt, successful or not with its reason, filtered by
 // person, outcome, method and time.
 func handleSignInList(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
-		if err != nil {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		accountID := r.PathValue("account_id")
+		if _, err := s.admin.Account(r.Context(), who, accountID); err != nil {
 			return err
 		}
 		q, err := queryOf(r, "limit", "after", "user_id", "outcome", "method", "since", "until")
@@ -40,15 +37,15 @@ func handleSignInList(s *server) apiHandler {
 		if errors.As(err, &bad) {
 			fields = bad.Errors
 		}
-		f := store.SignInFilter{AccountID: a.ID, UserID: strings.TrimSpace(q.Get("user_id")), Method: q.Get("method"),
+		f := store.SignInFilter{UserID: strings.TrimSpace(q.Get("user_id")), Method: q.Get("method"),
 			Outcome: af.Outcome, Since: af.Since, Until: af.Until}
-		if f.Method != "" && !slices.Contains(signInMethods, f.Method) {
-			fields = append(fields, gatehouse.FieldError{Field: "method", Message: "must be one of " + strings.Join(signInMethods, ", ")})
+		if f.Method != "" && !slices.Contains(admin.SignInMethods, f.Method) {
+			fields = append(fields, gatehouse.FieldError{Field: "method", Message: "must be one of " + strings.Join(admin.SignInMethods, ", ")})
 		}
 		if len(fields) > 0 {
 			return badRequest("the query string has invalid filters", fields...)
 		}
-		items, err := s.store.ListSignIns(r.Context(), f, page)
+		items, err := s.admin.SignIns(r.Context(), who, accountID, f, page)
 		if err != nil {
 			return err
 		}

@@ -4,10 +4,11 @@ import (
 	"net/http"
 
 	"gatehouse"
+	"gatehouse/internal/admin"
 )
 
 func handlePartitionList(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
 		q, err := queryOf(r, "limit", "after")
 		if err != nil {
 			return err
@@ -17,14 +18,14 @@ func handlePartitionList(s *server) apiHandler {
 			return err
 		}
 		var items []gatehouse.Partition
-		switch tok.Scope {
+		switch who.Scope {
 		case gatehouse.ScopeSuper:
 			if items, err = s.store.ListPartitions(r.Context(), page); err != nil {
 				return err
 			}
 		case gatehouse.ScopePartition:
-			if tok.ScopeID > page.After {
-				p, err := s.store.Partition(r.Context(), tok.ScopeID)
+			if who.ScopeID > page.After {
+				p, err := s.store.Partition(r.Context(), who.ScopeID)
 				if err != nil && !isNotFound(err) {
 					return err
 				}
@@ -42,8 +43,8 @@ func handlePartitionCreate(s *server) apiHandler {
 	type request struct {
 		Name string `json:"name"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		if tok.Scope != gatehouse.ScopeSuper {
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		if who.Scope != gatehouse.ScopeSuper {
 			return forbidden("only a super token can create partitions")
 		}
 		var req request
@@ -51,14 +52,14 @@ func handlePartitionCreate(s *server) apiHandler {
 			return err
 		}
 		v := &gatehouse.ValidationError{}
-		p := gatehouse.Partition{Name: cleanName(v, "name", req.Name, false)}
+		p := gatehouse.Partition{Name: admin.CleanName(v, "name", req.Name, false)}
 		if err := v.Err(); err != nil {
 			return err
 		}
 		if err := s.store.CreatePartition(r.Context(), &p); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "partition.create", PartitionID: p.ID, TargetType: "partition", TargetID: p.ID})
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "partition.create", PartitionID: p.ID, TargetType: "partition", TargetID: p.ID})
 		w.Header().Set("Location", "/api/v1/partitions/"+p.ID)
 		writeJSON(w, http.StatusCreated, p)
 		return nil
@@ -66,8 +67,8 @@ func handlePartitionCreate(s *server) apiHandler {
 }
 
 func handlePartitionGet(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		p, err := s.partition(r.Context(), tok, r.PathValue("partition_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		p, err := s.admin.Partition(r.Context(), who, r.PathValue("partition_id"))
 		if err != nil {
 			return err
 		}
@@ -80,13 +81,13 @@ func handlePartitionUpdate(s *server) apiHandler {
 	type request struct {
 		Name *string `json:"name"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		p, err := s.partition(r.Context(), tok, r.PathValue("partition_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		p, err := s.admin.Partition(r.Context(), who, r.PathValue("partition_id"))
 		if err != nil {
 			return err
 		}
 		// A reseller may read its partition; what it is called is the provider's.
-		if tok.Scope != gatehouse.ScopeSuper {
+		if who.Scope != gatehouse.ScopeSuper {
 			return forbidden("only a super token can change partitions")
 		}
 		var req request
@@ -96,7 +97,7 @@ func handlePartitionUpdate(s *server) apiHandler {
 		v := &gatehouse.ValidationError{}
 		next := p
 		if req.Name != nil {
-			next.Name = cleanName(v, "name", *req.Name, false)
+			next.Name = admin.CleanName(v, "name", *req.Name, false)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -105,7 +106,7 @@ func handlePartitionUpdate(s *server) apiHandler {
 			if err := s.store.UpdatePartition(r.Context(), &next); err != nil {
 				return err
 			}
-			s.record(r, tok, gatehouse.AuditEvent{Action: "partition.update", PartitionID: p.ID, TargetType: "partition", TargetID: p.ID,
+			s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "partition.update", PartitionID: p.ID, TargetType: "partition", TargetID: p.ID,
 				Details: map[string]string{"changed": "name"}})
 		}
 		writeJSON(w, http.StatusOK, next)
@@ -114,18 +115,18 @@ func handlePartitionUpdate(s *server) apiHandler {
 }
 
 func handlePartitionDelete(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		p, err := s.partition(r.Context(), tok, r.PathValue("partition_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		p, err := s.admin.Partition(r.Context(), who, r.PathValue("partition_id"))
 		if err != nil {
 			return err
 		}
-		if tok.Scope != gatehouse.ScopeSuper {
+		if who.Scope != gatehouse.ScopeSuper {
 			return forbidden("only a super token can delete partitions")
 		}
 		if err := s.store.DeletePartition(r.Context(), p.ID); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "partition.delete", PartitionID: p.ID, TargetType: "partition", TargetID: p.ID,
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "partition.delete", PartitionID: p.ID, TargetType: "partition", TargetID: p.ID,
 			Details: map[string]string{"name": p.Name}})
 		w.WriteHeader(http.StatusNoContent)
 		return nil

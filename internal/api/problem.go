@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"gatehouse"
+	"gatehouse/internal/admin"
 )
 
 // problem is an RFC 9457 problem document, and an error a handler returns
@@ -41,9 +42,16 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p *problem
 		v *gatehouse.ValidationError
 		c *gatehouse.ConflictError
+		e *admin.ChooseEntityError
 	)
+	if errors.As(err, &e) {
+		writeChoice(w, e)
+		return
+	}
 	switch {
 	case errors.As(err, &p):
+	case ssoProblem(err) != nil:
+		p = ssoProblem(err)
 	case errors.As(err, &v):
 		p = &problem{Status: http.StatusUnprocessableEntity, Detail: "the request has invalid fields", Errors: v.Fields}
 	case errors.As(err, &c):
@@ -51,6 +59,8 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			Errors: []gatehouse.FieldError{{Field: c.Field, Message: c.Message}}}
 	case isNotFound(err):
 		p = &problem{Status: http.StatusNotFound, Detail: "no such resource"}
+	case errors.Is(err, admin.ErrForbidden):
+		p = forbidden("this token may not do that")
 	case errors.Is(err, gatehouse.ErrUnavailable):
 		s.logger.Error("api: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		p = &problem{Status: http.StatusServiceUnavailable, Detail: "the service is temporarily unavailable; try again shortly"}

@@ -8,12 +8,13 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/access"
+	"gatehouse/internal/admin"
 	"gatehouse/internal/password"
 )
 
 func handleUserList(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -34,14 +35,14 @@ func handleUserList(s *server) apiHandler {
 	}
 }
 
-// checkUser validates a user's role and status on v, and that tok may grant
+// checkUser validates a user's role and status on v, and that who may grant
 // the role.
-func checkUser(v *gatehouse.ValidationError, tok gatehouse.APIToken, u gatehouse.User) {
+func checkUser(v *gatehouse.ValidationError, who admin.Principal, u gatehouse.User) {
 	switch {
 	case !u.Role.Valid():
 		v.Add("role", "must be user, admin, partition_admin or super_admin")
-	case !withinReach(tok, u.Role):
-		v.Add("role", "this token can grant at most "+string(highestRole(tok)))
+	case !admin.WithinReach(who, u.Role):
+		v.Add("role", "this token can grant at most "+string(admin.HighestRole(who)))
 	}
 	if !u.Status.Valid() {
 		v.Add("status", "must be active or disabled")
@@ -50,8 +51,8 @@ func checkUser(v *gatehouse.ValidationError, tok gatehouse.APIToken, u gatehouse
 
 // beyondReach refuses changes to a user whose role is above the token's, so
 // that a narrower token cannot take over a wider administrator.
-func beyondReach(tok gatehouse.APIToken, u gatehouse.User) error {
-	if withinReach(tok, u.Role) {
+func beyondReach(who admin.Principal, u gatehouse.User) error {
+	if admin.WithinReach(who, u.Role) {
 		return nil
 	}
 	return forbidden("this token cannot change a user whose role is " + string(u.Role))
@@ -74,8 +75,8 @@ func handleUserCreate(s *server) apiHandler {
 		Role        gatehouse.Role       `json:"role"`
 		Status      gatehouse.UserStatus `json:"status"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -87,7 +88,7 @@ func handleUserCreate(s *server) apiHandler {
 		u := gatehouse.User{
 			AccountID:   a.ID,
 			Email:       cleanEmail(v, req.Email),
-			DisplayName: cleanName(v, "display_name", req.DisplayName, true),
+			DisplayName: admin.CleanName(v, "display_name", req.DisplayName, true),
 			Role:        req.Role,
 			Status:      req.Status,
 		}
@@ -97,14 +98,14 @@ func handleUserCreate(s *server) apiHandler {
 		if u.Status == "" {
 			u.Status = gatehouse.UserActive
 		}
-		checkUser(v, tok, u)
+		checkUser(v, who, u)
 		if err := v.Err(); err != nil {
 			return err
 		}
 		if err := s.store.CreateUser(r.Context(), &u); err != nil {
 			return emailTaken(err)
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "user.create", PartitionID: a.PartitionID, AccountID: a.ID,
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "user.create", PartitionID: a.PartitionID, AccountID: a.ID,
 			TargetType: "user", TargetID: u.ID, Details: map[string]string{"role": string(u.Role)}})
 		w.Header().Set("Location", "/api/v1/accounts/"+a.ID+"/users/"+u.ID)
 		writeJSON(w, http.StatusCreated, u)
@@ -113,8 +114,8 @@ func handleUserCreate(s *server) apiHandler {
 }
 
 func handleUserGet(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -134,8 +135,8 @@ func handleUserUpdate(s *server) apiHandler {
 		Role        *gatehouse.Role       `json:"role"`
 		Status      *gatehouse.UserStatus `json:"status"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -143,7 +144,7 @@ func handleUserUpdate(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		if err := beyondReach(tok, u); err != nil {
+		if err := beyondReach(who, u); err != nil {
 			return err
 		}
 		var req request
@@ -156,7 +157,7 @@ func handleUserUpdate(s *server) apiHandler {
 			next.Email = cleanEmail(v, *req.Email)
 		}
 		if req.DisplayName != nil {
-			next.DisplayName = cleanName(v, "display_name", *req.DisplayName, true)
+			next.DisplayName = admin.CleanName(v, "display_name", *req.DisplayName, true)
 		}
 		if req.Role != nil {
 			next.Role = *req.Role
@@ -164,7 +165,7 @@ func handleUserUpdate(s *server) apiHandler {
 		if req.Status != nil {
 			next.Status = *req.Status
 		}
-		checkUser(v, tok, next)
+		checkUser(v, who, next)
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -189,7 +190,7 @@ func handleUserUpdate(s *server) apiHandler {
 				return emailTaken(err)
 			}
 			details["changed"] = strings.Join(changed, ",")
-			s.record(r, tok, gatehouse.AuditEvent{Action: "user.update", PartitionID: a.PartitionID, AccountID: a.ID,
+			s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "user.update", PartitionID: a.PartitionID, AccountID: a.ID,
 				TargetType: "user", TargetID: u.ID, Details: details})
 		}
 		writeJSON(w, http.StatusOK, next)
@@ -198,8 +199,8 @@ func handleUserUpdate(s *server) apiHandler {
 }
 
 func handleUserDelete(s *server) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -207,13 +208,13 @@ func handleUserDelete(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		if err := beyondReach(tok, u); err != nil {
+		if err := beyondReach(who, u); err != nil {
 			return err
 		}
 		if err := s.store.DeleteUser(r.Context(), u.ID); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "user.delete", PartitionID: a.PartitionID, AccountID: a.ID,
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "user.delete", PartitionID: a.PartitionID, AccountID: a.ID,
 			TargetType: "user", TargetID: u.ID, Details: map[string]string{"email": u.Email}})
 		w.WriteHeader(http.StatusNoContent)
 		return nil
@@ -224,8 +225,8 @@ func handleUserSetPassword(s *server) apiHandler {
 	type request struct {
 		Password string `json:"password"`
 	}
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		a, err := s.account(r.Context(), tok, r.PathValue("account_id"))
+	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
+		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
 		if err != nil {
 			return err
 		}
@@ -233,7 +234,7 @@ func handleUserSetPassword(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		if err := beyondReach(tok, u); err != nil {
+		if err := beyondReach(who, u); err != nil {
 			return err
 		}
 		var req request
@@ -244,7 +245,7 @@ func handleUserSetPassword(s *server) apiHandler {
 			if err != nil {
 				return err
 			}
-			s.record(r, tok, gatehouse.AuditEvent{Action: "user.password_set", Outcome: gatehouse.OutcomeFailure, Reason: refusal,
+			s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "user.password_set", Outcome: gatehouse.OutcomeFailure, Reason: refusal,
 				PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "user", TargetID: u.ID})
 			return &problem{Status: http.StatusConflict, Detail: refusal,
 				Errors: []gatehouse.FieldError{{Field: "password", Message: refusal}}}
@@ -261,7 +262,7 @@ func handleUserSetPassword(s *server) apiHandler {
 		if err := s.store.SetPassword(r.Context(), u.ID, hash); err != nil {
 			return err
 		}
-		s.record(r, tok, gatehouse.AuditEvent{Action: "user.password_set", PartitionID: a.PartitionID, AccountID: a.ID,
+		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "user.password_set", PartitionID: a.PartitionID, AccountID: a.ID,
 			TargetType: "user", TargetID: u.ID})
 		w.WriteHeader(http.StatusNoContent)
 		return nil

@@ -1,8 +1,7 @@
-package api
+package admin
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"gatehouse"
@@ -20,7 +19,7 @@ const lockoutMessage = "no active admin of the account would keep a way in: give
 // partition's SSO that has no configuration of its own enabled. (Accounts
 // with their own enabled send only exempt users to the partition's, and
 // their admins keep their password either way.)
-func (s *server) lockoutRefusal(ctx context.Context, o ssoOwner, c gatehouse.SSOConfig) (string, error) {
+func (s *Service) lockoutRefusal(ctx context.Context, o ownerOf, c gatehouse.SSOConfig) (string, error) {
 	if !o.isPartition() {
 		p, err := access.EnablePreview(ctx, s.store, o.account, c)
 		if err != nil || p.AdminsWithWayIn > 0 {
@@ -43,30 +42,4 @@ func (s *server) lockoutRefusal(ctx context.Context, o ssoOwner, c gatehouse.SSO
 	}
 	return "no active admin would keep a way in to account(s) " + strings.Join(locked, ", ") +
 		" that use the partition's SSO: give an admin of each a password first, or turn off use_partition_sso for them", nil
-}
-
-// handleSSOConfigEnablePreview answers who a configuration would govern
-// how: for an account's, the access.Preview of its users; for a
-// partition's, an access.PartitionPreview of every account it would reach.
-func handleSSOConfigEnablePreview(s *server, ownerOf ssoOwnerOf) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, tok gatehouse.APIToken) error {
-		o, c, err := s.ownedSSOConfig(r, tok, ownerOf)
-		if err != nil {
-			return err
-		}
-		if o.isPartition() {
-			p, err := access.PartitionEnablePreview(r.Context(), s.store, o.partition.ID, c)
-			if err != nil {
-				return err
-			}
-			writeJSON(w, http.StatusOK, p)
-			return nil
-		}
-		p, err := access.EnablePreview(r.Context(), s.store, o.account, c)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, p)
-		return nil
-	}
 }

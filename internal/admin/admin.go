@@ -1,0 +1,87 @@
+// Package admin is what Gatehouse's admins can do: SSO configurations,
+// exemption lists, break-glass, the audit log and sign-in history, each an
+// operation on behalf of a Principal (an API token or a signed-in admin).
+// The JSON API and the admin pages both call it, so the reach rules, the
+// checks and the audit events live here once; callers only translate their
+// requests and answers.
+package admin
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/secretbox"
+	"gatehouse/internal/store"
+)
+
+// ErrForbidden is the answer to an operation the principal can see but may
+// not perform (a principal without admin reach may perform none).
+var ErrForbidden = errors.New("admin: forbidden")
+
+// ErrNotConfigured is a deployment missing what SSO configurations need.
+var ErrNotConfigured = errors.New("admin: SSO configurations need Config.BaseURL and Config.Secrets")
+
+// Config is what the Service is built from.
+type Config struct {
+	Store *store.Store
+	// Logger receives failures worth an operator's look; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock stamped on audit events; nil means time.Now.
+	Now func() time.Time
+	// BaseURL is Gatehouse's public URL, which SSO configurations' SP values
+	// (entity ID, ACS URL, test URL) are built on.
+	BaseURL *url.URL
+	// Secrets seals SP signing keys and OIDC client secrets.
+	Secrets *secretbox.Box
+	// AllowPrivateMetadataURLs lets IdP metadata be fetched from loopback and
+	// private addresses (the operator's --allow-private-metadata-urls).
+	AllowPrivateMetadataURLs bool
+}
+
+// Service performs admin operations against the store.
+type Service struct {
+	store        *store.Store
+	logger       *slog.Logger
+	now          func() time.Time
+	baseURL      *url.URL
+	secrets      *secretbox.Box
+	allowPrivate bool
+}
+
+// New returns the Service cfg describes.
+func New(cfg Config) *Service {
+	s := &Service{store: cfg.Store, logger: cfg.Logger, now: cfg.Now, baseURL: cfg.BaseURL,
+		secrets: cfg.Secrets, allowPrivate: cfg.AllowPrivateMetadataURLs}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Record appends the audit event of a change p has just made (or, with
+// Outcome set to failure and a Reason, of one refused for a reason admins
+// should see). The change is already committed, so a failure here is
+// logged loudly rather than reported as if the change had not happened.
+func (s *Service) Record(ctx context.Context, p Principal, e gatehouse.AuditEvent) {
+	e.Time = s.now().UTC()
+	e.ActorType = p.Kind
+	e.ActorID = p.ID
+	if e.Outcome == "" {
+		e.Outcome = gatehouse.OutcomeSuccess
+	}
+	e.Address = p.Address
+	e.UserAgent = p.UserAgent
+	// A client hanging up after the change must not cost its audit row.
+	if err := s.store.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
+		s.logger.Error("admin: change made but its audit event was not recorded",
+			"action", e.Action, "target_type", e.TargetType, "target_id", e.TargetID,
+			"account_id", e.AccountID, "actor_id", e.ActorID, "err", err)
+	}
+}

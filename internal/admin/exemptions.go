@@ -1,0 +1,150 @@
+package admin
+
+import (
+	"context"
+	"strings"
+
+	"gatehouse"
+	"gatehouse/internal/store"
+)
+
+// exemptionList loads exemption list id of account a (which p reaches).
+func (s *Service) exemptionList(ctx context.Context, p Principal, accountID, id string) (gatehouse.Account, gatehouse.ExemptionList, error) {
+	a, err := s.Account(ctx, p, accountID)
+	if err != nil {
+		return a, gatehouse.ExemptionList{}, err
+	}
+	l, err := s.store.ExemptionList(ctx, id)
+	if err != nil {
+		return a, l, err
+	}
+	if l.AccountID != a.ID {
+		return a, gatehouse.ExemptionList{}, ErrHidden
+	}
+	return a, l, nil
+}
+
+// exemptionEvent is the audit event of a change to list l of account a.
+func exemptionEvent(action string, a gatehouse.Account, l gatehouse.ExemptionList) gatehouse.AuditEvent {
+	return gatehouse.AuditEvent{Action: action, PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "exemption_list", TargetID: l.ID,
+		Details: map[string]string{"name": l.Name, "kind": string(l.Kind), "members": strings.Join(l.Members, " ")}}
+}
+
+// checkMemberIDs refuses members that are empty or look like emails.
+func checkMemberIDs(v *gatehouse.ValidationError, ids []string) {
+	for _, id := range ids {
+		if strings.TrimSpace(id) == "" || strings.Contains(id, "@") {
+			v.Add("members", "must be user or group IDs (never emails)")
+			return
+		}
+	}
+}
+
+// ExemptionLists lists account accountID's exemption lists whose name
+// matches q.
+func (s *Service) ExemptionLists(ctx context.Context, p Principal, accountID, q string, page gatehouse.Page) ([]gatehouse.ExemptionList, error) {
+	a, err := s.Account(ctx, p, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListExemptionLists(ctx, a.ID, q, page)
+}
+
+// ExemptionListInput is a new exemption list.
+type ExemptionListInput struct {
+	Name    string                  `json:"name"`
+	Kind    gatehouse.ExemptionKind `json:"kind"`
+	Members []string                `json:"members"`
+}
+
+// CreateExemptionList creates an exemption list in account accountID.
+func (s *Service) CreateExemptionList(ctx context.Context, p Principal, accountID string, in ExemptionListInput) (gatehouse.ExemptionList, error) {
+	a, err := s.Account(ctx, p, accountID)
+	if err != nil {
+		return gatehouse.ExemptionList{}, err
+	}
+	v := &gatehouse.ValidationError{}
+	l := gatehouse.ExemptionList{AccountID: a.ID, Name: CleanName(v, "name", in.Name, false), Kind: in.Kind, Members: in.Members}
+	if !in.Kind.Valid() {
+		v.Add("kind", `must be "users" or "groups"`)
+	}
+	checkMemberIDs(v, in.Members)
+	if err := v.Err(); err != nil {
+		return gatehouse.ExemptionList{}, err
+	}
+	if err := s.store.CreateExemptionList(ctx, &l); err != nil {
+		return gatehouse.ExemptionList{}, err
+	}
+	s.Record(ctx, p, exemptionEvent("exemption_list.create", a, l))
+	return l, nil
+}
+
+// ExemptionList returns exemption list id of account accountID.
+func (s *Service) ExemptionList(ctx context.Context, p Principal, accountID, id string) (gatehouse.ExemptionList, error) {
+	_, l, err := s.exemptionList(ctx, p, accountID, id)
+	return l, err
+}
+
+// ExemptionListUpdate is an edit of an exemption list: fields left out
+// (nil) keep their value; the kind cannot change.
+type ExemptionListUpdate struct {
+	Name    *string                  `json:"name"`
+	Kind    *gatehouse.ExemptionKind `json:"kind"`
+	Members *[]string                `json:"members"`
+}
+
+// UpdateExemptionList edits exemption list id of account accountID.
+func (s *Service) UpdateExemptionList(ctx context.Context, p Principal, accountID, id string, in ExemptionListUpdate) (gatehouse.ExemptionList, error) {
+	a, l, err := s.exemptionList(ctx, p, accountID, id)
+	if err != nil {
+		return l, err
+	}
+	v := &gatehouse.ValidationError{}
+	next := l
+	if in.Name != nil {
+		next.Name = CleanName(v, "name", *in.Name, false)
+	}
+	if in.Kind != nil && *in.Kind != l.Kind {
+		v.Add("kind", "cannot change; create a new list of the other kind")
+	}
+	if in.Members != nil {
+		next.Members = *in.Members
+		checkMemberIDs(v, next.Members)
+	}
+	if err := v.Err(); err != nil {
+		return gatehouse.ExemptionList{}, err
+	}
+	if err := s.store.UpdateExemptionList(ctx, &next); err != nil {
+		return gatehouse.ExemptionList{}, err
+	}
+	e := exemptionEvent("exemption_list.update", a, next)
+	e.Details["previous_members"] = strings.Join(l.Members, " ")
+	if l.Name != next.Name {
+		e.Details["previous_name"] = l.Name
+	}
+	s.Record(ctx, p, e)
+	return next, nil
+}
+
+// DeleteExemptionList deletes exemption list id of account accountID.
+func (s *Service) DeleteExemptionList(ctx context.Context, p Principal, accountID, id string) error {
+	a, l, err := s.exemptionList(ctx, p, accountID, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteExemptionList(ctx, l.ID); err != nil {
+		return err
+	}
+	s.Record(ctx, p, exemptionEvent("exemption_list.delete", a, l))
+	return nil
+}
+
+// ExemptionCandidates lists the users or groups (kind) of account
+// accountID matching q, to put on an exemption list.
+func (s *Service) ExemptionCandidates(ctx context.Context, p Principal, accountID string, kind gatehouse.ExemptionKind, q string, page gatehouse.Page) ([]store.Candidate, error) {
+	a, err := s.Account(ctx, p, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ExemptionCandidates(ctx, a.ID, kind, q, page)
+}
