@@ -16,12 +16,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
-	"time"
+
+	"gatehouse/test/e2e/htmlform"
+	"gatehouse/test/e2e/idptrail"
 )
 
 // Login signs login in from authURL: an authorization request to the OP, or
@@ -129,47 +129,9 @@ func (e *AuthError) Error() string {
 // answered with its login form again.
 var ErrWrongCredentials = errors.New("the OP showed the login form again: wrong login or password")
 
-// StopError says where a sign-in stopped and what the page there said.
-type StopError struct {
-	Step   string   // what the client was doing
-	URL    string   // the page it stopped at
-	Status int      // that page's HTTP status
-	Title  string   // that page's <title>
-	Detail string   // the OP's error message, or the start of the page's text
-	Trail  []string // the requests of this step, redirects included
-	Err    error    // ErrWrongCredentials, or a transport error
-}
-
-func (e *StopError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "opclient: stopped while %s", e.Step)
-	if e.URL != "" {
-		fmt.Fprintf(&b, ", at %s", clip(e.URL, 160))
-	}
-	if e.Status != 0 {
-		fmt.Fprintf(&b, " (HTTP %d", e.Status)
-		if e.Title != "" {
-			fmt.Fprintf(&b, ", page %q", e.Title)
-		}
-		b.WriteString(")")
-	}
-	if e.Err != nil {
-		fmt.Fprintf(&b, ": %v", e.Err)
-	}
-	if e.Detail != "" {
-		fmt.Fprintf(&b, ": %s", e.Detail)
-	}
-	if len(e.Trail) > 1 {
-		trail := make([]string, len(e.Trail))
-		for i, r := range e.Trail {
-			trail[i] = clip(r, 160)
-		}
-		fmt.Fprintf(&b, " [requests: %s]", strings.Join(trail, " -> "))
-	}
-	return b.String()
-}
-
-func (e *StopError) Unwrap() error { return e.Err }
+// StopError says where a sign-in stopped and what the page there said;
+// its Err is ErrWrongCredentials or a transport error.
+type StopError = idptrail.StopError
 
 func run(ctx context.Context, client *http.Client, authURL, login, password string, cancel bool) (*Callback, error) {
 	s := newSession(client)
@@ -186,35 +148,35 @@ func run(ctx context.Context, client *http.Client, authURL, login, password stri
 		if cb := s.formPost(pg); cb != nil {
 			return cb, nil
 		}
-		loginForm := pg.formID("login")
+		loginForm := pg.FormID("login")
 		if loginForm == nil {
-			loginForm = pg.formWith("password")
+			loginForm = pg.FormWith("password")
 		}
-		consentForm := pg.formID("consent")
+		consentForm := pg.FormID("consent")
 		switch {
 		case (loginForm != nil || consentForm != nil) && cancel:
-			abort := pg.formID("abort")
+			abort := pg.FormID("abort")
 			if abort == nil {
-				return nil, pg.stop(step, "expected a Cancel form (id=abort) on the OP's page", nil)
+				return nil, pg.Stop(step, "expected a Cancel form (id=abort) on the OP's page", nil)
 			}
 			step = "pressing Cancel"
 			pg, cb, err = s.submit(ctx, step, pg, abort)
 			cancel = false
 		case loginForm != nil:
 			if postedLogin {
-				return nil, pg.stop(step, "", ErrWrongCredentials)
+				return nil, pg.Stop(step, "", ErrWrongCredentials)
 			}
 			if login == "" {
-				return nil, pg.stop(step, "the OP asks for a login and password, but none were given", nil)
+				return nil, pg.Stop(step, "the OP asks for a login and password, but none were given", nil)
 			}
-			loginForm.fields.Set("login", login)
-			loginForm.fields.Set("password", password)
+			loginForm.Fields.Set("login", login)
+			loginForm.Fields.Set("password", password)
 			step = "posting the login and password of " + login
 			pg, cb, err = s.submit(ctx, step, pg, loginForm)
 			postedLogin = true
 		case consentForm != nil:
 			if postedConsent {
-				return nil, pg.stop(step, "the OP showed its consent page again", nil)
+				return nil, pg.Stop(step, "the OP showed its consent page again", nil)
 			}
 			step = "accepting the consent page"
 			pg, cb, err = s.submit(ctx, step, pg, consentForm)
@@ -224,31 +186,28 @@ func run(ctx context.Context, client *http.Client, authURL, login, password stri
 			if s.redirectURI != nil {
 				want += " " + s.redirectURI.String()
 			}
-			return nil, pg.stop(step, want, nil)
+			return nil, pg.Stop(step, want, nil)
 		}
 	}
 }
 
-// session is one browser: a cookie jar and a client that does not follow
-// redirects itself, plus what it learnt of the authorization request.
+// session is one browser (see idptrail.New), plus what it learnt of the
+// authorization request.
 type session struct {
-	c           *http.Client
-	redirectURI *url.URL // the request's redirect_uri
-	op          *url.URL // the authorization endpoint
+	*idptrail.Session
+	redirectURI *url.URL  // the request's redirect_uri
+	op          *url.URL  // the authorization endpoint
+	cb          *Callback // the response that ended the last request
 }
 
 func newSession(client *http.Client) *session {
-	c := &http.Client{Timeout: 30 * time.Second}
-	if client != nil {
-		cp := *client
-		c = &cp
+	s := &session{Session: idptrail.New("opclient", client, opHTML, problem)}
+	s.Learn = s.learn
+	s.Leave = func(loc *url.URL) bool {
+		s.cb = s.callback(loc)
+		return s.cb != nil
 	}
-	if c.Jar == nil {
-		jar, _ := cookiejar.New(nil) // never fails with nil options
-		c.Jar = jar
-	}
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &session{c: c}
+	return s
 }
 
 // learn notes the redirect URI of an authorization request on its way.
@@ -289,85 +248,34 @@ func (s *session) callback(target *url.URL) *Callback {
 }
 
 // formPost is the response when pg is the OP's form_post page.
-func (s *session) formPost(pg *page) *Callback {
-	for _, f := range pg.forms() {
-		if f.method != http.MethodPost || !(f.fields.Has("code") || f.fields.Has("error")) {
+func (s *session) formPost(pg *idptrail.Page) *Callback {
+	for _, f := range pg.Forms() {
+		if f.Method != http.MethodPost || !(f.Fields.Has("code") || f.Fields.Has("error")) {
 			continue
 		}
-		action, err := pg.actionURL(f)
+		action, err := pg.ActionURL(f)
 		if err != nil {
 			continue
 		}
 		if s.redirectURI != nil && !sameEndpoint(action, s.redirectURI) {
 			continue
 		}
-		return &Callback{URL: action, Mode: ModeFormPost, Params: f.fields}
+		return &Callback{URL: action, Mode: ModeFormPost, Params: f.Fields}
 	}
 	return nil
 }
 
-const maxBody = 8 << 20
-
 // do sends one request (form: POST body) and follows redirects until a page,
 // or the redirect to the relying party (returned as a Callback).
-func (s *session) do(ctx context.Context, step, method, target string, form url.Values) (*page, *Callback, error) {
-	var trail []string
-	for hop := 0; ; hop++ {
-		if hop == 20 {
-			return nil, nil, &StopError{Step: step, URL: target, Trail: trail, Err: errors.New("more than 20 redirects")}
-		}
-		var body io.Reader
-		if form != nil {
-			body = strings.NewReader(form.Encode())
-		}
-		req, err := http.NewRequestWithContext(ctx, method, target, body)
-		if err != nil {
-			return nil, nil, &StopError{Step: step, URL: target, Trail: trail, Err: err}
-		}
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		s.learn(req.URL)
-		trail = append(trail, method+" "+target)
-		resp, err := s.c.Do(req)
-		if err != nil {
-			return nil, nil, &StopError{Step: step, URL: target, Trail: trail, Err: err}
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		resp.Body.Close()
-		if err != nil {
-			return nil, nil, &StopError{Step: step, URL: target, Status: resp.StatusCode, Trail: trail, Err: err}
-		}
-		switch resp.StatusCode {
-		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
-			http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-			loc, err := resp.Location()
-			if err != nil {
-				return nil, nil, &StopError{Step: step, URL: target, Status: resp.StatusCode, Trail: trail,
-					Err: fmt.Errorf("redirect without a usable Location: %w", err)}
-			}
-			if cb := s.callback(loc); cb != nil {
-				return nil, cb, nil
-			}
-			target = loc.String()
-			if resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect {
-				method, form = http.MethodGet, nil
-			}
-			continue
-		}
-		return &page{url: resp.Request.URL, status: resp.StatusCode, body: string(b), trail: trail}, nil, nil
-	}
+func (s *session) do(ctx context.Context, step, method, target string, form url.Values) (*idptrail.Page, *Callback, error) {
+	s.cb = nil
+	pg, err := s.Do(ctx, step, method, target, form)
+	return pg, s.cb, err
 }
 
 // submit posts (or gets) a form of pg as a browser would.
-func (s *session) submit(ctx context.Context, step string, pg *page, f *form) (*page, *Callback, error) {
-	action, err := pg.actionURL(f)
-	if err != nil {
-		return nil, nil, pg.stop(step, fmt.Sprintf("form action %q is not a URL", f.action), err)
-	}
-	if f.method == http.MethodGet {
-		action.RawQuery = f.fields.Encode()
-		return s.do(ctx, step, http.MethodGet, action.String(), nil)
-	}
-	return s.do(ctx, step, http.MethodPost, action.String(), f.fields)
+func (s *session) submit(ctx context.Context, step string, pg *idptrail.Page, f *htmlform.Form) (*idptrail.Page, *Callback, error) {
+	s.cb = nil
+	pg, err := s.Submit(ctx, step, pg, f)
+	return pg, s.cb, err
 }

@@ -12,12 +12,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
-	"time"
+
+	"gatehouse/test/e2e/idptrail"
 )
 
 // IdP is a SimpleSAMLphp IdP started by idp.sh, at BaseURL
@@ -91,47 +90,9 @@ func (p Post) Submit(ctx context.Context, client *http.Client) (*http.Response, 
 // answered with its login form again.
 var ErrWrongCredentials = errors.New("SimpleSAMLphp showed the login form again: wrong username or password")
 
-// StopError says where a sign-in stopped and what the page there said.
-type StopError struct {
-	Step   string   // what the client was doing
-	URL    string   // the page it stopped at
-	Status int      // that page's HTTP status
-	Title  string   // that page's <title>
-	Detail string   // SimpleSAMLphp's error message, or the start of the page's text
-	Trail  []string // the requests of this step, redirects included
-	Err    error    // ErrWrongCredentials, or a transport error
-}
-
-func (e *StopError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "idpclient: stopped while %s", e.Step)
-	if e.URL != "" {
-		fmt.Fprintf(&b, ", at %s", clip(e.URL, 160))
-	}
-	if e.Status != 0 {
-		fmt.Fprintf(&b, " (HTTP %d", e.Status)
-		if e.Title != "" {
-			fmt.Fprintf(&b, ", page %q", e.Title)
-		}
-		b.WriteString(")")
-	}
-	if e.Err != nil {
-		fmt.Fprintf(&b, ": %v", e.Err)
-	}
-	if e.Detail != "" {
-		fmt.Fprintf(&b, ": %s", e.Detail)
-	}
-	if len(e.Trail) > 1 {
-		trail := make([]string, len(e.Trail))
-		for i, r := range e.Trail {
-			trail[i] = clip(r, 160)
-		}
-		fmt.Fprintf(&b, " [requests: %s]", strings.Join(trail, " -> "))
-	}
-	return b.String()
-}
-
-func (e *StopError) Unwrap() error { return e.Err }
+// StopError says where a sign-in stopped and what the page there said;
+// its Err is ErrWrongCredentials or a transport error.
+type StopError = idptrail.StopError
 
 // Login signs username in from startURL: an SP's sign-in URL that redirects
 // to the IdP with an AuthnRequest (HTTP-Redirect binding), or IdPInitiatedURL.
@@ -145,7 +106,7 @@ func (e *StopError) Unwrap() error { return e.Err }
 // by the client's CheckRedirect.
 func (p IdP) Login(ctx context.Context, client *http.Client, startURL, username, password string) (Post, error) {
 	s := newSession(client)
-	pg, err := s.do(ctx, "following redirects from "+startURL, http.MethodGet, startURL, nil)
+	pg, err := s.Do(ctx, "following redirects from "+startURL, http.MethodGet, startURL, nil)
 	if err != nil {
 		return Post{}, err
 	}
@@ -158,16 +119,16 @@ func (p IdP) Login(ctx context.Context, client *http.Client, startURL, username,
 // URL, as a browser would), and the sign-in goes on as in Login.
 func (p IdP) LoginPOSTBinding(ctx context.Context, client *http.Client, startURL, username, password string) (Post, error) {
 	s := newSession(client)
-	pg, err := s.do(ctx, "fetching the SP's AuthnRequest form from "+startURL, http.MethodGet, startURL, nil)
+	pg, err := s.Do(ctx, "fetching the SP's AuthnRequest form from "+startURL, http.MethodGet, startURL, nil)
 	if err != nil {
 		return Post{}, err
 	}
-	f := pg.formWith("SAMLRequest")
+	f := pg.FormWith("SAMLRequest")
 	if f == nil {
-		return Post{}, pg.stop("fetching the SP's AuthnRequest form from "+startURL,
+		return Post{}, pg.Stop("fetching the SP's AuthnRequest form from "+startURL,
 			"expected a form with a SAMLRequest field (HTTP-POST binding)", nil)
 	}
-	pg, err = s.submit(ctx, "posting the SP's AuthnRequest form", pg, f)
+	pg, err = s.Submit(ctx, "posting the SP's AuthnRequest form", pg, f)
 	if err != nil {
 		return Post{}, err
 	}
@@ -183,7 +144,7 @@ func (p IdP) PostAuthnRequest(ctx context.Context, client *http.Client, samlRequ
 	if relayState != "" {
 		form.Set("RelayState", relayState)
 	}
-	pg, err := s.do(ctx, "posting the AuthnRequest to "+p.SSOURL(), http.MethodPost, p.SSOURL(), form)
+	pg, err := s.Do(ctx, "posting the AuthnRequest to "+p.SSOURL(), http.MethodPost, p.SSOURL(), form)
 	if err != nil {
 		return Post{}, err
 	}
@@ -192,112 +153,38 @@ func (p IdP) PostAuthnRequest(ctx context.Context, client *http.Client, samlRequ
 
 // finish takes the page the IdP showed after the AuthnRequest: its login
 // page, or the ACS form when an IdP session exists.
-func (p IdP) finish(ctx context.Context, s *session, pg *page, username, password string) (Post, error) {
-	if post, ok := pg.acsPost(); ok {
+func (p IdP) finish(ctx context.Context, s *idptrail.Session, pg *idptrail.Page, username, password string) (Post, error) {
+	if post, ok := acsPost(pg); ok {
 		return post, nil
 	}
 	const arriving = "arriving at the IdP's login page"
-	login := pg.formWith("password")
+	login := pg.FormWith("password")
 	if login == nil {
-		return Post{}, pg.stop(arriving, "expected SimpleSAMLphp's login form ("+p.base()+LoginPath+"?AuthState=…)", nil)
+		return Post{}, pg.Stop(arriving, "expected SimpleSAMLphp's login form ("+p.base()+LoginPath+"?AuthState=…)", nil)
 	}
-	if !strings.HasSuffix(pg.url.Path, LoginPath) {
-		return Post{}, pg.stop(arriving, "a password form, but not SimpleSAMLphp's "+LoginPath, nil)
+	if !strings.HasSuffix(pg.URL.Path, LoginPath) {
+		return Post{}, pg.Stop(arriving, "a password form, but not SimpleSAMLphp's "+LoginPath, nil)
 	}
-	if login.fields.Get("AuthState") == "" {
-		return Post{}, pg.stop(arriving, "SimpleSAMLphp's login form has no AuthState", nil)
+	if login.Fields.Get("AuthState") == "" {
+		return Post{}, pg.Stop(arriving, "SimpleSAMLphp's login form has no AuthState", nil)
 	}
-	login.fields.Set("username", username)
-	login.fields.Set("password", password)
+	login.Fields.Set("username", username)
+	login.Fields.Set("password", password)
 	const posting = "posting the username and password"
-	pg, err := s.submit(ctx, posting, pg, login)
+	pg, err := s.Submit(ctx, posting, pg, login)
 	if err != nil {
 		return Post{}, err
 	}
-	if post, ok := pg.acsPost(); ok {
+	if post, ok := acsPost(pg); ok {
 		return post, nil
 	}
-	if pg.formWith("password") != nil {
-		return Post{}, pg.stop(posting, "", ErrWrongCredentials)
+	if pg.FormWith("password") != nil {
+		return Post{}, pg.Stop(posting, "", ErrWrongCredentials)
 	}
-	return Post{}, pg.stop(posting, "expected the auto-submit form with SAMLResponse for the SP", nil)
+	return Post{}, pg.Stop(posting, "expected the auto-submit form with SAMLResponse for the SP", nil)
 }
 
-// session is one browser: a cookie jar and a client that does not follow
-// redirects itself.
-type session struct{ c *http.Client }
-
-func newSession(client *http.Client) *session {
-	c := &http.Client{Timeout: 30 * time.Second}
-	if client != nil {
-		cp := *client
-		c = &cp
-	}
-	if c.Jar == nil {
-		jar, _ := cookiejar.New(nil) // never fails with nil options
-		c.Jar = jar
-	}
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &session{c: c}
-}
-
-const maxBody = 8 << 20
-
-// do sends one request (form: POST body) and follows redirects.
-func (s *session) do(ctx context.Context, step, method, target string, form url.Values) (*page, error) {
-	var trail []string
-	for hop := 0; ; hop++ {
-		if hop == 20 {
-			return nil, &StopError{Step: step, URL: target, Trail: trail, Err: errors.New("more than 20 redirects")}
-		}
-		var body io.Reader
-		if form != nil {
-			body = strings.NewReader(form.Encode())
-		}
-		req, err := http.NewRequestWithContext(ctx, method, target, body)
-		if err != nil {
-			return nil, &StopError{Step: step, URL: target, Trail: trail, Err: err}
-		}
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		trail = append(trail, method+" "+target)
-		resp, err := s.c.Do(req)
-		if err != nil {
-			return nil, &StopError{Step: step, URL: target, Trail: trail, Err: err}
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		resp.Body.Close()
-		if err != nil {
-			return nil, &StopError{Step: step, URL: target, Status: resp.StatusCode, Trail: trail, Err: err}
-		}
-		switch resp.StatusCode {
-		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
-			http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-			loc, err := resp.Location()
-			if err != nil {
-				return nil, &StopError{Step: step, URL: target, Status: resp.StatusCode, Trail: trail,
-					Err: fmt.Errorf("redirect without a usable Location: %w", err)}
-			}
-			target = loc.String()
-			if resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect {
-				method, form = http.MethodGet, nil
-			}
-			continue
-		}
-		return &page{url: resp.Request.URL, status: resp.StatusCode, body: string(b), trail: trail}, nil
-	}
-}
-
-// submit posts (or gets) a form of pg as a browser would.
-func (s *session) submit(ctx context.Context, step string, pg *page, f *form) (*page, error) {
-	action, err := pg.url.Parse(f.action)
-	if err != nil {
-		return nil, pg.stop(step, fmt.Sprintf("form action %q is not a URL", f.action), err)
-	}
-	if f.method == http.MethodGet {
-		action.RawQuery = f.fields.Encode()
-		return s.do(ctx, step, http.MethodGet, action.String(), nil)
-	}
-	return s.do(ctx, step, http.MethodPost, action.String(), f.fields)
+// newSession is one browser (see idptrail.New).
+func newSession(client *http.Client) *idptrail.Session {
+	return idptrail.New("idpclient", client, ssp, problem)
 }

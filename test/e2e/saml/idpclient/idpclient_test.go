@@ -186,10 +186,9 @@ func TestErrorPages(t *testing.T) {
 }
 
 func TestForms(t *testing.T) {
-	pg := &page{body: `<form action="/x" method="get"><input name="a" value='1 &amp; 2'><input type="checkbox" name="c" value="on">
-<input type="checkbox" name="d" value="yes" checked><input type="submit" name="s" value="Go"><input type="hidden" id="noname" value="z"></form>`}
-	fs := pg.forms()
-	if len(fs) != 1 || fs[0].method != http.MethodGet || fs[0].action != "/x" || fs[0].fields.Encode() != "a=1+%26+2&d=yes" {
+	fs := ssp.Forms(`<form action="/x" method="get"><input name="a" value='1 &amp; 2'><input type="checkbox" name="c" value="on">
+<input type="checkbox" name="d" value="yes" checked><input type="submit" name="s" value="Go"><input type="hidden" id="noname" value="z"></form>`)
+	if len(fs) != 1 || fs[0].Method != http.MethodGet || fs[0].Action != "/x" || fs[0].Fields.Encode() != "a=1+%26+2&d=yes" {
 		t.Fatalf("forms: %+v", fs[0])
 	}
 }
