@@ -14,11 +14,7 @@ func handleGroupList(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		q, err := queryOf(r, "limit", "after")
-		if err != nil {
-			return err
-		}
-		page, limit, err := pageOf(q)
+		page, limit, err := listPage(r)
 		if err != nil {
 			return err
 		}
@@ -141,11 +137,7 @@ func handleMemberList(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		q, err := queryOf(r, "limit", "after")
-		if err != nil {
-			return err
-		}
-		page, limit, err := pageOf(q)
+		page, limit, err := listPage(r)
 		if err != nil {
 			return err
 		}

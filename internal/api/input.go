@@ -52,6 +52,15 @@ func queryOf(r *http.Request, allowed ...string) (url.Values, error) {
 	return q, nil
 }
 
+// listPage reads a plain listing's query: limit and after, nothing else.
+func listPage(r *http.Request) (gatehouse.Page, int, error) {
+	q, err := queryOf(r, "limit", "after")
+	if err != nil {
+		return gatehouse.Page{}, 0, err
+	}
+	return pageOf(q)
+}
+
 // pageOf reads limit and after. The returned Page asks the store for one
 // item more than the client did.
 func pageOf(q url.Values) (gatehouse.Page, int, error) {

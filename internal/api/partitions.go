@@ -9,11 +9,7 @@ import (
 
 func handlePartitionList(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		q, err := queryOf(r, "limit", "after")
-		if err != nil {
-			return err
-		}
-		page, limit, err := pageOf(q)
+		page, limit, err := listPage(r)
 		if err != nil {
 			return err
 		}

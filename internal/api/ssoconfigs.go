@@ -69,11 +69,7 @@ func handleSSOConfigList(s *server, ownerOf ssoOwnerOf) apiHandler {
 		if err := s.admin.Reach(r.Context(), who, o, ""); err != nil {
 			return err
 		}
-		q, err := queryOf(r, "limit", "after")
-		if err != nil {
-			return err
-		}
-		page, limit, err := pageOf(q)
+		page, limit, err := listPage(r)
 		if err != nil {
 			return err
 		}

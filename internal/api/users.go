@@ -18,11 +18,7 @@ func handleUserList(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		q, err := queryOf(r, "limit", "after")
-		if err != nil {
-			return err
-		}
-		page, limit, err := pageOf(q)
+		page, limit, err := listPage(r)
 		if err != nil {
 			return err
 		}
@@ -51,6 +47,20 @@ func checkUser(v *gatehouse.ValidationError, who admin.Principal, u gatehouse.Us
 
 // beyondReach refuses changes to a user whose role is above the token's, so
 // that a narrower token cannot take over a wider administrator.
+// userToChange loads the account and user a request's path names, for a
+// change: both within who's reach, and the user's role not above it.
+func (s *server) userToChange(r *http.Request, who admin.Principal) (gatehouse.Account, gatehouse.User, error) {
+	a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
+	if err != nil {
+		return a, gatehouse.User{}, err
+	}
+	u, err := s.user(r.Context(), a, r.PathValue("user_id"))
+	if err != nil {
+		return a, u, err
+	}
+	return a, u, beyondReach(who, u)
+}
+
 func beyondReach(who admin.Principal, u gatehouse.User) error {
 	if admin.WithinReach(who, u.Role) {
 		return nil
@@ -136,15 +146,8 @@ func handleUserUpdate(s *server) apiHandler {
 		Status      *gatehouse.UserStatus `json:"status"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
+		a, u, err := s.userToChange(r, who)
 		if err != nil {
-			return err
-		}
-		u, err := s.user(r.Context(), a, r.PathValue("user_id"))
-		if err != nil {
-			return err
-		}
-		if err := beyondReach(who, u); err != nil {
 			return err
 		}
 		var req request
@@ -200,15 +203,8 @@ func handleUserUpdate(s *server) apiHandler {
 
 func handleUserDelete(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
+		a, u, err := s.userToChange(r, who)
 		if err != nil {
-			return err
-		}
-		u, err := s.user(r.Context(), a, r.PathValue("user_id"))
-		if err != nil {
-			return err
-		}
-		if err := beyondReach(who, u); err != nil {
 			return err
 		}
 		if err := s.store.DeleteUser(r.Context(), u.ID); err != nil {
@@ -226,15 +222,8 @@ func handleUserSetPassword(s *server) apiHandler {
 		Password string `json:"password"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
+		a, u, err := s.userToChange(r, who)
 		if err != nil {
-			return err
-		}
-		u, err := s.user(r.Context(), a, r.PathValue("user_id"))
-		if err != nil {
-			return err
-		}
-		if err := beyondReach(who, u); err != nil {
 			return err
 		}
 		var req request
