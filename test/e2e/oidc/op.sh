@@ -82,13 +82,7 @@ require_dir() { # require_dir DIR: DIR was started once
 
 base_url() { echo "http://127.0.0.1:$(cat "$1/port")"; }
 
-running_pgid() { # running_pgid DIR: print the server's process group if it runs
-  local f=$1/server.pgid pgid
-  [ -f "$f" ] || return 1
-  pgid=$(cat "$f")
-  [ -n "$pgid" ] && kill -0 -- "-$pgid" 2>/dev/null || return 1
-  echo "$pgid"
-}
+. "$HERE/../procgroup.sh"
 
 # ctl DIR METHOD PATH [JSON]: an admin request to the running server.
 ctl() {
@@ -162,15 +156,7 @@ cmd_start() {
 
 cmd_stop() {
   [ $# -eq 1 ] || usage
-  local dir=$1 pgid i
-  pgid=$(running_pgid "$dir") || { rm -f "$dir/server.pgid"; return 0; }
-  kill -TERM -- "-$pgid" 2>/dev/null || true
-  for i in $(seq 1 50); do
-    kill -0 -- "-$pgid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL -- "-$pgid" 2>/dev/null || true
-  rm -f "$dir/server.pgid"
+  stop_group "$1"
 }
 
 cmd_restart() {
