@@ -751,24 +751,15 @@ func (s *Service) EnableSSOConfig(ctx context.Context, p Principal, o Owner, id 
 	if c.Enabled {
 		return s.view(c)
 	}
-	var refused *ssoconfig.EnableError
-	// A partition's configuration passes the zero Account: the plan is
-	// each account's, checked where the account is set to use it.
-	if errors.As(ssoconfig.Enableable(&c, own.account), &refused) {
+	refused, err := s.enableRefusal(ctx, own, c)
+	if err != nil {
+		return SSOConfigView{}, err
+	}
+	if refused != nil {
 		ev := own.event("sso_config.enable", c.ID, map[string]string{"name": c.Name})
 		ev.Outcome, ev.Reason = gatehouse.OutcomeFailure, refused.Error()
 		s.Record(ctx, p, ev)
 		return SSOConfigView{}, refused
-	}
-	lockout, err := s.lockoutRefusal(ctx, own, c)
-	if err != nil {
-		return SSOConfigView{}, err
-	}
-	if lockout != "" {
-		ev := own.event("sso_config.enable", c.ID, map[string]string{"name": c.Name})
-		ev.Outcome, ev.Reason = gatehouse.OutcomeFailure, lockout
-		s.Record(ctx, p, ev)
-		return SSOConfigView{}, &LockoutError{Message: lockout}
 	}
 	// The store switches in one transaction, and only if the
 	// configuration is still the version checked above.
@@ -792,6 +783,35 @@ func (s *Service) EnableSSOConfig(ctx context.Context, p Principal, o Owner, id 
 	}
 	v.DisabledConfigID = disabledID
 	return v, nil
+}
+
+// enableRefusal is why configuration c of owner own may not be enabled
+// now: an *ssoconfig.EnableError (plan, completeness, test), a
+// *LockoutError, or nil when it may.
+func (s *Service) enableRefusal(ctx context.Context, own ownerOf, c gatehouse.SSOConfig) (refusal error, err error) {
+	var refused *ssoconfig.EnableError
+	// A partition's configuration passes the zero Account: the plan is
+	// each account's, checked where the account is set to use it.
+	if errors.As(ssoconfig.Enableable(&c, own.account), &refused) {
+		return refused, nil
+	}
+	lockout, err := s.lockoutRefusal(ctx, own, c)
+	if err != nil || lockout == "" {
+		return nil, err
+	}
+	return &LockoutError{Message: lockout}, nil
+}
+
+// EnableRefusal answers, without changing anything, why configuration id
+// of owner o could not be enabled now: an *ssoconfig.EnableError or a
+// *LockoutError, as EnableSSOConfig would refuse it; nil when it could be,
+// or is enabled already. err is a failure to find out.
+func (s *Service) EnableRefusal(ctx context.Context, p Principal, o Owner, id string) (refusal error, err error) {
+	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
+	if err != nil || c.Enabled {
+		return nil, err
+	}
+	return s.enableRefusal(ctx, own, c)
 }
 
 // DisableSSOConfig turns configuration id of owner o off.

@@ -41,6 +41,9 @@ type Preset struct {
 	MetadataURLHint string `json:"metadata_url_hint,omitempty"`
 	// Steps are what the customer's admin does in the IdP's console.
 	Steps []string `json:"steps"`
+	// SPLabels name Gatehouse's values as the IdP's console names the
+	// fields they go into.
+	SPLabels SPLabels `json:"sp_labels"`
 }
 
 // ClaimEmailAddress is the attribute name Microsoft IdPs (Entra ID, ADFS)
@@ -169,7 +172,15 @@ var presets = []Preset{
 // allPresets are the SAML presets followed by internal/oidc's, which are
 // turned into this package's form rather than copied, so the OIDC steps and
 // defaults live in one place.
-var allPresets = append(slices.Clone(presets), oidcPresets()...)
+var allPresets = withSPLabels(append(slices.Clone(presets), oidcPresets()...))
+
+// withSPLabels gives each preset its console's field names.
+func withSPLabels(ps []Preset) []Preset {
+	for i := range ps {
+		ps[i].SPLabels = spLabels[ps[i].ID]
+	}
+	return ps
+}
 
 // oidcPresets adapts internal/oidc's presets, with the defaults a new
 // configuration starts from.

@@ -347,6 +347,22 @@ func Certificates(c *gatehouse.SSOConfig, now time.Time) []Certificate {
 	return out
 }
 
+// DescribeCertificates describes the certificates in text, as pasted by an
+// admin (PEM or a bare base64 body), as of now; the error says why the text
+// is no certificate Gatehouse accepts.
+func DescribeCertificates(text string, now time.Time) ([]Certificate, error) {
+	infos, err := saml.ParseCertificatesPEM(text)
+	if err != nil {
+		msg := strings.TrimSuffix(err.Error(), ": "+saml.ErrCertificate.Error())
+		return nil, errors.New(strings.TrimPrefix(msg, saml.ErrCertificate.Error()+": "))
+	}
+	out := make([]Certificate, len(infos))
+	for i, info := range infos {
+		out[i] = describe(0, info, now)
+	}
+	return out, nil
+}
+
 func describe(index int, info saml.CertInfo, now time.Time) Certificate {
 	c := Certificate{Index: index, Subject: info.Subject, SHA256Fingerprint: info.SHA256Fingerprint,
 		NotBefore: info.NotBefore.UTC(), NotAfter: info.NotAfter.UTC()}

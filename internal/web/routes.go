@@ -38,6 +38,28 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/security/totp/confirm", s.totpConfirm)
 	mux.HandleFunc("POST /account/security/totp/remove", s.totpRemove)
 
+	// Administration: an account's Authentication section and SSO setup
+	// wizard here; exemptions, records and accounts in their own lists.
+	mux.HandleFunc("GET /admin", s.adminHome)
+	mux.HandleFunc("GET /admin/accounts/{account_id}/authentication", s.authenticationPage)
+	mux.HandleFunc("GET /admin/accounts/{account_id}/sso/new", s.ssoNewPage)
+	mux.HandleFunc("POST /admin/accounts/{account_id}/sso", s.ssoCreate)
+	const one = "/admin/accounts/{account_id}/sso/{config_id}"
+	mux.HandleFunc("GET "+one, s.ssoOverview)
+	mux.HandleFunc("GET "+one+"/setup", s.ssoSetupPage)
+	mux.HandleFunc("GET "+one+"/connect", s.ssoConnectPage)
+	mux.HandleFunc("POST "+one+"/connect", s.ssoConnectSave)
+	mux.HandleFunc("POST "+one+"/metadata", s.ssoMetadataImport)
+	mux.HandleFunc("GET "+one+"/test", s.ssoTestPage)
+	mux.HandleFunc("GET "+one+"/enable", s.ssoEnablePage)
+	mux.HandleFunc("POST "+one+"/enable", s.ssoEnable)
+	mux.HandleFunc("POST "+one+"/disable", s.ssoDisable)
+	mux.HandleFunc("GET "+one+"/delete", s.ssoDeletePage)
+	mux.HandleFunc("POST "+one+"/delete", s.ssoDelete)
+	mux.HandleFunc("POST /admin/certificate", s.certificateInfo)
+	s.exemptionRoutes(mux)
+	s.recordRoutes(mux)
+
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		panic(err)

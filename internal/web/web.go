@@ -16,9 +16,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/admin"
 	"gatehouse/internal/login"
 	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
@@ -48,6 +50,10 @@ type Config struct {
 	// keys, code redemption); nil is a client with the oidc package's
 	// timeout.
 	IdPClient *http.Client
+	// AllowPrivateMetadataURLs lets admins import IdP metadata from
+	// loopback and private addresses (the operator's
+	// --allow-private-metadata-urls).
+	AllowPrivateMetadataURLs bool
 }
 
 // Cookie names.
@@ -71,6 +77,7 @@ var staticFS embed.FS
 type server struct {
 	flow    *login.Flow
 	sso     *sso.Flow
+	admin   *admin.Service
 	store   *store.Store
 	secrets *secretbox.Box
 	base    *url.URL
@@ -105,6 +112,8 @@ func New(cfg Config) http.Handler {
 				gatehouse.ProtocolOIDC: oidcconnector.New(oidcconnector.Config{BaseURL: cfg.BaseURL, Secrets: cfg.Secrets, Client: cfg.IdPClient, Now: cfg.Now}),
 			},
 		}),
+		admin: admin.New(admin.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, BaseURL: cfg.BaseURL,
+			Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs}),
 		store:   cfg.Store,
 		secrets: cfg.Secrets,
 		base:    cfg.BaseURL,
@@ -133,7 +142,11 @@ func New(cfg Config) http.Handler {
 	return securityHeaders(cop.Handler(mux))
 }
 
-// parsePages parses each page with the shared layout; the templates are
+// shared are the templates every page is parsed with: the layout and the
+// parts several pages show.
+var shared = []string{"templates/layout.html", "templates/parts.html", "templates/exemptions_parts.html"}
+
+// parsePages parses each page with the shared templates; the templates are
 // embedded, so an error is a build mistake.
 func parsePages() map[string]*template.Template {
 	names, err := fs.Glob(templateFS, "templates/*.html")
@@ -142,11 +155,10 @@ func parsePages() map[string]*template.Template {
 	}
 	pages := map[string]*template.Template{}
 	for _, n := range names {
-		base := n[len("templates/"):]
-		if base == "layout.html" {
+		if slices.Contains(shared, n) {
 			continue
 		}
-		pages[base] = template.Must(template.New(base).ParseFS(templateFS, "templates/layout.html", n))
+		pages[n[len("templates/"):]] = template.Must(template.New(n).Funcs(templateFuncs).ParseFS(templateFS, append(slices.Clone(shared), n)...))
 	}
 	return pages
 }
@@ -194,13 +206,33 @@ type view struct {
 	Problem *gatehouse.Rejection
 	// TestURL starts the configuration's Test again.
 	TestURL string
+	// SetupURL leads from a Test's result back to the configuration's setup.
+	SetupURL string
+	// Admin pages.
+	// Nav is the administration navigation; admin pages have one, and
+	// get the wide layout and the htmx and admin scripts with it.
+	Nav *adminNav
+	// Dialog is set when the page is rendered into the page's dialog
+	// (an htmx request targeting it) rather than as a page of its own.
+	Dialog bool
+	// Errs holds a form's problems by field name, shown beside each field.
+	Errs map[string]string
+	// Page is the page's own data.
+	Page any
 }
 
 // render writes a page; it renders into a buffer first so a template error
 // becomes a clean 500, not half a page.
 func (s *server) render(w http.ResponseWriter, status int, page string, v view) {
+	s.renderAs(w, status, page, "layout", v)
+}
+
+// renderAs writes template name of page: "layout" for a whole page,
+// "dialog" for its content in the page's dialog, or a part an htmx request
+// swaps in.
+func (s *server) renderAs(w http.ResponseWriter, status int, page, name string, v view) {
 	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := s.pages[page].ExecuteTemplate(&buf, name, v); err != nil {
 		s.log.Error("render page", "page", page, "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
