@@ -65,8 +65,14 @@ func serveFlags(fs *flag.FlagSet, c *config, defaults config, getenv func(string
 	envString(fs, &c.BaseURL, "base-url", "GATEHOUSE_BASE_URL", defaults.BaseURL, "public base URL people and IdPs reach Gatehouse at (default: http://ADDR)", getenv)
 	databaseFlag(fs, &c.DatabaseURL, defaults.DatabaseURL, getenv)
 	envString(fs, &c.LogLevel, "log-level", "GATEHOUSE_LOG_LEVEL", "info", "log level: debug, info, warn, error", getenv)
-	allowPrivate := getenv("GATEHOUSE_ALLOW_PRIVATE_METADATA_URLS")
-	fs.BoolVar(&c.AllowPrivateMetadataURLs, "allow-private-metadata-urls", allowPrivate == "1" || allowPrivate == "true",
+	allowPrivate := defaults.AllowPrivateMetadataURLs
+	switch strings.ToLower(getenv("GATEHOUSE_ALLOW_PRIVATE_METADATA_URLS")) {
+	case "1", "true":
+		allowPrivate = true
+	case "0", "false":
+		allowPrivate = false
+	}
+	fs.BoolVar(&c.AllowPrivateMetadataURLs, "allow-private-metadata-urls", allowPrivate,
 		"allow IdP metadata URLs on loopback and private addresses ($GATEHOUSE_ALLOW_PRIVATE_METADATA_URLS)")
 	if err := envDuration(fs, &c.SessionIdle, "session-idle", "GATEHOUSE_SESSION_IDLE", 2*time.Hour, "sign a browser out after this long without a request", getenv); err != nil {
 		return err

@@ -99,8 +99,11 @@ Acme signs in with SAML SSO through a sample IdP, DEMO ONLY, at %s
 Everyone's password is %q (at the sample IdP too). Also:
   pat@consult.example    in two accounts (Acme and Globex): you choose one
   gina@globex.example    admin at Globex (standard plan, password)
+  ian@initech.example    admin at Initech, which has no SSO yet: set it up under
+                         Authentication (SSO) with your own IdP; alice@, bob@ and
+                         erin@initech.example are its users
   rita@reseller.example  partition admin of Acme's reseller
-  support@provider.example  super admin
+  support@provider.example  super admin: every account, and break-glass
 
 Data lives in %s; delete that folder to start over. Stop with Ctrl-C.
 `
@@ -109,7 +112,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fs := newFlagSet("demo", stderr)
 	var c config
 	var dataDir string
-	if err := serveFlags(fs, &c, config{Addr: "127.0.0.1:8080"}, getenv); err != nil {
+	// The demo listens on loopback and is tried against IdPs on the same
+	// machine: their metadata URLs are loopback ones.
+	if err := serveFlags(fs, &c, config{Addr: "127.0.0.1:8080", AllowPrivateMetadataURLs: true}, getenv); err != nil {
 		return err
 	}
 	var idpAddr string
@@ -268,7 +273,7 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 		API: api.New(api.Config{Store: st, Passwords: hasher, Logger: log, Now: time.Now, BaseURL: base, Secrets: box,
 			AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs}),
 		Pages: web.New(web.Config{Store: st, Passwords: hasher, Secrets: box, Metrics: m, Logger: log, BaseURL: base,
-			SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute, Now: time.Now}),
+			SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute, Now: time.Now, AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs}),
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -21,27 +21,7 @@ func handleAccountList(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		partitionID := q.Get("partition_id")
-		var items []gatehouse.Account
-		switch who.Scope {
-		case gatehouse.ScopeSuper:
-			items, err = s.store.ListAccounts(r.Context(), partitionID, page)
-		case gatehouse.ScopePartition:
-			if partitionID == "" || partitionID == who.ScopeID {
-				items, err = s.store.ListAccounts(r.Context(), who.ScopeID, page)
-			}
-		case gatehouse.ScopeAccount:
-			if who.ScopeID > page.After {
-				var a gatehouse.Account
-				a, err = s.store.Account(r.Context(), who.ScopeID)
-				if err == nil && (partitionID == "" || partitionID == a.PartitionID) {
-					items = append(items, a)
-				}
-				if isNotFound(err) {
-					err = nil
-				}
-			}
-		}
+		items, err := s.admin.Accounts(r.Context(), who, q.Get("partition_id"), page)
 		if err != nil {
 			return err
 		}

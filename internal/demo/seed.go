@@ -1,6 +1,7 @@
 // Package demo seeds the data that `gatehouse demo` starts with: a provider
 // partition with a super admin, a reseller partition with an enterprise
-// account "Acme" (an admin, users and a group) and a standard-plan account.
+// account "Acme" (an admin, users and a group), a standard-plan account, and
+// an enterprise account "Initech" whose admin has yet to set up SSO.
 // It is for trying Gatehouse on a laptop, never for a real deployment.
 package demo
 
@@ -36,6 +37,11 @@ var People = []Person{
 	{"pat@consult.example", "Pat Consultant", "Acme", gatehouse.RoleUser, nil},
 	{"gina@globex.example", "Gina Globex", "Globex", gatehouse.RoleAdmin, nil},
 	{"pat@consult.example", "Pat Consultant", "Globex", gatehouse.RoleUser, nil},
+	// Initech has no SSO yet: its admin sets it up in the pages.
+	{"ian@initech.example", "Ian Initech", "Initech", gatehouse.RoleAdmin, nil},
+	{"alice@initech.example", "Alice Anders", "Initech", gatehouse.RoleUser, nil},
+	{"bob@initech.example", "Bob Baker", "Initech", gatehouse.RoleUser, nil},
+	{"erin@initech.example", "Erin Contractor", "Initech", gatehouse.RoleUser, []string{"Contractors"}},
 }
 
 type accountSeed struct {
@@ -48,6 +54,7 @@ var accounts = []accountSeed{
 	{"Reseller Office", "Demo Reseller", gatehouse.PlanStandard},
 	{"Acme", "Demo Reseller", gatehouse.PlanEnterprise},
 	{"Globex", "Demo Reseller", gatehouse.PlanStandard},
+	{"Initech", "Demo Reseller", gatehouse.PlanEnterprise},
 }
 
 // Seed fills an empty database with the demo data. It does nothing and

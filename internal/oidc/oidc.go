@@ -70,6 +70,10 @@ var supportedAlgs = []string{
 	gooidc.EdDSA,
 }
 
+// SupportedAlgorithms lists the signing algorithms an administrator may
+// allow, for a form to offer; the slice is a copy.
+func SupportedAlgorithms() []string { return slices.Clone(supportedAlgs) }
+
 // DefaultAllowedAlgs is used when Settings.AllowedAlgs is empty: every IdP
 // Gatehouse has a preset for signs with one of these.
 var DefaultAllowedAlgs = []string{gooidc.RS256, gooidc.ES256}

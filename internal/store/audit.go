@@ -30,14 +30,21 @@ func (s *Store) AppendAudit(ctx context.Context, e *gatehouse.AuditEvent) error 
 
 // AuditFilter narrows an audit listing; zero fields do not filter.
 type AuditFilter struct {
+	// ID matches the one event with this ID: the reference people quote
+	// from an error page is its audit event's ID.
+	ID          string
 	PartitionID string
 	AccountID   string
 	ActorID     string
 	TargetID    string
 	// ActionPrefix matches actions that start with it ("signin." for every sign-in).
 	ActionPrefix string
-	Outcome      gatehouse.Outcome
-	Since, Until time.Time
+	// ActionPrefixes matches actions that start with any of them, for a
+	// category of several kinds of change ("user." and "group."); empty
+	// strings in it are ignored.
+	ActionPrefixes []string
+	Outcome        gatehouse.Outcome
+	Since, Until   time.Time
 }
 
 // ListAudit returns one page of events, newest first. Page.After is the ID of
@@ -50,6 +57,9 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, page gatehouse.Pag
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.ID != "" {
+		add("id = ?", f.ID)
 	}
 	if f.PartitionID != "" {
 		add("partition_id = ?", f.PartitionID)
@@ -65,6 +75,18 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, page gatehouse.Pag
 	}
 	if f.ActionPrefix != "" {
 		add("substr(action, 1, length(?)) = ?", f.ActionPrefix)
+	}
+	var anyOf []string
+	for _, prefix := range f.ActionPrefixes {
+		if prefix == "" {
+			continue
+		}
+		args = append(args, prefix)
+		p := "$" + strconv.Itoa(len(args))
+		anyOf = append(anyOf, "substr(action, 1, length("+p+")) = "+p)
+	}
+	if len(anyOf) > 0 {
+		where = append(where, "("+strings.Join(anyOf, " OR ")+")")
 	}
 	if f.Outcome != "" {
 		add("outcome = ?", string(f.Outcome))

@@ -10,6 +10,7 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/admin"
+	"gatehouse/internal/ssoconfig"
 )
 
 // The admin pages: an account's Authentication section (SSO
@@ -112,8 +113,10 @@ func inDialog(r *http.Request) bool {
 func (s *server) renderAdmin(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	w.Header().Add("Vary", "HX-Request, HX-Target")
 	if inDialog(r) {
+		// What the dialog shows, a refusal with its form included, is the
+		// answer to htmx: a 4xx would only add a console error on top.
 		v.Dialog = true
-		s.renderAs(w, status, page, "dialog", v)
+		s.renderAs(w, http.StatusOK, page, "dialog", v)
 		return
 	}
 	s.render(w, status, page, v)
@@ -161,11 +164,21 @@ var templateFuncs = template.FuncMap{
 	"join":     strings.Join,
 	"contains": slices.Contains[[]string],
 	"field":    func(id, message string) fieldProblem { return fieldProblem{ID: id, Message: message} },
+	"certificateData": func(certs []ssoconfig.Certificate, problem string) certificateData {
+		return certificateData{Certificates: certs, Problem: problem}
+	},
+	"textField": func(id, name, label, hint, value, problem string) textField {
+		return textField{ID: id, Name: name, Label: label, Hint: hint, Value: value, Problem: problem}
+	},
 }
 
 // fieldProblem is what the field-error part shows: a field's problem, under
 // an id the field points to with aria-describedby.
 type fieldProblem struct{ ID, Message string }
+
+// textField is what the text-field part shows: a labelled text input with
+// an optional hint and problem, both tied to it for screen readers.
+type textField struct{ ID, Name, Label, Hint, Value, Problem string }
 
 // when shows a time for people, in UTC, marked up for machines too.
 func when(t time.Time) template.HTML {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"gatehouse"
+	"gatehouse/internal/admin"
 	"gatehouse/internal/login"
 )
 
@@ -272,6 +273,13 @@ func (s *server) signedIn(w http.ResponseWriter, r *http.Request) (login.Current
 		if r.Method == http.MethodGet && r.URL.Path != defaultLanding {
 			target += "?return_to=" + url.QueryEscape(r.URL.RequestURI())
 		}
+		if r.Header.Get("HX-Request") == "true" {
+			// A part of a page asked for after the session ended: the
+			// whole page goes to sign-in, not a sign-in form into the part.
+			w.Header().Set("HX-Redirect", "/login")
+			w.WriteHeader(http.StatusUnauthorized)
+			return login.Current{}, false
+		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return login.Current{}, false
 	case err != nil:
@@ -284,6 +292,24 @@ func (s *server) signedIn(w http.ResponseWriter, r *http.Request) (login.Current
 	return cur, true
 }
 
+// adminLinks are the administration links of the home page.
+type adminLinks struct {
+	// Account is the signed-in admin's own account's pages; Accounts the
+	// list of every account they reach (partition and super admins).
+	Account  string
+	Accounts bool
+}
+
+// homeLinks returns the administration links user u of account a has, or
+// nil for someone who administers nothing.
+func homeLinks(u gatehouse.User, a gatehouse.Account) *adminLinks {
+	p := admin.UserPrincipal(u, a, "", "")
+	if !p.IsAdmin() {
+		return nil
+	}
+	return &adminLinks{Account: accountPath(a.ID), Accounts: p.Scope != gatehouse.ScopeAccount}
+}
+
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	cur, ok := s.signedIn(w, r)
 	if !ok {
@@ -294,5 +320,5 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, http.StatusOK, "home.html", view{Title: "Welcome", User: cur.User, Account: acct})
+	s.render(w, http.StatusOK, "home.html", view{Title: "Welcome", User: cur.User, Account: acct, Page: homeLinks(cur.User, acct)})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"gatehouse"
+	"gatehouse/internal/admin"
 	"gatehouse/internal/login"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/sso"
@@ -296,8 +297,12 @@ func (s *server) ssoTest(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusForbidden, "error.html", view{Title: "Not allowed",
 			Message: "Only an administrator of this configuration's account can test it.", Back: "/", BackText: "Go to your home page"})
 	case errors.As(err, &cerr):
-		s.render(w, http.StatusConflict, "sso_test_result.html", view{Title: "Cannot test " + started.Config.Name + " yet", Problem: cerr,
-			TestURL: testURL(started.Config)})
+		v := view{Title: "Cannot test " + started.Config.Name + " yet", Problem: cerr, TestURL: testURL(started.Config)}
+		if started.Config.AccountID != "" {
+			v.SetupURL = ssoPath(started.Config.AccountID, started.Config.ID) + "/connect"
+			v.Nav = s.testerNav(r, cur, started.Config.AccountID)
+		}
+		s.render(w, http.StatusConflict, "sso_test_result.html", v)
 	case err != nil:
 		s.ssoError(w, r, err)
 	default:
@@ -325,9 +330,31 @@ func (s *server) ssoTestResult(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 	default:
 		title := "Test of " + rep.Config.Name + " passed"
+		next := "/enable"
 		if rep.Result.Outcome != gatehouse.OutcomeSuccess {
-			title = "Test of " + rep.Config.Name + " failed"
+			title, next = "Test of "+rep.Config.Name+" failed", "/connect"
 		}
-		s.render(w, http.StatusOK, "sso_test_result.html", view{Title: title, Report: &rep, Problem: rep.Result.Error, TestURL: testURL(rep.Config)})
+		v := view{Title: title, Report: &rep, Problem: rep.Result.Error, TestURL: testURL(rep.Config)}
+		if rep.Config.AccountID != "" {
+			v.SetupURL = ssoPath(rep.Config.AccountID, rep.Config.ID) + next
+			v.Nav = s.testerNav(r, cur, rep.Config.AccountID)
+		}
+		s.render(w, http.StatusOK, "sso_test_result.html", v)
 	}
+}
+
+// testerNav is the admin navigation for a Test's result page, about the
+// configuration's account; nil when it cannot be built (the page works
+// without it).
+func (s *server) testerNav(r *http.Request, cur login.Current, accountID string) *adminNav {
+	home, err := s.store.Account(r.Context(), cur.User.AccountID)
+	if err != nil {
+		return nil
+	}
+	c := adminCaller{User: cur.User, Home: home, P: admin.UserPrincipal(cur.User, home, "", "")}
+	a, err := s.admin.Account(r.Context(), c.P, accountID)
+	if err != nil {
+		return nil
+	}
+	return c.nav(a, "authentication")
 }

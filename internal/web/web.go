@@ -75,9 +75,11 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 type server struct {
-	flow    *login.Flow
-	sso     *sso.Flow
-	admin   *admin.Service
+	flow  *login.Flow
+	sso   *sso.Flow
+	admin *admin.Service
+	// clock is the time; nil means time.Now.
+	clock   func() time.Time
 	store   *store.Store
 	secrets *secretbox.Box
 	base    *url.URL
@@ -114,6 +116,7 @@ func New(cfg Config) http.Handler {
 		}),
 		admin: admin.New(admin.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, BaseURL: cfg.BaseURL,
 			Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs}),
+		clock:   cfg.Now,
 		store:   cfg.Store,
 		secrets: cfg.Secrets,
 		base:    cfg.BaseURL,
@@ -230,9 +233,9 @@ func (s *server) render(w http.ResponseWriter, status int, page string, v view) 
 // renderAs writes template name of page: "layout" for a whole page,
 // "dialog" for its content in the page's dialog, or a part an htmx request
 // swaps in.
-func (s *server) renderAs(w http.ResponseWriter, status int, page, name string, v view) {
+func (s *server) renderAs(w http.ResponseWriter, status int, page, name string, data any) {
 	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, name, v); err != nil {
+	if err := s.pages[page].ExecuteTemplate(&buf, name, data); err != nil {
 		s.log.Error("render page", "page", page, "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return

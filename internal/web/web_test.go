@@ -97,6 +97,8 @@ func newEnv(t testing.TB, s *store.Store, c *clock) *env {
 		SessionIdle:     30 * time.Minute,
 		SessionAbsolute: 2 * time.Hour,
 		Now:             c.Now,
+		// Admin tests import metadata from httptest servers on loopback.
+		AllowPrivateMetadataURLs: true,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

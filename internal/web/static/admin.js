@@ -19,10 +19,19 @@
     if (!field) return;
     var text = field.value !== undefined ? field.value : field.textContent;
     var done = function () {
-      var label = button.textContent;
-      button.textContent = "Copied";
+      // The button keeps its name; a mark beside it shows, and the live
+      // region says, that it worked.
+      var mark = button.nextElementSibling;
+      if (!mark || !mark.classList.contains("copy-done")) {
+        mark = document.createElement("span");
+        mark.className = "copy-done";
+        mark.setAttribute("aria-hidden", "true");
+        mark.textContent = "Copied";
+        button.insertAdjacentElement("afterend", mark);
+      }
+      mark.hidden = false;
       announce("Copied " + (button.getAttribute("data-copy-name") || "the value") + " to the clipboard.");
-      window.setTimeout(function () { button.textContent = label; }, 2000);
+      window.setTimeout(function () { mark.hidden = true; }, 2000);
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, function () { selectAndCopy(field, done); });

@@ -1,18 +1,26 @@
 // Real-browser suite for Gatehouse's pages, run by ./run against `gatehouse
-// demo`:  node suite.mjs BASE_URL ARTIFACTS_DIR
+// demo` and a SimpleSAMLphp IdP:
+//   node suite.mjs BASE_URL ARTIFACTS_DIR
+// with SSP_URL, SSP_DIR and IDP_SH in the environment (the SimpleSAMLphp
+// IdP's URL, its directory and the script that configures it).
 //
-// Every story gets a fresh browser context. On every page it visits the suite
-// fails on console errors (CSP violations are console errors), uncaught page
-// errors, requests to any origin other than Gatehouse's and the demo IdP's
-// (aborted and recorded), and inputs without a label; it saves a full-page
-// screenshot as NN-story-step.png. One line per check, then "N passed, N failed".
-import { chromium } from 'playwright-core';
-import crypto from 'node:crypto';
-import path from 'node:path';
+// Every story gets a fresh browser context. On Gatehouse's pages (its own
+// and the demo's sample IdP) the suite fails on console errors (CSP
+// violations are console errors), uncaught page errors, inputs without a
+// label, sideways scroll and axe-core violations; on every page, on requests
+// to origins other than Gatehouse's and the IdPs' (aborted and recorded). It
+// saves a full-page screenshot as NN-story-step.png. One line per check,
+// then "N passed, N failed".
+import {
+  configure, browser, story, hold, shot, check, assert, tally, base32Decode, totp, currentStep,
+  expectHeading, clickAndWait, emailStep, passwordStep, isHome as home, PASSWORD,
+} from './lib.mjs';
+import { adminStories } from './admin.mjs';
 
 const [baseArg, artifacts] = process.argv.slice(2);
-if (!baseArg || !artifacts) {
-  console.error('usage: node suite.mjs BASE_URL ARTIFACTS_DIR');
+const sspArg = process.env.SSP_URL;
+if (!baseArg || !artifacts || !sspArg || !process.env.SSP_DIR || !process.env.IDP_SH) {
+  console.error('usage: SSP_URL=... SSP_DIR=... IDP_SH=... node suite.mjs BASE_URL ARTIFACTS_DIR');
   process.exit(2);
 }
 const base = new URL(baseArg).origin;
@@ -20,179 +28,8 @@ const base = new URL(baseArg).origin;
 const idpURL = new URL(base);
 idpURL.port = String(Number(idpURL.port) + 1);
 const idp = idpURL.origin;
-const allowedOrigins = new Set([base, idp]);
-const PASSWORD = 'gatehouse-demo';
-const TIMEOUT = 15_000;
-
-// ---------------------------------------------------------------- checks
-
-let passed = 0;
-let failed = 0;
-function record(ok, name, detail) {
-  if (ok) passed++; else failed++;
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? `: ${detail}` : ''}`);
-}
-async function check(name, fn) {
-  try {
-    const detail = await fn();
-    record(true, name, typeof detail === 'string' ? detail : '');
-  } catch (e) {
-    record(false, name, (e && e.message ? e.message : String(e)).split('\n')[0]);
-    throw new StoryAbort();
-  }
-}
-class StoryAbort extends Error {}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-
-// ---------------------------------------------------------------- TOTP (RFC 6238, SHA-1, 6 digits, 30 s)
-
-function base32Decode(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0, value = 0;
-  const out = [];
-  for (const ch of s.toUpperCase().replace(/[\s=]/g, '')) {
-    const i = alphabet.indexOf(ch);
-    if (i < 0) throw new Error(`not base32: ${ch}`);
-    value = (value << 5) | i; bits += 5;
-    if (bits >= 8) { out.push((value >>> (bits - 8)) & 0xff); bits -= 8; }
-  }
-  return Buffer.from(out);
-}
-function totp(secret, step) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(step));
-  const h = crypto.createHmac('sha1', secret).update(msg).digest();
-  const off = h[h.length - 1] & 0x0f;
-  const bin = ((h[off] & 0x7f) << 24) | (h[off + 1] << 16) | (h[off + 2] << 8) | h[off + 3];
-  return String(bin % 1_000_000).padStart(6, '0');
-}
-const currentStep = () => Math.floor(Date.now() / 1000 / 30);
-
-// ---------------------------------------------------------------- browser and pages
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-
-let shotNo = 0;
-
-// A story: a fresh context and page with the listeners every page needs.
-async function story(id, title, fn, contextOptions = {}) {
-  console.log(`-- (${id}) ${title}`);
-  const context = await browser.newContext({ ...contextOptions });
-  context.setDefaultTimeout(TIMEOUT);
-  context.setDefaultNavigationTimeout(TIMEOUT);
-  const s = { id, page: null, problems: [], held: new Map() };
-  await context.route('**/*', async (route) => {
-    const u = new URL(route.request().url());
-    if (!allowedOrigins.has(u.origin)) {
-      s.problems.push(`request to another origin: ${route.request().method()} ${u.href}`);
-      return route.abort('blockedbyclient');
-    }
-    const hold = s.held.get(u.origin + u.pathname);
-    if (hold) await hold.promise;
-    return route.continue();
-  });
-  const page = await context.newPage();
-  s.page = page;
-  // An error page's own HTTP status (the no-seat page is a 403) makes
-  // Chromium log "Failed to load resource" for the document itself: that is
-  // checked as the page's expected status (shot's status option) instead.
-  const docStatus = new Map();
-  s.docStatus = docStatus;
-  page.on('response', (r) => {
-    if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) docStatus.set(r.url(), r.status());
-  });
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const st = /^Failed to load resource: the server responded with a status of (\d+)/.exec(m.text());
-    if (st && docStatus.get(m.location().url) === Number(st[1])) return;
-    s.problems.push(`console error on ${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => s.problems.push(`page error on ${page.url()}: ${e.message}`));
-  try {
-    await fn(s);
-    await check(`(${id}) whole story: no console errors, CSP violations or other origins`, () => {
-      assert(s.problems.length === 0, s.problems.join(' | '));
-    });
-  } catch (e) {
-    if (!(e instanceof StoryAbort)) record(false, `(${id}) ${title}`, e.message.split('\n')[0]);
-    if (s.problems.length) console.log(`      problems so far: ${s.problems.join(' | ')}`);
-    try { await shot(s, 'failure', { checks: false }); } catch { /* the page may be gone */ }
-  } finally {
-    for (const h of s.held.values()) h.release();
-    await context.close();
-  }
-}
-
-// hold delays requests for origin+pathname until release() is called.
-function hold(s, url) {
-  let release;
-  const promise = new Promise((r) => { release = r; });
-  s.held.set(url, { promise, release });
-  return () => { s.held.delete(url); release(); };
-}
-
-// shot: the page a person sees now. Checks it (no problems so far, every
-// input labelled) and saves NN-story-step.png.
-async function shot(s, step, { checks = true, status = 200 } = {}) {
-  const { page } = s;
-  const name = `${String(++shotNo).padStart(2, '0')}-${s.id}-${step}.png`;
-  await page.screenshot({ path: path.join(artifacts, name), fullPage: true });
-  if (!checks) return;
-  const where = new URL(page.url());
-  // No page may scroll sideways, at any size: it is how a layout bug shows.
-  const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-  let culprits = [];
-  if (sw > iw) {
-    culprits = await page.evaluate(() => [...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > window.innerWidth)
-      .map((e) => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).replace(/\s+/g, '.') : '')).slice(0, 3));
-  }
-  await check(`(${s.id}) ${name} ${where.pathname}: no horizontal scroll`, async () => {
-    assert(sw <= iw, `scrollWidth ${sw} > innerWidth ${iw} (${culprits.join(', ')})`);
-  });
-  await check(`(${s.id}) ${name} ${where.origin === base ? '' : 'IdP '}${where.pathname}: clean and labelled`, async () => {
-    assert(s.problems.length === 0, s.problems.join(' | '));
-    const got = s.docStatus.get(page.url());
-    assert(got === undefined || got === status, `HTTP status ${got}, want ${status}`);
-    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden])')]
-      // aria-hidden inputs are not exposed to assistive technology at all
-      // (the password page's username field, there for password managers).
-      .filter((i) => i.closest('[aria-hidden="true"]') === null)
-      .filter((i) => !(i.labels && i.labels.length > 0) && !i.getAttribute('aria-label') && !i.getAttribute('aria-labelledby'))
-      .map((i) => i.outerHTML));
-    assert(unlabelled.length === 0, `inputs without a label: ${unlabelled.join(' ')}`);
-  });
-}
-
-async function expectHeading(page, text) {
-  await page.locator('h1', { hasText: text }).first().waitFor();
-}
-
-// clickAndWait clicks and waits for the navigation it starts to reach a URL.
-async function clickAndWait(page, locator, url) {
-  await Promise.all([page.waitForURL(url), locator.click()]);
-}
-
-async function emailStep(s, email) {
-  const { page } = s;
-  await page.goto(`${base}/login`);
-  await expectHeading(page, 'Sign in');
-  await page.getByLabel('Email address').fill(email);
-}
-
-async function passwordStep(s, password = PASSWORD) {
-  const { page } = s;
-  await expectHeading(page, 'Enter your password');
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-const home = (u) => u.origin === base && u.pathname === '/';
+const ssp = new URL(sspArg).origin;
+configure({ base, artifacts, allowedOrigins: [base, idp, ssp], checkedOrigins: [base, idp] });
 
 // ---------------------------------------------------------------- stories
 
@@ -404,9 +241,12 @@ try {
     await noHScroll('home');
     await shot(s, 'home');
   }, { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+
+  await adminStories({ base, idp, ssp, sspDir: process.env.SSP_DIR, idpSh: process.env.IDP_SH });
 } finally {
   await browser.close();
 }
 
+const { passed, failed } = tally();
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

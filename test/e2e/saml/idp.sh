@@ -20,8 +20,10 @@
 #   IDP_SPS                remote SPs to register, one a line: ENTITY_ID ACS_URL [options as for `sp`]
 #   IDP_WATCH_PID          stop the server by itself once this process has exited
 #                          (a test passes its own PID: no stray server if it is killed)
+#   IDP_USERS              the users, one a line: USERNAME PASSWORD EMAIL [DISPLAY NAME...]
+#                          (default: the two below)
 #
-# Users (exampleauth:UserPass source "example-userpass"):
+# Users (exampleauth:UserPass source "example-userpass"), by default:
 #   alice / alicepass   uid=alice  email=mail=alice@example.com
 #   bob   / bobpass     uid=bob    email=mail=bob@example.com
 #
@@ -216,34 +218,34 @@ write_config() {
 ];
 PHP
 
-  cat >"$dir/config/authsources.php" <<'PHP'
-<?php
-// Written by idp.sh start.
-$config = [
-    'admin' => ['core:AdminPassword'],
-    'example-userpass' => [
-        'exampleauth:UserPass',
-        'alice:alicepass' => [
-            'uid' => ['alice'],
-            'email' => ['alice@example.com'],
-            'mail' => ['alice@example.com'],
-            'givenName' => ['Alice'],
-            'sn' => ['Example'],
-            'displayName' => ['Alice Example'],
-            'eduPersonAffiliation' => ['member', 'staff'],
-        ],
-        'bob:bobpass' => [
-            'uid' => ['bob'],
-            'email' => ['bob@example.com'],
-            'mail' => ['bob@example.com'],
-            'givenName' => ['Bob'],
-            'sn' => ['Example'],
-            'displayName' => ['Bob Example'],
-            'eduPersonAffiliation' => ['member'],
-        ],
-    ],
-];
-PHP
+  local users=${IDP_USERS:-"alice alicepass alice@example.com Alice Example
+bob bobpass bob@example.com Bob Example"}
+  {
+    echo "<?php"
+    echo "// Written by idp.sh start."
+    echo "\$config = ["
+    echo "    'admin' => ['core:AdminPassword'],"
+    echo "    'example-userpass' => ["
+    echo "        'exampleauth:UserPass',"
+    local username password email name line
+    while IFS= read -r line; do
+      [ -n "${line//[[:space:]]/}" ] || continue
+      read -r username password email name <<<"$line"
+      [ -n "$email" ] || die "IDP_USERS: want USERNAME PASSWORD EMAIL [NAME] a line, got '$line'"
+      [ -n "$name" ] || name=$username
+      echo "        $(php_str "$username:$password") => ["
+      echo "            'uid' => [$(php_str "$username")],"
+      echo "            'email' => [$(php_str "$email")],"
+      echo "            'mail' => [$(php_str "$email")],"
+      echo "            'givenName' => [$(php_str "${name%% *}")],"
+      echo "            'sn' => [$(php_str "${name#* }")],"
+      echo "            'displayName' => [$(php_str "$name")],"
+      echo "            'eduPersonAffiliation' => ['member'],"
+      echo "        ],"
+    done <<<"$users"
+    echo "    ],"
+    echo "];"
+  } >"$dir/config/authsources.php"
 
   cat >"$dir/metadata/saml20-idp-hosted.php" <<PHP
 <?php

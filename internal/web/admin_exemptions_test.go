@@ -1,0 +1,575 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"gatehouse"
+	"gatehouse/internal/store"
+	"gatehouse/internal/store/storetest"
+)
+
+// The Exemptions part of an account's Authentication section, as an admin
+// uses it: the section's table, the form that searches and ticks users or
+// groups, the delete confirmation (a page, or a dialog with htmx), and who
+// reaches which account's lists.
+
+// exemptionPerson creates an active user with a display name of their own
+// (env.user names everyone by email) and goodPassword.
+func exemptionPerson(e *env, accountName, email, name string) gatehouse.User {
+	e.t.Helper()
+	u := e.user(accountName, email)
+	u.DisplayName = name
+	if err := e.store.UpdateUser(context.Background(), &u); err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// exemptionGroup creates a group of the named account with these members.
+func exemptionGroup(e *env, accountName, name string, members ...gatehouse.User) gatehouse.Group {
+	e.t.Helper()
+	ctx := context.Background()
+	g := gatehouse.Group{AccountID: e.account(accountName).ID, Name: name}
+	if err := e.store.CreateGroup(ctx, &g); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, u := range members {
+		if err := e.store.AddMember(ctx, g.ID, u.ID); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return g
+}
+
+// exemptionListOf creates an exemption list straight in the store, as the
+// API or another admin would have.
+func exemptionListOf(e *env, accountName, name string, kind gatehouse.ExemptionKind, members ...string) gatehouse.ExemptionList {
+	e.t.Helper()
+	l := gatehouse.ExemptionList{AccountID: e.account(accountName).ID, Name: name, Kind: kind, Members: members}
+	if err := e.store.CreateExemptionList(context.Background(), &l); err != nil {
+		e.t.Fatal(err)
+	}
+	return l
+}
+
+// exemptionListsOf returns the named account's exemption lists.
+func exemptionListsOf(e *env, accountName string) []gatehouse.ExemptionList {
+	e.t.Helper()
+	ls, err := e.store.ListExemptionLists(context.Background(), e.account(accountName).ID, "", gatehouse.Page{Limit: 200})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ls
+}
+
+// exemptionHTMX sends what htmx sends: a request with HX-Request, and
+// HX-Target naming the element the answer goes into.
+func exemptionHTMX(b *browser, method, path, target string, form url.Values) page {
+	b.t.Helper()
+	req, err := http.NewRequest(method, b.e.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Target", target)
+	return b.do(req)
+}
+
+// sameMembers reports whether two member lists hold the same IDs.
+func sameMembers(got, want []string) bool {
+	got, want = slices.Clone(got), slices.Clone(want)
+	slices.Sort(got)
+	slices.Sort(want)
+	return slices.Equal(got, want)
+}
+
+// mustNotShow fails when the page shows any of texts.
+func mustNotShow(t testing.TB, p page, texts ...string) {
+	t.Helper()
+	for _, s := range texts {
+		if strings.Contains(p.body, s) {
+			t.Fatalf("page %s (%d) shows %q:\n%s", p.path, p.status, s, p.body)
+		}
+	}
+}
+
+// checkbox is how the form shows a member: ticked or not.
+func checkbox(id string, ticked bool) string {
+	s := `<input type="checkbox" id="member-` + id + `" name="members" value="` + id + `"`
+	if ticked {
+		return s + ` checked>`
+	}
+	return s + `>`
+}
+
+func TestExemptionListCreatedBySearchingAndTicking(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		carol := exemptionPerson(e, "Acme", "carol@acme.example", "Carol Contractor")
+		carl := exemptionPerson(e, "Acme", "carl@acme.example", "Carl Consultant")
+		bob := exemptionPerson(e, "Acme", "bob@acme.example", "Bob Builder")
+		acme := e.account("Acme")
+		lists := "/admin/accounts/" + acme.ID + "/exemptions"
+		b := e.browser()
+		b.signIn(ada.Email, goodPassword)
+
+		p := b.get("/admin/accounts/" + acme.ID + "/authentication")
+		p.mustShow(t, `<h2 id="exemptions-heading">Exemptions</h2>`,
+			"Use this section to exempt specific users or groups from using the enabled SSO on the account.",
+			`href="`+lists+`/new"`, "There are no exemption lists")
+
+		p = b.get(lists + "/new")
+		if p.status != http.StatusOK {
+			t.Fatalf("new list form: %d", p.status)
+		}
+		p.mustShow(t, "<h1>New exemption list</h1>", "Enter a name to reference this list of exemptions",
+			"Select if the exemption will apply to specific user(s) or group(s) of users",
+			`id="kind-users" name="kind" value="users" checked`, "Search for the user(s) or group(s) to be exempt",
+			`hx-post="`+lists+`/candidates"`, `hx-trigger="input changed delay:300ms, search"`, `hx-target="#exemption-results"`,
+			`aria-live="polite"`, `aria-current="page">Authentication</a>`,
+			// With nothing typed yet, the account's people are offered.
+			"Carol Contractor (carol@acme.example)", "Bob Builder (bob@acme.example)")
+
+		// Without JavaScript: Search posts the form and keeps what was typed.
+		p = b.post(lists, url.Values{"name": {"Contractors"}, "kind": {"users"}, "q": {"CAR"}, "action": {"search"}})
+		if p.status != http.StatusOK {
+			t.Fatalf("search: %d %s", p.status, p.body)
+		}
+		p.mustShow(t, `value="Contractors"`, `value="CAR"`, "2 users found.", checkbox(carol.ID, false), checkbox(carl.ID, false),
+			"Carol Contractor (carol@acme.example)", "Carl Consultant (carl@acme.example)")
+		mustNotShow(t, p, "Bob Builder", bob.ID)
+
+		// With htmx: only the results region, ticked members first, and
+		// the count for the live region.
+		p = exemptionHTMX(b, http.MethodPost, lists+"/candidates", "exemption-results",
+			url.Values{"name": {"Contractors"}, "kind": {"users"}, "q": {"car"}, "members": {carl.ID}})
+		if p.status != http.StatusOK {
+			t.Fatalf("candidates: %d %s", p.status, p.body)
+		}
+		mustNotShow(t, p, "<html", "<form")
+		p.mustShow(t, checkbox(carl.ID, true), checkbox(carol.ID, false),
+			`<p id="exemption-summary" hx-swap-oob="innerHTML">2 users found. 1 selected.</p>`)
+		if strings.Index(p.body, carl.ID) > strings.Index(p.body, carol.ID) {
+			t.Errorf("the ticked member is not listed first:\n%s", p.body)
+		}
+
+		p = b.post(lists, url.Values{"name": {"Contractors"}, "kind": {"users"}, "q": {"car"},
+			"members": {carol.ID, carl.ID}, "action": {"save"}})
+		if p.status != http.StatusOK || !strings.HasPrefix(p.path, "/admin/accounts/"+acme.ID+"/authentication?done=exemption_created&list=exl_") {
+			t.Fatalf("save landed on %s (%d)", p.path, p.status)
+		}
+		ls := exemptionListsOf(e, "Acme")
+		if len(ls) != 1 || ls[0].Name != "Contractors" || ls[0].Kind != gatehouse.ExemptUsers || !sameMembers(ls[0].Members, []string{carol.ID, carl.ID}) {
+			t.Fatalf("lists = %+v, want Contractors with Carol and Carl", ls)
+		}
+		ev := e.audit("exemption_list.create")
+		if ev.TargetID != ls[0].ID || ev.ActorID != ada.ID || ev.AccountID != acme.ID {
+			t.Errorf("audited %+v, want the creation of %s by Ada", ev, ls[0].ID)
+		}
+		// The Authentication page says so, and lists it, members by name.
+		p.mustShow(t, `<p class="notice" role="status">The exemption list Contractors was created.</p>`, "<td data-label=\"Name\">Contractors</td>", `<td data-label="Applies to">Users</td>`,
+			"<li>Carl Consultant (carl@acme.example)</li>", "<li>Carol Contractor (carol@acme.example)</li>",
+			`href="`+lists+`/`+ls[0].ID+`">Edit<span class="visually-hidden"> Contractors</span>`,
+			`<span class="visually-hidden">Delete Contractors</span>`)
+		mustNotShow(t, p, "Bob Builder", "There are no exemption lists")
+	})
+}
+
+func TestExemptionSearchKeepsEarlierSelections(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		carol := exemptionPerson(e, "Acme", "carol@acme.example", "Carol Contractor")
+		carl := exemptionPerson(e, "Acme", "carl@acme.example", "Carl Consultant")
+		bob := exemptionPerson(e, "Acme", "bob@acme.example", "Bob Builder")
+		lists := "/admin/accounts/" + e.account("Acme").ID + "/exemptions"
+		b := e.browser()
+		b.signIn(ada.Email, goodPassword)
+
+		// Carol was ticked after searching "car"; now the admin looks for Bob.
+		form := url.Values{"name": {"Contractors"}, "kind": {"users"}, "q": {"bob"}, "members": {carol.ID}}
+		for _, p := range []page{
+			b.post(lists, withValue(form, "action", "search")),
+			exemptionHTMX(b, http.MethodPost, lists+"/candidates", "exemption-results", form),
+		} {
+			p.mustShow(t, checkbox(carol.ID, true), "Carol Contractor (carol@acme.example)",
+				checkbox(bob.ID, false), "1 user found. 1 selected.")
+			mustNotShow(t, p, carl.ID)
+		}
+
+		// Both ticked, saved together.
+		p := b.post(lists, url.Values{"name": {"Contractors"}, "kind": {"users"}, "q": {"bob"}, "members": {carol.ID, bob.ID}})
+		if !strings.Contains(p.path, "done=exemption_created") {
+			t.Fatalf("save landed on %s (%d)", p.path, p.status)
+		}
+		if ls := exemptionListsOf(e, "Acme"); len(ls) != 1 || !sameMembers(ls[0].Members, []string{carol.ID, bob.ID}) {
+			t.Fatalf("lists = %+v, want Carol and Bob", ls)
+		}
+	})
+}
+
+// withValue returns a copy of form with key set to value.
+func withValue(form url.Values, key, value string) url.Values {
+	out := url.Values{}
+	for k, v := range form {
+		out[k] = slices.Clone(v)
+	}
+	out.Set(key, value)
+	return out
+}
+
+func TestExemptionListOfGroups(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		carol := exemptionPerson(e, "Acme", "carol@acme.example", "Carol Contractor")
+		desk := exemptionGroup(e, "Acme", "Support desk", carol)
+		sales := exemptionGroup(e, "Acme", "Sales")
+		acme := e.account("Acme")
+		lists := "/admin/accounts/" + acme.ID + "/exemptions"
+		b := e.browser()
+		b.signIn(ada.Email, goodPassword)
+
+		// Switching the kind to groups refreshes the results and drops the
+		// users ticked before.
+		p := exemptionHTMX(b, http.MethodPost, lists+"/candidates", "exemption-results",
+			url.Values{"name": {"Desk"}, "kind": {"groups"}, "q": {""}, "members": {carol.ID}})
+		p.mustShow(t, checkbox(desk.ID, false), ">Support desk</label>", checkbox(sales.ID, false), "2 groups found.")
+		mustNotShow(t, p, carol.ID, "selected")
+
+		p = b.post(lists, url.Values{"name": {"Desk"}, "kind": {"groups"}, "q": {"sup"}, "members": {carol.ID}, "action": {"search"}})
+		p.mustShow(t, `id="kind-groups" name="kind" value="groups" checked`, checkbox(desk.ID, false), "1 group found.")
+		mustNotShow(t, p, carol.ID, ">Sales</label>")
+
+		p = b.post(lists, url.Values{"name": {"Desk"}, "kind": {"groups"}, "q": {"sup"}, "members": {desk.ID}})
+		if !strings.Contains(p.path, "done=exemption_created") {
+			t.Fatalf("save landed on %s (%d): %s", p.path, p.status, p.body)
+		}
+		ls := exemptionListsOf(e, "Acme")
+		if len(ls) != 1 || ls[0].Kind != gatehouse.ExemptGroups || !sameMembers(ls[0].Members, []string{desk.ID}) {
+			t.Fatalf("lists = %+v, want a list of the Support desk group", ls)
+		}
+		p.mustShow(t, `<td data-label="Applies to">Groups</td>`, "<li>Support desk</li>")
+	})
+}
+
+func TestExemptionFormRefusalKeepsWhatWasTyped(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		carol := exemptionPerson(e, "Acme", "carol@acme.example", "Carol Contractor")
+		carl := exemptionPerson(e, "Acme", "carl@acme.example", "Carl Consultant")
+		existing := exemptionListOf(e, "Acme", "Contractors", gatehouse.ExemptUsers, carol.ID)
+		lists := "/admin/accounts/" + e.account("Acme").ID + "/exemptions"
+		b := e.browser()
+		b.signIn(ada.Email, goodPassword)
+
+		t.Run("no name", func(t *testing.T) {
+			p := b.post(lists, url.Values{"name": {"  "}, "kind": {"users"}, "q": {"carl"}, "members": {carl.ID}})
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", p.status)
+			}
+			p.mustShow(t, `role="alert">Nothing was saved`, `aria-invalid="true" aria-describedby="name-error"`,
+				`<p class="field-error" id="name-error">The name must not be empty.</p>`,
+				`value="carl"`, checkbox(carl.ID, true), `id="kind-users" name="kind" value="users" checked`)
+		})
+
+		t.Run("a name another list has", func(t *testing.T) {
+			p := b.post(lists, url.Values{"name": {"Contractors"}, "kind": {"users"}, "q": {"car"}, "members": {carl.ID}})
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", p.status)
+			}
+			p.mustShow(t, `value="Contractors"`, `aria-describedby="name-error"`,
+				`<p class="field-error" id="name-error">Another exemption list of this account has this name: choose another.</p>`,
+				checkbox(carl.ID, true), checkbox(carol.ID, false))
+		})
+
+		t.Run("an email instead of a member", func(t *testing.T) {
+			p := b.post(lists, url.Values{"name": {"By email"}, "kind": {"users"}, "members": {"carl@acme.example"}})
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", p.status)
+			}
+			p.mustShow(t, `value="By email"`, `aria-describedby="members-error"`,
+				`<p class="field-error" id="members-error">The members must be user or group IDs (never emails).</p>`)
+		})
+
+		t.Run("no kind", func(t *testing.T) {
+			p := b.post(lists, url.Values{"name": {"Kindless"}, "members": {carl.ID}})
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", p.status)
+			}
+			p.mustShow(t, `value="Kindless"`, `aria-describedby="kind-error"`, `<p class="field-error" id="kind-error">`)
+		})
+
+		ls := exemptionListsOf(e, "Acme")
+		if len(ls) != 1 || ls[0].ID != existing.ID || !sameMembers(ls[0].Members, []string{carol.ID}) {
+			t.Errorf("lists = %+v, want only the first Contractors, unchanged", ls)
+		}
+	})
+}
+
+func TestExemptionListEdit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		carol := exemptionPerson(e, "Acme", "carol@acme.example", "Carol Contractor")
+		carl := exemptionPerson(e, "Acme", "carl@acme.example", "Carl Consultant")
+		desk := exemptionGroup(e, "Acme", "Support desk")
+		l := exemptionListOf(e, "Acme", "Contractors", gatehouse.ExemptUsers, carol.ID)
+		acme := e.account("Acme")
+		path := "/admin/accounts/" + acme.ID + "/exemptions/" + l.ID
+		b := e.browser()
+		b.signIn(ada.Email, goodPassword)
+
+		p := b.get(path)
+		if p.status != http.StatusOK {
+			t.Fatalf("edit form: %d", p.status)
+		}
+		p.mustShow(t, "<h1>Edit exemption list</h1>", `value="Contractors"`, "Specific users", "this cannot change",
+			`<input type="hidden" name="kind" value="users">`, checkbox(carol.ID, true), `action="`+path+`"`)
+		mustNotShow(t, p, `type="radio"`)
+
+		// A refused edit changes nothing.
+		p = b.post(path, url.Values{"name": {""}, "kind": {"users"}, "members": {carl.ID}})
+		if p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("status %d, want 422", p.status)
+		}
+		p.mustShow(t, `id="name-error"`, checkbox(carl.ID, true))
+		if got, _ := e.store.ExemptionList(context.Background(), l.ID); got.Name != "Contractors" || !sameMembers(got.Members, []string{carol.ID}) {
+			t.Fatalf("after a refused edit: %+v", got)
+		}
+
+		// Renamed, Carol swapped for Carl; a form claiming another kind
+		// does not change it.
+		p = b.post(path, url.Values{"name": {"Contractors 2026"}, "kind": {"groups"}, "members": {carl.ID}})
+		if !strings.HasPrefix(p.path, "/admin/accounts/"+acme.ID+"/authentication?done=exemption_saved&list="+l.ID) {
+			t.Fatalf("save landed on %s (%d): %s", p.path, p.status, p.body)
+		}
+		got, err := e.store.ExemptionList(context.Background(), l.ID)
+		if err != nil || got.Name != "Contractors 2026" || got.Kind != gatehouse.ExemptUsers || !sameMembers(got.Members, []string{carl.ID}) {
+			t.Fatalf("after the edit: %+v, %v", got, err)
+		}
+		if ev := e.audit("exemption_list.update"); ev.TargetID != l.ID || ev.Details["previous_members"] != carol.ID {
+			t.Errorf("audited %+v", ev)
+		}
+		p.mustShow(t, "The exemption list Contractors 2026 was saved.", "<li>Carl Consultant (carl@acme.example)</li>")
+		mustNotShow(t, p, "Carol Contractor")
+
+		// Searching on the edit form searches the list's kind whatever the
+		// form claims.
+		p = b.post(path, url.Values{"name": {"Contractors 2026"}, "kind": {"groups"}, "q": {"car"}, "members": {carl.ID}, "action": {"search"}})
+		p.mustShow(t, checkbox(carl.ID, true), checkbox(carol.ID, false))
+		mustNotShow(t, p, desk.ID)
+
+		// Unticking everyone empties the list, as the API allows.
+		p = b.post(path, url.Values{"name": {"Contractors 2026"}})
+		if !strings.Contains(p.path, "done=exemption_saved") {
+			t.Fatalf("save landed on %s (%d)", p.path, p.status)
+		}
+		if got, _ := e.store.ExemptionList(context.Background(), l.ID); len(got.Members) != 0 {
+			t.Fatalf("members = %v, want none", got.Members)
+		}
+		p.mustShow(t, "No members")
+	})
+}
+
+func TestExemptionListDeleteAsksFirst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		carol := exemptionPerson(e, "Acme", "carol@acme.example", "Carol Contractor")
+		carl := exemptionPerson(e, "Acme", "carl@acme.example", "Carl Consultant")
+		l := exemptionListOf(e, "Acme", "Contractors", gatehouse.ExemptUsers, carol.ID, carl.ID)
+		acme := e.account("Acme")
+		del := "/admin/accounts/" + acme.ID + "/exemptions/" + l.ID + "/delete"
+		b := e.browser()
+		b.signIn(ada.Email, goodPassword)
+
+		p := b.get("/admin/accounts/" + acme.ID + "/authentication")
+		// The trash icon opens the confirmation in the page's dialog, or
+		// as a page without JavaScript.
+		p.mustShow(t, `href="`+del+`" hx-get="`+del+`" hx-target="#dialog"><svg class="icon" aria-hidden="true"`,
+			`<span class="visually-hidden">Delete Contractors</span></a>`)
+
+		p = b.get(del)
+		if p.status != http.StatusOK {
+			t.Fatalf("confirmation: %d", p.status)
+		}
+		p.mustShow(t, "<html", "Delete the exemption list <strong>Contractors</strong>? Its 2 members will have to sign in through SSO again (if SSO is enabled)",
+			`<form method="post" action="`+del+`"><button type="submit" class="danger">Delete</button></form>`,
+			`<a class="button secondary" href="/admin/accounts/`+acme.ID+`/authentication#exemptions">Cancel</a>`)
+
+		// In the page's dialog: the content only, with a Cancel that closes it.
+		p = exemptionHTMX(b, http.MethodGet, del, "dialog", nil)
+		if p.status != http.StatusOK {
+			t.Fatalf("dialog: %d", p.status)
+		}
+		mustNotShow(t, p, "<html", "<nav")
+		p.mustShow(t, `<h2 id="dialog-title">Delete exemption list</h2>`, "Its 2 members", `<form method="dialog"`,
+			`action="`+del+`"`)
+
+		if ls := exemptionListsOf(e, "Acme"); len(ls) != 1 {
+			t.Fatalf("asking deleted: %+v", ls)
+		}
+
+		p = b.post(del, url.Values{})
+		if p.path != "/admin/accounts/"+acme.ID+"/authentication?done=exemption_deleted" {
+			t.Fatalf("delete landed on %s (%d)", p.path, p.status)
+		}
+		if ls := exemptionListsOf(e, "Acme"); len(ls) != 0 {
+			t.Fatalf("lists after delete: %+v", ls)
+		}
+		if ev := e.audit("exemption_list.delete"); ev.TargetID != l.ID || ev.ActorID != ada.ID {
+			t.Errorf("audited %+v", ev)
+		}
+		p.mustShow(t, "The exemption list was deleted.", "There are no exemption lists")
+
+		// Deleted already (another tab): nothing there.
+		if p := b.post(del, url.Values{}); p.status != http.StatusNotFound {
+			t.Errorf("deleting again: %d, want 404", p.status)
+		}
+	})
+}
+
+// TestExemptionNoticeIsFixedText: the notice after a change is one of a few
+// fixed sentences; what the query says never becomes page text.
+func TestExemptionNoticeIsFixedText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		l := exemptionListOf(e, "Acme", "Contractors", gatehouse.ExemptUsers)
+		other := exemptionListOf(e, "Globex", "Globex people", gatehouse.ExemptUsers)
+		auth := "/admin/accounts/" + e.account("Acme").ID + "/authentication"
+		b := e.browser()
+		b.signIn(ada.Email, goodPassword)
+
+		p := b.get(auth + "?done=exemption_saved&list=" + l.ID)
+		p.mustShow(t, "The exemption list Contractors was saved.")
+		// Another account's list is not named, nor is anything typed.
+		p = b.get(auth + "?done=exemption_saved&list=" + other.ID + "&name=%3Cb%3EHacked%3C%2Fb%3E")
+		p.mustShow(t, "The exemption list was saved.")
+		mustNotShow(t, p, "Globex people", "Hacked")
+		p = b.get(auth + "?done=%3Cb%3EHacked%3C%2Fb%3E")
+		mustNotShow(t, p, `class="notice"`, "Hacked")
+	})
+}
+
+func TestExemptionListsReach(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		carol := exemptionPerson(e, "Acme", "carol@acme.example", "Carol Contractor")
+		gina := e.member("Globex", "gina@globex.example", gatehouse.RoleAdmin)
+		olga := exemptionPerson(e, "Globex", "olga@globex.example", "Olga Outsider")
+		acme, globex := e.account("Acme"), e.account("Globex")
+		acmeList := exemptionListOf(e, "Acme", "Contractors", gatehouse.ExemptUsers, carol.ID)
+		globexList := exemptionListOf(e, "Globex", "Globex people", gatehouse.ExemptUsers, olga.ID)
+		acmeLists := "/admin/accounts/" + acme.ID + "/exemptions"
+
+		t.Run("without a session, to sign-in", func(t *testing.T) {
+			if p := e.browser().get(acmeLists + "/new"); !strings.HasPrefix(p.path, "/login") {
+				t.Errorf("landed on %s", p.path)
+			}
+		})
+
+		t.Run("a plain user is refused", func(t *testing.T) {
+			b := e.browser()
+			b.signIn(carol.Email, goodPassword)
+			for _, p := range []page{
+				b.get(acmeLists + "/new"),
+				b.get(acmeLists + "/" + acmeList.ID),
+				b.get(acmeLists + "/" + acmeList.ID + "/delete"),
+				b.post(acmeLists, url.Values{"name": {"Mine"}, "kind": {"users"}, "members": {carol.ID}}),
+				b.post(acmeLists+"/"+acmeList.ID+"/delete", url.Values{}),
+			} {
+				if p.status != http.StatusForbidden {
+					t.Errorf("%s: %d, want 403", p.path, p.status)
+				}
+			}
+		})
+
+		t.Run("an admin of another account finds nothing", func(t *testing.T) {
+			b := e.browser()
+			b.signIn(gina.Email, goodPassword)
+			for _, p := range []page{
+				b.get(acmeLists + "/new"),
+				b.get(acmeLists + "/" + acmeList.ID),
+				b.get(acmeLists + "/" + acmeList.ID + "/delete"),
+				b.post(acmeLists, url.Values{"name": {"Mine"}, "kind": {"users"}, "members": {olga.ID}}),
+				b.post(acmeLists+"/candidates", url.Values{"kind": {"users"}, "q": {"car"}}),
+				b.post(acmeLists+"/"+acmeList.ID+"/delete", url.Values{}),
+			} {
+				if p.status != http.StatusNotFound {
+					t.Errorf("%s: %d, want 404", p.path, p.status)
+				}
+				mustNotShow(t, p, "Carol", "Contractors")
+			}
+		})
+
+		t.Run("another account's list under your account is not found", func(t *testing.T) {
+			b := e.browser()
+			b.signIn(ada.Email, goodPassword)
+			foreign := acmeLists + "/" + globexList.ID
+			for _, p := range []page{
+				b.get(foreign),
+				b.get(foreign + "/delete"),
+				exemptionHTMX(b, http.MethodGet, foreign+"/delete", "dialog", nil),
+				b.post(foreign, url.Values{"name": {"Taken over"}, "members": {carol.ID}}),
+				b.post(foreign+"/delete", url.Values{}),
+			} {
+				if p.status != http.StatusNotFound {
+					t.Errorf("%s: %d, want 404", p.path, p.status)
+				}
+				mustNotShow(t, p, "Globex people", "Olga")
+			}
+			got, err := e.store.ExemptionList(context.Background(), globexList.ID)
+			if err != nil || got.Name != "Globex people" || !sameMembers(got.Members, []string{olga.ID}) {
+				t.Errorf("Globex's list is now %+v, %v", got, err)
+			}
+			// Nor do another account's people show up in a search, by name or by ID.
+			p := exemptionHTMX(b, http.MethodPost, acmeLists+"/candidates", "exemption-results",
+				url.Values{"kind": {"users"}, "q": {"olga"}, "members": {olga.ID}})
+			p.mustShow(t, "No users found.")
+			mustNotShow(t, p, "Olga", olga.ID)
+			// Nor can they be put on a list.
+			p = b.post(acmeLists, url.Values{"name": {"Sneaky"}, "kind": {"users"}, "members": {olga.ID}})
+			if p.status != http.StatusUnprocessableEntity {
+				t.Errorf("a list naming Globex's user: %d, want 422", p.status)
+			}
+			if ls := exemptionListsOf(e, "Acme"); len(ls) != 1 {
+				t.Errorf("Acme's lists: %+v", ls)
+			}
+		})
+
+		t.Run("partition and super admins reach the account", func(t *testing.T) {
+			e.accountIn("Reseller HQ", acme.PartitionID)
+			rita := e.member("Reseller HQ", "rita@reseller.example", gatehouse.RolePartitionAdmin)
+			support := e.member("Provider Support", "support@provider.example", gatehouse.RoleSuperAdmin)
+			for _, who := range []gatehouse.User{rita, support} {
+				b := e.browser()
+				b.signIn(who.Email, goodPassword)
+				p := b.get(acmeLists + "/" + acmeList.ID)
+				if p.status != http.StatusOK {
+					t.Fatalf("%s: %d", who.Email, p.status)
+				}
+				p.mustShow(t, `value="Contractors"`, checkbox(carol.ID, true))
+			}
+			// Rita's partition does not hold Globex (env.account gives each
+			// account a partition of its own).
+			b := e.browser()
+			b.signIn(rita.Email, goodPassword)
+			if p := b.get("/admin/accounts/" + globex.ID + "/exemptions/new"); p.status != http.StatusNotFound {
+				t.Errorf("Rita at Globex: %d, want 404", p.status)
+			}
+		})
+	})
+}
