@@ -86,6 +86,15 @@ func (s *server) adminAccount(w http.ResponseWriter, r *http.Request) (adminCall
 	return c, a, true
 }
 
+// adminAccountForm is adminAccount for a form's POST: the body is read
+// first (bounded), so that a refusal of the form answers itself too.
+func (s *server) adminAccountForm(w http.ResponseWriter, r *http.Request) (adminCaller, gatehouse.Account, bool) {
+	if !s.parseForm(w, r) {
+		return adminCaller{}, gatehouse.Account{}, false
+	}
+	return s.adminAccount(w, r)
+}
+
 // adminError answers an error of an admin operation that the page does not
 // handle itself: what is missing or out of reach is not found, what is
 // forbidden is refused, and the rest is the database's or ours.
@@ -167,6 +176,9 @@ var templateFuncs = template.FuncMap{
 	"certificateData": func(certs []ssoconfig.Certificate, problem string) certificateData {
 		return certificateData{Certificates: certs, Problem: problem}
 	},
+	"selectField": func(id, label string, options []option, problem string) selectField {
+		return selectField{ID: id, Label: label, Options: options, Problem: problem}
+	},
 	"textField": func(id, name, label, hint, value, problem string) textField {
 		return textField{ID: id, Name: name, Label: label, Hint: hint, Value: value, Problem: problem}
 	},
@@ -179,6 +191,14 @@ type fieldProblem struct{ ID, Message string }
 // textField is what the text-field part shows: a labelled text input with
 // an optional hint and problem, both tied to it for screen readers.
 type textField struct{ ID, Name, Label, Hint, Value, Problem string }
+
+// selectField is what the select-field part shows: a labelled drop-down of
+// a filter, its problem tied to it.
+type selectField struct {
+	ID, Label string
+	Options   []option
+	Problem   string
+}
 
 // when shows a time for people, in UTC, marked up for machines too.
 func when(t time.Time) template.HTML {

@@ -299,10 +299,7 @@ func (s *server) exemptionNewPage(w http.ResponseWriter, r *http.Request) {
 // exemptionCreate saves a new list, or, for the Search button of a
 // browser without JavaScript, shows the form again with the results.
 func (s *server) exemptionCreate(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	c, a, ok := s.adminAccount(w, r)
+	c, a, ok := s.adminAccountForm(w, r)
 	if !ok {
 		return
 	}
@@ -422,10 +419,7 @@ func (s *server) exemptionUpdate(w http.ResponseWriter, r *http.Request) {
 // switches kind (htmx): the results region only, and its summary for the
 // live region.
 func (s *server) exemptionCandidates(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	c, a, ok := s.adminAccount(w, r)
+	c, a, ok := s.adminAccountForm(w, r)
 	if !ok {
 		return
 	}
@@ -478,10 +472,7 @@ func (s *server) exemptionDeletePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) exemptionDelete(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	c, a, ok := s.adminAccount(w, r)
+	c, a, ok := s.adminAccountForm(w, r)
 	if !ok {
 		return
 	}

@@ -67,38 +67,12 @@ func exemptionListsOf(e *env, accountName string) []gatehouse.ExemptionList {
 	return ls
 }
 
-// exemptionHTMX sends what htmx sends: a request with HX-Request, and
-// HX-Target naming the element the answer goes into.
-func exemptionHTMX(b *browser, method, path, target string, form url.Values) page {
-	b.t.Helper()
-	req, err := http.NewRequest(method, b.e.srv.URL+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.Header.Set("HX-Request", "true")
-	req.Header.Set("HX-Target", target)
-	return b.do(req)
-}
-
 // sameMembers reports whether two member lists hold the same IDs.
 func sameMembers(got, want []string) bool {
 	got, want = slices.Clone(got), slices.Clone(want)
 	slices.Sort(got)
 	slices.Sort(want)
 	return slices.Equal(got, want)
-}
-
-// mustNotShow fails when the page shows any of texts.
-func mustNotShow(t testing.TB, p page, texts ...string) {
-	t.Helper()
-	for _, s := range texts {
-		if strings.Contains(p.body, s) {
-			t.Fatalf("page %s (%d) shows %q:\n%s", p.path, p.status, s, p.body)
-		}
-	}
 }
 
 // checkbox is how the form shows a member: ticked or not.
@@ -146,16 +120,16 @@ func TestExemptionListCreatedBySearchingAndTicking(t *testing.T) {
 		}
 		p.mustShow(t, `value="Contractors"`, `value="CAR"`, "2 users found.", checkbox(carol.ID, false), checkbox(carl.ID, false),
 			"Carol Contractor (carol@acme.example)", "Carl Consultant (carl@acme.example)")
-		mustNotShow(t, p, "Bob Builder", bob.ID)
+		p.mustOmit(t, "Bob Builder", bob.ID)
 
 		// With htmx: only the results region, ticked members first, and
 		// the count for the live region.
-		p = exemptionHTMX(b, http.MethodPost, lists+"/candidates", "exemption-results",
+		p = b.htmx(http.MethodPost, lists+"/candidates", "exemption-results",
 			url.Values{"name": {"Contractors"}, "kind": {"users"}, "q": {"car"}, "members": {carl.ID}})
 		if p.status != http.StatusOK {
 			t.Fatalf("candidates: %d %s", p.status, p.body)
 		}
-		mustNotShow(t, p, "<html", "<form")
+		p.mustOmit(t, "<html", "<form")
 		p.mustShow(t, checkbox(carl.ID, true), checkbox(carol.ID, false),
 			`<p id="exemption-summary" hx-swap-oob="innerHTML">2 users found. 1 selected.</p>`)
 		if strings.Index(p.body, carl.ID) > strings.Index(p.body, carol.ID) {
@@ -180,7 +154,7 @@ func TestExemptionListCreatedBySearchingAndTicking(t *testing.T) {
 			"<li>Carl Consultant (carl@acme.example)</li>", "<li>Carol Contractor (carol@acme.example)</li>",
 			`href="`+lists+`/`+ls[0].ID+`">Edit<span class="visually-hidden"> Contractors</span>`,
 			`<span class="visually-hidden">Delete Contractors</span>`)
-		mustNotShow(t, p, "Bob Builder", "There are no exemption lists")
+		p.mustOmit(t, "Bob Builder", "There are no exemption lists")
 	})
 }
 
@@ -199,11 +173,11 @@ func TestExemptionSearchKeepsEarlierSelections(t *testing.T) {
 		form := url.Values{"name": {"Contractors"}, "kind": {"users"}, "q": {"bob"}, "members": {carol.ID}}
 		for _, p := range []page{
 			b.post(lists, withValue(form, "action", "search")),
-			exemptionHTMX(b, http.MethodPost, lists+"/candidates", "exemption-results", form),
+			b.htmx(http.MethodPost, lists+"/candidates", "exemption-results", form),
 		} {
 			p.mustShow(t, checkbox(carol.ID, true), "Carol Contractor (carol@acme.example)",
 				checkbox(bob.ID, false), "1 user found. 1 selected.")
-			mustNotShow(t, p, carl.ID)
+			p.mustOmit(t, carl.ID)
 		}
 
 		// Both ticked, saved together.
@@ -241,14 +215,14 @@ func TestExemptionListOfGroups(t *testing.T) {
 
 		// Switching the kind to groups refreshes the results and drops the
 		// users ticked before.
-		p := exemptionHTMX(b, http.MethodPost, lists+"/candidates", "exemption-results",
+		p := b.htmx(http.MethodPost, lists+"/candidates", "exemption-results",
 			url.Values{"name": {"Desk"}, "kind": {"groups"}, "q": {""}, "members": {carol.ID}})
 		p.mustShow(t, checkbox(desk.ID, false), ">Support desk</label>", checkbox(sales.ID, false), "2 groups found.")
-		mustNotShow(t, p, carol.ID, "selected")
+		p.mustOmit(t, carol.ID, "selected")
 
 		p = b.post(lists, url.Values{"name": {"Desk"}, "kind": {"groups"}, "q": {"sup"}, "members": {carol.ID}, "action": {"search"}})
 		p.mustShow(t, `id="kind-groups" name="kind" value="groups" checked`, checkbox(desk.ID, false), "1 group found.")
-		mustNotShow(t, p, carol.ID, ">Sales</label>")
+		p.mustOmit(t, carol.ID, ">Sales</label>")
 
 		p = b.post(lists, url.Values{"name": {"Desk"}, "kind": {"groups"}, "q": {"sup"}, "members": {desk.ID}})
 		if !strings.Contains(p.path, "done=exemption_created") {
@@ -336,7 +310,7 @@ func TestExemptionListEdit(t *testing.T) {
 		}
 		p.mustShow(t, "<h1>Edit exemption list</h1>", `value="Contractors"`, "Specific users", "this cannot change",
 			`<input type="hidden" name="kind" value="users">`, checkbox(carol.ID, true), `action="`+path+`"`)
-		mustNotShow(t, p, `type="radio"`)
+		p.mustOmit(t, `type="radio"`)
 
 		// A refused edit changes nothing.
 		p = b.post(path, url.Values{"name": {""}, "kind": {"users"}, "members": {carl.ID}})
@@ -362,13 +336,13 @@ func TestExemptionListEdit(t *testing.T) {
 			t.Errorf("audited %+v", ev)
 		}
 		p.mustShow(t, "The exemption list Contractors 2026 was saved.", "<li>Carl Consultant (carl@acme.example)</li>")
-		mustNotShow(t, p, "Carol Contractor")
+		p.mustOmit(t, "Carol Contractor")
 
 		// Searching on the edit form searches the list's kind whatever the
 		// form claims.
 		p = b.post(path, url.Values{"name": {"Contractors 2026"}, "kind": {"groups"}, "q": {"car"}, "members": {carl.ID}, "action": {"search"}})
 		p.mustShow(t, checkbox(carl.ID, true), checkbox(carol.ID, false))
-		mustNotShow(t, p, desk.ID)
+		p.mustOmit(t, desk.ID)
 
 		// Unticking everyone empties the list, as the API allows.
 		p = b.post(path, url.Values{"name": {"Contractors 2026"}})
@@ -409,11 +383,11 @@ func TestExemptionListDeleteAsksFirst(t *testing.T) {
 			`<a class="button secondary" href="/admin/accounts/`+acme.ID+`/authentication#exemptions">Cancel</a>`)
 
 		// In the page's dialog: the content only, with a Cancel that closes it.
-		p = exemptionHTMX(b, http.MethodGet, del, "dialog", nil)
+		p = b.htmx(http.MethodGet, del, "dialog", nil)
 		if p.status != http.StatusOK {
 			t.Fatalf("dialog: %d", p.status)
 		}
-		mustNotShow(t, p, "<html", "<nav")
+		p.mustOmit(t, "<html", "<nav")
 		p.mustShow(t, `<h2 id="dialog-title">Delete exemption list</h2>`, "Its 2 members", `<form method="dialog"`,
 			`action="`+del+`"`)
 
@@ -457,9 +431,9 @@ func TestExemptionNoticeIsFixedText(t *testing.T) {
 		// Another account's list is not named, nor is anything typed.
 		p = b.get(auth + "?done=exemption_saved&list=" + other.ID + "&name=%3Cb%3EHacked%3C%2Fb%3E")
 		p.mustShow(t, "The exemption list was saved.")
-		mustNotShow(t, p, "Globex people", "Hacked")
+		p.mustOmit(t, "Globex people", "Hacked")
 		p = b.get(auth + "?done=%3Cb%3EHacked%3C%2Fb%3E")
-		mustNotShow(t, p, `class="notice"`, "Hacked")
+		p.mustOmit(t, `class="notice"`, "Hacked")
 	})
 }
 
@@ -511,7 +485,7 @@ func TestExemptionListsReach(t *testing.T) {
 				if p.status != http.StatusNotFound {
 					t.Errorf("%s: %d, want 404", p.path, p.status)
 				}
-				mustNotShow(t, p, "Carol", "Contractors")
+				p.mustOmit(t, "Carol", "Contractors")
 			}
 		})
 
@@ -522,24 +496,24 @@ func TestExemptionListsReach(t *testing.T) {
 			for _, p := range []page{
 				b.get(foreign),
 				b.get(foreign + "/delete"),
-				exemptionHTMX(b, http.MethodGet, foreign+"/delete", "dialog", nil),
+				b.htmx(http.MethodGet, foreign+"/delete", "dialog", nil),
 				b.post(foreign, url.Values{"name": {"Taken over"}, "members": {carol.ID}}),
 				b.post(foreign+"/delete", url.Values{}),
 			} {
 				if p.status != http.StatusNotFound {
 					t.Errorf("%s: %d, want 404", p.path, p.status)
 				}
-				mustNotShow(t, p, "Globex people", "Olga")
+				p.mustOmit(t, "Globex people", "Olga")
 			}
 			got, err := e.store.ExemptionList(context.Background(), globexList.ID)
 			if err != nil || got.Name != "Globex people" || !sameMembers(got.Members, []string{olga.ID}) {
 				t.Errorf("Globex's list is now %+v, %v", got, err)
 			}
 			// Nor do another account's people show up in a search, by name or by ID.
-			p := exemptionHTMX(b, http.MethodPost, acmeLists+"/candidates", "exemption-results",
+			p := b.htmx(http.MethodPost, acmeLists+"/candidates", "exemption-results",
 				url.Values{"kind": {"users"}, "q": {"olga"}, "members": {olga.ID}})
 			p.mustShow(t, "No users found.")
-			mustNotShow(t, p, "Olga", olga.ID)
+			p.mustOmit(t, "Olga", olga.ID)
 			// Nor can they be put on a list.
 			p = b.post(acmeLists, url.Values{"name": {"Sneaky"}, "kind": {"users"}, "members": {olga.ID}})
 			if p.status != http.StatusUnprocessableEntity {

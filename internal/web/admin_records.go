@@ -109,10 +109,10 @@ type paging struct {
 	Newest string
 }
 
-// pageLinks builds the links of a list at path filtered by filters: rows
-// holds up to recordsPageSize+1 IDs, the extra one saying another page
-// follows the last shown.
-func pageLinks(path string, filters url.Values, after string, ids []string) paging {
+// pageOf cuts items, up to recordsPageSize+1 of them (the extra one
+// saying another page follows), to one page, with the links of a list at
+// path filtered by filters; idOf names an item as the next page's cursor.
+func pageOf[T any](items []T, idOf func(T) string, path string, filters url.Values, after string) ([]T, paging) {
 	var p paging
 	link := func(after string) string {
 		q := url.Values{}
@@ -129,14 +129,17 @@ func pageLinks(path string, filters url.Values, after string, ids []string) pagi
 		}
 		return path + "?" + q.Encode()
 	}
-	if len(ids) > recordsPageSize {
-		p.Older = link(ids[recordsPageSize-1])
+	if len(items) > recordsPageSize {
+		items = items[:recordsPageSize]
+		p.Older = link(idOf(items[recordsPageSize-1]))
 	}
 	if after != "" {
 		p.Newest = link("")
 	}
-	return p
+	return items, p
 }
+
+func eventID(e gatehouse.AuditEvent) string { return e.ID }
 
 // cursorOf reads the ?after= cursor; ok is false when it is not an ID, and
 // the list then starts from the newest.
@@ -275,14 +278,7 @@ func (s *server) signInsPage(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	ids := make([]string, len(events))
-	for i, e := range events {
-		ids[i] = e.ID
-	}
-	pg.paging = pageLinks(pg.Path, url.Values{"person": {pg.Person}, "outcome": {pg.Outcome}, "method": {pg.Method}}, after, ids)
-	if len(events) > recordsPageSize {
-		events = events[:recordsPageSize]
-	}
+	events, pg.paging = pageOf(events, eventID, pg.Path, url.Values{"person": {pg.Person}, "outcome": {pg.Outcome}, "method": {pg.Method}}, after)
 	emails, err := s.emailsOf(r.Context(), userIDsOf(events))
 	if err != nil {
 		s.adminError(w, r, err)
@@ -472,14 +468,7 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	ids := make([]string, len(events))
-	for i, e := range events {
-		ids[i] = e.ID
-	}
-	pg.paging = pageLinks(pg.Path, url.Values{"category": {pg.Category}, "outcome": {pg.Outcome}, "ref": {pg.Reference}}, after, ids)
-	if len(events) > recordsPageSize {
-		events = events[:recordsPageSize]
-	}
+	events, pg.paging = pageOf(events, eventID, pg.Path, url.Values{"category": {pg.Category}, "outcome": {pg.Outcome}, "ref": {pg.Reference}}, after)
 	emails, err := s.emailsOf(r.Context(), userIDsOf(events))
 	if err != nil {
 		s.adminError(w, r, err)
@@ -675,14 +664,7 @@ func (s *server) accountsPage(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	ids := make([]string, len(accounts))
-	for i, acct := range accounts {
-		ids[i] = acct.ID
-	}
-	pg.paging = pageLinks("/admin/accounts", url.Values{"partition": {partitionID}}, after, ids)
-	if len(accounts) > recordsPageSize {
-		accounts = accounts[:recordsPageSize]
-	}
+	accounts, pg.paging = pageOf(accounts, func(a gatehouse.Account) string { return a.ID }, "/admin/accounts", url.Values{"partition": {partitionID}}, after)
 	governing, err := s.admin.AccountsSSO(r.Context(), c.P, accounts)
 	if err != nil {
 		s.adminError(w, r, err)

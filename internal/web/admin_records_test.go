@@ -22,16 +22,6 @@ func (p page) rowCount(label string) int {
 	return strings.Count(p.body, `<td data-label="`+label+`"`)
 }
 
-// mustOmit fails when the page shows any of texts.
-func (p page) mustOmit(t testing.TB, texts ...string) {
-	t.Helper()
-	for _, s := range texts {
-		if strings.Contains(p.body, s) {
-			t.Fatalf("page %s (%d) shows %q:\n%s", p.path, p.status, s, p.body)
-		}
-	}
-}
-
 // olderLinkRe finds a list's link to its next page.
 var olderLinkRe = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
 
@@ -59,32 +49,6 @@ func (e *env) signedIn(email string) *browser {
 func (e *env) supportAdmin() gatehouse.User {
 	e.t.Helper()
 	return e.member("Provider Support", "support@provider.example", gatehouse.RoleSuperAdmin)
-}
-
-// dialogGet asks for path as the accounts list's htmx link does: its
-// content only, for the page's dialog.
-func (b *browser) dialogGet(path string) page {
-	b.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.e.srv.URL+path, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("HX-Request", "true")
-	req.Header.Set("HX-Target", "dialog")
-	return b.do(req)
-}
-
-// dialogPost sends a form as the dialog's htmx form does.
-func (b *browser) dialogPost(path string, form url.Values) page {
-	b.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, b.e.srv.URL+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("HX-Request", "true")
-	req.Header.Set("HX-Target", "dialog")
-	return b.do(req)
 }
 
 // TestRecordsSignInHistory: an account's admin sees every sign-in attempt
@@ -486,7 +450,7 @@ func TestBreakGlassFromThePage(t *testing.T) {
 			`<label for="reason">Reason (ticket number, who asked)</label>`, `<button type="submit" class="danger">Turn off SSO</button>`,
 			`<a class="button secondary" href="/admin/accounts">Cancel</a>`)
 		// The accounts list's link opens it in the dialog.
-		p = super.dialogGet(path)
+		p = super.htmx(http.MethodGet, path, "dialog", nil)
 		p.mustShow(t, `<h2 id="dialog-title">Turn off SSO for Acme</h2>`, `hx-post="`+path+`" hx-target="#dialog"`, `<form method="dialog"`)
 		p.mustOmit(t, "<html")
 
@@ -499,7 +463,7 @@ func TestBreakGlassFromThePage(t *testing.T) {
 		long := strings.Repeat("x", 501)
 		// In the dialog the refusal is the dialog's new content: 200, so
 		// htmx swaps it in without a console error.
-		p = super.dialogPost(path, url.Values{"reason": {long}})
+		p = super.htmx(http.MethodPost, path, "dialog", url.Values{"reason": {long}})
 		if p.status != http.StatusOK || !enabled() {
 			t.Fatalf("long reason: %d; want 200 and SSO on", p.status)
 		}

@@ -173,10 +173,7 @@ func (s *server) ssoNewPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) ssoCreate(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	c, a, ok := s.adminAccount(w, r)
+	c, a, ok := s.adminAccountForm(w, r)
 	if !ok {
 		return
 	}
@@ -390,6 +387,12 @@ func (s *server) ssoTestPage(w http.ResponseWriter, r *http.Request) {
 // ---- Step 5: Enable, with who it would govern how.
 
 func (s *server) ssoEnablePage(w http.ResponseWriter, r *http.Request) {
+	s.renderEnable(w, r, http.StatusOK, "")
+}
+
+// renderEnable shows the enable step of the path's configuration, with
+// problem as the page's error when an enable was just refused.
+func (s *server) renderEnable(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	c, st, ok := s.ssoStepFor(w, r, "enable")
 	if !ok {
 		return
@@ -398,8 +401,8 @@ func (s *server) ssoEnablePage(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	s.renderAdmin(w, r, http.StatusOK, "admin_sso_enable.html", view{Title: stepTitle(st, "Enable"), Nav: c.nav(st.Account, "authentication"),
-		Back: accountPath(st.Account.ID) + "/authentication", Page: st})
+	s.renderAdmin(w, r, status, "admin_sso_enable.html", view{Title: stepTitle(st, "Enable"), Nav: c.nav(st.Account, "authentication"),
+		Error: problem, Back: accountPath(st.Account.ID) + "/authentication", Page: st})
 }
 
 // enablePreview fills in who enabling would govern how, why it may not be
@@ -454,10 +457,7 @@ func blockerOf(refusal error) (blocker, message string) {
 }
 
 func (s *server) ssoEnable(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	c, a, ok := s.adminAccount(w, r)
+	c, a, ok := s.adminAccountForm(w, r)
 	if !ok {
 		return
 	}
@@ -467,17 +467,8 @@ func (s *server) ssoEnable(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &refused) || errors.As(err, &lockout):
 		// The page shows why, with the way on.
-		c, st, ok := s.ssoStepFor(w, r, "enable")
-		if !ok {
-			return
-		}
-		if err := s.enablePreview(r.Context(), c, &st); err != nil {
-			s.adminError(w, r, err)
-			return
-		}
 		_, msg := blockerOf(err)
-		s.render(w, http.StatusConflict, "admin_sso_enable.html", view{Title: stepTitle(st, "Enable"), Nav: c.nav(a, "authentication"),
-			Error: "Not enabled. " + msg, Back: accountPath(a.ID) + "/authentication", Page: st})
+		s.renderEnable(w, r, http.StatusConflict, "Not enabled. "+msg)
 		return
 	case err != nil:
 		s.adminError(w, r, err)
@@ -491,10 +482,7 @@ func (s *server) ssoEnable(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) ssoDisable(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	c, a, ok := s.adminAccount(w, r)
+	c, a, ok := s.adminAccountForm(w, r)
 	if !ok {
 		return
 	}

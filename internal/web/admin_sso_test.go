@@ -67,6 +67,19 @@ func (b *browser) createConfig(accountID, preset string) gatehouse.SSOConfig {
 	return c
 }
 
+// adaStarts signs in Acme's admin Ada and creates a configuration of
+// preset in the wizard; base is its pages' root.
+func adaStarts(t *testing.T, s *store.Store, preset string) (e *env, b *browser, c gatehouse.SSOConfig, base string) {
+	t.Helper()
+	e = newEnv(t, s, newClock())
+	acme := e.account("Acme")
+	e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+	b = e.browser()
+	b.signIn("ada@acme.example", goodPassword)
+	c = b.createConfig(acme.ID, preset)
+	return e, b, c, "/admin/accounts/" + acme.ID + "/sso/" + c.ID
+}
+
 // version is the updated_at a form of configuration id carries.
 func (e *env) version(id string) string {
 	e.t.Helper()
@@ -170,7 +183,7 @@ func TestAdminSetsUpSAMLInTheWizard(t *testing.T) {
 			"ada@acme.example", "administrator: chooses SSO or password", "Enable "+c.Name)
 		p.mustOmit(t, "It cannot be enabled yet.")
 		// The table's switch opens the same preview in the page's dialog.
-		d := b.dialogGet(base + "/enable")
+		d := b.htmx(http.MethodGet, base+"/enable", "dialog", nil)
 		if d.status != http.StatusOK || strings.Contains(d.body, "<html") || !strings.Contains(d.body, `id="dialog-title"`) {
 			t.Fatalf("dialog variant: %d\n%s", d.status, d.body)
 		}
@@ -276,13 +289,7 @@ func TestAdminEditOfEnabledMustStayComplete(t *testing.T) {
 // beside the field it came from, and changes nothing.
 func TestAdminMetadataImportRefusals(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := newEnv(t, s, newClock())
-		acme := e.account("Acme")
-		e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
-		b := e.browser()
-		b.signIn("ada@acme.example", goodPassword)
-		c := b.createConfig(acme.ID, "generic_saml")
-		base := "/admin/accounts/" + acme.ID + "/sso/" + c.ID
+		e, b, c, base := adaStarts(t, s, "generic_saml")
 		before := e.version(c.ID)
 
 		for name, tc := range map[string]struct {
@@ -439,7 +446,7 @@ func TestAdminSwitchAndDelete(t *testing.T) {
 			t.Fatal("the first configuration is still enabled")
 		}
 
-		d := b.dialogGet(root + "/sso/" + first.config.ID + "/delete")
+		d := b.htmx(http.MethodGet, root+"/sso/"+first.config.ID+"/delete", "dialog", nil)
 		d.mustShow(t, "Delete the SSO configuration <strong>"+first.config.Name+"</strong>", `<form method="dialog"`)
 		if _, err := s.SSOConfig(ctx, first.config.ID); err != nil {
 			t.Fatal("asking deleted it")
@@ -458,13 +465,7 @@ func TestAdminSwitchAndDelete(t *testing.T) {
 // TestAdminSetsUpOIDC: the OIDC form keeps the client secret write-only.
 func TestAdminSetsUpOIDC(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := newEnv(t, s, newClock())
-		acme := e.account("Acme")
-		e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
-		b := e.browser()
-		b.signIn("ada@acme.example", goodPassword)
-		c := b.createConfig(acme.ID, "entra_id_multitenant_oidc")
-		base := "/admin/accounts/" + acme.ID + "/sso/" + c.ID
+		e, b, c, base := adaStarts(t, s, "entra_id_multitenant_oidc")
 		b.get(base+"/setup").mustShow(t, "Redirect URI (Web platform)", `value="http://gatehouse.test/sso/oidc/`+c.ID+`/callback"`)
 		p := b.get(base + "/connect")
 		p.mustShow(t, "Allowed tenant IDs", "Client secret", `name="allowed_algorithms" value="RS256" checked`)

@@ -266,6 +266,33 @@ func (p page) mustShow(t testing.TB, texts ...string) {
 	}
 }
 
+// mustOmit fails when the page shows any of texts.
+func (p page) mustOmit(t testing.TB, texts ...string) {
+	t.Helper()
+	for _, s := range texts {
+		if strings.Contains(p.body, s) {
+			t.Fatalf("page %s (%d) shows %q:\n%s", p.path, p.status, s, p.body)
+		}
+	}
+}
+
+// htmx sends what htmx sends: a request with HX-Request, and HX-Target
+// naming the element the answer goes into ("dialog" for the page's
+// dialog); form, when not nil, is the body.
+func (b *browser) htmx(method, path, target string, form url.Values) page {
+	b.t.Helper()
+	req, err := http.NewRequest(method, b.e.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Target", target)
+	return b.do(req)
+}
+
 func (p page) title() string {
 	m := regexp.MustCompile(`<h1>([^<]*)</h1>`).FindStringSubmatch(p.body)
 	if m == nil {
