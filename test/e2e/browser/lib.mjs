@@ -24,6 +24,7 @@ const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-
 // are checked (Gatehouse's own; a third-party IdP's pages are only looked at).
 export function configure(opts) {
   ({ base, artifacts } = opts);
+  fs.mkdirSync(path.join(artifacts, 'visits'), { recursive: true });
   allowedOrigins = new Set(opts.allowedOrigins);
   checkedOrigins = new Set(opts.checkedOrigins);
 }
@@ -132,6 +133,16 @@ export async function story(id, title, fn, contextOptions = {}) {
     const st = /^Failed to load resource: the server responded with a status of (\d+)/.exec(m.text());
     if (st && docStatus.get(m.location().url) === Number(st[1])) return;
     s.problems.push(`console error on ${page.url()}: ${m.text()}`);
+  });
+  // Every page the story visits is saved too, as it looks once loaded, in
+  // visits/ (the checked shots are the numbered files beside it).
+  let visitNo = 0;
+  page.on('load', async () => {
+    const u = new URL(page.url());
+    const file = `${id}-${String(++visitNo).padStart(2, '0')}-${u.port === new URL(base).port ? 'gatehouse' : u.port}${u.pathname.replace(/[^a-zA-Z0-9]+/g, '-')}.png`;
+    try {
+      await page.screenshot({ path: path.join(artifacts, 'visits', file), fullPage: true });
+    } catch { /* the page moved on first: the next load is saved */ }
   });
   page.on('pageerror', (e) => {
     if (checkedOrigins.has(new URL(page.url()).origin)) s.problems.push(`page error on ${page.url()}: ${e.message}`);
