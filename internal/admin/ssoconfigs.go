@@ -751,7 +751,7 @@ func (s *Service) EnableSSOConfig(ctx context.Context, p Principal, o Owner, id 
 	if c.Enabled {
 		return s.view(c)
 	}
-	refused, err := s.enableRefusal(ctx, own, c)
+	refused, err := s.enableRefusal(ctx, own, c, nil)
 	if err != nil {
 		return SSOConfigView{}, err
 	}
@@ -786,32 +786,44 @@ func (s *Service) EnableSSOConfig(ctx context.Context, p Principal, o Owner, id 
 }
 
 // enableRefusal is why configuration c of owner own may not be enabled
-// now: an *ssoconfig.EnableError (plan, completeness, test), a
-// *LockoutError, or nil when it may.
-func (s *Service) enableRefusal(ctx context.Context, own ownerOf, c gatehouse.SSOConfig) (refusal error, err error) {
+// now, given its preview (nil to compute it when needed): an
+// *ssoconfig.EnableError (plan, completeness, test), a *LockoutError, or
+// nil when it may.
+func (s *Service) enableRefusal(ctx context.Context, own ownerOf, c gatehouse.SSOConfig, preview *EnablePreview) (refusal error, err error) {
 	var refused *ssoconfig.EnableError
 	// A partition's configuration passes the zero Account: the plan is
 	// each account's, checked where the account is set to use it.
 	if errors.As(ssoconfig.Enableable(&c, own.account), &refused) {
 		return refused, nil
 	}
-	lockout, err := s.lockoutRefusal(ctx, own, c)
-	if err != nil || lockout == "" {
-		return nil, err
+	if preview == nil {
+		p, err := s.preview(ctx, own, c)
+		if err != nil {
+			return nil, err
+		}
+		preview = &p
 	}
-	return &LockoutError{Message: lockout}, nil
+	if lockout := lockoutOf(*preview); lockout != "" {
+		return &LockoutError{Message: lockout}, nil
+	}
+	return nil, nil
 }
 
-// EnableRefusal answers, without changing anything, why configuration id
-// of owner o could not be enabled now: an *ssoconfig.EnableError or a
-// *LockoutError, as EnableSSOConfig would refuse it; nil when it could be,
-// or is enabled already. err is a failure to find out.
-func (s *Service) EnableRefusal(ctx context.Context, p Principal, o Owner, id string) (refusal error, err error) {
+// ReviewEnable answers, without changing anything, who configuration id of
+// owner o would govern how once enabled, and why it could not be enabled
+// now (refusal: an *ssoconfig.EnableError or a *LockoutError, as
+// EnableSSOConfig would refuse it; nil when it could be, or is enabled
+// already). err is a failure to find out.
+func (s *Service) ReviewEnable(ctx context.Context, p Principal, o Owner, id string) (preview EnablePreview, refusal error, err error) {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
-	if err != nil || c.Enabled {
-		return nil, err
+	if err != nil {
+		return EnablePreview{}, nil, err
 	}
-	return s.enableRefusal(ctx, own, c)
+	if preview, err = s.preview(ctx, own, c); err != nil || c.Enabled {
+		return preview, nil, err
+	}
+	refusal, err = s.enableRefusal(ctx, own, c, &preview)
+	return preview, refusal, err
 }
 
 // DisableSSOConfig turns configuration id of owner o off.
@@ -865,18 +877,7 @@ func (s *Service) PreviewEnable(ctx context.Context, p Principal, o Owner, id st
 	if err != nil {
 		return EnablePreview{}, err
 	}
-	if own.isPartition() {
-		pp, err := access.PartitionEnablePreview(ctx, s.store, own.partition.ID, c)
-		if err != nil {
-			return EnablePreview{}, err
-		}
-		return EnablePreview{Partition: &pp}, nil
-	}
-	ap, err := access.EnablePreview(ctx, s.store, own.account, c)
-	if err != nil {
-		return EnablePreview{}, err
-	}
-	return EnablePreview{Account: &ap}, nil
+	return s.preview(ctx, own, c)
 }
 
 // Reach checks that p reaches owner o and, when id is not empty, its

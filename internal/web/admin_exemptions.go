@@ -192,6 +192,9 @@ type exemptionResults struct {
 	Summary string
 }
 
+// maxSearch bounds the search text, in characters.
+const maxSearch = 254
+
 // readExemptionForm reads the form as the admin sent it; members are the
 // ticked IDs.
 func readExemptionForm(form url.Values) (f exemptionFormData, members []string) {
@@ -210,6 +213,12 @@ func (s *server) exemptionResults(ctx context.Context, c adminCaller, a gatehous
 	var res exemptionResults
 	if !kind.Valid() {
 		res.Summary = "Choose specific users or groups to search for."
+		return res, nil
+	}
+	// Names and emails are at most a few hundred characters: a longer
+	// search matches nothing, and is not worth a query.
+	if utf8.RuneCountInString(query) > maxSearch {
+		res.Summary = fmt.Sprintf("Search for at most %d characters: the start of a name or email is enough.", maxSearch)
 		return res, nil
 	}
 	selected, err := s.admin.ExemptionMembers(ctx, c.P, a.ID, kind, members)

@@ -547,3 +547,19 @@ func TestExemptionListsReach(t *testing.T) {
 		})
 	})
 }
+
+// TestExemptionSearchIsBounded: a search longer than any name or email is
+// answered with a reason, not run.
+func TestExemptionSearchIsBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		acme := e.account("Acme")
+		e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		b := e.browser()
+		b.signIn("ada@acme.example", goodPassword)
+		p := b.htmx(http.MethodPost, "/admin/accounts/"+acme.ID+"/exemptions/candidates", "exemption-results",
+			url.Values{"kind": {"users"}, "q": {strings.Repeat("a", 300)}})
+		p.mustShow(t, "Search for at most 254 characters")
+		p.mustOmit(t, "ada@acme.example")
+	})
+}

@@ -412,15 +412,11 @@ func (s *server) enablePreview(ctx context.Context, c adminCaller, st *ssoStep) 
 	if st.Config.Enabled {
 		return nil
 	}
-	refusal, err := s.admin.EnableRefusal(ctx, c.P, owner, st.Config.ID)
+	preview, refusal, err := s.admin.ReviewEnable(ctx, c.P, owner, st.Config.ID)
 	if err != nil {
 		return err
 	}
 	st.Blocker, st.Refusal = blockerOf(refusal)
-	preview, err := s.admin.PreviewEnable(ctx, c.P, owner, st.Config.ID)
-	if err != nil {
-		return err
-	}
 	if preview.Account != nil {
 		st.Lists = listsOf(*preview.Account)
 	}
