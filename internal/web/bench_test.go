@@ -102,13 +102,19 @@ func BenchmarkACS(b *testing.B) {
 
 // BenchmarkEnablePreviewPage measures the enable step an admin opens before
 // enabling, for an account of 2,000 seats on SQLite: every user read, the
-// sign-in policy decided for each, and the page (50 names a list) rendered.
+// sign-in policy decided for each, the lockout check, and the page (50
+// names a list) rendered.
 func BenchmarkEnablePreviewPage(b *testing.B) {
 	s := storetest.SQLite(b)
 	e := newEnv(b, s, newClock())
 	cfg := e.samlConfig("Acme", "acme", false, nil)
-	e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+	ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
 	ctx := context.Background()
+	// Tested, so the page checks everything enabling would: the lockout
+	// check too.
+	if err := s.RecordSSOTest(ctx, cfg.config.ID, gatehouse.SSOTest{At: e.clock.Now(), By: ada.ID, Outcome: gatehouse.OutcomeSuccess}); err != nil {
+		b.Fatal(err)
+	}
 	for i := range 2000 {
 		u := gatehouse.User{AccountID: cfg.config.AccountID, Email: fmt.Sprintf("seat%04d@acme.example", i), Role: gatehouse.RoleUser, Status: gatehouse.UserActive}
 		if err := s.CreateUser(ctx, &u); err != nil {
@@ -119,7 +125,8 @@ func BenchmarkEnablePreviewPage(b *testing.B) {
 	br.signIn("ada@acme.example", goodPassword)
 	path := "/admin/accounts/" + cfg.config.AccountID + "/sso/" + cfg.config.ID + "/enable"
 	for b.Loop() {
-		if p := br.get(path); p.status != http.StatusOK || !strings.Contains(p.body, "Sign in through your identity provider only: 2000") {
+		if p := br.get(path); p.status != http.StatusOK || !strings.Contains(p.body, "Sign in through your identity provider only: 2000") ||
+			strings.Contains(p.body, "cannot be enabled yet") {
 			b.Fatalf("enable page: %d", p.status)
 		}
 	}
