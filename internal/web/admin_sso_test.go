@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"html"
 	"mime/multipart"
 	"net/http"
@@ -548,5 +549,27 @@ func TestAdminPartAfterSessionEnds(t *testing.T) {
 		if p.status != http.StatusUnauthorized || p.header.Get("HX-Redirect") != "/login" || p.body != "" {
 			t.Fatalf("htmx request without a session: %d, HX-Redirect %q, body %q", p.status, p.header.Get("HX-Redirect"), p.body)
 		}
+	})
+}
+
+// TestAdminWarnedBeforeCertificateExpires: the table warns of a signing
+// certificate that expires within 30 days (SECURITY.md P-expired-cert).
+func TestAdminWarnedBeforeCertificateExpires(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		idp := testIdP(t, "acme")
+		now := e.clock.Now()
+		soon, err := samltest.SelfSigned(idp.Key, "Expiring IdP key", now.Add(-time.Hour), now.Add(10*24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		on := e.samlConfig("Acme", "acme", true, func(st *gatehouse.SAMLSettings) {
+			st.Certificates = []string{string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: soon.Raw}))}
+		})
+		e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		b := e.browser()
+		b.signIn("ada@acme.example", goodPassword)
+		p := b.get("/admin/accounts/" + on.config.AccountID + "/authentication")
+		p.mustShow(t, "Signing certificate expires", soon.NotAfter.UTC().Format("2 Jan 2006"), "add the IdP's next one")
 	})
 }

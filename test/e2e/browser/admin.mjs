@@ -175,9 +175,12 @@ export async function adminStories({ base, idp, ssp, sspDir, idpSh }) {
     await shot(s, 'enable-preview-dialog');
     await dialog.getByRole('button', { name: `Enable ${configName}` }).click();
     await page.getByRole('status').filter({ hasText: `${configName} is enabled` }).waitFor();
-    await check('(h) the table shows the configuration enabled', async () => {
+    await check('(h) the table shows the configuration enabled, and warns of its certificate expiring within 30 days', async () => {
       const sw = page.getByRole('switch', { name: `${configName} enabled` });
       assert((await sw.getAttribute('aria-checked')) === 'true', 'switch is off');
+      // idp.sh makes 30-day certificates: inside the warning period at once.
+      const t = await page.locator('#sso-configs').innerText();
+      assert(t.includes('Signing certificate expires'), `table: ${t}`);
     });
     await shot(s, 'authentication-enabled');
   });
