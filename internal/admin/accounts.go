@@ -135,14 +135,9 @@ func (s *Service) AccountUserByEmail(ctx context.Context, p Principal, accountID
 		v.Add("email", "must be an email address, like name@example.com")
 		return gatehouse.User{}, v.Err()
 	}
-	users, err := s.store.UsersByEmail(ctx, normal)
-	if err != nil {
-		return gatehouse.User{}, err
+	u, err := s.store.UserByEmail(ctx, a.ID, normal)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return gatehouse.User{}, ErrNoUserWithEmail
 	}
-	for _, u := range users {
-		if u.AccountID == a.ID {
-			return u, nil
-		}
-	}
-	return gatehouse.User{}, ErrNoUserWithEmail
+	return u, err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -170,16 +171,14 @@ func (f *Flow) Choose(ctx context.Context, st State, accountID string) (State, e
 	}
 	st.AccountID, st.PartitionID = choices[i].AccountID, choices[i].PartitionID
 	st.Expires = f.cfg.Now().Add(FlowLifetime)
-	users, err := f.cfg.Store.UsersByEmail(ctx, st.Email)
-	if err != nil {
-		return State{}, fmt.Errorf("login: account choice: %w", err)
-	}
-	for _, u := range activeUsers(users) {
-		if u.AccountID == st.AccountID {
-			if st.Way, err = f.way(ctx, u); err != nil {
-				return State{}, fmt.Errorf("login: account choice: %w", err)
-			}
+	u, err := f.cfg.Store.UserByEmail(ctx, st.AccountID, st.Email)
+	switch {
+	case err == nil && u.Status == gatehouse.UserActive:
+		if st.Way, err = f.way(ctx, u); err != nil {
+			return State{}, fmt.Errorf("login: account choice: %w", err)
 		}
+	case err != nil && !errors.Is(err, gatehouse.ErrNotFound):
+		return State{}, fmt.Errorf("login: account choice: %w", err)
 	}
 	return st, nil
 }

@@ -39,13 +39,13 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 	if !f.addresses.Allowed(c.Address, now) {
 		return Result{}, f.fail(ctx, a, "rate limited: too many failures from this address", ErrTooManyAttempts)
 	}
-	users, err := f.cfg.Store.UsersByEmail(ctx, st.Email)
-	if err != nil {
-		return Result{}, fmt.Errorf("login: password step: %w", err)
-	}
-	for i := range users {
-		if st.AccountID != "" && users[i].AccountID == st.AccountID {
-			a.user = &users[i]
+	if st.AccountID != "" {
+		u, err := f.cfg.Store.UserByEmail(ctx, st.AccountID, st.Email)
+		switch {
+		case err == nil:
+			a.user = &u
+		case !errors.Is(err, gatehouse.ErrNotFound):
+			return Result{}, fmt.Errorf("login: password step: %w", err)
 		}
 	}
 	totp := false

@@ -183,14 +183,12 @@ func (f *Flow) StartSignIn(ctx context.Context, accountID, email, returnTo strin
 
 // decide returns how the person of email signs in to account accountID.
 func (f *Flow) decide(ctx context.Context, accountID, email string) (policy.Decision, error) {
-	users, err := f.cfg.Store.UsersByEmail(ctx, email)
-	if err != nil {
+	u, err := f.cfg.Store.UserByEmail(ctx, accountID, email)
+	switch {
+	case err == nil && u.Status == gatehouse.UserActive:
+		return access.Decide(ctx, f.cfg.Store, u)
+	case err != nil && !errors.Is(err, gatehouse.ErrNotFound):
 		return policy.Decision{}, err
-	}
-	for _, u := range users {
-		if u.AccountID == accountID && u.Status == gatehouse.UserActive {
-			return access.Decide(ctx, f.cfg.Store, u)
-		}
 	}
 	acct, err := f.cfg.Store.Account(ctx, accountID)
 	if err != nil {
@@ -686,35 +684,29 @@ func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, flowAc
 	if err != nil {
 		return matched{none: fmt.Sprintf("%q is not a usable email address: %v", id.Email, err)}, nil
 	}
-	users, err := f.cfg.Store.UsersByEmail(ctx, email)
-	if err != nil {
+	u, err := f.cfg.Store.UserByEmail(ctx, target, email)
+	switch {
+	case errors.Is(err, gatehouse.ErrNotFound):
+		return matched{none: fmt.Sprintf("no user has the email %s in account %s", email, o.name)}, nil
+	case err != nil:
 		return matched{}, fmt.Errorf("sso: match user: %w", err)
+	case u.Status != gatehouse.UserActive:
+		return matched{none: fmt.Sprintf("the user %s in account %s is disabled", email, o.name)}, nil
+	case id.LinkKey == "":
+		return matched{user: &u, by: MatchEmail}, nil
+	case !link:
+		return matched{user: &u, by: MatchVerifiedEmail}, nil
 	}
-	for i, u := range users {
-		if u.AccountID != target {
-			continue
-		}
-		if u.Status != gatehouse.UserActive {
-			return matched{none: fmt.Sprintf("the user %s in account %s is disabled", email, o.name)}, nil
-		}
-		if id.LinkKey == "" {
-			return matched{user: &users[i], by: MatchEmail}, nil
-		}
-		if !link {
-			return matched{user: &users[i], by: MatchVerifiedEmail}, nil
-		}
-		l, err := f.cfg.Store.LinkIdentity(ctx, &gatehouse.IdentityLink{ConfigID: c.ID, Key: id.LinkKey, UserID: u.ID})
-		if err != nil {
-			return matched{}, fmt.Errorf("sso: link identity: %w", err)
-		}
-		if l.UserID != u.ID {
-			// Another sign-in of this person linked first: the store's link
-			// is the one that counts.
-			return f.seat(ctx, target, o, l.UserID, MatchLink)
-		}
-		return matched{user: &users[i], by: MatchVerifiedEmail}, nil
+	l, err := f.cfg.Store.LinkIdentity(ctx, &gatehouse.IdentityLink{ConfigID: c.ID, Key: id.LinkKey, UserID: u.ID})
+	if err != nil {
+		return matched{}, fmt.Errorf("sso: link identity: %w", err)
 	}
-	return matched{none: fmt.Sprintf("no user has the email %s in account %s", email, o.name)}, nil
+	if l.UserID != u.ID {
+		// Another sign-in of this person linked first: the store's link
+		// is the one that counts.
+		return f.seat(ctx, target, o, l.UserID, MatchLink)
+	}
+	return matched{user: &u, by: MatchVerifiedEmail}, nil
 }
 
 // seat returns user userID as rule by found them, if they are still an

@@ -221,6 +221,34 @@ func TestUsersEmailUniquePerAccount(t *testing.T) {
 	})
 }
 
+// TestUserByEmailInOneAccount: a person's seat in one account is found by
+// email however many other accounts seat the same email, which a listing
+// across accounts (UsersByEmail) cuts at 50.
+func TestUserByEmailInOneAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p, _ := tenant(t, s, gatehouse.PlanEnterprise)
+		var last gatehouse.User
+		for i := range 55 {
+			a := gatehouse.Account{PartitionID: p.ID, Name: fmt.Sprintf("Customer %02d", i), Plan: gatehouse.PlanEnterprise}
+			if err := s.CreateAccount(ctx, &a); err != nil {
+				t.Fatal(err)
+			}
+			last = user(t, s, a.ID, "pat@consult.example", gatehouse.RoleUser)
+		}
+		if all, _ := s.UsersByEmail(ctx, "pat@consult.example"); len(all) != 50 {
+			t.Fatalf("UsersByEmail = %d, want its cut of 50", len(all))
+		}
+		u, err := s.UserByEmail(ctx, last.AccountID, "pat@consult.example")
+		if err != nil || u.ID != last.ID {
+			t.Fatalf("the 55th account's seat: %+v, %v", u, err)
+		}
+		if _, err := s.UserByEmail(ctx, last.AccountID, "nobody@consult.example"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("an email with no seat: %v, want not found", err)
+		}
+	})
+}
+
 func TestPagination(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()

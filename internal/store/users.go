@@ -55,6 +55,14 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]gatehouse.Use
 	return list(ctx, s, "users by email", scanUser, `SELECT `+userCols+` FROM users WHERE email = $1 ORDER BY id LIMIT 50`, email)
 }
 
+// UserByEmail returns the user of account accountID with this
+// (normalized) email: an email is unique within an account, however many
+// other accounts have it too.
+func (s *Store) UserByEmail(ctx context.Context, accountID, email string) (gatehouse.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE account_id = $1 AND email = $2`, accountID, email))
+	return u, s.fail("user by email", err)
+}
+
 // ListUsers returns one page of an account's users.
 func (s *Store) ListUsers(ctx context.Context, accountID string, page gatehouse.Page) ([]gatehouse.User, error) {
 	return list(ctx, s, "list users", scanUser,

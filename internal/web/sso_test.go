@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"encoding/xml"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -784,5 +785,25 @@ func TestSAMLWithoutRelayState(t *testing.T) {
 		if ev := e.refused(e.browser().postACS(acme.config.ID, acme.response("_never-asked", "jo@acme.example", nil), "")); ev.Details["reason"] != "in_response_to" {
 			t.Errorf("unknown InResponseTo: audit %+v", ev)
 		}
+	})
+}
+
+// TestSAMLSeatAmongManyAccounts: a consultant seated in many accounts is
+// matched in the configuration's account however many others seat the
+// same email (a listing across accounts stops at 50).
+func TestSAMLSeatAmongManyAccounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		for i := range 55 {
+			e.user(fmt.Sprintf("Customer %02d", i), "pat@consult.example")
+		}
+		acme := e.samlConfig("Acme", "acme", false, nil)
+		e.user("Acme", "pat@consult.example")
+		e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		b := e.browser()
+		b.signIn("ada@acme.example", goodPassword)
+		req := idpRequest(t, b.get("/sso/saml/"+acme.config.ID+"/test"))
+		p := b.postACS(acme.config.ID, acme.response(req.ID, "pat@consult.example", nil), req.RelayState)
+		p.mustShow(t, "Matches pat@consult.example (pat@consult.example).")
 	})
 }
