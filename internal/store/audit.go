@@ -73,20 +73,21 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter, page gatehouse.Pag
 	if f.TargetID != "" {
 		add("target_id = ?", f.TargetID)
 	}
-	if f.ActionPrefix != "" {
-		add("substr(action, 1, length(?)) = ?", f.ActionPrefix)
-	}
-	var anyOf []string
-	for _, prefix := range f.ActionPrefixes {
-		if prefix == "" {
-			continue
+	// An action must start with ActionPrefix, and with one of
+	// ActionPrefixes: one condition each, of one or more prefixes.
+	for _, prefixes := range [][]string{{f.ActionPrefix}, f.ActionPrefixes} {
+		var anyOf []string
+		for _, prefix := range prefixes {
+			if prefix == "" {
+				continue
+			}
+			args = append(args, prefix)
+			p := "$" + strconv.Itoa(len(args))
+			anyOf = append(anyOf, "substr(action, 1, length("+p+")) = "+p)
 		}
-		args = append(args, prefix)
-		p := "$" + strconv.Itoa(len(args))
-		anyOf = append(anyOf, "substr(action, 1, length("+p+")) = "+p)
-	}
-	if len(anyOf) > 0 {
-		where = append(where, "("+strings.Join(anyOf, " OR ")+")")
+		if len(anyOf) > 0 {
+			where = append(where, "("+strings.Join(anyOf, " OR ")+")")
+		}
 	}
 	if f.Outcome != "" {
 		add("outcome = ?", string(f.Outcome))
