@@ -99,7 +99,7 @@ type exemptionSectionData struct {
 // exemptionSection is what the Authentication page's Exemptions section
 // (the "exemptions-section" template) shows for account a: every list,
 // by name, with its first members named.
-func (s *server) exemptionSection(ctx context.Context, c adminCaller, a gatehouse.Account) (any, error) {
+func (s *server) exemptionSection(ctx context.Context, c adminCaller, a gatehouse.Account) (exemptionSectionData, error) {
 	data := exemptionSectionData{NewPath: exemptionsPath(a.ID) + "/new"}
 	// The section shows every list: an account has a handful, and a list
 	// left off a page would be an exemption nobody sees.
@@ -107,7 +107,7 @@ func (s *server) exemptionSection(ctx context.Context, c adminCaller, a gatehous
 	for {
 		ls, err := s.admin.ExemptionLists(ctx, c.P, a.ID, "", page)
 		if err != nil {
-			return nil, err
+			return data, err
 		}
 		for _, l := range ls {
 			row := exemptionRow{ExemptionList: l, EditPath: exemptionsPath(a.ID) + "/" + l.ID,
@@ -118,7 +118,7 @@ func (s *server) exemptionSection(ctx context.Context, c adminCaller, a gatehous
 			}
 			named, err := s.admin.ExemptionMembers(ctx, c.P, a.ID, l.Kind, ids)
 			if err != nil {
-				return nil, err
+				return data, err
 			}
 			for _, m := range named {
 				row.Shown = append(row.Shown, memberOf(m))
@@ -149,14 +149,14 @@ var exemptionNotices = map[string]struct{ named, unnamed string }{
 // exemptionNotice is the notice the Authentication page shows after a
 // change to an exemption list, "" when its done parameter names none;
 // section is what exemptionSection returned for the page.
-func exemptionNotice(r *http.Request, section any) string {
+func exemptionNotice(r *http.Request, section exemptionSectionData) string {
 	q := r.URL.Query()
 	n, ok := exemptionNotices[q.Get("done")]
 	if !ok {
 		return ""
 	}
-	if data, ok := section.(exemptionSectionData); ok && n.named != "" {
-		for _, l := range data.Lists {
+	if n.named != "" {
+		for _, l := range section.Lists {
 			if l.ID == q.Get("list") {
 				return fmt.Sprintf(n.named, l.Name)
 			}

@@ -51,7 +51,7 @@ type authenticationData struct {
 	Account gatehouse.Account
 	Configs []ssoRow
 	// Exemptions is the Exemptions section's, from exemptionSection.
-	Exemptions any
+	Exemptions exemptionSectionData
 	// BreakGlass is the latest break-glass, shown until a configuration
 	// is changed or enabled after it.
 	BreakGlass *gatehouse.AuditEvent
@@ -225,31 +225,38 @@ type ssoStep struct {
 	Switches string // the enabled configuration enabling this one would switch off
 }
 
-// labelledProblem is a problem of a configuration as the wizard lists it:
-// the field's label, and the id of the field on the connect form.
-// previewLists is an enable preview as the page lists it: at most
-// previewShown people in each list, and how many more there are.
+// previewLists is an enable preview as the page lists it.
 type previewLists struct {
-	Forced                     []access.PreviewUser
-	ForcedCount, ForcedMore    int
-	Kept                       []access.KeptPassword
-	KeptCount, KeptMore        int
-	Problems                   []access.EmailProblem
-	ProblemCount, ProblemsMore int
+	Forced   shortList[access.PreviewUser]
+	Kept     shortList[access.KeptPassword]
+	Problems shortList[access.EmailProblem]
 }
+
+// shortList is the first previewShown of a list, and how many more there
+// are.
+type shortList[T any] struct {
+	Shown []T
+	More  int
+}
+
+// Count is the length of the whole list.
+func (l shortList[T]) Count() int { return len(l.Shown) + l.More }
 
 // previewShown bounds each list of an enable preview on the page; the
 // API has them whole.
 const previewShown = 50
 
-func listsOf(p access.Preview) *previewLists {
-	l := &previewLists{ForcedCount: len(p.ForcedToSSO), KeptCount: len(p.KeepPassword), ProblemCount: len(p.EmailProblems)}
-	l.Forced, l.ForcedMore = p.ForcedToSSO[:min(len(p.ForcedToSSO), previewShown)], max(0, len(p.ForcedToSSO)-previewShown)
-	l.Kept, l.KeptMore = p.KeepPassword[:min(len(p.KeepPassword), previewShown)], max(0, len(p.KeepPassword)-previewShown)
-	l.Problems, l.ProblemsMore = p.EmailProblems[:min(len(p.EmailProblems), previewShown)], max(0, len(p.EmailProblems)-previewShown)
-	return l
+func shorten[T any](all []T) shortList[T] {
+	n := min(len(all), previewShown)
+	return shortList[T]{Shown: all[:n], More: len(all) - n}
 }
 
+func listsOf(p access.Preview) *previewLists {
+	return &previewLists{Forced: shorten(p.ForcedToSSO), Kept: shorten(p.KeepPassword), Problems: shorten(p.EmailProblems)}
+}
+
+// labelledProblem is a problem of a configuration as the wizard lists it:
+// the field's label, and the id of the field on the connect form.
 type labelledProblem struct{ Field, Label, Message, Anchor string }
 
 // ssoStepFor loads the configuration of the path for a step page.

@@ -132,6 +132,10 @@ func TestAdminSetsUpSAMLInTheWizard(t *testing.T) {
 		p.mustShow(t, "Set up Okta: "+c.Name, "In the Okta Admin Console", "Audience URI (SP Entity ID)", `value="`+sp.EntityID+`"`,
 			"Single sign-on URL", `value="`+sp.ACSURL+`"`, `data-copy="sp-acs-url"`, `href="/sso/saml/`+c.ID+`/metadata" download`, "Draft", "Not tested yet")
 
+		// The configuration's own address leads to the step it is at.
+		if p := b.get(base); p.path != base+"/connect" {
+			t.Errorf("a new draft's address led to %s", p.path)
+		}
 		// A draft is saved from the first step: it is in the table.
 		p = b.get(root + "/authentication")
 		p.mustShow(t, "<code>"+c.Name+"</code>", "Okta, SAML 2.0", "Draft", "Complete it first")
@@ -179,6 +183,9 @@ func TestAdminSetsUpSAMLInTheWizard(t *testing.T) {
 		}
 		p.mustShow(t, `href="`+base+`/enable">Next: enable `+c.Name+`</a>`, `aria-label="Administration"`)
 
+		if p := b.get(base); p.path != base+"/enable" {
+			t.Errorf("a tested configuration's address led to %s", p.path)
+		}
 		p = b.get(base + "/enable")
 		p.mustShow(t, "Sign in through Okta only: 1", "bob@acme.example", "Keep their password (and authenticator app): 1",
 			"ada@acme.example", "administrator: chooses SSO or password", "Enable "+c.Name)
