@@ -551,20 +551,7 @@ func (s *server) certificateInfo(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.adminCaller(w, r); !ok {
 		return
 	}
-	var data certificateData
-	text := strings.TrimSpace(r.PostFormValue(r.PostFormValue("field")))
-	switch {
-	case text == "":
-	case len(text) > maxCertificateField:
-		data.Problem = "This is too long to be a certificate."
-	default:
-		certs, err := ssoconfig.DescribeCertificates(text, s.now())
-		if err != nil {
-			data.Problem = "Not a certificate Gatehouse can use: " + err.Error()
-		}
-		data.Certificates = certs
-	}
-	s.renderAs(w, http.StatusOK, "admin_sso_connect.html", "cert-info", data)
+	s.renderAs(w, http.StatusOK, "admin_sso_connect.html", "cert-info", s.describeCertificate(r.PostFormValue(r.PostFormValue("field"))))
 }
 
 // now is the server's clock.

@@ -68,18 +68,29 @@ const maxCertificateFields = ssoconfig.MaxCertificates
 
 // describeCertificates fills in what each box's text is.
 func (s *server) describeCertificates(fields []certificateField) {
-	now := s.now()
 	for i := range fields {
-		if strings.TrimSpace(fields[i].Text) == "" {
-			continue
-		}
-		certs, err := ssoconfig.DescribeCertificates(fields[i].Text, now)
-		if err != nil {
-			fields[i].Problem = "Not a certificate Gatehouse can use: " + err.Error()
-			continue
-		}
-		fields[i].Info = certs
+		d := s.describeCertificate(fields[i].Text)
+		fields[i].Info, fields[i].Problem = d.Certificates, d.Problem
 	}
+}
+
+// describeCertificate says what text is: the certificates in it, or why it
+// is none Gatehouse can use; nothing for an empty box.
+func (s *server) describeCertificate(text string) certificateData {
+	var d certificateData
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+	case len(text) > maxCertificateField:
+		d.Problem = "This is too long to be a certificate."
+	default:
+		certs, err := ssoconfig.DescribeCertificates(text, s.now())
+		if err != nil {
+			d.Problem = "Not a certificate Gatehouse can use: " + err.Error()
+		}
+		d.Certificates = certs
+	}
+	return d
 }
 
 // certificateFields are the boxes for certs: one each, and an empty one

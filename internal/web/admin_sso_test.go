@@ -354,6 +354,8 @@ func TestAdminCertificateShownAtOnce(t *testing.T) {
 		p.mustOmit(t, "<html")
 		p = b.post("/admin/certificate", url.Values{"field": {"certificate_0"}, "certificate_0": {"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"}})
 		p.mustShow(t, "Not a certificate Gatehouse can use")
+		p = b.post("/admin/certificate", url.Values{"field": {"certificate_0"}, "certificate_0": {strings.Repeat("A", 40<<10)}})
+		p.mustShow(t, "This is too long to be a certificate.")
 
 		// Only admins may ask.
 		bob := e.browser()
