@@ -102,11 +102,39 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	s := &Store{db: db, dialect: dialect, Now: time.Now}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
+	if err := ping(pctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect: %w: %v", gatehouse.ErrUnavailable, err)
 	}
 	return s, nil
+}
+
+// ping opens the first connection. When several processes open a new SQLite
+// file at once, the one switching it to WAL holds a lock that the others'
+// journal_mode pragma meets with SQLITE_BUSY at once, without waiting out the
+// busy timeout; that answer is retried until ctx ends. Any other error is
+// returned as it is.
+func ping(ctx context.Context, db *sql.DB) error {
+	wait := 5 * time.Millisecond
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isSQLiteBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// isSQLiteBusy reports whether err is SQLite's SQLITE_BUSY or one of its
+// extended codes.
+func isSQLiteBusy(err error) bool {
+	var liteErr *sqlite.Error
+	return errors.As(err, &liteErr) && liteErr.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 //go:embed migrations

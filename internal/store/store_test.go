@@ -42,10 +42,12 @@ func user(t *testing.T, s *store.Store, accountID, email string, role gatehouse.
 func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
 	ctx := context.Background()
 	t.Run("sqlite", func(t *testing.T) {
+		// Eight processes opening a new file at once: the first switches it
+		// to WAL while the others ask for the same.
 		path := filepath.Join(t.TempDir(), "g.db")
 		var wg sync.WaitGroup
-		errs := make(chan error, 4)
-		for range 4 {
+		errs := make(chan error, 8)
+		for range 8 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
