@@ -14,6 +14,7 @@ import (
 // one in a single answer.
 func auditFilterOf(q url.Values) (store.AuditFilter, error) {
 	f := store.AuditFilter{
+		ID:           q.Get("id"),
 		PartitionID:  q.Get("partition_id"),
 		AccountID:    q.Get("account_id"),
 		ActorID:      q.Get("actor_id"),
@@ -44,7 +45,7 @@ func auditFilterOf(q url.Values) (store.AuditFilter, error) {
 	return f, nil
 }
 
-var auditParams = []string{"limit", "after", "actor_id", "target_id", "action", "outcome", "since", "until"}
+var auditParams = []string{"limit", "after", "id", "actor_id", "target_id", "action", "outcome", "since", "until"}
 
 func handleAuditList(s *server) apiHandler {
 	params := append([]string{"account_id", "partition_id"}, auditParams...)

@@ -87,6 +87,26 @@ func TestAuditListingFiltersAndScope(t *testing.T) {
 			}
 		}
 
+		// A reference from an error page finds its one event, within reach only.
+		ref := f.audit(store.AuditFilter{TargetID: ga.ID})[0].ID
+		for _, tt := range []struct {
+			name string
+			c    client
+			path string
+			want []string
+		}{
+			{"reference", f.part, "/api/v1/audit-events?id=" + ref, []string{"group.create:" + ga.ID}},
+			{"reference in its account", f.part, "/api/v1/accounts/" + f.a2.ID + "/audit-events?id=" + ref, []string{"group.create:" + ga.ID}},
+			{"reference of another account", f.acct, "/api/v1/audit-events?id=" + ref, []string{}},
+			{"reference of another partition", f.super, "/api/v1/audit-events?partition_id=" + f.p2.ID + "&id=" + ref, []string{}},
+			{"unknown reference", f.super, "/api/v1/audit-events?id=evt_0000", []string{}},
+		} {
+			l := decodeAs[page[gatehouse.AuditEvent]](t, tt.c.must(http.StatusOK, "GET", tt.path, ""))
+			if got := ids(l.Items, func(e gatehouse.AuditEvent) string { return e.Action + ":" + e.TargetID }); !equal(got, tt.want) {
+				t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+			}
+		}
+
 		ev := f.audit(store.AuditFilter{TargetID: ua.ID, ActionPrefix: "user.update"})[0]
 		if ev.Details["role"] != "admin" || ev.Details["changed"] != "role" {
 			t.Errorf("role change details %v", ev.Details)
