@@ -1,13 +1,11 @@
 package login
 
 import (
-	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"gatehouse"
@@ -137,49 +135,43 @@ func (f *Flow) way(ctx context.Context, user gatehouse.User) (Way, error) {
 	return WayPassword, nil
 }
 
-// Choices lists the accounts the person of st may choose from.
+// Choices lists the accounts the person of st may choose from, by name
+// (at most store.MaxEmailAccounts).
 func (f *Flow) Choices(ctx context.Context, st State) ([]Choice, error) {
-	users, err := f.cfg.Store.UsersByEmail(ctx, st.Email)
+	accounts, err := f.cfg.Store.AccountsOfActiveEmail(ctx, st.Email)
 	if err != nil {
 		return nil, fmt.Errorf("login: account choices: %w", err)
 	}
-	var choices []Choice
-	for _, u := range activeUsers(users) {
-		acct, err := f.cfg.Store.Account(ctx, u.AccountID)
-		if err != nil {
-			return nil, fmt.Errorf("login: account choices: %w", err)
-		}
-		choices = append(choices, Choice{AccountID: acct.ID, AccountName: acct.Name, PartitionID: acct.PartitionID})
+	choices := make([]Choice, len(accounts))
+	for i, a := range accounts {
+		choices[i] = Choice{AccountID: a.AccountID, AccountName: a.AccountName, PartitionID: a.PartitionID}
 	}
-	slices.SortFunc(choices, func(a, b Choice) int { return cmp.Compare(a.AccountName, b.AccountName) })
 	return choices, nil
 }
 
-// Choose records the account the person picked among Choices, or returns
-// ErrNotAChoice. It renews the state's lifetime.
+// Choose records the account the person picked, or returns ErrNotAChoice
+// unless the email is an active user's there. It renews the state's
+// lifetime.
 func (f *Flow) Choose(ctx context.Context, st State, accountID string) (State, error) {
 	if !st.Choose {
 		return State{}, ErrFlowExpired
 	}
-	choices, err := f.Choices(ctx, st)
-	if err != nil {
-		return State{}, err
-	}
-	i := slices.IndexFunc(choices, func(c Choice) bool { return c.AccountID == accountID })
-	if i < 0 {
-		return State{}, ErrNotAChoice
-	}
-	st.AccountID, st.PartitionID = choices[i].AccountID, choices[i].PartitionID
-	st.Expires = f.cfg.Now().Add(FlowLifetime)
-	u, err := f.cfg.Store.UserByEmail(ctx, st.AccountID, st.Email)
+	u, err := f.cfg.Store.UserByEmail(ctx, accountID, st.Email)
 	switch {
-	case err == nil && u.Status == gatehouse.UserActive:
-		if st.Way, err = f.way(ctx, u); err != nil {
-			return State{}, fmt.Errorf("login: account choice: %w", err)
-		}
-	case err != nil && !errors.Is(err, gatehouse.ErrNotFound):
+	case errors.Is(err, gatehouse.ErrNotFound), err == nil && u.Status != gatehouse.UserActive:
+		return State{}, ErrNotAChoice
+	case err != nil:
 		return State{}, fmt.Errorf("login: account choice: %w", err)
 	}
+	acct, err := f.cfg.Store.Account(ctx, u.AccountID)
+	if err != nil {
+		return State{}, fmt.Errorf("login: account choice: %w", err)
+	}
+	if st.Way, err = f.way(ctx, u); err != nil {
+		return State{}, fmt.Errorf("login: account choice: %w", err)
+	}
+	st.AccountID, st.PartitionID = acct.ID, acct.PartitionID
+	st.Expires = f.cfg.Now().Add(FlowLifetime)
 	return st, nil
 }
 

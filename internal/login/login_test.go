@@ -3,8 +3,10 @@ package login
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -199,6 +201,61 @@ func TestBegin(t *testing.T) {
 		}
 		if _, err := f.flow.Begin(ctx, "not an email", "/"); !errors.Is(err, ErrInvalidEmail) {
 			t.Errorf("invalid email: %v", err)
+		}
+	})
+}
+
+// TestChooseAmongManyAccounts: someone seated in more accounts than a
+// listing page holds can still see and pick every one of them, while a
+// disabled seat, or an account without them, is not a choice.
+func TestChooseAmongManyAccounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		// Disabled seats created first: they must not hide the active ones.
+		var disabled gatehouse.User
+		for i := range 55 {
+			disabled = f.user(fmt.Sprintf("Off %02d", i), "many@example.com", gatehouse.UserDisabled)
+			f.user(fmt.Sprintf("Off %02d", i), "single@example.com", gatehouse.UserDisabled)
+		}
+		var names []string
+		var last gatehouse.User
+		for i := range 60 {
+			name := fmt.Sprintf("Customer %02d", 59-i)
+			last = f.user(name, "many@example.com", gatehouse.UserActive)
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		only := f.user("Only", "single@example.com", gatehouse.UserActive)
+		stranger := f.user("Elsewhere", "someone@example.com", gatehouse.UserActive)
+
+		if st, err := f.flow.Begin(ctx, "single@example.com", "/"); err != nil || st.Choose || st.AccountID != only.AccountID {
+			t.Errorf("one active seat among 55 disabled ones: %+v, %v; want account %s", st, err, only.AccountID)
+		}
+		st, err := f.flow.Begin(ctx, "many@example.com", "/")
+		if err != nil || !st.Choose {
+			t.Fatalf("begin: %+v, %v", st, err)
+		}
+		choices, err := f.flow.Choices(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range choices {
+			got = append(got, c.AccountName)
+		}
+		if !slices.Equal(got, names) {
+			t.Errorf("choices %v,\nwant %v", got, names)
+		}
+		// "Customer 00" was created last: the end of any listing by ID.
+		chosen, err := f.flow.Choose(ctx, st, last.AccountID)
+		if err != nil || chosen.AccountID != last.AccountID || chosen.PartitionID == "" || chosen.Way != WayPassword {
+			t.Errorf("choosing the last-created account: %+v, %v", chosen, err)
+		}
+		for name, id := range map[string]string{"disabled seat": disabled.AccountID, "not seated": stranger.AccountID, "no such account": "acc_nothere"} {
+			if _, err := f.flow.Choose(ctx, st, id); !errors.Is(err, ErrNotAChoice) {
+				t.Errorf("%s: %v, want ErrNotAChoice", name, err)
+			}
 		}
 	})
 }

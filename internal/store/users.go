@@ -49,10 +49,34 @@ func (s *Store) User(ctx context.Context, id string) (gatehouse.User, error) {
 	return u, s.fail("user", err)
 }
 
-// UsersByEmail returns every user with this (normalized) email, across
-// accounts, for email-first sign-in.
+// UsersByEmail returns users with this (normalized) email across accounts,
+// for email-first sign-in: at most 50, active ones first, so whether an
+// email has none, one or several active users is always told right.
 func (s *Store) UsersByEmail(ctx context.Context, email string) ([]gatehouse.User, error) {
-	return list(ctx, s, "users by email", scanUser, `SELECT `+userCols+` FROM users WHERE email = $1 ORDER BY id LIMIT 50`, email)
+	return list(ctx, s, "users by email", scanUser,
+		`SELECT `+userCols+` FROM users WHERE email = $1 ORDER BY CASE WHEN status = $2 THEN 0 ELSE 1 END, id LIMIT 50`,
+		email, string(gatehouse.UserActive))
+}
+
+// EmailAccount is an account in which an email belongs to an active user.
+type EmailAccount struct {
+	AccountID, AccountName, PartitionID string
+}
+
+// MaxEmailAccounts bounds AccountsOfActiveEmail's answer.
+const MaxEmailAccounts = 1000
+
+// AccountsOfActiveEmail lists the accounts, by name, in which an active
+// user has this (normalized) email: the choice offered to someone seated in
+// several accounts. One query, however many accounts.
+func (s *Store) AccountsOfActiveEmail(ctx context.Context, email string) ([]EmailAccount, error) {
+	return list(ctx, s, "accounts of email", func(row interface{ Scan(...any) error }) (EmailAccount, error) {
+		var a EmailAccount
+		err := row.Scan(&a.AccountID, &a.AccountName, &a.PartitionID)
+		return a, err
+	}, `SELECT a.id, a.name, a.partition_id FROM users u JOIN accounts a ON a.id = u.account_id
+		WHERE u.email = $1 AND u.status = $2 ORDER BY a.name, a.id LIMIT $3`,
+		email, string(gatehouse.UserActive), MaxEmailAccounts)
 }
 
 // UserByEmail returns the user of account accountID with this
