@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"gatehouse"
@@ -156,7 +155,7 @@ func (s *Service) ExemptionCandidates(ctx context.Context, p Principal, accountI
 // nothing of that kind in the account are left out: a member removed since,
 // one of the other kind (an admin switching a form from users to groups),
 // or another account's, whose name must not leak to this account's admins.
-// Each ID costs one lookup, so callers pass the few they show.
+// One query per 500 IDs; at most store.MaxExemptionMembers are looked at.
 func (s *Service) ExemptionMembers(ctx context.Context, p Principal, accountID string, kind gatehouse.ExemptionKind, ids []string) ([]store.Candidate, error) {
 	a, err := s.Account(ctx, p, accountID)
 	if err != nil {
@@ -167,44 +166,5 @@ func (s *Service) ExemptionMembers(ctx context.Context, p Principal, accountID s
 		v.Add("kind", `must be "users" or "groups"`)
 		return nil, v
 	}
-	out := []store.Candidate{}
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		c, ok, err := s.exemptionMember(ctx, a, kind, id)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
-// exemptionMember names user or group id (as kind says) of account a; ok
-// is false when a has no such member.
-func (s *Service) exemptionMember(ctx context.Context, a gatehouse.Account, kind gatehouse.ExemptionKind, id string) (c store.Candidate, ok bool, err error) {
-	var accountID string
-	if kind == gatehouse.ExemptGroups {
-		var g gatehouse.Group
-		g, err = s.store.Group(ctx, id)
-		c, accountID = store.Candidate{ID: g.ID, Name: g.Name}, g.AccountID
-	} else {
-		var u gatehouse.User
-		u, err = s.store.User(ctx, id)
-		c, accountID = store.Candidate{ID: u.ID, Name: u.DisplayName, Email: u.Email}, u.AccountID
-	}
-	switch {
-	case errors.Is(err, gatehouse.ErrNotFound):
-		return store.Candidate{}, false, nil
-	case err != nil:
-		return store.Candidate{}, false, err
-	case accountID != a.ID:
-		return store.Candidate{}, false, nil
-	}
-	return c, true, nil
+	return s.store.AccountMembers(ctx, a.ID, kind, ids)
 }

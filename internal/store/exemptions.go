@@ -98,15 +98,92 @@ func uniqueMembers(ids []string) []string {
 	return append([]string{}, slices.Compact(out)...)
 }
 
+// memberChunk bounds the IDs one statement carries, well under SQLite's and
+// PostgreSQL's limits on bound parameters.
+const memberChunk = 500
+
+// chunks splits ids into runs of at most memberChunk.
+func chunks(ids []string) [][]string {
+	var out [][]string
+	for len(ids) > memberChunk {
+		out = append(out, ids[:memberChunk])
+		ids = ids[memberChunk:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+// placeholders returns "$from, $from+1, …", n of them.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
+// accountMembers names those of ids that are users (or groups, as kind
+// says) of account accountID, by ID: one query per memberChunk IDs.
+func (s *Store) accountMembers(ctx context.Context, q querier, accountID string, kind gatehouse.ExemptionKind, ids []string) (map[string]Candidate, error) {
+	cols := `id, display_name, email FROM users`
+	if kind == gatehouse.ExemptGroups {
+		cols = `id, name, '' FROM user_groups`
+	}
+	found := map[string]Candidate{}
+	for _, chunk := range chunks(ids) {
+		args := []any{accountID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT `+cols+` WHERE account_id = $1 AND id IN (`+placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, s.fail("exemption members", err)
+		}
+		for rows.Next() {
+			var c Candidate
+			if err := rows.Scan(&c.ID, &c.Name, &c.Email); err != nil {
+				rows.Close()
+				return nil, s.fail("exemption members", err)
+			}
+			found[c.ID] = c
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, s.fail("exemption members", err)
+		}
+	}
+	return found, nil
+}
+
+// AccountMembers names those of ids that are users (or groups, as kind
+// says) of account accountID, in the order of ids, each once; other IDs
+// are left out. At most MaxExemptionMembers IDs are looked at.
+func (s *Store) AccountMembers(ctx context.Context, accountID string, kind gatehouse.ExemptionKind, ids []string) ([]Candidate, error) {
+	ids = ids[:min(len(ids), MaxExemptionMembers)]
+	found, err := s.accountMembers(ctx, s.db, accountID, kind, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := []Candidate{}
+	for _, id := range ids {
+		if c, ok := found[id]; ok {
+			out = append(out, c)
+			delete(found, id)
+		}
+	}
+	return out, nil
+}
+
 // checkMembers refuses members that are not users (or groups) of account.
 func (s *Store) checkMembers(ctx context.Context, q querier, accountID string, kind gatehouse.ExemptionKind, ids []string) error {
 	v := &gatehouse.ValidationError{}
-	table := "users"
-	switch kind {
-	case gatehouse.ExemptUsers:
-	case gatehouse.ExemptGroups:
-		table = "user_groups"
-	default:
+	if !kind.Valid() {
 		v.Add("kind", `must be "users" or "groups"`)
 		return v
 	}
@@ -114,22 +191,29 @@ func (s *Store) checkMembers(ctx context.Context, q querier, accountID string, k
 		v.Add("members", fmt.Sprintf("at most %d members", MaxExemptionMembers))
 		return v
 	}
+	found, err := s.accountMembers(ctx, q, accountID, kind, ids)
+	if err != nil {
+		return err
+	}
 	for _, id := range ids {
-		var n int
-		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE id = $1 AND account_id = $2`, id, accountID).Scan(&n); err != nil {
-			return s.fail("exemption list: check member", err)
-		}
-		if n == 0 {
+		if _, ok := found[id]; !ok {
 			v.Add("members", fmt.Sprintf("%q is not one of the account's %s", id, kind))
 		}
 	}
 	return v.Err()
 }
 
+// putMembers adds ids to list listID, memberChunk rows per statement.
 func (s *Store) putMembers(ctx context.Context, q querier, listID string, ids []string) error {
-	for _, id := range ids {
-		if _, err := q.ExecContext(ctx, `INSERT INTO exemption_members(list_id, member_id) VALUES ($1, $2)`, listID, id); err != nil {
-			return s.fail("exemption list: add member", err)
+	for _, chunk := range chunks(ids) {
+		rows := make([]string, len(chunk))
+		args := []any{listID}
+		for i, id := range chunk {
+			rows[i] = fmt.Sprintf("($1, $%d)", i+2)
+			args = append(args, id)
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO exemption_members(list_id, member_id) VALUES `+strings.Join(rows, ", "), args...); err != nil {
+			return s.fail("exemption list: add members", err)
 		}
 	}
 	return nil

@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"gatehouse"
@@ -13,12 +16,7 @@ import (
 func TestExemptionLists(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		p := gatehouse.Partition{Name: "P"}
-		must(t, s.CreatePartition(ctx, &p))
-		a := gatehouse.Account{PartitionID: p.ID, Name: "A", Plan: gatehouse.PlanEnterprise}
-		b := gatehouse.Account{PartitionID: p.ID, Name: "B", Plan: gatehouse.PlanEnterprise}
-		must(t, s.CreateAccount(ctx, &a))
-		must(t, s.CreateAccount(ctx, &b))
+		a, b := twoAccounts(t, s)
 		newUser := func(acct, email string) gatehouse.User {
 			u := gatehouse.User{AccountID: acct, Email: email, DisplayName: "Dee " + email, Role: gatehouse.RoleUser, Status: gatehouse.UserActive}
 			must(t, s.CreateUser(ctx, &u))
@@ -109,6 +107,88 @@ func TestExemptionLists(t *testing.T) {
 			t.Errorf("use_partition_sso not saved")
 		}
 	})
+}
+
+// TestLargeExemptionList saves and names a list larger than one statement's
+// share of IDs, so every chunk boundary is crossed, and still refuses the one
+// member that is not the account's.
+func TestLargeExemptionList(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a, b := twoAccounts(t, s)
+		var ids []string
+		for i := range 1201 {
+			u := gatehouse.User{AccountID: a.ID, Email: fmt.Sprintf("u%04d@a.example", i), DisplayName: fmt.Sprintf("User %04d", i), Role: gatehouse.RoleUser, Status: gatehouse.UserActive}
+			must(t, s.CreateUser(ctx, &u))
+			ids = append(ids, u.ID)
+		}
+		outsider := gatehouse.User{AccountID: b.ID, Email: "o@b.example", DisplayName: "Outsider", Role: gatehouse.RoleUser, Status: gatehouse.UserActive}
+		must(t, s.CreateUser(ctx, &outsider))
+		g := gatehouse.Group{AccountID: a.ID, Name: "Contractors"}
+		must(t, s.CreateGroup(ctx, &g))
+
+		bad := gatehouse.ExemptionList{AccountID: a.ID, Name: "Bad", Kind: gatehouse.ExemptUsers, Members: append(slices.Clone(ids), outsider.ID)}
+		var ve *gatehouse.ValidationError
+		if err := s.CreateExemptionList(ctx, &bad); !errors.As(err, &ve) || len(ve.Fields) != 1 || !strings.Contains(ve.Fields[0].Message, outsider.ID) {
+			t.Fatalf("a list with another account's user: %v", err)
+		}
+		if ls, _ := s.ListExemptionLists(ctx, a.ID, "", gatehouse.Page{}); len(ls) != 0 {
+			t.Errorf("a refused list was partly saved: %+v", ls)
+		}
+		tooMany := gatehouse.ExemptionList{AccountID: a.ID, Name: "Too many", Kind: gatehouse.ExemptUsers, Members: make([]string, store.MaxExemptionMembers+1)}
+		for i := range tooMany.Members {
+			tooMany.Members[i] = fmt.Sprintf("usr_%d", i)
+		}
+		if err := s.CreateExemptionList(ctx, &tooMany); !errors.As(err, &ve) || !strings.Contains(err.Error(), "at most 5000 members") {
+			t.Errorf("a list over the bound: %v", err)
+		}
+
+		l := gatehouse.ExemptionList{AccountID: a.ID, Name: "Everyone", Kind: gatehouse.ExemptUsers, Members: ids}
+		must(t, s.CreateExemptionList(ctx, &l))
+		got, err := s.ExemptionList(ctx, l.ID)
+		if err != nil || !slices.Equal(got.Members, slices.Sorted(slices.Values(ids))) {
+			t.Fatalf("saved %d members of %d, %v", len(got.Members), len(ids), err)
+		}
+		if e, _ := s.UserExemption(ctx, ids[1200]); !e.ByUserList {
+			t.Errorf("the last member is not exempt")
+		}
+
+		// Named in the order asked, each once; what is not the account's
+		// user is left out.
+		ask := []string{ids[1200], outsider.ID, ids[0], g.ID, ids[600], ids[0], "usr_nothere"}
+		ask = append(ask, ids[1:600]...)
+		named, err := s.AccountMembers(ctx, a.ID, gatehouse.ExemptUsers, ask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append([]string{ids[1200], ids[0], ids[600]}, ids[1:600]...)
+		var gotIDs []string
+		for _, c := range named {
+			gotIDs = append(gotIDs, c.ID)
+		}
+		if !slices.Equal(gotIDs, want) || named[0].Name != "User 1200" || named[0].Email != "u1200@a.example" {
+			t.Errorf("named %d: first %+v", len(named), named[:min(len(named), 1)])
+		}
+		if gs, err := s.AccountMembers(ctx, a.ID, gatehouse.ExemptGroups, []string{ids[0], g.ID}); err != nil || len(gs) != 1 || gs[0] != (store.Candidate{ID: g.ID, Name: "Contractors"}) {
+			t.Errorf("groups named %+v, %v", gs, err)
+		}
+		if none, err := s.AccountMembers(ctx, b.ID, gatehouse.ExemptUsers, ids[:3]); err != nil || len(none) != 0 {
+			t.Errorf("another account's users named: %+v, %v", none, err)
+		}
+	})
+}
+
+// twoAccounts seeds one partition with two enterprise accounts, A and B.
+func twoAccounts(t *testing.T, s *store.Store) (a, b gatehouse.Account) {
+	t.Helper()
+	ctx := context.Background()
+	p := gatehouse.Partition{Name: "P"}
+	must(t, s.CreatePartition(ctx, &p))
+	a = gatehouse.Account{PartitionID: p.ID, Name: "A", Plan: gatehouse.PlanEnterprise}
+	b = gatehouse.Account{PartitionID: p.ID, Name: "B", Plan: gatehouse.PlanEnterprise}
+	must(t, s.CreateAccount(ctx, &a))
+	must(t, s.CreateAccount(ctx, &b))
+	return a, b
 }
 
 func must(t *testing.T, err error) {

@@ -26,6 +26,20 @@ import (
 // through internal/admin, as the REST API's do, so reach rules and audit
 // events are the same whichever way an admin works.
 
+// maxExemptionFormBytes bounds the body of an exemption list's form: its
+// ticked members may be as many as store.MaxExemptionMembers, about 40
+// bytes each ("members=usr_…&").
+const maxExemptionFormBytes = 256 << 10
+
+// exemptionForm is adminAccount for the POST of an exemption list's form,
+// whose body is read up to maxExemptionFormBytes.
+func (s *server) exemptionForm(w http.ResponseWriter, r *http.Request) (adminCaller, gatehouse.Account, bool) {
+	if !s.parseFormUpTo(w, r, maxExemptionFormBytes) {
+		return adminCaller{}, gatehouse.Account{}, false
+	}
+	return s.adminAccount(w, r)
+}
+
 // exemptionRoutes lists the pages of an account's exemption lists.
 func (s *server) exemptionRoutes(mux *http.ServeMux) {
 	const lists = "/admin/accounts/{account_id}/exemptions"
@@ -308,7 +322,7 @@ func (s *server) exemptionNewPage(w http.ResponseWriter, r *http.Request) {
 // exemptionCreate saves a new list, or, for the Search button of a
 // browser without JavaScript, shows the form again with the results.
 func (s *server) exemptionCreate(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.adminAccountForm(w, r)
+	c, a, ok := s.exemptionForm(w, r)
 	if !ok {
 		return
 	}
@@ -398,7 +412,7 @@ func (s *server) exemptionEditPage(w http.ResponseWriter, r *http.Request) {
 // (the Search button without JavaScript). The list's kind is the saved
 // one whatever the form says: it cannot change.
 func (s *server) exemptionUpdate(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
+	if !s.parseFormUpTo(w, r, maxExemptionFormBytes) {
 		return
 	}
 	c, a, l, ok := s.exemptionListFor(w, r)
@@ -428,7 +442,7 @@ func (s *server) exemptionUpdate(w http.ResponseWriter, r *http.Request) {
 // switches kind (htmx): the results region only, and its summary for the
 // live region.
 func (s *server) exemptionCandidates(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.adminAccountForm(w, r)
+	c, a, ok := s.exemptionForm(w, r)
 	if !ok {
 		return
 	}

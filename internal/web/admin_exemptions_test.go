@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -561,5 +562,63 @@ func TestExemptionSearchIsBounded(t *testing.T) {
 			url.Values{"kind": {"users"}, "q": {strings.Repeat("a", 300)}})
 		p.mustShow(t, "Search for at most 254 characters")
 		p.mustOmit(t, "ada@acme.example")
+	})
+}
+
+// TestExemptionListAsLargeAsTheAPIAllows: the form saves and shows a list
+// of store.MaxExemptionMembers people, as the API does; a body beyond the
+// form's bound is refused whole.
+func TestExemptionListAsLargeAsTheAPIAllows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, newClock())
+		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		acme := e.account("Acme")
+		ctx := context.Background()
+		var ids []string
+		for i := range store.MaxExemptionMembers {
+			u := gatehouse.User{AccountID: acme.ID, Email: fmt.Sprintf("p%04d@acme.example", i), DisplayName: fmt.Sprintf("Person %04d", i),
+				Role: gatehouse.RoleUser, Status: gatehouse.UserActive}
+			if err := s.CreateUser(ctx, &u); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, u.ID)
+		}
+		lists := "/admin/accounts/" + acme.ID + "/exemptions"
+		b := e.browser()
+		b.signIn(ada.Email, goodPassword)
+
+		// Over the bound: refused, nothing saved.
+		p := b.post(lists, url.Values{"name": {"Too big"}, "kind": {"users"}, "members": ids, "q": {strings.Repeat("x", 80<<10)}})
+		if p.status != http.StatusBadRequest {
+			t.Fatalf("a body over the bound: %d", p.status)
+		}
+		p.mustShow(t, "The form could not be read.")
+		if ls := exemptionListsOf(e, "Acme"); len(ls) != 0 {
+			t.Fatalf("saved %+v", ls)
+		}
+
+		p = b.post(lists, url.Values{"name": {"Everyone"}, "kind": {"users"}, "members": ids})
+		if !strings.Contains(p.path, "done=exemption_created") {
+			t.Fatalf("save landed on %s (%d)", p.path, p.status)
+		}
+		ls := exemptionListsOf(e, "Acme")
+		if len(ls) != 1 || !sameMembers(ls[0].Members, ids) {
+			t.Fatalf("saved %d lists, %d members", len(ls), len(ls[0].Members))
+		}
+
+		// The edit form shows every member ticked, by name, and saves them
+		// back unchanged.
+		p = b.get(lists + "/" + ls[0].ID)
+		if n := strings.Count(p.body, ` checked>`); n != store.MaxExemptionMembers {
+			t.Errorf("the edit form ticks %d members, want %d", n, store.MaxExemptionMembers)
+		}
+		p.mustShow(t, checkbox(ids[0], true), "Person 0000", checkbox(ids[len(ids)-1], true), "Person 4999")
+		p = b.post(lists+"/"+ls[0].ID, url.Values{"name": {"Everyone"}, "kind": {"users"}, "members": ids[1:]})
+		if !strings.Contains(p.path, "done=exemption_saved") {
+			t.Fatalf("edit landed on %s (%d)", p.path, p.status)
+		}
+		if got, _ := s.ExemptionList(ctx, ls[0].ID); !sameMembers(got.Members, ids[1:]) {
+			t.Errorf("after the edit: %d members", len(got.Members))
+		}
 	})
 }

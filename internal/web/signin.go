@@ -22,12 +22,20 @@ const (
 	msgNotAChoice   = "Choose one of the accounts listed."
 )
 
-// maxFormBytes bounds a form body; no page needs more.
+// maxFormBytes bounds a form body; no page but the exemption list's needs
+// more.
 const maxFormBytes = 64 << 10
 
-// parseForm reads a bounded form body, answering 400 itself when it cannot.
+// parseForm reads a form body of at most maxFormBytes, answering 400 itself
+// when it cannot.
 func (s *server) parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	return s.parseFormUpTo(w, r, maxFormBytes)
+}
+
+// parseFormUpTo reads a form body of at most limit bytes, answering 400
+// itself when it cannot.
+func (s *server) parseFormUpTo(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseForm(); err != nil {
 		s.render(w, http.StatusBadRequest, "error.html", view{Title: "Request refused", Message: "The form could not be read. Please try again."})
 		return false
