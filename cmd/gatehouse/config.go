@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"gatehouse/internal/clientaddr"
 )
 
 // config is what serve and demo run with.
@@ -23,6 +26,10 @@ type config struct {
 	// AllowPrivateMetadataURLs lets admins import IdP metadata from
 	// loopback and private addresses (an IdP inside the operator's network).
 	AllowPrivateMetadataURLs bool
+	// TrustedProxies lists the reverse proxies whose X-Forwarded-For is
+	// believed, as typed; check parses it into trustedProxies.
+	TrustedProxies string
+	trustedProxies []netip.Prefix
 }
 
 // newFlagSet returns a flag set that reports errors to stderr instead of
@@ -74,6 +81,8 @@ func serveFlags(fs *flag.FlagSet, c *config, defaults config, getenv func(string
 	}
 	fs.BoolVar(&c.AllowPrivateMetadataURLs, "allow-private-metadata-urls", allowPrivate,
 		"allow IdP metadata URLs on loopback and private addresses ($GATEHOUSE_ALLOW_PRIVATE_METADATA_URLS)")
+	envString(fs, &c.TrustedProxies, "trusted-proxies", "GATEHOUSE_TRUSTED_PROXIES", "",
+		"reverse proxies whose X-Forwarded-For names the client, as addresses or CIDR prefixes separated by commas (default: none; the TCP peer is the client)", getenv)
 	if err := envDuration(fs, &c.SessionIdle, "session-idle", "GATEHOUSE_SESSION_IDLE", 2*time.Hour, "sign a browser out after this long without a request", getenv); err != nil {
 		return err
 	}
@@ -98,7 +107,8 @@ func (c *config) check() error {
 	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
 		return errors.New("session lifetimes: want 0 < idle <= absolute")
 	}
-	return nil
+	c.trustedProxies, err = clientaddr.ParseTrusted(c.TrustedProxies)
+	return err
 }
 
 // readSecretKey returns the operator's secret key: from $GATEHOUSE_SECRET_KEY,

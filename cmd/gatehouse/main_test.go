@@ -45,6 +45,9 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 	if _, _, err := runCmd(t, env(map[string]string{"GATEHOUSE_SESSION_IDLE": "soon"}), "serve"); err == nil {
 		t.Fatal("a malformed duration in the environment was accepted")
 	}
+	if _, _, err := runCmd(t, env(map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}), "serve"); err == nil || !strings.Contains(err.Error(), `trusted proxy "proxy.internal"`) {
+		t.Fatalf("a trusted proxy that is no address: %v", err)
+	}
 	if _, _, err := runCmd(t, env(nil), "admin", "token", "create", "--name", "x", "--scope", "galaxy"); err == nil {
 		t.Fatal("an unknown token scope was accepted")
 	}
@@ -76,15 +79,15 @@ func TestMigrateBootstrapAndToken(t *testing.T) {
 	}
 }
 
-// startDemo runs `gatehouse demo` on a free port until the test ends and
-// returns its base URL.
-func startDemo(t *testing.T, dataDir string) string {
+// startDemo runs `gatehouse demo` on a free port, with these flags too,
+// until the test ends and returns its base URL.
+func startDemo(t *testing.T, dataDir string, flags ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", dataDir}, env(nil), pw, io.Discard)
+		done <- run(ctx, append([]string{"demo", "--addr", "127.0.0.1:0", "--data", dataDir}, flags...), env(nil), pw, io.Discard)
 		pw.Close()
 	}()
 	t.Cleanup(func() {

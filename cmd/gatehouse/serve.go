@@ -267,9 +267,10 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 	m := metrics.New()
 	hasher := password.NewHasher(max(2, runtime.GOMAXPROCS(0)))
 	handler := server.New(server.Config{
-		Ready:   st,
-		Metrics: m,
-		Logger:  log,
+		Ready:          st,
+		Metrics:        m,
+		Logger:         log,
+		TrustedProxies: c.trustedProxies,
 		API: api.New(api.Config{Store: st, Passwords: hasher, Logger: log, Now: time.Now, BaseURL: base, Secrets: box,
 			AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs}),
 		Pages: web.New(web.Config{Store: st, Passwords: hasher, Secrets: box, Metrics: m, Logger: log, BaseURL: base,
@@ -287,7 +288,7 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 	go sweepSessions(ctx, st, c, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "base_url", c.BaseURL, "database", string(st.Dialect()))
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", c.BaseURL, "database", string(st.Dialect()), "trusted_proxies", len(c.trustedProxies))
 	listening(ln.Addr().String(), c.BaseURL)
 	select {
 	case err := <-errc:

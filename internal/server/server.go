@@ -7,9 +7,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
+	"gatehouse/internal/clientaddr"
 	"gatehouse/internal/metrics"
 )
 
@@ -26,6 +28,9 @@ type Config struct {
 	Logger  *slog.Logger
 	API     http.Handler // serves /api/v1/…
 	Pages   http.Handler // serves everything else
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (clientaddr.Resolve); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the whole HTTP handler. Every route is listed here.
@@ -39,7 +44,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /metrics", cfg.Metrics.Handler())
 	mux.Handle("/api/v1/", cfg.API)
 	mux.Handle("/", cfg.Pages)
-	return observe(mux, cfg.Metrics, cfg.Logger)
+	return clientaddr.Middleware(cfg.TrustedProxies, observe(mux, cfg.Metrics, cfg.Logger))
 }
 
 func readyz(ready Readiness, log *slog.Logger) http.Handler {

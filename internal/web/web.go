@@ -264,9 +264,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	})
 }
 
-// client describes the browser for the audit log and per-address limits.
-// It uses the connection's address: a deployment behind a proxy must pass
-// the client's address on in RemoteAddr.
+// client describes the browser for the audit log and per-address limits,
+// from RemoteAddr: the TCP peer, or the client a trusted proxy named
+// (internal/clientaddr sets it before any page sees the request).
 func client(r *http.Request) login.Client {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
