@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -101,4 +102,36 @@ func TestMiddleware(t *testing.T) {
 	if got := serve(open, "127.0.0.1:5555", "198.51.100.1"); got != "127.0.0.1:5555" {
 		t.Errorf("trusting no one, the header moved the address: %q", got)
 	}
+}
+
+// FuzzResolve: whatever the header holds, the answer is the peer or an
+// address the header names, and from an untrusted peer always the peer.
+func FuzzResolve(f *testing.F) {
+	f.Add("10.0.0.1", "198.51.100.1, 10.2.3.4")
+	f.Add("203.0.113.9", "10.0.0.1")
+	f.Add("10.0.0.1", "[2001:db8::1]:80,,unknown, ::ffff:10.1.1.1")
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32")}
+	f.Fuzz(func(t *testing.T, peer, header string) {
+		p, err := netip.ParseAddr(peer)
+		if err != nil {
+			return
+		}
+		got := Resolve(p, []string{header}, trusted)
+		want := p.Unmap().WithZone("")
+		if !isTrusted(want, trusted) {
+			if got != want {
+				t.Fatalf("untrusted peer %s became %s", p, got)
+			}
+			return
+		}
+		if got == want {
+			return
+		}
+		for _, hop := range strings.Split(header, ",") {
+			if a, ok := parseHop(hop); ok && a == got {
+				return
+			}
+		}
+		t.Fatalf("%s is neither the peer %s nor in %q", got, p, header)
+	})
 }
