@@ -18,7 +18,7 @@ import (
 const adminUsage = `Usage:
   gatehouse admin bootstrap --email EMAIL [--name NAME]
   gatehouse admin token create --name NAME --scope super|partition|account [--scope-id ID]
-  gatehouse admin sso disable --account ID --reason TEXT
+  gatehouse admin sso disable --account ID --reason TEXT --by WHO
 `
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -172,10 +172,11 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 // the SSO governing an account, exactly as POST /api/v1/accounts/{id}/sso/break-glass.
 func runSSODisable(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("admin sso disable", stderr)
-	var dbURL, accountID, reason string
+	var dbURL, accountID, reason, by string
 	databaseFlag(fs, &dbURL, "sqlite:gatehouse.db", getenv)
 	fs.StringVar(&accountID, "account", "", "the account whose SSO to turn off (required)")
 	fs.StringVar(&reason, "reason", "", "why, for the account's admins to read in the audit log: a ticket number, who asked (required, at most 500 characters)")
+	fs.StringVar(&by, "by", "", "who is turning SSO off: your email or name, recorded in the audit log (required, at most 200 characters)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -186,13 +187,20 @@ func runSSODisable(ctx context.Context, args []string, getenv func(string) strin
 	if strings.TrimSpace(reason) == "" {
 		return errors.New("--reason is required: say why SSO is being turned off")
 	}
+	if strings.TrimSpace(by) == "" {
+		return errors.New("--by is required: name who is turning SSO off (your email or name)")
+	}
+	by, err := admin.CleanOperator(by)
+	if err != nil {
+		return errors.New("--by must be one line of at most 200 characters")
+	}
 	st, err := openAdminStore(ctx, dbURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	res, err := admin.BreakGlass(ctx, st, accountID, reason, gatehouse.AuditEvent{ActorType: "system", ActorID: "cli",
-		Details: map[string]string{"via": "admin sso disable"}})
+		Details: map[string]string{"via": "admin sso disable", "by": by}})
 	switch {
 	case errors.Is(err, gatehouse.ErrNotFound):
 		return fmt.Errorf("no account %s", accountID)

@@ -47,11 +47,16 @@ func TestAdminSSODisable(t *testing.T) {
 			}
 
 			// A reason is required; nothing changes without one.
+			// So is who runs it.
 			for _, args := range [][]string{
-				{"admin", "sso", "disable", "--account", a.ID},
-				{"admin", "sso", "disable", "--account", a.ID, "--reason", "  "},
-				{"admin", "sso", "disable", "--account", a.ID, "--reason", strings.Repeat("x", 501)},
-				{"admin", "sso", "disable", "--reason", "ticket 1"},
+				{"admin", "sso", "disable", "--account", a.ID, "--by", "sam@provider.example"},
+				{"admin", "sso", "disable", "--account", a.ID, "--reason", "  ", "--by", "sam@provider.example"},
+				{"admin", "sso", "disable", "--account", a.ID, "--reason", strings.Repeat("x", 501), "--by", "sam@provider.example"},
+				{"admin", "sso", "disable", "--reason", "ticket 1", "--by", "sam@provider.example"},
+				{"admin", "sso", "disable", "--account", a.ID, "--reason", "ticket 1"},
+				{"admin", "sso", "disable", "--account", a.ID, "--reason", "ticket 1", "--by", " "},
+				{"admin", "sso", "disable", "--account", a.ID, "--reason", "ticket 1", "--by", "sam\nforged line"},
+				{"admin", "sso", "disable", "--account", a.ID, "--reason", "ticket 1", "--by", strings.Repeat("s", 201)},
 			} {
 				if _, _, err := runCmd(t, getenv, args...); err == nil {
 					t.Errorf("%q succeeded", args)
@@ -61,7 +66,7 @@ func TestAdminSSODisable(t *testing.T) {
 				t.Fatal("a refused break-glass disabled the configuration")
 			}
 
-			out, _, err := runCmd(t, getenv, "admin", "sso", "disable", "--account", a.ID, "--reason", "ticket 4711: IdP down")
+			out, _, err := runCmd(t, getenv, "admin", "sso", "disable", "--account", a.ID, "--reason", "ticket 4711: IdP down", "--by", " sam@provider.example ")
 			if err != nil || !strings.Contains(out, "disabled SSO configuration "+c.Name) || !strings.Contains(out, "sso.break_glass") {
 				t.Fatalf("break-glass: %q, %v", out, err)
 			}
@@ -72,16 +77,16 @@ func TestAdminSSODisable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(evs) != 1 || evs[0].ActorType != "system" || evs[0].ActorID != "cli" || evs[0].Details["reason"] != "ticket 4711: IdP down" ||
+			if len(evs) != 1 || evs[0].ActorType != "system" || evs[0].ActorID != "cli" || evs[0].Details["reason"] != "ticket 4711: IdP down" || evs[0].Details["by"] != "sam@provider.example" ||
 				evs[0].Details["name"] != c.Name || evs[0].Outcome != gatehouse.OutcomeSuccess {
 				t.Errorf("audited as %+v", evs)
 			}
 
 			// Again: nothing is enabled, and the answer says so.
-			if _, _, err := runCmd(t, getenv, "admin", "sso", "disable", "--account", a.ID, "--reason", "again"); err == nil || !strings.Contains(err.Error(), "no SSO enabled") {
+			if _, _, err := runCmd(t, getenv, "admin", "sso", "disable", "--account", a.ID, "--reason", "again", "--by", "sam"); err == nil || !strings.Contains(err.Error(), "no SSO enabled") {
 				t.Errorf("second break-glass: %v", err)
 			}
-			if _, _, err := runCmd(t, getenv, "admin", "sso", "disable", "--account", "acct_nope", "--reason", "x"); err == nil || !strings.Contains(err.Error(), "no account") {
+			if _, _, err := runCmd(t, getenv, "admin", "sso", "disable", "--account", "acct_nope", "--reason", "x", "--by", "sam"); err == nil || !strings.Contains(err.Error(), "no account") {
 				t.Errorf("unknown account: %v", err)
 			}
 		})

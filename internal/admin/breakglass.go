@@ -48,19 +48,36 @@ type BreakGlassConfig struct {
 // cleanBreakGlassReason trims a break-glass reason and checks it is worth
 // recording: present, at most 500 characters, on one line.
 func cleanBreakGlassReason(reason string) (string, error) {
-	reason = strings.TrimSpace(reason)
+	return oneLine("reason", reason, maxBreakGlassReason, "must not be empty: say why SSO is being disabled (a ticket number, who asked)")
+}
+
+// maxOperator bounds CleanOperator's answer.
+const maxOperator = 200
+
+// CleanOperator checks who is breaking the glass from the command line,
+// where no sign-in names them: their email or name, one line of at most
+// 200 characters. It returns it trimmed, or a *gatehouse.ValidationError
+// on "by".
+func CleanOperator(by string) (string, error) {
+	return oneLine("by", by, maxOperator, "must not be empty: name who is turning SSO off (your email or name)")
+}
+
+// oneLine trims s and checks that it is one line of UTF-8 text, neither
+// empty (the error says ifEmpty) nor longer than max characters.
+func oneLine(field, s string, max int, ifEmpty string) (string, error) {
+	s = strings.TrimSpace(s)
 	v := &gatehouse.ValidationError{}
 	switch {
-	case reason == "":
-		v.Add("reason", "must not be empty: say why SSO is being disabled (a ticket number, who asked)")
-	case !utf8.ValidString(reason):
-		v.Add("reason", "must be UTF-8 text")
-	case utf8.RuneCountInString(reason) > maxBreakGlassReason:
-		v.Add("reason", fmt.Sprintf("must be at most %d characters", maxBreakGlassReason))
-	case strings.IndexFunc(reason, unicode.IsControl) >= 0:
-		v.Add("reason", "must not contain control characters or line breaks")
+	case s == "":
+		v.Add(field, ifEmpty)
+	case !utf8.ValidString(s):
+		v.Add(field, "must be UTF-8 text")
+	case utf8.RuneCountInString(s) > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		v.Add(field, "must not contain control characters or line breaks")
 	}
-	return reason, v.Err()
+	return s, v.Err()
 }
 
 // BreakGlass turns off whatever SSO governs an account's sign-in, so that

@@ -532,10 +532,12 @@ func TestAdminSeesBreakGlassUntilReEnabled(t *testing.T) {
 		root := "/admin/accounts/" + on.config.AccountID
 		b.get(root+"/authentication").mustOmit(t, "Provider support turned off SSO")
 
-		if _, err := admin.BreakGlass(ctx, s, on.config.AccountID, "ticket 4711: IdP down", gatehouse.AuditEvent{Time: e.clock.Now(), ActorType: "system", ActorID: "cli"}); err != nil {
+		if _, err := admin.BreakGlass(ctx, s, on.config.AccountID, "ticket 4711: IdP down", gatehouse.AuditEvent{Time: e.clock.Now(), ActorType: "system", ActorID: "cli",
+			Details: map[string]string{"by": "Sam <sam@provider.example>"}}); err != nil {
 			t.Fatal(err)
 		}
-		b.get(root+"/authentication").mustShow(t, "Provider support turned off SSO for this account", "Reason given: ticket 4711: IdP down")
+		b.get(root+"/authentication").mustShow(t, "Provider support turned off SSO for this account", "(Sam &lt;sam@provider.example&gt;).",
+			"Reason given: ticket 4711: IdP down")
 
 		// No new test is needed: break-glass changed no IdP setting.
 		p := b.post(root+"/sso/"+on.config.ID+"/enable", nil)

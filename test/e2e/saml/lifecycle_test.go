@@ -229,7 +229,7 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 	})
 
 	step("break-glass by the CLI: bob signs in with his password; audit and SAML history", func(t *testing.T) {
-		out := g.CLI(t, "admin", "sso", "disable", "--account", ac.AccountID, "--reason", breakGlassReason)
+		out := g.CLI(t, "admin", "sso", "disable", "--account", ac.AccountID, "--reason", breakGlassReason, "--by", "sam@provider.example")
 		if !strings.Contains(out, "disabled SSO configuration "+c.name) || !strings.Contains(out, "sso.break_glass") {
 			t.Errorf("gatehouse admin sso disable printed:\n%s", out)
 		}
@@ -241,7 +241,7 @@ func TestSSOLifecycleWithSimpleSAMLphp(t *testing.T) {
 
 		evs := g.breakGlassEvents(t, ac.example)
 		if len(evs) != 1 || evs[0].Outcome != "success" || evs[0].Details["reason"] != breakGlassReason ||
-			evs[0].ActorType != "system" || evs[0].TargetID != c.id || evs[0].Details["name"] != c.name {
+			evs[0].ActorType != "system" || evs[0].Details["by"] != "sam@provider.example" || evs[0].TargetID != c.id || evs[0].Details["name"] != c.name {
 			t.Errorf("the account's sso.break_glass events: %+v, want one by the CLI with the reason %q", evs, breakGlassReason)
 		}
 		saml := g.signInsOf(t, ac.example, url.Values{"method": {"saml"}, "outcome": {"success"}})
