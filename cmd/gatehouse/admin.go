@@ -187,12 +187,10 @@ func runSSODisable(ctx context.Context, args []string, getenv func(string) strin
 	if strings.TrimSpace(reason) == "" {
 		return errors.New("--reason is required: say why SSO is being turned off")
 	}
-	if strings.TrimSpace(by) == "" {
-		return errors.New("--by is required: name who is turning SSO off (your email or name)")
-	}
 	by, err := admin.CleanOperator(by)
-	if err != nil {
-		return errors.New("--by must be one line of at most 200 characters")
+	var bad *gatehouse.ValidationError
+	if errors.As(err, &bad) {
+		return errors.New("--by " + bad.Fields[0].Message)
 	}
 	st, err := openAdminStore(ctx, dbURL)
 	if err != nil {
