@@ -22,8 +22,8 @@ var (
 	// hides in it: several or encrypted assertions, misplaced signatures,
 	// duplicate IDs, References that do not name the signed element.
 	ErrStructure = errors.New("saml: message structure")
-	// ErrSignature: unsigned, a signature that does not verify, or a signature
-	// by a certificate that is not configured.
+	// ErrSignature: unsigned, or a signature that does not verify with the key
+	// of any configured certificate (whatever its KeyInfo says).
 	ErrSignature = errors.New("saml: signature")
 	// ErrWeakAlgorithm: an algorithm or transform outside the allow-list
 	// (SHA-1, HMAC, XSLT, XPath, inclusive c14n) or an RSA key under 2048 bits.

@@ -4,9 +4,11 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -21,7 +23,7 @@ func xmlsec1(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("xmlsec1")
 	if err != nil {
-		t.Skip("SKIPPED: xmlsec1 is not installed (apt-get install xmlsec1); the test IdP is not cross-checked")
+		t.Skip("SKIPPED: xmlsec1 is not installed (apt-get install xmlsec1): signatures are not cross-checked with libxmlsec1")
 	}
 	return path
 }
@@ -110,4 +112,97 @@ func signatureTemplate(uri string) *etree.Element {
 	sig.CreateElement("ds:SignatureValue")
 	sig.CreateElement("ds:KeyInfo").CreateElement("ds:X509Data")
 	return sig
+}
+
+// xmlsec1Args has xmlsec1 verify with only the keys loaded on its command
+// line: "key-name" is the only KeyInfo content it may read, and a name can
+// only pick among loaded keys, so neither a certificate (X509Data) nor a
+// KeyValue in the message can supply or refuse a key. The message itself is
+// handed over unaltered.
+var xmlsec1Args = append([]string{"--verify", "--enabled-key-data", "key-name"}, idAttrs...)
+
+// Where the signatures Gatehouse accepts sit: directly on the Response and
+// on its Assertion.
+const (
+	xpathResponseSig  = "/*[local-name()='Response' and namespace-uri()='" + samltest.NSProtocol + "']/*[local-name()='Signature' and namespace-uri()='" + samltest.NSDSig + "']"
+	xpathAssertionSig = "/*[local-name()='Response' and namespace-uri()='" + samltest.NSProtocol + "']/*[local-name()='Assertion' and namespace-uri()='" + samltest.NSAssertion + "']/*[local-name()='Signature' and namespace-uri()='" + samltest.NSDSig + "']"
+)
+
+// xmlsec1Verdict is libxmlsec1's answer to the rule: some configured
+// certificate's public key alone verifies every signature in doc.
+func xmlsec1Verdict(t *testing.T, bin string, doc *etree.Document, configured []*x509.Certificate) bool {
+	t.Helper()
+	var sigs []string
+	if sigOf(doc.Root()) != nil {
+		sigs = append(sigs, xpathResponseSig)
+	}
+	if a := assertionOf(doc); a != nil && sigOf(a) != nil {
+		sigs = append(sigs, xpathAssertionSig)
+	}
+	if len(sigs) == 0 {
+		return false
+	}
+	// Not t.TempDir: xmlsec1 splits key paths at commas, which test names hold.
+	dir, err := os.MkdirTemp("", "xmlsec1-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	write := func(name string, data []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	file := write("response.xml", mustXML(t, doc))
+	for _, cert := range configured {
+		der, err := x509.MarshalPKIXPublicKey(cert.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := write("configured.pub.pem", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+		all := true
+		for _, xpath := range sigs {
+			args := append(slices.Clone(xmlsec1Args), "--pubkey-pem", key, "--node-xpath", xpath, file)
+			out, err := exec.Command(bin, args...).CombinedOutput()
+			var exit *exec.ExitError
+			if err != nil && !errors.As(err, &exit) {
+				t.Fatalf("xmlsec1: %v", err)
+			}
+			if err != nil {
+				t.Logf("xmlsec1 with %s refuses %s:\n%s", cert.Subject, xpath, out)
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSignatureVerdictMatchesXmlsec1 is the differential test: for every
+// signature case of the suite, Gatehouse accepts the signature exactly when
+// xmlsec1, given only the configured certificates' public keys, verifies it.
+func TestSignatureVerdictMatchesXmlsec1(t *testing.T) { // S-keyinfo, S-keyinfo-interop
+	bin := xmlsec1(t)
+	for _, tc := range signatureCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.cfg.Certificates = tc.configured
+			_, err := f.run(t, tc.doc)
+			if err != nil && !errors.Is(err, saml.ErrSignature) {
+				t.Fatalf("Gatehouse refused for another reason than the signature: %v", err)
+			}
+			gatehouse, xmlsec := err == nil, xmlsec1Verdict(t, bin, tc.doc, tc.configured)
+			if gatehouse != xmlsec {
+				t.Errorf("Gatehouse valid = %v (%v), xmlsec1 valid = %v", gatehouse, err, xmlsec)
+			}
+			if want := tc.signedBy != nil; xmlsec != want {
+				t.Errorf("xmlsec1 valid = %v, the case expects %v", xmlsec, want)
+			}
+		})
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/beevik/etree"
 	saml2 "github.com/russellhaering/gosaml2"
 	"github.com/russellhaering/gosaml2/types"
-	dsig "github.com/russellhaering/goxmldsig"
 
 	"gatehouse"
 )
@@ -41,8 +40,9 @@ type Assertion struct {
 	// this assertion would still pass ValidateResponse.
 	ReplayUntil  time.Time
 	SessionIndex string
-	// SignedBy is the configured certificate that verified the signatures;
-	// it may have expired (see ValidateResponse).
+	// SignedBy is the configured certificate that verified the signatures,
+	// the first in the configuration's order when several share the key; it
+	// may have expired (see ValidateResponse).
 	SignedBy *x509.Certificate
 }
 
@@ -58,10 +58,15 @@ type Assertion struct {
 // Decisions:
 //   - The Response, the Assertion or both may be signed. A Response signed
 //     alone is accepted only because the structural checks allow exactly one
-//     Assertion, directly in the Response, and gosaml2 reads it from the
-//     verified bytes; identity never comes from outside a verified element.
-//   - All signatures in one response must verify with the same configured
-//     certificate; several certificates support a rollover.
+//     Assertion, directly in the Response, and it is read from the verified
+//     bytes; identity never comes from outside a verified element.
+//   - A signature is valid if and only if it verifies with the key of one of
+//     the configured certificates, and all signatures in one response must
+//     verify with the same one; several certificates support a rollover.
+//     KeyInfo, whatever it holds or lacks, never chooses the key, never adds
+//     trust and never causes a refusal (S-keyinfo, S-keyinfo-interop): IdPs
+//     send chains, re-issued certificates on the same key, or only a
+//     KeyValue. A rejection names it only for information.
 //   - A configured certificate past its NotAfter still verifies: SAML trust
 //     is in the configured key, not in the certificate's dates (as Okta and
 //     Keycloak do), and refusing would lock a customer out the moment an
@@ -96,7 +101,7 @@ func validateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []
 	}
 
 	at := libraryInstant(shape.assertion, now, skew)
-	provider, resp, signer, verr := verify(sp, idp, samlResponse, shape, at, now, skew)
+	provider, resp, signer, verr := verify(sp, idp, shape, at, now, skew)
 	if verr != nil {
 		return nil, verr
 	}
@@ -189,79 +194,20 @@ func libraryInstant(assertion *etree.Element, now time.Time, skew time.Duration)
 	return now
 }
 
-// verify runs gosaml2's signature verification and SAML checks, trying the
-// configured certificates one by one (the one KeyInfo names first), so a
-// rollover works even when the IdP sends no KeyInfo, and the certificate that
-// verified is known. Each attempt uses its own gosaml2 service provider built
-// from this configuration's values; nothing is shared between configurations.
-func verify(sp SP, idp IdP, samlResponse string, shape *responseShape, at, now time.Time, skew time.Duration) (*saml2.SAMLServiceProvider, *types.Response, *x509.Certificate, *gatehouse.Rejection) {
-	certs := slices.Clone(idp.Certificates)
-	slices.SortStableFunc(certs, func(a, b *x509.Certificate) int {
-		return boolOrder(claimed(shape, b)) - boolOrder(claimed(shape, a))
-	})
-	var failures []error
-	for _, cert := range certs {
-		provider := newServiceProvider(sp, idp, at)
-		provider.IDPCertificateStore = &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{dateless(cert)}}
-		resp, err := provider.ValidateEncodedResponse(samlResponse)
-		if err == nil {
-			return provider, resp, cert, nil
-		}
-		if afterSignature(err) {
-			return nil, nil, nil, fromLibrary(err, now, skew)
-		}
-		failures = append(failures, err)
+// verify checks the signatures against the configured certificates (see
+// verifySignatures), then runs gosaml2's SAML checks on the Response read
+// from the verified bytes, with one gosaml2 service provider built from this
+// configuration's values; nothing is shared between configurations.
+func verify(sp SP, idp IdP, shape *responseShape, at, now time.Time, skew time.Duration) (*saml2.SAMLServiceProvider, *types.Response, *x509.Certificate, *gatehouse.Rejection) {
+	resp, signer, verr := verifySignatures(shape, idp.Certificates, at)
+	if verr != nil {
+		return nil, nil, nil, verr
 	}
-	return nil, nil, nil, signatureFailure(shape, certs, failures)
-}
-
-func boolOrder(b bool) int {
-	if b {
-		return 1
+	provider := newServiceProvider(sp, idp, at)
+	if err := provider.Validate(resp); err != nil {
+		return nil, nil, nil, fromLibrary(err, now, skew)
 	}
-	return 0
-}
-
-func claimed(shape *responseShape, cert *x509.Certificate) bool {
-	return slices.ContainsFunc(shape.keyInfoCerts, cert.Equal)
-}
-
-// dateless returns a copy of a configured certificate whose validity dates
-// goxmldsig will not enforce. The copy keeps the DER bytes, so KeyInfo must
-// still match it exactly; see ValidateResponse for why expiry is accepted.
-func dateless(cert *x509.Certificate) *x509.Certificate {
-	c := *cert
-	c.NotBefore = time.Time{}
-	c.NotAfter = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
-	return &c
-}
-
-// afterSignature reports whether a gosaml2 error comes from its SAML checks,
-// which it runs only once the signatures verified.
-func afterSignature(err error) bool {
-	var (
-		invalid saml2.ErrInvalidValue
-		missing saml2.ErrMissingElement
-		parsing saml2.ErrParsing
-	)
-	return errors.As(err, &invalid) || errors.As(err, &missing) || errors.As(err, &parsing)
-}
-
-func signatureFailure(shape *responseShape, certs []*x509.Certificate, failures []error) *gatehouse.Rejection {
-	configured := make([]string, len(certs))
-	for i, c := range certs {
-		configured[i] = fingerprint(c)
-	}
-	for _, claimedCert := range shape.keyInfoCerts {
-		if !slices.ContainsFunc(certs, claimedCert.Equal) {
-			fp := fingerprint(claimedCert)
-			verr := reject(ErrSignature, gatehouse.FixInGatehouse, fmt.Sprintf("the message is signed with certificate %s (SHA-256 %s), which is not configured for this IdP; if the IdP really rolled over its key, add the new certificate", claimedCert.Subject, fp))
-			verr.Expected, verr.Received = strings.Join(configured, ", "), fp
-			return verr
-		}
-	}
-	// Sorted so that the certificate KeyInfo named, if any, failed first.
-	return reject(ErrSignature, gatehouse.FixInIdP, fmt.Sprintf("the signature does not verify with the configured certificate (%d tried): %v", len(certs), failures[0])).Wrap(failures[0])
+	return provider, resp, signer, nil
 }
 
 // fromLibrary turns gosaml2's SAML check errors into rejections. now and skew

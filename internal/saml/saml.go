@@ -4,9 +4,11 @@
 // between calls; the caller stores request IDs and assertion IDs (replay) in
 // the database.
 //
-// Signature verification and the SAML checks are gosaml2's, run with one
-// gosaml2 service provider built from each configuration's values. Around it
-// this package adds what gosaml2 leaves open: input bounds, a strict allow-list
+// Signature verification is goxmldsig's, with one configured certificate at a
+// time and KeyInfo left out, so only configured keys decide; the SAML checks
+// are gosaml2's, run on the verified Response with one gosaml2 service
+// provider built from each configuration's values. Around them this package
+// adds what gosaml2 leaves open: input bounds, a strict allow-list
 // of message shapes and signature algorithms (against signature wrapping),
 // clock skew, InResponseTo, and precise errors for administrators.
 package saml

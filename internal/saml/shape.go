@@ -3,6 +3,7 @@ package saml
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -51,9 +52,9 @@ var (
 type responseShape struct {
 	root, assertion           *etree.Element
 	responseSig, assertionSig *etree.Element
-	// keyInfoCerts are the certificates the signatures claim, unverified:
-	// used only to choose which configured certificate to try first and to
-	// name an unknown one in the error.
+	// keyInfoCerts are the distinct certificates the signatures' KeyInfo
+	// carries, unverified: used only to explain a failed verification,
+	// never to choose a key or to trust one.
 	keyInfoCerts []*x509.Certificate
 }
 
@@ -166,8 +167,10 @@ func inspectResponse(doc *etree.Document) (*responseShape, *gatehouse.Rejection)
 		if verr := checkSignaturePolicy(sig, parent); verr != nil {
 			return nil, verr
 		}
-		if cert := keyInfoCert(sig); cert != nil {
-			shape.keyInfoCerts = append(shape.keyInfoCerts, cert)
+		for _, cert := range keyInfoCerts(sig) {
+			if !slices.ContainsFunc(shape.keyInfoCerts, cert.Equal) {
+				shape.keyInfoCerts = append(shape.keyInfoCerts, cert)
+			}
 		}
 	}
 	if shape.responseSig == nil && shape.assertionSig == nil {
@@ -276,28 +279,26 @@ func weak(where, what, got, want string) *gatehouse.Rejection {
 	return verr
 }
 
-// keyInfoCert returns the first certificate in a signature's KeyInfo, or nil.
-// It is never trusted: only compared with the configured certificates.
-func keyInfoCert(sig *etree.Element) *x509.Certificate {
-	keyInfo := child(sig, nsDSig, "KeyInfo")
-	if keyInfo == nil {
-		return nil
+// keyInfoCerts returns the readable certificates in a signature's KeyInfo,
+// in order, at most maxKeyInfoCerts. They are never trusted: they only
+// explain a failed verification.
+func keyInfoCerts(sig *etree.Element) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, keyInfo := range children(sig, nsDSig, "KeyInfo") {
+		for _, data := range children(keyInfo, nsDSig, "X509Data") {
+			for _, certEl := range children(data, nsDSig, "X509Certificate") {
+				if len(out) == maxKeyInfoCerts {
+					return out
+				}
+				der, err := decodeBase64Body(certEl.Text())
+				if err != nil {
+					continue
+				}
+				if cert, err := x509.ParseCertificate(der); err == nil {
+					out = append(out, cert)
+				}
+			}
+		}
 	}
-	data := child(keyInfo, nsDSig, "X509Data")
-	if data == nil {
-		return nil
-	}
-	certEl := child(data, nsDSig, "X509Certificate")
-	if certEl == nil {
-		return nil
-	}
-	der, err := decodeBase64Body(certEl.Text())
-	if err != nil {
-		return nil
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil
-	}
-	return cert
+	return out
 }

@@ -89,6 +89,10 @@ type Identity struct {
 	ReplayUntil time.Time `json:"replay_until"`
 	// InResponseTo is the request answered; empty when unsolicited.
 	InResponseTo string `json:"in_response_to,omitempty"`
+	// SignedBy names the configured key that verified the answer, for the
+	// Test page (SAML: "the configured certificate <subject> (SHA-256
+	// <fingerprint>)"); empty when the connector does not say.
+	SignedBy string `json:"signed_by,omitempty"`
 	// LinkKey is the IdP's immutable name for the person (OIDC: issuer and
 	// subject, or Entra ID's tenant and object IDs). When set, the flow
 	// finds the person by the link this key was given at their first

@@ -217,6 +217,11 @@ type Signing struct {
 	Hash crypto.Hash
 	// OmitKeyInfo leaves the certificate out of the signatures.
 	OmitKeyInfo bool
+	// KeyInfo, when set, reshapes each signature's KeyInfo right after that
+	// signature is made, so a Response signature covers the Assertion's as
+	// reshaped: as IdPs that send a chain, a re-issued certificate or only a
+	// KeyValue build them. It is not called when OmitKeyInfo is set.
+	KeyInfo func(keyInfo *etree.Element)
 }
 
 // Sign adds enveloped signatures to the Assertion and then the Response, each
@@ -253,8 +258,11 @@ func (idp *IdP) signElement(el *etree.Element, s Signing) error {
 	if err != nil {
 		return fmt.Errorf("samltest: sign <%s>: %w", el.Tag, err)
 	}
-	if s.OmitKeyInfo {
+	switch {
+	case s.OmitKeyInfo:
 		sig.RemoveChild(sig.SelectElement("ds:KeyInfo"))
+	case s.KeyInfo != nil:
+		s.KeyInfo(sig.SelectElement("ds:KeyInfo"))
 	}
 	at := 0
 	if issuer := el.SelectElement("saml:Issuer"); issuer != nil {

@@ -7,6 +7,7 @@ package samlconnector
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
@@ -169,5 +170,13 @@ func (c *Connector) Finish(_ context.Context, cfg *gatehouse.SSOConfig, answer u
 		MessageID:     a.ID,
 		ReplayUntil:   a.ReplayUntil,
 		InResponseTo:  a.InResponseTo,
+		SignedBy:      signedBy(a.SignedBy),
 	}, nil
+}
+
+// signedBy names the configured certificate that verified a response the way
+// the admin pages list certificates.
+func signedBy(cert *x509.Certificate) string {
+	info := saml.NewCertInfo(cert)
+	return fmt.Sprintf("the configured certificate %s (SHA-256 %s)", info.Subject, info.SHA256Fingerprint)
 }
