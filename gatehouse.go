@@ -69,6 +69,22 @@ func (e *ConflictError) Error() string { return fmt.Sprintf("conflict: %s: %s", 
 // Is makes errors.Is(err, ErrConflict) true for a *ConflictError.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
+// LastWayInError refuses a change after which an account that SSO governs
+// would have no active admin with a password way in, so a broken IdP would
+// lock everyone out (SECURITY.md A-last-admin). It matches ErrConflict.
+type LastWayInError struct {
+	AccountID   string
+	AccountName string
+}
+
+func (e *LastWayInError) Error() string {
+	return "last way in: while SSO governs account " + e.AccountName +
+		", at least one active admin must keep a password; give another admin a password first"
+}
+
+// Is makes errors.Is(err, ErrConflict) true for a *LastWayInError.
+func (e *LastWayInError) Is(target error) bool { return target == ErrConflict }
+
 // Plan is an account's commercial plan; SSO needs PlanEnterprise.
 type Plan string
 
@@ -134,9 +150,12 @@ type Account struct {
 	// UsePartitionSSO says the account signs in through its partition's
 	// enabled SSO configuration when it has none of its own enabled, and
 	// sends its exempt users there when it has.
-	UsePartitionSSO bool      `json:"use_partition_sso"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	UsePartitionSSO bool `json:"use_partition_sso"`
+	// PolicyVersion goes up with every change that can alter how one of the
+	// account's people may sign in (sessions follow it).
+	PolicyVersion int64     `json:"-"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // User is a person (a seat) in one account, identified by email.
@@ -205,14 +224,23 @@ const (
 // Session is one browser's sign-in. Only the SHA-256 of its cookie token is
 // stored, as ID.
 type Session struct {
-	ID         string
-	UserID     string
-	AccountID  string
-	State      SessionState
-	Method     string // how the person authenticated: "password", "password+totp", ...
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time // absolute end of life
+	ID        string
+	UserID    string
+	AccountID string
+	State     SessionState
+	Method    string // how the person authenticated: "password", "password+totp", "password+recovery_code", "saml", "oidc"
+	// SSOConfigID is the configuration an SSO session was opened through
+	// (the account's or its partition's); empty for a password session.
+	SSOConfigID string
+	// PolicyVersion is the account's policy version at which this session's
+	// way in was last found allowed; AccountPolicyVersion is the account's
+	// version now, as read with the session. A session behind its account
+	// is decided again before it is used (SECURITY.md A-policy-session).
+	PolicyVersion        int64
+	AccountPolicyVersion int64
+	CreatedAt            time.Time
+	LastSeenAt           time.Time
+	ExpiresAt            time.Time // absolute end of life
 }
 
 // TokenScope is how far an API token reaches.
@@ -348,6 +376,10 @@ type OIDCSettings struct {
 	EntraTenants []string `json:"entra_tenants,omitempty"`
 	// HostedDomain is the Google Workspace domain (the hd claim) required.
 	HostedDomain string `json:"hosted_domain,omitempty"`
+	// TrustedAudiences are the audiences besides ClientID an ID token may
+	// name (OpenID Connect Core 3.1.3.7); empty, a token naming any other
+	// audience is refused.
+	TrustedAudiences []string `json:"trusted_audiences,omitempty"`
 }
 
 // SSOTest is the outcome of the last Test of a configuration.

@@ -42,6 +42,7 @@ func TestAdminSSODisable(t *testing.T) {
 			if err := st.CreateSSOConfig(ctx, &c); err != nil {
 				t.Fatal(err)
 			}
+			storetest.KeepWayIn(t, st, a.ID)
 			if _, err := st.EnableSSOConfig(ctx, c.ID, c.UpdatedAt); err != nil {
 				t.Fatal(err)
 			}

@@ -32,6 +32,11 @@ func Facts(ctx context.Context, st *store.Store, user gatehouse.User) (policy.Fa
 	if err != nil {
 		return policy.Facts{}, fmt.Errorf("access: account: %w", err)
 	}
+	return userFacts(ctx, st, acct, user)
+}
+
+// userFacts gathers what policy.Decide looks at for user of account acct.
+func userFacts(ctx context.Context, st *store.Store, acct gatehouse.Account, user gatehouse.User) (policy.Facts, error) {
 	f, err := AccountFacts(ctx, st, acct)
 	if err != nil {
 		return policy.Facts{}, err
@@ -71,4 +76,81 @@ func enabledID(ctx context.Context, st *store.Store, accountID, partitionID stri
 		return "", fmt.Errorf("access: enabled SSO configuration: %w", err)
 	}
 	return c.ID, nil
+}
+
+// DecideWithVersion is Decide, with the account's policy version read
+// before the facts: a session opened on this decision records it, so any
+// change committed after the read makes the session be decided again.
+func DecideWithVersion(ctx context.Context, st *store.Store, user gatehouse.User) (policy.Decision, int64, error) {
+	acct, err := st.Account(ctx, user.AccountID)
+	if err != nil {
+		return policy.Decision{}, 0, fmt.Errorf("access: account: %w", err)
+	}
+	f, err := userFacts(ctx, st, acct, user)
+	if err != nil {
+		return policy.Decision{}, 0, err
+	}
+	return policy.Decide(f), acct.PolicyVersion, nil
+}
+
+// SessionAllowed decides again whether session sess of user may still be
+// used: whether the policy, as the database has it now, still allows the
+// way it was opened (SECURITY.md A-policy-session).
+func SessionAllowed(ctx context.Context, st *store.Store, sess gatehouse.Session, user gatehouse.User) (bool, error) {
+	d, err := Decide(ctx, st, user)
+	if err != nil {
+		return false, err
+	}
+	return policy.SessionAllowed(d, sess.SSOConfigID), nil
+}
+
+// EndForbiddenSessions decides again every session of account accountID
+// that is behind the account's policy version, ends those the policy no
+// longer allows and brings the others up to date. It returns how many it
+// ended, for the audit event of the change that ended them. Sessions it
+// does not reach (a database failure half-way) are still decided again at
+// their next request.
+func EndForbiddenSessions(ctx context.Context, st *store.Store, accountIDs ...string) (int, error) {
+	ended := 0
+	for _, accountID := range accountIDs {
+		after := ""
+		for {
+			page, err := st.SessionsBehindPolicy(ctx, accountID, after, 500)
+			if err != nil {
+				return ended, fmt.Errorf("access: sessions behind policy: %w", err)
+			}
+			for _, sess := range page {
+				n, err := reviewSession(ctx, st, sess)
+				if err != nil {
+					return ended, err
+				}
+				ended += n
+			}
+			if len(page) < 500 {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+	}
+	return ended, nil
+}
+
+// reviewSession ends sess (returning 1) when the policy no longer allows
+// it, or records that it is allowed at its account's current version.
+func reviewSession(ctx context.Context, st *store.Store, sess gatehouse.Session) (int, error) {
+	user, err := st.User(ctx, sess.UserID)
+	allowed := false
+	switch {
+	case errors.Is(err, gatehouse.ErrNotFound):
+	case err != nil:
+		return 0, fmt.Errorf("access: session's user: %w", err)
+	case user.Status == gatehouse.UserActive:
+		if allowed, err = SessionAllowed(ctx, st, sess, user); err != nil {
+			return 0, err
+		}
+	}
+	if allowed {
+		return 0, st.KeepSessionAtPolicy(ctx, sess.ID, sess.AccountPolicyVersion)
+	}
+	return 1, st.DeleteSession(ctx, sess.ID)
 }

@@ -38,6 +38,9 @@ type Preview struct {
 	// AdminsWithWayIn counts the active admins who keep a password way in
 	// (policy.KeepsWayIn); enabling is refused when it is zero.
 	AdminsWithWayIn int `json:"admins_with_way_in"`
+	// PasswordSessionsEnding counts the open password sessions of the
+	// people forced to SSO: enabling ends them (SECURITY.md A-policy-session).
+	PasswordSessionsEnding int `json:"password_sessions_ending"`
 }
 
 // EnablePreview computes, with policy.Decide, how every active user of
@@ -56,6 +59,10 @@ func EnablePreview(ctx context.Context, st *store.Store, acct gatehouse.Account,
 		facts.PartitionSSO = c.ID
 	}
 	exempt, err := st.AccountExemptions(ctx, acct.ID)
+	if err != nil {
+		return Preview{}, fmt.Errorf("access: preview: %w", err)
+	}
+	sessions, err := st.PasswordSessionsByUser(ctx, acct.ID, st.Now())
 	if err != nil {
 		return Preview{}, fmt.Errorf("access: preview: %w", err)
 	}
@@ -92,6 +99,7 @@ func EnablePreview(ctx context.Context, st *store.Store, acct gatehouse.Account,
 		switch {
 		case d.SSOOnly():
 			p.ForcedToSSO = append(p.ForcedToSSO, pu)
+			p.PasswordSessionsEnding += sessions[u.ID]
 		case d.Password && d.Why != "":
 			p.KeepPassword = append(p.KeepPassword, KeptPassword{User: pu, Why: d.Why})
 		}

@@ -62,6 +62,7 @@ func (f accountsFixture) enabledConfig(t *testing.T, accountID, partitionID stri
 	if err := f.st.CreateSSOConfig(ctx, &c); err != nil {
 		t.Fatal(err)
 	}
+	storetest.KeepWayInUnder(t, f.st, accountID, partitionID)
 	if _, err := f.st.EnableSSOConfig(ctx, c.ID, c.UpdatedAt); err != nil {
 		t.Fatal(err)
 	}

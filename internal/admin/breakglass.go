@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"gatehouse"
+	"gatehouse/internal/access"
 	"gatehouse/internal/store"
 )
 
@@ -158,6 +160,10 @@ func BreakGlass(ctx context.Context, st *store.Store, accountID, reason string, 
 		return res, ErrNoSSOEnabled
 	}
 	e.Outcome = gatehouse.OutcomeSuccess
+	// Sessions opened through what was turned off end now; any this misses
+	// (the database failing) end at their next request all the same.
+	ended, _ := access.EndForbiddenSessions(context.WithoutCancel(ctx), st, a.ID)
+	e.Details[DetailSessionsEnded] = strconv.Itoa(ended)
 	if len(names) > 0 {
 		e.Details["name"] = strings.Join(names, ",")
 	}

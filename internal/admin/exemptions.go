@@ -75,7 +75,9 @@ func (s *Service) CreateExemptionList(ctx context.Context, p Principal, accountI
 	if err := s.store.CreateExemptionList(ctx, &l); err != nil {
 		return gatehouse.ExemptionList{}, err
 	}
-	s.Record(ctx, p, exemptionEvent("exemption_list.create", a, l))
+	e := exemptionEvent("exemption_list.create", a, l)
+	e.Details[DetailSessionsEnded] = s.EndForbiddenSessions(ctx, a.ID)
+	s.Record(ctx, p, e)
 	return l, nil
 }
 
@@ -119,6 +121,7 @@ func (s *Service) UpdateExemptionList(ctx context.Context, p Principal, accountI
 	}
 	e := exemptionEvent("exemption_list.update", a, next)
 	e.Details["previous_members"] = strings.Join(l.Members, " ")
+	e.Details[DetailSessionsEnded] = s.EndForbiddenSessions(ctx, a.ID)
 	if l.Name != next.Name {
 		e.Details["previous_name"] = l.Name
 	}
@@ -135,7 +138,9 @@ func (s *Service) DeleteExemptionList(ctx context.Context, p Principal, accountI
 	if err := s.store.DeleteExemptionList(ctx, l.ID); err != nil {
 		return err
 	}
-	s.Record(ctx, p, exemptionEvent("exemption_list.delete", a, l))
+	e := exemptionEvent("exemption_list.delete", a, l)
+	e.Details[DetailSessionsEnded] = s.EndForbiddenSessions(ctx, a.ID)
+	s.Record(ctx, p, e)
 	return nil
 }
 

@@ -149,6 +149,7 @@ func cloneSSOConfig(c gatehouse.SSOConfig) gatehouse.SSOConfig {
 		o.Scopes = slices.Clone(o.Scopes)
 		o.AllowedAlgorithms = slices.Clone(o.AllowedAlgorithms)
 		o.EntraTenants = slices.Clone(o.EntraTenants)
+		o.TrustedAudiences = slices.Clone(o.TrustedAudiences)
 		c.OIDC = &o
 	}
 	return c
@@ -167,6 +168,7 @@ type OIDCInput struct {
 	AllowedAlgorithms *[]string `json:"allowed_algorithms"`
 	EntraTenants      *[]string `json:"entra_tenants"`
 	HostedDomain      *string   `json:"hosted_domain"`
+	TrustedAudiences  *[]string `json:"trusted_audiences"`
 }
 
 func (in *OIDCInput) applyTo(o *gatehouse.OIDCSettings) {
@@ -178,6 +180,7 @@ func (in *OIDCInput) applyTo(o *gatehouse.OIDCSettings) {
 	setListIf(&o.Scopes, in.Scopes)
 	setListIf(&o.AllowedAlgorithms, in.AllowedAlgorithms)
 	setListIf(&o.EntraTenants, in.EntraTenants)
+	setListIf(&o.TrustedAudiences, in.TrustedAudiences)
 	setIf(&o.EmailClaim, in.EmailClaim)
 	setIf(&o.HostedDomain, in.HostedDomain)
 }
@@ -532,7 +535,7 @@ func oidcSettingsOf(c *gatehouse.SSOConfig) gatehouse.OIDCSettings {
 // as which client, and which tokens are trusted.
 func idpField(field string) bool {
 	switch field {
-	case "oidc.issuer", "oidc.client_id", "oidc.client_secret", "oidc.allowed_algorithms", "oidc.entra_tenants", "oidc.hosted_domain":
+	case "oidc.issuer", "oidc.client_id", "oidc.client_secret", "oidc.allowed_algorithms", "oidc.entra_tenants", "oidc.hosted_domain", "oidc.trusted_audiences":
 		return true
 	}
 	return strings.HasPrefix(field, "saml.")
@@ -554,6 +557,11 @@ func oidcDetails(details map[string]string, before, after gatehouse.OIDCSettings
 	}
 	if !slices.Equal(before.AllowedAlgorithms, after.AllowedAlgorithms) && len(after.AllowedAlgorithms) > 0 {
 		details["allowed_algorithms"] = strings.Join(after.AllowedAlgorithms, ",")
+	}
+	// Every party a token may also be for is named, and so is trusting
+	// none again.
+	if !slices.Equal(before.TrustedAudiences, after.TrustedAudiences) {
+		details["trusted_audiences"] = strings.Join(after.TrustedAudiences, ",")
 	}
 }
 
@@ -598,6 +606,7 @@ func changedFields(before, after *gatehouse.SSOConfig) []string {
 		{"oidc.allowed_algorithms", slices.Equal(ob.AllowedAlgorithms, oa.AllowedAlgorithms)},
 		{"oidc.entra_tenants", slices.Equal(ob.EntraTenants, oa.EntraTenants)},
 		{"oidc.hosted_domain", ob.HostedDomain == oa.HostedDomain},
+		{"oidc.trusted_audiences", slices.Equal(ob.TrustedAudiences, oa.TrustedAudiences)},
 	} {
 		if !f.same {
 			out = append(out, f.name)
@@ -767,7 +776,7 @@ func (s *Service) EnableSSOConfig(ctx context.Context, p Principal, o Owner, id 
 	if err != nil {
 		return SSOConfigView{}, err
 	}
-	details := map[string]string{"name": c.Name}
+	details := map[string]string{"name": c.Name, DetailSessionsEnded: s.EndForbiddenSessions(ctx, s.governedAccounts(ctx, own)...)}
 	if disabledID != "" {
 		details["disabled_config_id"] = disabledID
 		s.Record(ctx, p, own.event("sso_config.disable", disabledID, map[string]string{"reason": "switched to " + c.ID}))
@@ -838,7 +847,8 @@ func (s *Service) DisableSSOConfig(ctx context.Context, p Principal, o Owner, id
 	if err := s.store.DisableSSOConfig(ctx, c.ID); err != nil {
 		return SSOConfigView{}, err
 	}
-	s.Record(ctx, p, own.event("sso_config.disable", c.ID, map[string]string{"name": c.Name}))
+	s.Record(ctx, p, own.event("sso_config.disable", c.ID, map[string]string{"name": c.Name,
+		DetailSessionsEnded: s.EndForbiddenSessions(ctx, s.governedAccounts(ctx, own)...)}))
 	after, err := s.store.SSOConfig(ctx, c.ID)
 	if err != nil {
 		return SSOConfigView{}, err

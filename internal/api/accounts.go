@@ -178,6 +178,9 @@ func handleAccountUpdate(s *server) apiHandler {
 				return err
 			}
 			details["changed"] = strings.Join(changed, ",")
+			if next.Plan != a.Plan || next.UsePartitionSSO != a.UsePartitionSSO {
+				details[admin.DetailSessionsEnded] = s.admin.EndForbiddenSessions(r.Context(), a.ID)
+			}
 			s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "account.update", PartitionID: a.PartitionID, AccountID: a.ID,
 				TargetType: "account", TargetID: a.ID, Details: details})
 		}

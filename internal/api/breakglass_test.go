@@ -24,6 +24,7 @@ func (f *fixture) enabledConfig(accountID, partitionID string) gatehouse.SSOConf
 	if err := f.s.CreateSSOConfig(ctx, &c); err != nil {
 		f.t.Fatal(err)
 	}
+	storetest.KeepWayInUnder(f.t, f.s, accountID, partitionID)
 	if _, err := f.s.EnableSSOConfig(ctx, c.ID, c.UpdatedAt); err != nil {
 		f.t.Fatal(err)
 	}

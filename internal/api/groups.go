@@ -121,7 +121,8 @@ func handleGroupDelete(s *server) apiHandler {
 			return err
 		}
 		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.delete", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "group", TargetID: g.ID, Details: map[string]string{"name": g.Name}})
+			TargetType: "group", TargetID: g.ID, Details: map[string]string{"name": g.Name,
+				admin.DetailSessionsEnded: s.admin.EndForbiddenSessions(r.Context(), a.ID)}})
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -185,7 +186,8 @@ func handleMemberAdd(s *server) apiHandler {
 			return err
 		}
 		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.member_add", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "group", TargetID: g.ID, Details: map[string]string{"user_id": userID}})
+			TargetType: "group", TargetID: g.ID, Details: map[string]string{"user_id": userID,
+				admin.DetailSessionsEnded: s.admin.EndForbiddenSessions(r.Context(), a.ID)}})
 		w.Header().Set("Location", "/api/v1/accounts/"+a.ID+"/groups/"+g.ID+"/members/"+userID)
 		writeJSON(w, http.StatusCreated, membership{GroupID: g.ID, UserID: userID})
 		return nil
@@ -207,7 +209,8 @@ func handleMemberRemove(s *server) apiHandler {
 			return err
 		}
 		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.member_remove", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "group", TargetID: g.ID, Details: map[string]string{"user_id": userID}})
+			TargetType: "group", TargetID: g.ID, Details: map[string]string{"user_id": userID,
+				admin.DetailSessionsEnded: s.admin.EndForbiddenSessions(r.Context(), a.ID)}})
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

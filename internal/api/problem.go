@@ -39,10 +39,11 @@ func isNotFound(err error) bool { return errors.Is(err, gatehouse.ErrNotFound) }
 // a generic message; their detail goes to the log only.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
-		p *problem
-		v *gatehouse.ValidationError
-		c *gatehouse.ConflictError
-		e *admin.ChooseEntityError
+		p    *problem
+		v    *gatehouse.ValidationError
+		c    *gatehouse.ConflictError
+		last *gatehouse.LastWayInError
+		e    *admin.ChooseEntityError
 	)
 	if errors.As(err, &e) {
 		writeChoice(w, e)
@@ -54,6 +55,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p = ssoProblem(err)
 	case errors.As(err, &v):
 		p = &problem{Status: http.StatusUnprocessableEntity, Detail: "the request has invalid fields", Errors: v.Fields}
+	case errors.As(err, &last):
+		p = &problem{Status: http.StatusConflict, Detail: last.Error(),
+			Errors: []gatehouse.FieldError{{Field: "admins", Message: last.Error()}}}
 	case errors.As(err, &c):
 		p = &problem{Status: http.StatusConflict, Detail: c.Field + ": " + c.Message,
 			Errors: []gatehouse.FieldError{{Field: c.Field, Message: c.Message}}}

@@ -343,3 +343,64 @@ func (f *ssoFixture) assertSecretsNowhere(t *testing.T) {
 		}
 	}
 }
+
+// O-aud: the audiences a token may name besides the client ID are an API
+// setting; they reach the relying party, changing them is an IdP-side change
+// (the Test is out of date) and audited, and the client ID itself is refused.
+func TestOIDCConfigTrustedAudiences(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newSSOFixture(t, s)
+		body := oktaBody(firstSecret)
+		body["oidc"].(map[string]any)["trusted_audiences"] = []string{" api://reports ", "", "0oa2other", "api://reports"}
+		c := f.oidcCreate(f.acct, f.a1.ID, body)
+		want := []string{"api://reports", "0oa2other"}
+		if c.Status != gatehouse.SSOComplete || !equal(c.OIDC.TrustedAudiences, want) {
+			t.Fatalf("created %s %+v with trusted audiences %q, want %q", c.Status, c.Problems, c.OIDC.TrustedAudiences, want)
+		}
+		cfgPath := f.configsPath(f.a1.ID) + "/" + c.ID
+		relyingParty := func() []string {
+			stored, err := s.SSOConfig(context.Background(), c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			settings, err := ssoconfig.OIDCSettings(&stored, f.box)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return settings.TrustedAudiences
+		}
+		if got := relyingParty(); !equal(got, want) {
+			t.Errorf("the relying party trusts %q, want %q", got, want)
+		}
+
+		// A PATCH without them keeps them; a new list puts the Test out
+		// of date and is audited.
+		f.passTest(c.ID)
+		if got := f.oidcDo(f.acct, http.StatusOK, "PATCH", cfgPath, map[string]any{"oidc": map[string]any{"scopes": []string{"openid", "email"}}}); !equal(got.OIDC.TrustedAudiences, want) || !got.TestCurrent {
+			t.Errorf("after an unrelated PATCH: %q, test current %v", got.OIDC.TrustedAudiences, got.TestCurrent)
+		}
+		got := f.oidcDo(f.acct, http.StatusOK, "PATCH", cfgPath, map[string]any{"oidc": map[string]any{"trusted_audiences": []string{"api://billing"}}})
+		if !equal(got.OIDC.TrustedAudiences, []string{"api://billing"}) || got.TestCurrent {
+			t.Errorf("after a new list: %q, test current %v", got.OIDC.TrustedAudiences, got.TestCurrent)
+		}
+		var audited bool
+		for _, e := range f.audit(store.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso_config.update"}) {
+			audited = audited || (e.Details["changed"] == "oidc.trusted_audiences" && e.Details["trusted_audiences"] == "api://billing")
+		}
+		if !audited {
+			t.Error("the new trusted audiences are not in an sso_config.update audit event")
+		}
+
+		// The client ID itself is a problem, named by its place in the list.
+		got = f.oidcDo(f.acct, http.StatusOK, "PATCH", cfgPath, map[string]any{"oidc": map[string]any{"trusted_audiences": []string{"api://billing", "0oa1okta"}}})
+		if got.Status != gatehouse.SSODraft || !equal(got.problemFields(), []string{"oidc.trusted_audiences[1]"}) {
+			t.Errorf("the client ID as a trusted audience: %s %+v", got.Status, got.Problems)
+		}
+
+		// An empty list trusts nothing but the client again.
+		got = f.oidcDo(f.acct, http.StatusOK, "PATCH", cfgPath, map[string]any{"oidc": map[string]any{"trusted_audiences": []string{}}})
+		if len(got.OIDC.TrustedAudiences) != 0 || got.Status != gatehouse.SSOComplete || len(relyingParty()) != 0 {
+			t.Errorf("after clearing: %q, %s, the relying party trusts %q", got.OIDC.TrustedAudiences, got.Status, relyingParty())
+		}
+	})
+}

@@ -190,9 +190,13 @@ func handleUserUpdate(s *server) apiHandler {
 		}
 		if len(changed) > 0 {
 			if err := s.store.UpdateUser(r.Context(), &next); err != nil {
+				s.recordLastWayIn(r.Context(), who, a, "user.update", u.ID, err)
 				return emailTaken(err)
 			}
 			details["changed"] = strings.Join(changed, ",")
+			if next.Role != u.Role {
+				details[admin.DetailSessionsEnded] = s.admin.EndForbiddenSessions(r.Context(), a.ID)
+			}
 			s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "user.update", PartitionID: a.PartitionID, AccountID: a.ID,
 				TargetType: "user", TargetID: u.ID, Details: details})
 		}
@@ -208,6 +212,7 @@ func handleUserDelete(s *server) apiHandler {
 			return err
 		}
 		if err := s.store.DeleteUser(r.Context(), u.ID); err != nil {
+			s.recordLastWayIn(r.Context(), who, a, "user.delete", u.ID, err)
 			return err
 		}
 		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "user.delete", PartitionID: a.PartitionID, AccountID: a.ID,
@@ -255,6 +260,17 @@ func handleUserSetPassword(s *server) apiHandler {
 			TargetType: "user", TargetID: u.ID})
 		w.WriteHeader(http.StatusNoContent)
 		return nil
+	}
+}
+
+// recordLastWayIn audits a change of user userID that the store refused
+// because it would leave account a without a way in around its IdP
+// (SECURITY.md A-last-admin); other errors are not recorded here.
+func (s *server) recordLastWayIn(ctx context.Context, who admin.Principal, a gatehouse.Account, action, userID string, err error) {
+	var last *gatehouse.LastWayInError
+	if errors.As(err, &last) {
+		s.admin.Record(ctx, who, gatehouse.AuditEvent{Action: action, Outcome: gatehouse.OutcomeFailure, Reason: last.Error(),
+			PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "user", TargetID: userID})
 	}
 }
 

@@ -19,6 +19,7 @@ func enabledConfig(t *testing.T, s *store.Store, accountID, partitionID string) 
 	if err := s.CreateSSOConfig(ctx, &c); err != nil {
 		t.Fatal(err)
 	}
+	storetest.KeepWayInUnder(t, s, accountID, partitionID)
 	if _, err := s.EnableSSOConfig(ctx, c.ID, c.UpdatedAt); err != nil {
 		t.Fatal(err)
 	}

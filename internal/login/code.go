@@ -44,7 +44,8 @@ func (f *Flow) Code(ctx context.Context, token, code string, c Client) (Result, 
 	if refused.reason != "" {
 		return Result{}, f.fail(ctx, a, refused.reason, refused.err)
 	}
-	res, err := f.startSession(ctx, token, cur.User, gatehouse.SessionAuthenticated, "password+"+method)
+	// The pending session was found allowed at its version just now.
+	res, err := f.startSession(ctx, token, cur.User, gatehouse.SessionAuthenticated, way{method: "password+" + method, policyVersion: cur.Session.PolicyVersion})
 	if err != nil {
 		return Result{}, err
 	}

@@ -56,6 +56,10 @@ var (
 	// ErrUseSSO means the person must sign in through the account's SSO:
 	// password sign-in is refused for them.
 	ErrUseSSO = errors.New("login: this account signs in with SSO")
+	// ErrPolicyForbids means the policy, as it stands now, does not let the
+	// person in the way they came (an SSO configuration was disabled or
+	// switched during the sign-in).
+	ErrPolicyForbids = errors.New("login: the sign-in policy no longer allows this way in")
 )
 
 // Config holds what the flow needs. Store, Passwords and Secrets are

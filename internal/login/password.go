@@ -48,12 +48,12 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 			return Result{}, fmt.Errorf("login: password step: %w", err)
 		}
 	}
-	totp := false
+	totp, version := false, int64(0)
 	// Checked against the database, not the sealed state: SSO may have been
 	// enabled since the email step. The answer tells nothing the email step
 	// did not already tell, so no password is checked or counted.
 	if a.user != nil {
-		d, err := access.Decide(ctx, f.cfg.Store, *a.user)
+		d, v, err := access.DecideWithVersion(ctx, f.cfg.Store, *a.user)
 		if err != nil {
 			return Result{}, fmt.Errorf("login: password step: %w", err)
 		}
@@ -64,7 +64,7 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 			}
 			return Result{}, f.fail(ctx, a, "password sign-in refused: SSO configuration "+c.Name+" is required for this user", ErrUseSSO)
 		}
-		totp = d.TOTP
+		totp, version = d.TOTP, v
 	}
 	key := emailKey(st.Email)
 	n, reason, err := f.throttled(ctx, key, now)
@@ -109,7 +109,7 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 	if totp {
 		state = gatehouse.SessionPendingTOTP
 	}
-	res, err := f.startSession(ctx, oldToken, *a.user, state, method)
+	res, err := f.startSession(ctx, oldToken, *a.user, state, way{method: method, policyVersion: version})
 	if err != nil {
 		return Result{}, err
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/access"
+	"gatehouse/internal/policy"
 )
 
 // Result is a step that succeeded: a new session, whose cookie value is
@@ -38,10 +40,19 @@ func sessionAlive(sess gatehouse.Session, now time.Time, idle time.Duration) boo
 	return now.Before(sess.ExpiresAt) && now.Before(sess.LastSeenAt.Add(idle))
 }
 
+// way is how a session is opened: its method, the SSO configuration of an
+// SSO session, and the account's policy version at which the policy was
+// found to allow it.
+type way struct {
+	method        string
+	ssoConfigID   string
+	policyVersion int64
+}
+
 // startSession stores a new session for user in state, replacing the one
 // whose cookie value is oldToken: a session is never promoted in place, so a
 // cookie planted before sign-in is worth nothing after it.
-func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse.User, state gatehouse.SessionState, method string) (Result, error) {
+func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse.User, state gatehouse.SessionState, w way) (Result, error) {
 	now := f.cfg.Now().UTC()
 	life := f.cfg.SessionAbsolute
 	if state == gatehouse.SessionPendingTOTP {
@@ -49,14 +60,16 @@ func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse
 	}
 	token := rand.Text()
 	sess := gatehouse.Session{
-		ID:         SessionID(token),
-		UserID:     user.ID,
-		AccountID:  user.AccountID,
-		State:      state,
-		Method:     method,
-		CreatedAt:  now,
-		LastSeenAt: now,
-		ExpiresAt:  now.Add(life),
+		ID:            SessionID(token),
+		UserID:        user.ID,
+		AccountID:     user.AccountID,
+		State:         state,
+		Method:        w.method,
+		SSOConfigID:   w.ssoConfigID,
+		PolicyVersion: w.policyVersion,
+		CreatedAt:     now,
+		LastSeenAt:    now,
+		ExpiresAt:     now.Add(life),
 	}
 	oldID := ""
 	if oldToken != "" {
@@ -69,22 +82,34 @@ func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse
 }
 
 // StartFederatedSession starts an authenticated session for user, whom the
-// account's identity provider vouched for (SSO), replacing the browser's
-// session oldToken with a new ID. No TOTP step follows: SSO users inherit
-// their IdP's MFA. method is the protocol ("saml", "oidc"). The caller has
-// matched the user in the configuration's own account and audits the
-// sign-in; a user who is no longer active gets ErrNoSession.
-func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, method string) (Result, error) {
+// identity provider of SSO configuration configID vouched for, replacing
+// the browser's session oldToken with a new ID. No TOTP step follows: SSO
+// users inherit their IdP's MFA. method is the protocol ("saml", "oidc").
+// The caller has matched the user in the configuration's own account and
+// audits the sign-in; a user who is no longer active gets ErrNoSession, and
+// one whom the policy no longer lets sign in through configID (it was
+// disabled or switched meanwhile) ErrPolicyForbids.
+func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, method, configID string) (Result, error) {
 	if user.Status != gatehouse.UserActive {
 		return Result{}, ErrNoSession
 	}
-	return f.startSession(ctx, oldToken, user, gatehouse.SessionAuthenticated, method)
+	d, version, err := access.DecideWithVersion(ctx, f.cfg.Store, user)
+	if err != nil {
+		return Result{}, fmt.Errorf("login: start session: %w", err)
+	}
+	if !policy.SessionAllowed(d, configID) {
+		return Result{}, ErrPolicyForbids
+	}
+	return f.startSession(ctx, oldToken, user, gatehouse.SessionAuthenticated, way{method: method, ssoConfigID: configID, policyVersion: version})
 }
 
 // Session returns the live session named by a cookie value, in any state,
-// with its user. It enforces the idle and absolute lifetimes and the user's
-// status, deleting a session that fails them, and returns ErrNoSession for
-// any cookie that does not name a live session.
+// with its user. It enforces the idle and absolute lifetimes, the user's
+// status and the policy (a session lives only while the policy allows the
+// way it was opened, decided again whenever the account's policy version
+// has moved since: SECURITY.md A-policy-session), deleting a session that
+// fails them, and returns ErrNoSession for any cookie that does not name a
+// live session.
 func (f *Flow) Session(ctx context.Context, token string) (Current, error) {
 	if token == "" {
 		return Current{}, ErrNoSession
@@ -107,6 +132,19 @@ func (f *Flow) Session(ctx context.Context, token string) (Current, error) {
 	}
 	if err != nil {
 		return Current{}, fmt.Errorf("login: session: %w", err)
+	}
+	if sess.PolicyVersion < sess.AccountPolicyVersion {
+		allowed, err := access.SessionAllowed(ctx, f.cfg.Store, sess, user)
+		if err != nil {
+			return Current{}, fmt.Errorf("login: session: %w", err)
+		}
+		if !allowed {
+			return Current{}, f.endSession(ctx, id)
+		}
+		if err := f.cfg.Store.KeepSessionAtPolicy(ctx, id, sess.AccountPolicyVersion); err != nil {
+			return Current{}, fmt.Errorf("login: session: %w", err)
+		}
+		sess.PolicyVersion = sess.AccountPolicyVersion
 	}
 	if now.Sub(sess.LastSeenAt) >= touchEvery {
 		if err := f.cfg.Store.TouchSession(ctx, id, now); err != nil {

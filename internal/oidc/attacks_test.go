@@ -453,7 +453,7 @@ func TestOClaims(t *testing.T) {
 		{"aud list without us", map[string]any{"aud": []string{"x", "y"}}, oidc.ErrAudience},
 		{"aud list, azp missing", map[string]any{"aud": []string{f.op.ClientID, "other"}}, oidc.ErrAudience},
 		{"aud list, wrong azp", map[string]any{"aud": []string{f.op.ClientID, "other"}, "azp": "other"}, oidc.ErrAudience},
-		{"aud list, azp ours", map[string]any{"aud": []string{f.op.ClientID, "other"}, "azp": f.op.ClientID}, nil},
+		{"aud list naming an untrusted audience, azp ours", map[string]any{"aud": []string{f.op.ClientID, "other"}, "azp": f.op.ClientID}, oidc.ErrAudience},
 		{"single aud, wrong azp", map[string]any{"azp": "other"}, oidc.ErrAudience},
 		{"single aud in a list", map[string]any{"aud": []string{f.op.ClientID}}, nil},
 		{"expired", map[string]any{"exp": now.Add(-skew - time.Second).Unix()}, oidc.ErrExpired},
@@ -596,6 +596,135 @@ func TestOMixup(t *testing.T) {
 	})
 }
 
+// O-aud: an ID token is for this client alone, unless the configuration
+// trusts the other audiences it names; with several audiences, azp must be
+// this client (OpenID Connect Core 3.1.3.7).
+func TestOAud(t *testing.T) {
+	const reports, other = "api://reports", "https://other.example/client"
+	plain := newFixture(t, nil)
+	trusting := newFixture(t, func(f *fixture) { f.settings.TrustedAudiences = []string{reports} })
+	client := plain.op.ClientID
+	cases := []struct {
+		name    string
+		f       *fixture
+		changes map[string]any
+		want    error // nil: accepted
+	}{
+		{"another audience and azp ours, none trusted", plain, map[string]any{"aud": []string{client, other}, "azp": client}, oidc.ErrAudience},
+		{"a trusted audience and azp ours", trusting, map[string]any{"aud": []string{client, reports}, "azp": client}, nil},
+		{"a trusted audience, azp missing", trusting, map[string]any{"aud": []string{client, reports}}, oidc.ErrAudience},
+		{"a trusted audience, azp the trusted one", trusting, map[string]any{"aud": []string{client, reports}, "azp": reports}, oidc.ErrAudience},
+		{"a trusted and an untrusted audience, azp ours", trusting, map[string]any{"aud": []string{client, reports, other}, "azp": client}, oidc.ErrAudience},
+		{"the trusted audience alone", trusting, map[string]any{"aud": reports, "azp": client}, oidc.ErrAudience},
+		{"trusting changes nothing for a token for us alone", trusting, nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.f.verify(sign(t, key(t, "rsa"), with(tc.f.claims(), tc.changes)))
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			wantReject(t, err, tc.want)
+		})
+	}
+
+	t.Run("the refusal names the untrusted audience and where to trust it", func(t *testing.T) {
+		claims := with(trusting.claims(), map[string]any{"aud": []string{client, reports, other}, "azp": client})
+		verr := wantReject(t, second(trusting.verify(sign(t, key(t, "rsa"), claims))), oidc.ErrAudience)
+		if !strings.Contains(verr.Message, `"`+other+`"`) || strings.Contains(verr.Message, reports) || !strings.Contains(verr.Message, "trusted audiences") ||
+			verr.FixIn != gatehouse.FixInGatehouse || verr.Expected != client+", "+reports || verr.Received != client+", "+reports+", "+other {
+			t.Errorf("%+v", verr)
+		}
+	})
+}
+
+// E-consumer: Microsoft's consumer tenant (personal accounts, which anyone
+// can create) never signs anyone in, whatever the IdP or the configuration.
+func TestEConsumerTokens(t *testing.T) {
+	consumerUpper := strings.ToUpper(oidc.ConsumerTenant)
+	t.Run("a generic configuration", func(t *testing.T) {
+		f := newFixture(t, nil)
+		for _, tid := range []string{oidc.ConsumerTenant, consumerUpper} {
+			verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"tid": tid})))), oidc.ErrTenant)
+			if !strings.Contains(verr.Message, "consumer tenant") || verr.Received != tid {
+				t.Errorf("%+v", verr)
+			}
+		}
+		// Another tenant's tid, or one that is no string, is not Gatehouse's
+		// business on a generic configuration.
+		f.mustAccept(t, sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"tid": tenantA})))
+		f.mustAccept(t, sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"tid": 7})))
+	})
+	t.Run("Entra ID multi-tenant", func(t *testing.T) {
+		f := entraFixture(t)
+		claims := with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(oidc.ConsumerTenant), "tid": oidc.ConsumerTenant})
+		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), claims))), oidc.ErrTenant)
+		if !strings.Contains(verr.Message, "consumer tenant") || verr.FixIn != gatehouse.FixInIdP {
+			t.Errorf("%+v", verr)
+		}
+		verr = wantReject(t, f.p.VerifyResponseIssuer(context.Background(), f.op.TenantIssuer(oidc.ConsumerTenant)), oidc.ErrTenant)
+		if !strings.Contains(verr.Message, "consumer tenant") {
+			t.Errorf("authorization response of the consumer tenant: %+v", verr)
+		}
+	})
+}
+
+// E-consumer: the consumer tenant and Microsoft's shared endpoints are
+// refused as configured tenants and in issuers, saying why.
+func TestEConsumerConfiguration(t *testing.T) {
+	const ms = "https://login.microsoftonline.com/"
+	multi := func(tenants ...string) oidc.Settings {
+		return oidc.Settings{Issuer: ms + oidc.TenantPlaceholder + "/v2.0", ClientID: "c",
+			Entra: &oidc.EntraSettings{MultiTenant: true, AllowedTenants: tenants}}
+	}
+	single := func(issuer string) oidc.Settings {
+		return oidc.Settings{Issuer: issuer, ClientID: "c", Entra: &oidc.EntraSettings{}}
+	}
+	generic := func(issuer string) oidc.Settings { return oidc.Settings{Issuer: issuer, ClientID: "c"} }
+	withIssuer := func(s oidc.Settings, issuer string) oidc.Settings { s.Issuer = issuer; return s }
+	cases := []struct {
+		name     string
+		settings oidc.Settings
+		says     string // "" means accepted
+	}{
+		{"an organization's tenant", multi(tenantA), ""},
+		{"the consumer tenant allowed", multi(tenantA, oidc.ConsumerTenant), "consumer tenant"},
+		{"the consumer tenant allowed, upper case", multi(strings.ToUpper(oidc.ConsumerTenant)), "consumer tenant"},
+		{"common allowed", multi("common"), "shared endpoint for every work or school tenant and personal Microsoft accounts"},
+		{"organizations allowed", multi(tenantA, "Organizations"), "shared endpoint for every work or school tenant"},
+		{"consumers allowed", multi("consumers"), "shared endpoint for personal Microsoft accounts"},
+		{"multi-tenant issuer at common", withIssuer(multi(tenantA), ms+"common/v2.0"), "shared endpoint"},
+		{"multi-tenant issuer at organizations", withIssuer(multi(tenantA), ms+"organizations/v2.0"), "shared endpoint"},
+		{"multi-tenant issuer at consumers", withIssuer(multi(tenantA), ms+"consumers/v2.0"), "shared endpoint"},
+		{"single-tenant issuer of the consumer tenant", single(ms + oidc.ConsumerTenant + "/v2.0"), "consumer tenant"},
+		{"single-tenant issuer at common", single(ms + "common/v2.0"), "shared endpoint"},
+		{"single-tenant issuer at organizations", single(ms + "organizations/v2.0"), "shared endpoint"},
+		{"generic issuer of the consumer tenant", generic(ms + oidc.ConsumerTenant + "/v2.0"), "consumer tenant"},
+		{"generic v1 issuer of the consumer tenant", generic("https://sts.windows.net/" + oidc.ConsumerTenant + "/"), "consumer tenant"},
+		{"generic issuer at common", generic(ms + "common/v2.0"), "shared endpoint"},
+		{"generic issuer at consumers, US cloud", generic("https://login.microsoftonline.us/consumers/v2.0"), "shared endpoint"},
+		{"generic issuer of an organization's tenant", generic(ms + tenantA + "/v2.0"), ""},
+		{"generic issuer at common elsewhere", generic("https://idp.a.example/common"), ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.settings.Validate()
+			if tc.says == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if verr := wantReject(t, err, oidc.ErrConfiguration); !strings.Contains(verr.Message, tc.says) {
+				t.Errorf("%q does not say %q", verr.Message, tc.says)
+			}
+		})
+	}
+}
+
 // E-tenant: Entra ID multi-tenant. All tenants share Microsoft's keys, so a
 // token from any tenant verifies; the tenant checks are what keep B out.
 func TestETenant(t *testing.T) {
@@ -624,6 +753,19 @@ func TestETenant(t *testing.T) {
 			wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), tc.changes)))), tc.want)
 		})
 	}
+	t.Run("a mismatch names the configured tenants as expected and tid as received", func(t *testing.T) {
+		// iss names the allowed tenant, tid another: the token speaks for
+		// tid, which is not allowed.
+		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantA), "tid": tenantB})))), oidc.ErrTenant)
+		if verr.Expected != tenantA || verr.Received != tenantB || !strings.HasPrefix(verr.Message, `tid is "`+tenantB+`", expected "`+tenantA+`"`) {
+			t.Errorf("expected %q, received %q: %s; want expected %s, received %s", verr.Expected, verr.Received, verr.Message, tenantA, tenantB)
+		}
+		// tid allowed, iss another tenant's: iss should have been tid's.
+		verr = wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantA})))), oidc.ErrTenant)
+		if verr.Expected != f.op.TenantIssuer(tenantA) || verr.Received != f.op.TenantIssuer(tenantB) {
+			t.Errorf("expected %q, received %q: %s; want expected %s's issuer, received %s's", verr.Expected, verr.Received, verr.Message, tenantA, tenantB)
+		}
+	})
 	t.Run("tenant not allowed names the fix", func(t *testing.T) {
 		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantB})))), oidc.ErrTenant)
 		if verr.FixIn != gatehouse.FixInGatehouse || verr.Received != tenantB || !strings.Contains(verr.Message, "not allowed") {

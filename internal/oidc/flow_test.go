@@ -239,9 +239,10 @@ func TestSettingsValidate(t *testing.T) {
 		"Auth0 trailing slash": func(s *oidc.Settings) { s.Issuer = "https://a.eu.auth0.com/" },
 		"public client":        func(s *oidc.Settings) { s.ClientSecret = "" },
 		"Entra multi-tenant":   entraMulti,
-		"Entra organizations form": func(s *oidc.Settings) {
-			entraMulti(s)
-			s.Issuer = "https://login.microsoftonline.com/organizations/v2.0"
+		"trusted audiences":    func(s *oidc.Settings) { s.TrustedAudiences = []string{"api://reports", " api://reports "} },
+		"an issuer whose path says common, elsewhere than Microsoft": func(s *oidc.Settings) { s.Issuer = "https://idp.a.example/common" },
+		"generic on an Entra tenant's issuer": func(s *oidc.Settings) {
+			s.Issuer = "https://login.microsoftonline.com/" + tenantA + "/v2.0"
 		},
 		"Entra single tenant": func(s *oidc.Settings) {
 			s.Issuer = "https://login.microsoftonline.com/" + tenantA + "/v2.0"
@@ -276,7 +277,9 @@ func TestSettingsValidate(t *testing.T) {
 			entraMulti(s)
 			s.Issuer = "https://login.microsoftonline.com/" + tenantA + "/v2.0"
 		},
-		"multi-tenant, consumers": func(s *oidc.Settings) { entraMulti(s); s.Issuer = "https://login.microsoftonline.com/consumers/v2.0" },
+		"multi-tenant, consumers":             func(s *oidc.Settings) { entraMulti(s); s.Issuer = "https://login.microsoftonline.com/consumers/v2.0" },
+		"an empty trusted audience":           func(s *oidc.Settings) { s.TrustedAudiences = []string{"api://reports", " "} },
+		"the client ID as a trusted audience": func(s *oidc.Settings) { s.TrustedAudiences = []string{s.ClientID} },
 		"single tenant, common": func(s *oidc.Settings) {
 			s.Issuer = "https://login.microsoftonline.com/common/v2.0"
 			s.Entra = &oidc.EntraSettings{}

@@ -89,8 +89,9 @@ type Settings struct {
 	// Issuer is the IdP's issuer URL exactly as its discovery document says
 	// it (trailing slash included, as Auth0 has one). For Entra ID
 	// multi-tenant it is the template
-	// https://login.microsoftonline.com/{tenantid}/v2.0 (or the
-	// .../organizations/v2.0 or .../common/v2.0 form it is discovered at).
+	// https://login.microsoftonline.com/{tenantid}/v2.0; Microsoft's shared
+	// endpoints (common, organizations, consumers) name no tenant and are
+	// refused.
 	Issuer   string
 	ClientID string
 	// ClientSecret is plaintext in memory only; empty for a public client,
@@ -110,6 +111,10 @@ type Settings struct {
 	// GoogleHostedDomain, when set, is the Google Workspace domain every
 	// token's hd claim must name.
 	GoogleHostedDomain string
+	// TrustedAudiences are the audiences besides ClientID an ID token's aud
+	// may list (OpenID Connect Core 3.1.3.7); empty, a token naming any other
+	// audience is refused.
+	TrustedAudiences []string
 }
 
 // EntraSettings are what Entra ID needs beyond standard OIDC.
@@ -129,8 +134,8 @@ func (s Settings) String() string {
 	if s.ClientSecret != "" {
 		secret = "(set)"
 	}
-	return fmt.Sprintf("oidc.Settings{Issuer:%q ClientID:%q ClientSecret:%s Scopes:%q EmailClaim:%q AllowedAlgs:%q Entra:%v GoogleHostedDomain:%q}",
-		s.Issuer, s.ClientID, secret, s.Scopes, s.EmailClaim, s.AllowedAlgs, s.Entra, s.GoogleHostedDomain)
+	return fmt.Sprintf("oidc.Settings{Issuer:%q ClientID:%q ClientSecret:%s Scopes:%q EmailClaim:%q AllowedAlgs:%q Entra:%v GoogleHostedDomain:%q TrustedAudiences:%q}",
+		s.Issuer, s.ClientID, secret, s.Scopes, s.EmailClaim, s.AllowedAlgs, s.Entra, s.GoogleHostedDomain, s.TrustedAudiences)
 }
 
 // GoString is String, so %#v does not print the secret either.
@@ -159,6 +164,8 @@ type config struct {
 	algs         []jose.SignatureAlgorithm
 	entra        *entraConfig
 	hostedDomain string
+	// trustedAudiences are the audiences besides clientID a token may name.
+	trustedAudiences []string
 }
 
 type entraConfig struct {
@@ -196,6 +203,16 @@ func (s Settings) compile() (config, *gatehouse.Rejection) {
 	}
 	c.scopes = scopes
 
+	for _, aud := range s.TrustedAudiences {
+		aud = strings.TrimSpace(aud)
+		if problem := trustedAudienceProblem(aud, c.clientID); problem != "" {
+			return bad("%s", problem)
+		}
+		if !slices.Contains(c.trustedAudiences, aud) {
+			c.trustedAudiences = append(c.trustedAudiences, aud)
+		}
+	}
+
 	algs := s.AllowedAlgs
 	if len(algs) == 0 {
 		algs = DefaultAllowedAlgs
@@ -213,12 +230,18 @@ func (s Settings) compile() (config, *gatehouse.Rejection) {
 	if issuer == "" {
 		return bad("the issuer is empty")
 	}
+	if isConsumerIssuer(issuer) {
+		return bad("the issuer %s is %s", gatehouse.Quote(issuer), consumerTenantWhy)
+	}
 	if s.Entra == nil {
 		if strings.Contains(issuer, TenantPlaceholder) {
 			return bad("the issuer %s is Entra ID's multi-tenant template: choose the Entra ID multi-tenant preset", gatehouse.Quote(issuer))
 		}
 		if err := checkEndpointURL("the issuer", issuer, true); err != nil {
 			return bad("%v", err)
+		}
+		if segment, ok := microsoftSharedEndpoint(issuer); ok {
+			return bad("the issuer names %s, %s, not a tenant: choose an Entra ID preset and name the tenant ID", gatehouse.Quote(segment), sharedEndpoints[segment])
 		}
 		c.issuer = issuer
 		c.discoveryURL = strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
@@ -238,8 +261,88 @@ func (s Settings) compile() (config, *gatehouse.Rejection) {
 	return c, nil
 }
 
-// Tenant path segments of Entra ID that name no single tenant.
-var entraSharedTenants = []string{"organizations", "common", "consumers", TenantPlaceholder}
+// ConsumerTenant is the tenant of personal Microsoft accounts (Outlook.com,
+// Xbox, Skype): anyone can make an account in it, so it never stands for a
+// customer's organization and never signs anyone in (SECURITY.md
+// E-consumer).
+const ConsumerTenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+// consumerTenantWhy completes a sentence naming the consumer tenant.
+const consumerTenantWhy = "Microsoft's consumer tenant: personal Microsoft accounts, which anyone can create, never sign in to Gatehouse"
+
+// sharedEndpoints are the Entra ID path segments that name no single
+// tenant, with whom Microsoft signs in there (SECURITY.md E-consumer).
+var sharedEndpoints = map[string]string{
+	"common":        "Microsoft's shared endpoint for every work or school tenant and personal Microsoft accounts",
+	"organizations": "Microsoft's shared endpoint for every work or school tenant",
+	"consumers":     "Microsoft's shared endpoint for personal Microsoft accounts",
+}
+
+// isConsumerTenant reports whether tenant is ConsumerTenant, in any case.
+func isConsumerTenant(tenant string) bool {
+	return strings.EqualFold(strings.TrimSpace(tenant), ConsumerTenant)
+}
+
+// isConsumerIssuer reports whether issuer names the consumer tenant
+// anywhere: its ID is Microsoft's alone, so no other IdP's issuer holds it.
+func isConsumerIssuer(issuer string) bool {
+	return strings.Contains(strings.ToLower(issuer), ConsumerTenant)
+}
+
+// microsoftSharedEndpoint returns the shared endpoint (common,
+// organizations, consumers) an issuer on a Microsoft sign-in host names in
+// the tenant's place, lower case; false for any other issuer.
+func microsoftSharedEndpoint(issuer string) (string, bool) {
+	u, err := url.Parse(issuer)
+	if err != nil || !isMicrosoftSignInHost(u.Hostname()) {
+		return "", false
+	}
+	segment, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	segment = strings.ToLower(segment)
+	_, ok := sharedEndpoints[segment]
+	return segment, ok
+}
+
+// isMicrosoftSignInHost reports whether host is one of Microsoft's Entra ID
+// sign-in hosts, in any cloud.
+func isMicrosoftSignInHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, h := range []string{"login.microsoftonline.com", "login.microsoftonline.us", "login.partner.microsoftonline.cn",
+		"login.chinacloudapi.cn", "login.windows.net", "sts.windows.net", "login.microsoft.com", "ciamlogin.com"} {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return true
+		}
+	}
+	return false
+}
+
+// entraTenantProblem says why tenant cannot be an allowed Entra ID tenant,
+// or "" when it can: it must be one organization's tenant ID.
+func entraTenantProblem(tenant string) string {
+	t := strings.ToLower(strings.TrimSpace(tenant))
+	if why, ok := sharedEndpoints[t]; ok {
+		return fmt.Sprintf("allowed tenant %s is not a tenant but %s: list each organization's tenant ID", gatehouse.Quote(tenant), why)
+	}
+	if isConsumerTenant(t) {
+		return fmt.Sprintf("allowed tenant %s is %s", gatehouse.Quote(tenant), consumerTenantWhy)
+	}
+	if !guidPattern.MatchString(t) {
+		return fmt.Sprintf("allowed tenant %s is not a tenant ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47)", gatehouse.Quote(tenant))
+	}
+	return ""
+}
+
+// trustedAudienceProblem says why aud cannot be a trusted extra audience of
+// client clientID, or "" when it can (SECURITY.md O-aud).
+func trustedAudienceProblem(aud, clientID string) string {
+	switch {
+	case aud == "":
+		return "a trusted audience is empty"
+	case aud == clientID:
+		return fmt.Sprintf("trusted audience %s is the client ID itself, which every token must name anyway: list only the other audiences", gatehouse.Quote(aud))
+	}
+	return ""
+}
 
 // compileEntra splits an Entra issuer into its tenant and the rest. The
 // tenant is the first path segment, as in every Entra cloud
@@ -262,36 +365,33 @@ func compileEntra(issuer string, es EntraSettings) (*entraConfig, string, *gateh
 	}
 	e := &entraConfig{multiTenant: es.MultiTenant, template: origin + "/" + TenantPlaceholder + "/" + tail}
 	for _, t := range es.AllowedTenants {
-		t = strings.ToLower(strings.TrimSpace(t))
-		if !guidPattern.MatchString(t) {
-			return bad("allowed tenant %s is not a tenant ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47)", gatehouse.Quote(t))
+		if problem := entraTenantProblem(t); problem != "" {
+			return bad("%s", problem)
 		}
-		if !slices.Contains(e.tenants, t) {
+		if t = strings.ToLower(strings.TrimSpace(t)); !slices.Contains(e.tenants, t) {
 			e.tenants = append(e.tenants, t)
 		}
 	}
-	shared := slices.Contains(entraSharedTenants, strings.ToLower(segment))
+	shared, isShared := sharedEndpoints[strings.ToLower(segment)]
 
 	if es.MultiTenant {
-		if !shared {
+		switch {
+		case isShared:
+			return bad("the issuer names %s, %s: a multi-tenant Entra ID issuer is %s, and the allowed tenants say whose tokens are accepted", gatehouse.Quote(segment), shared, gatehouse.Quote(e.template))
+		case strings.ToLower(segment) != TenantPlaceholder:
 			return bad("a multi-tenant Entra ID issuer is %s, not one naming tenant %s", gatehouse.Quote(e.template), gatehouse.Quote(segment))
-		}
-		if len(e.tenants) == 0 {
+		case len(e.tenants) == 0:
 			return bad("a multi-tenant Entra ID configuration needs at least one allowed tenant ID")
 		}
-		discoverAt := strings.ToLower(segment)
-		switch discoverAt {
-		case "consumers":
-			return bad("the consumers endpoint serves personal Microsoft accounts only; use %s", gatehouse.Quote(e.template))
-		case TenantPlaceholder:
-			// Work or school tenants only; personal accounts come in through
-			// "common" when an admin chose that form explicitly.
-			discoverAt = "organizations"
-		}
-		return e, origin + "/" + discoverAt + "/" + tail, nil
+		// Discovered where work or school tenants sign in, never personal
+		// accounts.
+		return e, origin + "/organizations/" + tail, nil
 	}
 
-	if shared {
+	switch {
+	case isShared:
+		return bad("the issuer names %s, %s, not one tenant: a single-tenant Entra ID issuer names the tenant ID, https://login.microsoftonline.com/{tenant-id}/v2.0", gatehouse.Quote(segment), shared)
+	case strings.ToLower(segment) == TenantPlaceholder:
 		return bad("a single-tenant Entra ID issuer names the tenant ID, not %s: https://login.microsoftonline.com/{tenant-id}/v2.0", gatehouse.Quote(segment))
 	}
 	tenant := strings.ToLower(segment)

@@ -64,12 +64,14 @@ type Identity struct {
 // The checks, in order: size (MaxTokenBytes); compact JWS; alg on the
 // configuration's allow-list (none and HS* never are); signature by a key in
 // the IdP's JWKS, the kid matching (an unknown kid costs one rate-limited
-// refetch); iss exactly the configured issuer (Entra ID: the template with
-// the token's own tid, which must be an allowed tenant); aud containing the
-// client ID, and azp equal to it whenever there are several audiences or azp
-// is present; exp, iat and nbf within ClockSkew of now; sub present (Entra
-// ID: oid too); nonce equal to expectedNonce; hd equal to the configured
-// Google Workspace domain.
+// refetch); tid, whatever the IdP, not Microsoft's consumer tenant; iss
+// exactly the configured issuer (Entra ID: tid an allowed tenant, and iss
+// the template with that tid); aud containing the client ID and no other
+// audience but the configuration's trusted ones, and azp equal to the client
+// ID whenever there are several audiences or azp is present (OpenID Connect
+// Core 3.1.3.7); exp, iat and nbf within ClockSkew of now; sub present
+// (Entra ID: oid too); nonce equal to expectedNonce; hd equal to the
+// configured Google Workspace domain.
 //
 // Email verification decisions:
 //   - Most IdPs: EmailVerified is true when email_verified is true (JSON
@@ -123,6 +125,9 @@ func (p *Provider) verifyIDToken(ctx context.Context, raw, expectedNonce string,
 
 	// Identity first: who issued it and for whom, then when, then which
 	// sign-in it answers.
+	if verr := refuseConsumerTenant(&c); verr != nil {
+		return nil, verr
+	}
 	iss := c.str("iss")
 	if verr := p.checkIssuer(&c, iss, id); verr != nil {
 		return nil, verr
@@ -217,9 +222,11 @@ func (p *Provider) checkIssuer(c *claimReader, iss string, id *Identity) *gateho
 		return nil
 	}
 
-	// Entra ID: iss is the template with a tenant in it, that tenant is the
-	// token's tid, and tid is allowed. Every tenant's tokens are signed with
-	// the same Microsoft keys, so this is what keeps tenant B out of A.
+	// Entra ID: tid is allowed, and iss is the template with that tid in
+	// it. Every tenant's tokens are signed with the same Microsoft keys, so
+	// this is what keeps tenant B out of A (SECURITY.md E-tenant). tid is
+	// judged first: it is the tenant the token speaks for, so a refusal
+	// names the configured tenants as expected and tid as received.
 	e := p.cfg.entra
 	issTenant, ok := tenantInIssuer(e.template, iss)
 	if !ok {
@@ -232,16 +239,38 @@ func (p *Provider) checkIssuer(c *claimReader, iss string, id *Identity) *gateho
 	if tid == "" {
 		return reject(ErrTenant, gatehouse.FixInIdP, "the Entra ID token has no tid")
 	}
-	if issTenant != tid {
-		e := reject(ErrTenant, gatehouse.FixInIdP, fmt.Sprintf("the tenant in iss is %s but the token's tid is %s", gatehouse.Quote(issTenant), gatehouse.Quote(tid)))
-		e.Expected, e.Received = tid, issTenant
-		return e
-	}
 	if err := e.allowTenant("tid", tid); err != nil {
 		return err
 	}
+	if issTenant != tid {
+		ve := mismatch(ErrTenant, gatehouse.FixInIdP, "iss", iss, strings.Replace(e.template, TenantPlaceholder, tid, 1))
+		ve.Message += ": the tenant in iss is not the token's tid"
+		return ve
+	}
 	id.Issuer, id.TenantID = iss, strings.ToLower(tid)
 	return nil
+}
+
+// refuseConsumerTenant refuses a token whose tid is Microsoft's consumer
+// tenant, whatever the IdP and whatever the configuration allows
+// (SECURITY.md E-consumer). A tid that is no string is not Entra's and is
+// left to the other checks.
+func refuseConsumerTenant(c *claimReader) *gatehouse.Rejection {
+	tid, _ := c.claims["tid"].(string)
+	if !isConsumerTenant(tid) {
+		return nil
+	}
+	return consumerTenantRejection("tid", tid)
+}
+
+// consumerTenantRejection refuses a token or answer of the consumer tenant
+// that what names. The fix is the IdP's: an Entra ID app registration that
+// lets only organizations' accounts sign in.
+func consumerTenantRejection(what, tenant string) *gatehouse.Rejection {
+	ve := reject(ErrTenant, gatehouse.FixInIdP, fmt.Sprintf("%s is %s, %s; in Entra ID, let only accounts in organizational directories sign in to the app",
+		what, gatehouse.Quote(tenant), consumerTenantWhy))
+	ve.Received = tenant
+	return ve
 }
 
 // tenantInIssuer reads the tenant out of an Entra issuer built from template
@@ -269,9 +298,13 @@ func (e *entraConfig) issuerWithoutTenant(what, iss string) *gatehouse.Rejection
 	return mismatch(ErrIssuer, gatehouse.FixInIdP, what, iss, e.template)
 }
 
-// allowTenant refuses a tenant this configuration does not accept. The fix is
-// Gatehouse's (add the tenant), whichever message named it.
+// allowTenant refuses a tenant this configuration does not accept, and the
+// consumer tenant always. The fix is Gatehouse's (add the tenant), whichever
+// message named it; expected are the configured tenants, received is tenant.
 func (e *entraConfig) allowTenant(what, tenant string) *gatehouse.Rejection {
+	if isConsumerTenant(tenant) {
+		return consumerTenantRejection(what, tenant)
+	}
 	if slices.Contains(e.tenants, strings.ToLower(tenant)) {
 		return nil
 	}
@@ -288,6 +321,14 @@ func (p *Provider) checkAudience(c *claimReader) *gatehouse.Rejection {
 	if !slices.Contains(aud, p.cfg.clientID) {
 		return mismatch(ErrAudience, gatehouse.FixInIdP, "aud", strings.Join(aud, ", "), p.cfg.clientID)
 	}
+	if others := untrustedAudiences(aud, p.cfg.clientID, p.cfg.trustedAudiences); len(others) > 0 {
+		e := reject(ErrAudience, gatehouse.FixInGatehouse, fmt.Sprintf("aud also names %s, not a trusted audience of this configuration: "+
+			"a token for other parties too is refused (OpenID Connect Core 3.1.3.7); add it to the trusted audiences only if that party may see who signs in here",
+			quoteList(others, 5)))
+		e.Expected = strings.Join(append([]string{p.cfg.clientID}, p.cfg.trustedAudiences...), ", ")
+		e.Received = strings.Join(aud, ", ")
+		return e
+	}
 	_, hasAzp := c.claims["azp"]
 	azp := c.str("azp")
 	if c.err != nil {
@@ -301,6 +342,32 @@ func (p *Provider) checkAudience(c *claimReader) *gatehouse.Rejection {
 		return e
 	}
 	return nil
+}
+
+// untrustedAudiences lists, once each and in order, the audiences of aud
+// that are neither clientID nor among trusted (SECURITY.md O-aud).
+func untrustedAudiences(aud []string, clientID string, trusted []string) []string {
+	var out []string
+	for _, a := range aud {
+		if a != clientID && !slices.Contains(trusted, a) && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// quoteList quotes the first limit values of list, saying how many more
+// there are.
+func quoteList(list []string, limit int) string {
+	var quoted []string
+	for i, v := range list {
+		if i == limit {
+			quoted = append(quoted, fmt.Sprintf("and %d more", len(list)-limit))
+			break
+		}
+		quoted = append(quoted, gatehouse.Quote(v))
+	}
+	return strings.Join(quoted, ", ")
 }
 
 func checkTimes(c *claimReader, id *Identity, now time.Time) *gatehouse.Rejection {

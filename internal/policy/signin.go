@@ -63,6 +63,8 @@ type Decision struct {
 	// Governed says an SSO configuration governs the account (its own, or
 	// its partition's), whether or not this person must use it.
 	Governed bool
+	// GoverningSSO is the ID of that configuration; empty when none governs.
+	GoverningSSO string
 }
 
 // SSO reports whether SSO is a way in.
@@ -121,7 +123,7 @@ func Decide(f Facts) Decision {
 			d.Why = WhyAdmin
 		}
 	}
-	d.Governed = governing != ""
+	d.Governed, d.GoverningSSO = governing != "", governing
 	d.Password = d.SSOConfigID == "" || f.Role.IsAdmin()
 	d.Start = MethodPassword
 	if d.SSO() {
@@ -139,4 +141,48 @@ func Decide(f Facts) Decision {
 // way in is refused (SECURITY.md A-lockout).
 func KeepsWayIn(role gatehouse.Role, status gatehouse.UserStatus, hasPassword bool, d Decision) bool {
 	return role.IsAdmin() && status == gatehouse.UserActive && hasPassword && d.Password
+}
+
+// AccountAdmin is what the last-way-in rule knows of one admin of an account.
+type AccountAdmin struct {
+	Role              gatehouse.Role
+	Status            gatehouse.UserStatus
+	HasPassword       bool
+	ExemptByUserList  bool
+	ExemptByGroupList bool
+	TOTPEnrolled      bool
+}
+
+// WayInKept reports whether an account whose shared facts are account (its
+// plan and configurations; the person's fields are ignored) still has a way
+// in that does not depend on its IdP: it is governed by no SSO
+// configuration, or one of admins keeps a password (KeepsWayIn). While SSO
+// governs an account, no change may leave it false (SECURITY.md
+// A-last-admin).
+func WayInKept(account Facts, admins []AccountAdmin) bool {
+	account.Role, account.ExemptByUserList, account.ExemptByGroupList, account.TOTPEnrolled = gatehouse.RoleUser, false, false, false
+	if !Decide(account).Governed {
+		return true
+	}
+	for _, a := range admins {
+		f := account
+		f.Role, f.ExemptByUserList, f.ExemptByGroupList, f.TOTPEnrolled = a.Role, a.ExemptByUserList, a.ExemptByGroupList, a.TOTPEnrolled
+		if KeepsWayIn(a.Role, a.Status, a.HasPassword, Decide(f)) {
+			return true
+		}
+	}
+	return false
+}
+
+// SessionAllowed reports whether a session opened with method, through SSO
+// configuration ssoConfigID when it is an SSO session (empty for a password
+// or recovery-code session), is still allowed under decision d for its
+// person now: a password session while a password is a way in, an SSO
+// session while its configuration is the one the person is sent to or the
+// one governing the account (SECURITY.md A-policy-session).
+func SessionAllowed(d Decision, ssoConfigID string) bool {
+	if ssoConfigID == "" {
+		return d.Password
+	}
+	return ssoConfigID == d.SSOConfigID || ssoConfigID == d.GoverningSSO
 }

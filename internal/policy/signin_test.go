@@ -65,7 +65,7 @@ func expected(s ssoSetup, role gatehouse.Role, e exemption, totp bool, plan gate
 			sendTo = "cfg_partition" // ...or the partition's SSO the account uses
 		}
 	}
-	want := Decision{SSOConfigID: sendTo, Governed: governedBy != ""}
+	want := Decision{SSOConfigID: sendTo, Governed: governedBy != "", GoverningSSO: governedBy}
 	want.Password = sendTo == "" || admin
 	want.Start = MethodPassword
 	if sendTo != "" {
@@ -125,15 +125,15 @@ func TestDecideStories(t *testing.T) {
 		want Decision
 	}{
 		{"forced user", Facts{Role: gatehouse.RoleUser, Plan: ent, AccountSSO: "a"},
-			Decision{SSOConfigID: "a", Start: MethodSSO, Governed: true}},
+			Decision{SSOConfigID: "a", Start: MethodSSO, Governed: true, GoverningSSO: "a"}},
 		{"admin chooses, starts with SSO, TOTP after password", Facts{Role: gatehouse.RoleAdmin, Plan: ent, AccountSSO: "a", TOTPEnrolled: true},
-			Decision{SSOConfigID: "a", Password: true, Start: MethodSSO, TOTP: true, Why: WhyAdmin, Governed: true}},
+			Decision{SSOConfigID: "a", Password: true, Start: MethodSSO, TOTP: true, Why: WhyAdmin, Governed: true, GoverningSSO: "a"}},
 		{"group-exempt user keeps password and TOTP", Facts{Role: gatehouse.RoleUser, Plan: ent, AccountSSO: "a", ExemptByGroupList: true, TOTPEnrolled: true},
-			Decision{Password: true, Start: MethodPassword, TOTP: true, Why: WhyExemptGroupList, Governed: true}},
+			Decision{Password: true, Start: MethodPassword, TOTP: true, Why: WhyExemptGroupList, Governed: true, GoverningSSO: "a"}},
 		{"exempt user goes to the partition's SSO the account uses", Facts{Role: gatehouse.RoleUser, Plan: ent, AccountSSO: "a", PartitionSSO: "p", UsePartitionSSO: true, ExemptByUserList: true},
-			Decision{SSOConfigID: "p", Start: MethodSSO, Why: WhyExemptUserList, Governed: true}},
+			Decision{SSOConfigID: "p", Start: MethodSSO, Why: WhyExemptUserList, Governed: true, GoverningSSO: "a"}},
 		{"account using partition SSO forces its users there", Facts{Role: gatehouse.RoleUser, Plan: ent, PartitionSSO: "p", UsePartitionSSO: true},
-			Decision{SSOConfigID: "p", Start: MethodSSO, Governed: true}},
+			Decision{SSOConfigID: "p", Start: MethodSSO, Governed: true, GoverningSSO: "p"}},
 		{"standard plan is never forced", Facts{Role: gatehouse.RoleUser, Plan: gatehouse.PlanStandard, AccountSSO: "a"},
 			Decision{Password: true, Start: MethodPassword}},
 		{"no SSO: password and TOTP", Facts{Role: gatehouse.RoleUser, Plan: ent, TOTPEnrolled: true},

@@ -735,16 +735,87 @@ type Finished struct {
 	ReturnTo string
 }
 
+// Switching is Finish's answer when the result names another person than
+// the one signed in in this browser (SECURITY.md A-switch: an attacker's
+// page may have posted its own valid answer). Nothing changed: the browser
+// keeps From's session and the result is unspent until the person takes
+// it with Switch or leaves it with Decline, before it expires.
+type Switching struct {
+	From, To gatehouse.User
+	// FromAccount and ToAccount are the names of their accounts.
+	FromAccount, ToAccount string
+}
+
+func (s *Switching) Error() string {
+	return "sso: the browser is signed in as " + s.From.Email + " and the sign-in is for " + s.To.Email
+}
+
+// switchesPerson reports whether a result for user userID would replace
+// the browser's session cur with someone else's, which only the person's
+// confirmation may do. No session (the zero Current), a session still
+// waiting for its TOTP step, or the same person: it would not.
+func switchesPerson(cur login.Current, userID string) bool {
+	return cur.Session.State == gatehouse.SessionAuthenticated && cur.User.ID != "" && cur.User.ID != userID
+}
+
+// otherAccount is how an audit event names a person of another account.
+const otherAccount = "a user of another account"
+
+// auditName names user u in an audit event of account accountID: by email
+// inside it, and outside only as otherAccount, so a configuration's admins
+// never learn who else was signed in in the browser.
+func auditName(u gatehouse.User, accountID string) string {
+	if accountID != "" && u.AccountID == accountID {
+		return u.Email
+	}
+	return otherAccount
+}
+
+// finishStep is what the person asked of the finish step.
+type finishStep int
+
+const (
+	// stepAsk takes the result unless it switches the person (Finish).
+	stepAsk finishStep = iota
+	// stepSwitch takes it, whoever is signed in (Switch).
+	stepSwitch
+	// stepDecline spends it and keeps the browser's session (Decline).
+	stepDecline
+)
+
 // Finish hands a checked sign-in to the browser that started it, once: it
 // consumes the flow, requires the browser's token to match the one the flow
 // was started with (unless it was IdP-initiated, which no browser started),
 // and starts a new session, replacing the browser's session oldToken.
+// When oldToken is another person's authenticated session it changes
+// nothing and returns *Switching: the person must confirm first.
 func (f *Flow) Finish(ctx context.Context, flowID, browserToken, oldToken string, client login.Client) (Finished, error) {
+	return f.finish(ctx, flowID, browserToken, oldToken, client, stepAsk)
+}
+
+// Switch is Finish once the person confirmed they want to continue as the
+// result's user although another person is signed in in the browser. It
+// checks all that Finish checks; the sign-in's audit event says whom the
+// browser switched from.
+func (f *Flow) Switch(ctx context.Context, flowID, browserToken, oldToken string, client login.Client) (Finished, error) {
+	return f.finish(ctx, flowID, browserToken, oldToken, client, stepSwitch)
+}
+
+// Decline spends a result the person chose not to take, leaving the
+// browser's session as it is, and audits it as a sign-in not completed.
+// Only the browser a result belongs to can decline it.
+func (f *Flow) Decline(ctx context.Context, flowID, browserToken, oldToken string, client login.Client) error {
+	_, err := f.finish(ctx, flowID, browserToken, oldToken, client, stepDecline)
+	return err
+}
+
+func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string, client login.Client, step finishStep) (Finished, error) {
 	if flowID == "" || len(flowID) > maxFlowKey {
 		return Finished{}, ErrFlowGone
 	}
 	now := f.cfg.Now()
-	fl, err := f.cfg.Store.ConsumeSSOFlow(ctx, flowID, now)
+	// Read, not consumed yet: a result that must be confirmed stays usable.
+	fl, err := f.cfg.Store.PeekSSOFlow(ctx, flowID, now)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return Finished{}, ErrFlowGone
 	}
@@ -771,6 +842,11 @@ func (f *Flow) Finish(ctx context.Context, flowID, browserToken, oldToken string
 		details["subject"] = res.Identity.Subject
 	}
 	if fl.BrowserHash != "" && subtle.ConstantTimeCompare([]byte(BrowserHash(browserToken)), []byte(fl.BrowserHash)) != 1 {
+		// Spent all the same: a result another browser reached for is
+		// nobody's any more.
+		if err := f.consume(ctx, fl.ID, now); err != nil && !errors.Is(err, ErrFlowGone) {
+			return Finished{}, err
+		}
 		details["reason"] = "browser_mismatch"
 		ref, err := f.auditSignIn(ctx, cb, nil, "the sign-in was collected by another browser than the one that started it", details)
 		if err != nil {
@@ -786,7 +862,27 @@ func (f *Flow) Finish(ctx context.Context, flowID, browserToken, oldToken string
 	if c.AccountID == "" && fl.AccountID != "" {
 		cb.owner.accountID = fl.AccountID
 	}
-	if err != nil || user.AccountID != cmp.Or(c.AccountID, fl.AccountID) || user.Status != gatehouse.UserActive {
+	seated := err == nil && user.AccountID == cmp.Or(c.AccountID, fl.AccountID) && user.Status == gatehouse.UserActive
+	cur, err := f.cfg.Login.Session(ctx, oldToken)
+	if err != nil && !errors.Is(err, login.ErrNoSession) {
+		return Finished{}, fmt.Errorf("sso: finish: %w", err)
+	}
+	switching := switchesPerson(cur, res.UserID)
+	if step == stepAsk && switching && seated {
+		return Finished{}, f.switching(ctx, cur.User, user)
+	}
+	if err := f.consume(ctx, fl.ID, now); err != nil {
+		return Finished{}, err
+	}
+	if step == stepDecline {
+		details["reason"], details["user"] = "switch_declined", user.Email
+		if switching {
+			details["stayed_as"] = auditName(cur.User, cb.owner.accountID)
+		}
+		_, err := f.auditSignIn(ctx, cb, nil, "the person chose to stay signed in as who they were in this browser", details)
+		return Finished{}, err
+	}
+	if !seated {
 		details["reason"] = "no_seat"
 		ref, err := f.auditSignIn(ctx, cb, nil, "the matched user was removed or disabled during the sign-in", details)
 		if err != nil {
@@ -794,7 +890,18 @@ func (f *Flow) Finish(ctx context.Context, flowID, browserToken, oldToken string
 		}
 		return Finished{}, &Rejected{Reference: ref, Err: &gatehouse.Rejection{Reason: "no_seat", Message: "the user is no longer active", FixIn: gatehouse.FixInGatehouse}}
 	}
-	sess, err := f.cfg.Login.StartFederatedSession(ctx, oldToken, user, cb.conn.Method())
+	if switching {
+		details["switched_from"] = auditName(cur.User, cb.owner.accountID)
+	}
+	sess, err := f.cfg.Login.StartFederatedSession(ctx, oldToken, user, cb.conn.Method(), c.ID)
+	if errors.Is(err, login.ErrPolicyForbids) {
+		details["reason"] = "policy"
+		ref, err := f.auditSignIn(ctx, cb, nil, "configuration "+c.Name+" no longer governs this person's sign-in (it was disabled or switched during the sign-in)", details)
+		if err != nil {
+			return Finished{}, err
+		}
+		return Finished{}, &Rejected{Reference: ref, Err: &gatehouse.Rejection{Reason: "policy", Message: "this SSO configuration no longer signs this person in", FixIn: gatehouse.FixInGatehouse}}
+	}
 	if err != nil {
 		return Finished{}, fmt.Errorf("sso: finish: %w", err)
 	}
@@ -805,6 +912,33 @@ func (f *Flow) Finish(ctx context.Context, flowID, browserToken, oldToken string
 		return Finished{}, err
 	}
 	return Finished{Session: sess, User: user, ReturnTo: fl.ReturnTo}, nil
+}
+
+// consume spends flow id's result, once across processes; ErrFlowGone
+// when it was spent meanwhile or has expired.
+func (f *Flow) consume(ctx context.Context, id string, now time.Time) error {
+	_, err := f.cfg.Store.ConsumeSSOFlow(ctx, id, now)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return ErrFlowGone
+	}
+	if err != nil {
+		return fmt.Errorf("sso: finish: %w", err)
+	}
+	return nil
+}
+
+// switching returns the *Switching that asks whether the person signed in
+// as from continues as to.
+func (f *Flow) switching(ctx context.Context, from, to gatehouse.User) error {
+	fromAcct, err := f.cfg.Store.Account(ctx, from.AccountID)
+	if err != nil {
+		return fmt.Errorf("sso: finish: %w", err)
+	}
+	toAcct, err := f.cfg.Store.Account(ctx, to.AccountID)
+	if err != nil {
+		return fmt.Errorf("sso: finish: %w", err)
+	}
+	return &Switching{From: from, To: to, FromAccount: fromAcct.Name, ToAccount: toAcct.Name}
 }
 
 // event is an audit event about configuration c of the callback.

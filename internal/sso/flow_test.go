@@ -62,6 +62,7 @@ func TestFlowIsProtocolIndependent(t *testing.T) {
 		if err := s.CreateSSOConfig(ctx, &c); err != nil {
 			t.Fatal(err)
 		}
+		storetest.KeepWayIn(t, s, acct.ID)
 		if _, err := s.EnableSSOConfig(ctx, c.ID, c.UpdatedAt); err != nil {
 			t.Fatal(err)
 		}

@@ -42,6 +42,8 @@ func OIDCSettings(c *gatehouse.SSOConfig, box *secretbox.Box) (oidc.Settings, er
 		Scopes:      slices.Clone(o.Scopes),
 		EmailClaim:  o.EmailClaim,
 		AllowedAlgs: slices.Clone(o.AllowedAlgorithms),
+		// Whatever the preset: any IdP may add audiences.
+		TrustedAudiences: slices.Clone(o.TrustedAudiences),
 	}
 	if p, ok := oidc.PresetByID(c.Preset); ok {
 		if p.Entra != nil {
@@ -69,6 +71,9 @@ const (
 	MaxClientIDLength = 256
 	MaxScopes         = 20
 	MaxEntraTenants   = 50
+	// MaxTrustedAudiences bounds the audiences besides the client ID a
+	// token may name: each is a party trusted with everyone's sign-in.
+	MaxTrustedAudiences = 10
 )
 
 // oidcProblems adds every problem of an OIDC configuration's settings to v.
@@ -169,6 +174,8 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 		}
 	}
 
+	trustedAudienceProblems(v, o, probe)
+
 	switch domain := strings.TrimSpace(o.HostedDomain); {
 	case known && !op.AsksHostedDomain && domain != "":
 		v.Add("oidc.hosted_domain", "is only for Google Workspace; remove it")
@@ -188,6 +195,33 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 				field = "oidc.entra_tenants"
 			}
 			v.Add(field, oidcMessage(err))
+		}
+	}
+}
+
+// trustedAudienceProblems adds the problems of o's trusted audiences to v
+// (SECURITY.md O-aud): at most MaxTrustedAudiences, each a bounded line of
+// text that internal/oidc accepts for o's client ID (not empty, not the
+// client ID itself).
+func trustedAudienceProblems(v *gatehouse.ValidationError, o *gatehouse.OIDCSettings, probe func(string, func(*oidc.Settings))) {
+	if len(o.TrustedAudiences) > MaxTrustedAudiences {
+		v.Add("oidc.trusted_audiences", fmt.Sprintf("must hold at most %d audiences", MaxTrustedAudiences))
+		return
+	}
+	for i, aud := range o.TrustedAudiences {
+		field := fmt.Sprintf("oidc.trusted_audiences[%d]", i)
+		switch {
+		case utf8.RuneCountInString(aud) > MaxClientIDLength:
+			v.Add(field, fmt.Sprintf("must be at most %d characters", MaxClientIDLength))
+		case hasControl(aud):
+			v.Add(field, "must not contain control characters")
+		default:
+			probe(field, func(s *oidc.Settings) {
+				if id := strings.TrimSpace(o.ClientID); id != "" {
+					s.ClientID = id
+				}
+				s.TrustedAudiences = []string{aud}
+			})
 		}
 	}
 }
@@ -231,6 +265,7 @@ func normalizeOIDC(o *gatehouse.OIDCSettings) {
 	o.Scopes = trimmedSet(o.Scopes, strings.TrimSpace)
 	o.AllowedAlgorithms = trimmedSet(o.AllowedAlgorithms, strings.TrimSpace)
 	o.EntraTenants = trimmedSet(o.EntraTenants, func(t string) string { return strings.ToLower(strings.TrimSpace(t)) })
+	o.TrustedAudiences = trimmedSet(o.TrustedAudiences, strings.TrimSpace)
 }
 
 // trimmedSet returns list with each entry put through clean, empty entries

@@ -152,9 +152,49 @@ func TestOIDCFieldRules(t *testing.T) {
 		{"multi-tenant with a tenant's own issuer", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/" + entraTenant + "/v2.0"
 		}, []string{"oidc.issuer"}, "{tenantid}"},
+		// E-consumer: Microsoft's shared endpoints and consumer tenant are
+		// no customer's tenant.
 		{"multi-tenant at the organizations endpoint", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/organizations/v2.0"
-		}, nil, ""},
+		}, []string{"oidc.issuer"}, "shared endpoint for every work or school tenant"},
+		{"multi-tenant at the common endpoint", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+			c.OIDC.Issuer = "https://login.microsoftonline.com/common/v2.0"
+		}, []string{"oidc.issuer"}, "personal Microsoft accounts"},
+		{"multi-tenant allowing the consumer tenant", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+			c.OIDC.EntraTenants = []string{entraTenant, oidc.ConsumerTenant}
+		}, []string{"oidc.entra_tenants[1]"}, "consumer tenant"},
+		{"multi-tenant allowing common", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+			c.OIDC.EntraTenants = []string{"common"}
+		}, []string{"oidc.entra_tenants[0]"}, "is not a tenant but Microsoft's shared endpoint"},
+		{"multi-tenant allowing organizations and consumers", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+			c.OIDC.EntraTenants = []string{"organizations", "consumers"}
+		}, []string{"oidc.entra_tenants[0]", "oidc.entra_tenants[1]"}, "shared endpoint"},
+		{"single-tenant issuer of the consumer tenant", oidc.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
+			c.OIDC.Issuer = "https://login.microsoftonline.com/" + oidc.ConsumerTenant + "/v2.0"
+		}, []string{"oidc.issuer"}, "consumer tenant"},
+		{"generic issuer at the common endpoint", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) {
+			c.OIDC.Issuer = "https://login.microsoftonline.com/common/v2.0"
+		}, []string{"oidc.issuer"}, "shared endpoint"},
+		{"generic issuer of the consumer tenant", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) {
+			c.OIDC.Issuer = "https://login.microsoftonline.com/" + oidc.ConsumerTenant + "/v2.0"
+		}, []string{"oidc.issuer"}, "consumer tenant"},
+		// O-aud: audiences a token may name besides the client ID.
+		{"trusted audiences", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.TrustedAudiences = []string{"api://reports", "0oa2other"} }, nil, ""},
+		{"trusted audiences on any preset", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) { c.OIDC.TrustedAudiences = []string{"api://reports"} }, nil, ""},
+		{"the client ID as a trusted audience", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {
+			c.OIDC.TrustedAudiences = []string{"api://reports", c.OIDC.ClientID}
+		}, []string{"oidc.trusted_audiences[1]"}, "the client ID itself"},
+		{"too many trusted audiences", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {
+			for i := range ssoconfig.MaxTrustedAudiences + 1 {
+				c.OIDC.TrustedAudiences = append(c.OIDC.TrustedAudiences, "api://"+strings.Repeat("a", i+1))
+			}
+		}, []string{"oidc.trusted_audiences"}, "at most 10"},
+		{"a trusted audience too long", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {
+			c.OIDC.TrustedAudiences = []string{strings.Repeat("a", ssoconfig.MaxClientIDLength+1)}
+		}, []string{"oidc.trusted_audiences[0]"}, "at most 256"},
+		{"a trusted audience with a control character", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {
+			c.OIDC.TrustedAudiences = []string{"api://a\x00b"}
+		}, []string{"oidc.trusted_audiences[0]"}, "control"},
 		{"single-tenant issuer naming no tenant", oidc.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/common/v2.0"
 		}, []string{"oidc.issuer"}, "tenant ID"},
@@ -253,12 +293,14 @@ func TestOIDCNormalize(t *testing.T) {
 	c := &gatehouse.SSOConfig{Protocol: gatehouse.ProtocolOIDC, Preset: " okta_oidc ", OIDC: &gatehouse.OIDCSettings{
 		Issuer: " https://idp.example.com ", ClientID: " abc ", EmailClaim: " email ", HostedDomain: " Example.COM ",
 		Scopes: []string{" openid", "", "email", "openid"}, AllowedAlgorithms: []string{"RS256 ", "RS256"},
-		EntraTenants: []string{" 72F988BF-86F1-41AF-91AB-2D7CD011DB47 ", entraTenant},
+		EntraTenants:     []string{" 72F988BF-86F1-41AF-91AB-2D7CD011DB47 ", entraTenant},
+		TrustedAudiences: []string{" api://reports", "", "api://reports "},
 	}}
 	ssoconfig.Normalize(c)
 	o := c.OIDC
 	if c.Preset != "okta_oidc" || o.Issuer != "https://idp.example.com" || o.ClientID != "abc" || o.EmailClaim != "email" || o.HostedDomain != "example.com" ||
-		!slices.Equal(o.Scopes, []string{"openid", "email"}) || !slices.Equal(o.AllowedAlgorithms, []string{"RS256"}) || !slices.Equal(o.EntraTenants, []string{entraTenant}) {
+		!slices.Equal(o.Scopes, []string{"openid", "email"}) || !slices.Equal(o.AllowedAlgorithms, []string{"RS256"}) || !slices.Equal(o.EntraTenants, []string{entraTenant}) ||
+		!slices.Equal(o.TrustedAudiences, []string{"api://reports"}) {
 		t.Errorf("normalized %+v", o)
 	}
 }

@@ -47,6 +47,9 @@ func (s *Store) CreateExemptionList(ctx context.Context, l *gatehouse.ExemptionL
 		if err := exists(ctx, s, q, "accounts", l.AccountID, "account_id"); err != nil {
 			return err
 		}
+		if err := s.policyChange(ctx, q, l.AccountID); err != nil {
+			return err
+		}
 		if err := s.checkMembers(ctx, q, l.AccountID, l.Kind, l.Members); err != nil {
 			return err
 		}
@@ -70,6 +73,9 @@ func (s *Store) UpdateExemptionList(ctx context.Context, l *gatehouse.ExemptionL
 			return s.fail("update exemption list", err)
 		}
 		l.AccountID, l.Kind, l.CreatedAt = old.AccountID, old.Kind, old.CreatedAt
+		if err := s.policyChange(ctx, q, l.AccountID); err != nil {
+			return err
+		}
 		if err := s.checkMembers(ctx, q, l.AccountID, l.Kind, l.Members); err != nil {
 			return err
 		}
@@ -260,8 +266,17 @@ func (s *Store) ListExemptionLists(ctx context.Context, accountID, prefix string
 // DeleteExemptionList removes a list; its members are no longer exempt
 // through it.
 func (s *Store) DeleteExemptionList(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM exemption_lists WHERE id = $1`, id)
-	return s.expectOne("delete exemption list", res, err)
+	return s.inTx(ctx, func(q querier) error {
+		var accountID string
+		if err := q.QueryRowContext(ctx, `SELECT account_id FROM exemption_lists WHERE id = $1`, id).Scan(&accountID); err != nil {
+			return s.fail("delete exemption list", err)
+		}
+		if err := s.policyChange(ctx, q, accountID); err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, `DELETE FROM exemption_lists WHERE id = $1`, id)
+		return s.expectOne("delete exemption list", res, err)
+	})
 }
 
 // Exemption says through which kinds of list a user is exempt.

@@ -8,12 +8,17 @@ import (
 	"gatehouse"
 )
 
+const insertSession = `INSERT INTO sessions(id, user_id, account_id, state, method, sso_config_id, policy_version, created_at, last_seen_at, expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+func insertSessionArgs(sess *gatehouse.Session) []any {
+	return []any{sess.ID, sess.UserID, sess.AccountID, string(sess.State), sess.Method, sess.SSOConfigID, sess.PolicyVersion,
+		micros(sess.CreatedAt), micros(sess.LastSeenAt), micros(sess.ExpiresAt)}
+}
+
 // CreateSession stores a session whose ID is the hash of its cookie token.
 func (s *Store) CreateSession(ctx context.Context, sess *gatehouse.Session) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions(id, user_id, account_id, state, method, created_at, last_seen_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		sess.ID, sess.UserID, sess.AccountID, string(sess.State), sess.Method,
-		micros(sess.CreatedAt), micros(sess.LastSeenAt), micros(sess.ExpiresAt))
+	_, err := s.db.ExecContext(ctx, insertSession, insertSessionArgs(sess)...)
 	return s.fail("create session", err)
 }
 
@@ -27,27 +32,48 @@ func (s *Store) ReplaceSession(ctx context.Context, oldID string, next *gatehous
 				return s.fail("replace session", err)
 			}
 		}
-		_, err := q.ExecContext(ctx, `INSERT INTO sessions(id, user_id, account_id, state, method, created_at, last_seen_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			next.ID, next.UserID, next.AccountID, string(next.State), next.Method,
-			micros(next.CreatedAt), micros(next.LastSeenAt), micros(next.ExpiresAt))
+		_, err := q.ExecContext(ctx, insertSession, insertSessionArgs(next)...)
 		return s.fail("replace session", err)
 	})
 }
 
-// Session returns a session by ID (the token hash), expired or not; the
-// caller decides about lifetimes.
-func (s *Store) Session(ctx context.Context, id string) (gatehouse.Session, error) {
+const sessionCols = `s.id, s.user_id, s.account_id, s.state, s.method, s.sso_config_id, s.policy_version, s.created_at, s.last_seen_at, s.expires_at, a.policy_version`
+
+func scanSession(row interface{ Scan(...any) error }) (gatehouse.Session, error) {
 	var (
 		sess                gatehouse.Session
 		state               string
 		cat, lseen, expires int64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT id, user_id, account_id, state, method, created_at, last_seen_at, expires_at FROM sessions WHERE id = $1`, id).
-		Scan(&sess.ID, &sess.UserID, &sess.AccountID, &state, &sess.Method, &cat, &lseen, &expires)
+	err := row.Scan(&sess.ID, &sess.UserID, &sess.AccountID, &state, &sess.Method, &sess.SSOConfigID, &sess.PolicyVersion,
+		&cat, &lseen, &expires, &sess.AccountPolicyVersion)
 	sess.State = gatehouse.SessionState(state)
 	sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMicros(cat), fromMicros(lseen), fromMicros(expires)
+	return sess, err
+}
+
+// Session returns a session by ID (the token hash), expired or not, with its
+// account's policy version now, in one indexed read; the caller decides
+// about lifetimes and the policy.
+func (s *Store) Session(ctx context.Context, id string) (gatehouse.Session, error) {
+	sess, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1`, id))
 	return sess, s.fail("session", err)
+}
+
+// SessionsBehindPolicy returns up to limit sessions of account accountID
+// whose policy version is older than the account's, with IDs after after:
+// the ones whose way in must be decided again.
+func (s *Store) SessionsBehindPolicy(ctx context.Context, accountID, after string, limit int) ([]gatehouse.Session, error) {
+	return list(ctx, s, "sessions behind policy", scanSession,
+		`SELECT `+sessionCols+` FROM sessions s JOIN accounts a ON a.id = s.account_id
+		 WHERE s.account_id = $1 AND s.policy_version < a.policy_version AND s.id > $2 ORDER BY s.id LIMIT $3`, accountID, after, limit)
+}
+
+// KeepSessionAtPolicy records that session id's way in is still allowed at
+// policy version v, unless a newer version was recorded meanwhile.
+func (s *Store) KeepSessionAtPolicy(ctx context.Context, id string, v int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET policy_version = $2 WHERE id = $1 AND policy_version < $2`, id, v)
+	return s.fail("keep session at policy", err)
 }
 
 // TouchSession records activity on a session (for the idle lifetime).
@@ -158,3 +184,23 @@ func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, gatehouse.ErrNotFound) }
+
+// PasswordSessionsByUser counts, per user of account accountID, the
+// sessions opened with a password (or a recovery code) that are not past
+// their absolute end at now: the ones an enable would end for the people it
+// forces to SSO.
+func (s *Store) PasswordSessionsByUser(ctx context.Context, accountID string, now time.Time) (map[string]int, error) {
+	type row struct {
+		userID string
+		n      int
+	}
+	rows, err := list(ctx, s, "password sessions by user", func(r interface{ Scan(...any) error }) (row, error) {
+		var x row
+		return x, r.Scan(&x.userID, &x.n)
+	}, `SELECT user_id, count(*) FROM sessions WHERE account_id = $1 AND sso_config_id = '' AND expires_at > $2 GROUP BY user_id`, accountID, micros(now))
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.userID] = r.n
+	}
+	return out, err
+}

@@ -200,7 +200,11 @@ func (s *Store) EnableSSOConfig(ctx context.Context, id string, checkedUpdatedAt
 		if enabled == 1 {
 			return nil
 		}
-		err := q.QueryRowContext(ctx, `SELECT id FROM sso_configs WHERE account_id = $1 AND partition_id = $2 AND enabled = 1`, accountID, partitionID).Scan(&disabledID)
+		governed, err := s.ownerPolicyChange(ctx, q, accountID, partitionID)
+		if err != nil {
+			return err
+		}
+		err = q.QueryRowContext(ctx, `SELECT id FROM sso_configs WHERE account_id = $1 AND partition_id = $2 AND enabled = 1`, accountID, partitionID).Scan(&disabledID)
 		if err := s.fail("enable sso config", err); err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
 			return err
 		}
@@ -209,18 +213,55 @@ func (s *Store) EnableSSOConfig(ctx context.Context, id string, checkedUpdatedAt
 				return s.fail("enable sso config: disable previous", err)
 			}
 		}
-		_, err = q.ExecContext(ctx, `UPDATE sso_configs SET enabled = 1, updated_at = $2 WHERE id = $1`, id, now)
-		return s.fail("enable sso config", err)
+		if _, err = q.ExecContext(ctx, `UPDATE sso_configs SET enabled = 1, updated_at = $2 WHERE id = $1`, id, now); err != nil {
+			return s.fail("enable sso config", err)
+		}
+		for _, acct := range governed {
+			w, err := s.wayIn(ctx, q, acct)
+			if err != nil {
+				return err
+			}
+			// A partition's configuration governs only the accounts set to
+			// use it that have none of their own enabled.
+			if (accountID != "" || (w.Account.UsePartitionSSO && w.AccountSSO == "")) && !w.Kept() {
+				return &gatehouse.LastWayInError{AccountID: w.Account.ID, AccountName: w.Account.Name}
+			}
+		}
+		return nil
 	})
 	return disabledID, err
 }
 
+// ownerPolicyChange is policyChange for every account a configuration of
+// this owner can govern: the account, or every account of the partition. It
+// returns their IDs.
+func (s *Store) ownerPolicyChange(ctx context.Context, q querier, accountID, partitionID string) ([]string, error) {
+	if accountID != "" {
+		return []string{accountID}, s.policyChange(ctx, q, accountID)
+	}
+	return s.partitionPolicyChange(ctx, q, partitionID)
+}
+
 // DisableSSOConfig disables a configuration; disabling a disabled one does
-// nothing.
+// nothing. Disabling is a policy change of every account the configuration
+// could govern: sessions opened through it end.
 func (s *Store) DisableSSOConfig(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE sso_configs SET enabled = 0, updated_at = CASE WHEN enabled = 1 THEN $2 ELSE updated_at END WHERE id = $1`,
-		id, micros(s.now()))
-	return s.expectOne("disable sso config", res, err)
+	return s.inTx(ctx, func(q querier) error {
+		var accountID, partitionID string
+		var enabled int
+		if err := q.QueryRowContext(ctx, `SELECT account_id, partition_id, enabled FROM sso_configs WHERE id = $1`, id).
+			Scan(&accountID, &partitionID, &enabled); err != nil {
+			return s.fail("disable sso config", err)
+		}
+		if enabled == 0 {
+			return nil
+		}
+		if _, err := s.ownerPolicyChange(ctx, q, accountID, partitionID); err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, `UPDATE sso_configs SET enabled = 0, updated_at = $2 WHERE id = $1`, id, micros(s.now()))
+		return s.expectOne("disable sso config", res, err)
+	})
 }
 
 // RecordSSOTest keeps the outcome of a configuration's latest test. It does
@@ -297,6 +338,16 @@ func (s *Store) ConsumeSSOFlow(ctx context.Context, id string, at time.Time) (ga
 		return s.fail("consume sso flow", err)
 	})
 	return f, err
+}
+
+// PeekSSOFlow returns a finished flow's result as ConsumeSSOFlow would,
+// without consuming it: ErrNotFound when the flow is unknown, unfinished,
+// expired or consumed. The sign-in's finish step reads a result this way
+// before it knows whether the person must first confirm it.
+func (s *Store) PeekSSOFlow(ctx context.Context, id string, at time.Time) (gatehouse.SSOFlow, error) {
+	f, err := scanSSOFlow(s.db.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows
+		WHERE id = $1 AND consumed_at = 0 AND finished_at > 0 AND expires_at > $2`, id, micros(at)))
+	return f, s.fail("peek sso flow", err)
 }
 
 // MarkMessageSeen records that a configuration accepted a message (assertion

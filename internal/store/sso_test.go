@@ -58,6 +58,7 @@ func TestSSOConfigLifecycle(t *testing.T) {
 
 		// Enabling switches in one step.
 		other := samlConfig(t, s, a.ID)
+		storetest.KeepWayIn(t, s, a.ID)
 		if _, err := s.EnableSSOConfig(ctx, c.ID, again.UpdatedAt); err != nil {
 			t.Fatal(err)
 		}
@@ -98,6 +99,7 @@ func TestSSOConfigConcurrentEnable(t *testing.T) {
 		for range 6 {
 			cfgs = append(cfgs, samlConfig(t, s, a.ID))
 		}
+		storetest.KeepWayIn(t, s, a.ID)
 		var wg sync.WaitGroup
 		for _, c := range cfgs {
 			wg.Add(1)
@@ -193,6 +195,45 @@ func TestSSOFlowsAndReplay(t *testing.T) {
 		}
 		if _, err := s.SSOFlow(ctx, "relay2"); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("expired flow kept: %v", err)
+		}
+	})
+}
+
+// TestPeekSSOFlow: a result can be read while the person decides whether
+// to take it (SECURITY.md A-switch), and reading it never spends it.
+func TestPeekSSOFlow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, a := tenant(t, s, gatehouse.PlanEnterprise)
+		c := samlConfig(t, s, a.ID)
+		now := time.Now()
+		f := gatehouse.SSOFlow{ID: "peek1", ConfigID: c.ID, BrowserHash: "bh", Purpose: "signin", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+		if err := s.CreateSSOFlow(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PeekSSOFlow(ctx, "peek1", now); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("an unanswered flow was read as a result: %v", err)
+		}
+		if ok, err := s.FinishSSOFlow(ctx, "peek1", []byte(`{"user":"u"}`), now); !ok || err != nil {
+			t.Fatalf("finish: %v, %v", ok, err)
+		}
+		for range 2 {
+			got, err := s.PeekSSOFlow(ctx, "peek1", now)
+			if err != nil || string(got.Result) != `{"user":"u"}` || got.BrowserHash != "bh" || got.FinishedAt.IsZero() {
+				t.Fatalf("peek: %+v, %v", got, err)
+			}
+		}
+		if _, err := s.PeekSSOFlow(ctx, "peek1", now.Add(10*time.Minute)); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("an expired result was read: %v", err)
+		}
+		if _, err := s.ConsumeSSOFlow(ctx, "peek1", now); err != nil {
+			t.Fatalf("consume after peeks: %v", err)
+		}
+		if _, err := s.PeekSSOFlow(ctx, "peek1", now); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("a consumed result was read: %v", err)
+		}
+		if _, err := s.PeekSSOFlow(ctx, "unknown", now); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("unknown flow: %v", err)
 		}
 	})
 }

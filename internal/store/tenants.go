@@ -73,13 +73,14 @@ func (s *Store) CreateAccount(ctx context.Context, a *gatehouse.Account) error {
 		if err := exists(ctx, s, q, "partitions", a.PartitionID, "partition_id"); err != nil {
 			return err
 		}
-		_, err := q.ExecContext(ctx, `INSERT INTO accounts(id, partition_id, name, plan, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+		a.PolicyVersion = 1
+		_, err := q.ExecContext(ctx, `INSERT INTO accounts(id, partition_id, name, plan, policy_version, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $5)`,
 			a.ID, a.PartitionID, a.Name, string(a.Plan), micros(now))
 		return s.fail("create account", err)
 	})
 }
 
-const accountCols = `id, partition_id, name, plan, use_partition_sso, created_at, updated_at`
+const accountCols = `id, partition_id, name, plan, use_partition_sso, policy_version, created_at, updated_at`
 
 func scanAccount(row interface{ Scan(...any) error }) (gatehouse.Account, error) {
 	var (
@@ -88,7 +89,7 @@ func scanAccount(row interface{ Scan(...any) error }) (gatehouse.Account, error)
 		usePart  int
 		cat, uat int64
 	)
-	err := row.Scan(&a.ID, &a.PartitionID, &a.Name, &plan, &usePart, &cat, &uat)
+	err := row.Scan(&a.ID, &a.PartitionID, &a.Name, &plan, &usePart, &a.PolicyVersion, &cat, &uat)
 	a.UsePartitionSSO = usePart == 1
 	a.Plan, a.CreatedAt, a.UpdatedAt = gatehouse.Plan(plan), fromMicros(cat), fromMicros(uat)
 	return a, err
@@ -109,12 +110,35 @@ func (s *Store) ListAccounts(ctx context.Context, partitionID string, page gateh
 }
 
 // UpdateAccount saves a's name, plan and use of its partition's SSO (an
-// account never changes partition).
+// account never changes partition). A change of plan or of the use of the
+// partition's SSO is a policy change, refused with a
+// *gatehouse.LastWayInError when it would leave the account governed by SSO
+// without a password way in.
 func (s *Store) UpdateAccount(ctx context.Context, a *gatehouse.Account) error {
 	a.UpdatedAt = s.now()
-	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET name = $2, plan = $3, use_partition_sso = $5, updated_at = $4 WHERE id = $1`,
-		a.ID, a.Name, string(a.Plan), micros(a.UpdatedAt), boolInt(a.UsePartitionSSO))
-	return s.expectOne("update account", res, err)
+	return s.inTx(ctx, func(q querier) error {
+		old, err := scanAccount(q.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, a.ID))
+		if err != nil {
+			return s.fail("update account", err)
+		}
+		policyChanged := old.Plan != a.Plan || old.UsePartitionSSO != a.UsePartitionSSO
+		if policyChanged {
+			if err := s.policyChange(ctx, q, a.ID); err != nil {
+				return err
+			}
+		}
+		res, err := q.ExecContext(ctx, `UPDATE accounts SET name = $2, plan = $3, use_partition_sso = $5, updated_at = $4 WHERE id = $1`,
+			a.ID, a.Name, string(a.Plan), micros(a.UpdatedAt), boolInt(a.UsePartitionSSO))
+		if err := s.expectOne("update account", res, err); err != nil {
+			return err
+		}
+		a.PolicyVersion = old.PolicyVersion
+		if policyChanged {
+			a.PolicyVersion++
+			return s.keepWayIn(ctx, q, a.ID)
+		}
+		return nil
+	})
 }
 
 // DeleteAccount removes an account with no users and no groups; otherwise it
@@ -150,7 +174,12 @@ func exists(ctx context.Context, s *Store, q querier, table, id, field string) e
 
 // list runs a query and scans every row with scan.
 func list[T any](ctx context.Context, s *Store, op string, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	return listIn(ctx, s, s.db, op, scan, query, args...)
+}
+
+// listIn is list inside q, a transaction or the database.
+func listIn[T any](ctx context.Context, s *Store, q querier, op string, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}

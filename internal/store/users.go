@@ -12,12 +12,17 @@ import (
 const userCols = `id, account_id, email, display_name, role, status, password_hash, totp_secret, created_at, updated_at`
 
 func scanUser(row interface{ Scan(...any) error }) (gatehouse.User, error) {
+	return scanUserAnd(row)
+}
+
+// scanUserAnd scans userCols and then the row's further columns into more.
+func scanUserAnd(row interface{ Scan(...any) error }, more ...any) (gatehouse.User, error) {
 	var (
 		u            gatehouse.User
 		role, status string
 		cat, uat     int64
 	)
-	err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.DisplayName, &role, &status, &u.PasswordHash, &u.TOTPSecret, &cat, &uat)
+	err := row.Scan(append([]any{&u.ID, &u.AccountID, &u.Email, &u.DisplayName, &role, &status, &u.PasswordHash, &u.TOTPSecret, &cat, &uat}, more...)...)
 	u.Role, u.Status = gatehouse.Role(role), gatehouse.UserStatus(status)
 	u.CreatedAt, u.UpdatedAt = fromMicros(cat), fromMicros(uat)
 	u.TOTPEnrolled = len(u.TOTPSecret) > 0
@@ -93,37 +98,93 @@ func (s *Store) ListUsers(ctx context.Context, accountID string, page gatehouse.
 		`SELECT `+userCols+` FROM users WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3`, accountID, page.After, limitOf(page))
 }
 
-// UpdateUser saves u's email, display name, role and status.
+// UpdateUser saves u's email, display name, role and status. A change of
+// role or status is a policy change of the account; a disabled user's
+// sessions end with it; and an admin's change that would leave an account
+// governed by SSO without a password way in is refused with a
+// *gatehouse.LastWayInError (SECURITY.md A-last-admin). All in one
+// transaction.
 func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
 	u.UpdatedAt = s.now()
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET email = $2, display_name = $3, role = $4, status = $5, updated_at = $6 WHERE id = $1`,
-		u.ID, u.Email, u.DisplayName, string(u.Role), string(u.Status), micros(u.UpdatedAt))
-	if err := s.expectOne("update user", res, err); err != nil {
-		return err
-	}
-	if u.Status == gatehouse.UserDisabled {
-		_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID)
-		return s.fail("end sessions of disabled user", err)
-	}
-	return nil
+	return s.inTx(ctx, func(q querier) error {
+		old, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, u.ID))
+		if err != nil {
+			return s.fail("update user", err)
+		}
+		policyChanged := old.Role != u.Role || old.Status != u.Status
+		if policyChanged {
+			if err := s.policyChange(ctx, q, old.AccountID); err != nil {
+				return err
+			}
+		}
+		res, err := q.ExecContext(ctx, `UPDATE users SET email = $2, display_name = $3, role = $4, status = $5, updated_at = $6 WHERE id = $1`,
+			u.ID, u.Email, u.DisplayName, string(u.Role), string(u.Status), micros(u.UpdatedAt))
+		if err := s.expectOne("update user", res, err); err != nil {
+			return err
+		}
+		if u.Status == gatehouse.UserDisabled {
+			if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+				return s.fail("end sessions of disabled user", err)
+			}
+		}
+		if policyChanged && old.Role.IsAdmin() {
+			return s.keepWayIn(ctx, q, old.AccountID)
+		}
+		return nil
+	})
 }
 
-// DeleteUser removes a user with their memberships, sessions and codes.
+// DeleteUser removes a user with their memberships, sessions and codes. An
+// admin whose removal would leave an account governed by SSO without a
+// password way in is kept, with a *gatehouse.LastWayInError.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
-	return s.expectOne("delete user", res, err)
+	return s.inTx(ctx, func(q querier) error {
+		old, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+		if err != nil {
+			return s.fail("delete user", err)
+		}
+		if err := s.policyChange(ctx, q, old.AccountID); err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
+		if err := s.expectOne("delete user", res, err); err != nil {
+			return err
+		}
+		if old.Role.IsAdmin() {
+			return s.keepWayIn(ctx, q, old.AccountID)
+		}
+		return nil
+	})
 }
 
 // SetPassword replaces a user's password hash and ends all their sessions, so
-// a password change signs out every browser that knew the old one.
+// a password change signs out every browser that knew the old one. Removing
+// an admin's password (hash "") that was the last way in not through the
+// IdP of an account governed by SSO is refused with a
+// *gatehouse.LastWayInError.
 func (s *Store) SetPassword(ctx context.Context, userID, hash string) error {
 	return s.inTx(ctx, func(q querier) error {
+		old, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, userID))
+		if err != nil {
+			return s.fail("set password", err)
+		}
+		guarded := hash == "" && old.Role.IsAdmin()
+		if guarded {
+			if err := s.policyChange(ctx, q, old.AccountID); err != nil {
+				return err
+			}
+		}
 		res, err := q.ExecContext(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, userID, hash, micros(s.Now()))
 		if err := s.expectOne("set password", res, err); err != nil {
 			return err
 		}
-		_, err = q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
-		return s.fail("set password: end sessions", err)
+		if _, err = q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+			return s.fail("set password: end sessions", err)
+		}
+		if guarded {
+			return s.keepWayIn(ctx, q, old.AccountID)
+		}
+		return nil
 	})
 }
 
@@ -236,10 +297,25 @@ func (s *Store) UpdateGroup(ctx context.Context, g *gatehouse.Group) error {
 	return s.expectOne("update group", res, err)
 }
 
-// DeleteGroup removes a group and its memberships (not its members).
+// DeleteGroup removes a group and its memberships (not its members): a
+// policy change of its account, as its members may lose an exemption.
 func (s *Store) DeleteGroup(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM user_groups WHERE id = $1`, id)
-	return s.expectOne("delete group", res, err)
+	return s.inTx(ctx, func(q querier) error {
+		if err := s.groupPolicyChange(ctx, q, id); err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, `DELETE FROM user_groups WHERE id = $1`, id)
+		return s.expectOne("delete group", res, err)
+	})
+}
+
+// groupPolicyChange is policyChange for the account of group groupID.
+func (s *Store) groupPolicyChange(ctx context.Context, q querier, groupID string) error {
+	var accountID string
+	if err := q.QueryRowContext(ctx, `SELECT account_id FROM user_groups WHERE id = $1`, groupID).Scan(&accountID); err != nil {
+		return s.fail("group", err)
+	}
+	return s.policyChange(ctx, q, accountID)
 }
 
 // AddMember puts a user in a group of the same account. Adding a member twice
@@ -259,6 +335,9 @@ func (s *Store) AddMember(ctx context.Context, groupID, userID string) error {
 			v.Add("user_id", "no such user in the group's account")
 			return v
 		}
+		if err := s.policyChange(ctx, q, groupAccount); err != nil {
+			return err
+		}
 		_, err = q.ExecContext(ctx, `INSERT INTO group_members(group_id, user_id, created_at) VALUES ($1, $2, $3)`, groupID, userID, micros(s.Now()))
 		if err := s.fail("add member", err); err != nil {
 			if errors.Is(err, gatehouse.ErrConflict) {
@@ -270,10 +349,16 @@ func (s *Store) AddMember(ctx context.Context, groupID, userID string) error {
 	})
 }
 
-// RemoveMember takes a user out of a group.
+// RemoveMember takes a user out of a group: a policy change of its
+// account, as the user may lose an exemption.
 func (s *Store) RemoveMember(ctx context.Context, groupID, userID string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, groupID, userID)
-	return s.expectOne("remove member", res, err)
+	return s.inTx(ctx, func(q querier) error {
+		if err := s.groupPolicyChange(ctx, q, groupID); err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, groupID, userID)
+		return s.expectOne("remove member", res, err)
+	})
 }
 
 // ListMembers returns one page of a group's members.

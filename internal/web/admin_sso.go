@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -230,6 +231,9 @@ type previewLists struct {
 	Forced   shortList[access.PreviewUser]
 	Kept     shortList[access.KeptPassword]
 	Problems shortList[access.EmailProblem]
+	// SessionsEnding counts the open password sessions of the people
+	// forced to SSO, which enabling ends.
+	SessionsEnding int
 }
 
 // shortList is the first previewShown of a list, and how many more there
@@ -252,7 +256,8 @@ func shorten[T any](all []T) shortList[T] {
 }
 
 func listsOf(p access.Preview) *previewLists {
-	return &previewLists{Forced: shorten(p.ForcedToSSO), Kept: shorten(p.KeepPassword), Problems: shorten(p.EmailProblems)}
+	return &previewLists{Forced: shorten(p.ForcedToSSO), Kept: shorten(p.KeepPassword), Problems: shorten(p.EmailProblems),
+		SessionsEnding: p.PasswordSessionsEnding}
 }
 
 // labelledProblem is a problem of a configuration as the wizard lists it:
@@ -309,6 +314,7 @@ var fieldLabels = map[string]string{
 	"oidc.allowed_algorithms": "Allowed signing algorithms",
 	"oidc.entra_tenants":      "Allowed tenant IDs",
 	"oidc.hosted_domain":      "Google Workspace domain",
+	"oidc.trusted_audiences":  "Trusted audiences",
 }
 
 // fieldLabel names field for people: "saml.certificates[1]" is the second
@@ -320,7 +326,21 @@ func fieldLabel(field string) string {
 	if rest, ok := strings.CutPrefix(field, "saml.certificates["); ok {
 		return "IdP signing certificate " + strings.TrimSuffix(rest, "]") + " (counting from 0)"
 	}
+	if list, entry, ok := listEntry(field); ok && fieldLabels[list] != "" {
+		return fieldLabels[list] + ", entry " + strconv.Itoa(entry+1)
+	}
 	return field
+}
+
+// listEntry splits "oidc.trusted_audiences[1]" into the list's field and
+// the entry's index; false for a field that names no entry.
+func listEntry(field string) (string, int, bool) {
+	list, rest, ok := strings.Cut(field, "[")
+	if !ok {
+		return "", 0, false
+	}
+	i, err := strconv.Atoi(strings.TrimSuffix(rest, "]"))
+	return list, i, err == nil && i >= 0 && strings.HasSuffix(rest, "]")
 }
 
 // fieldAnchor is the id of field's input on the connect form: certificate
@@ -331,6 +351,9 @@ func fieldAnchor(field string) string {
 	}
 	if rest, ok := strings.CutPrefix(field, "saml.certificates["); ok {
 		return "cert-" + strings.TrimSuffix(rest, "]")
+	}
+	if list, _, ok := listEntry(field); ok {
+		return "f-" + list
 	}
 	return "f-" + field
 }

@@ -3,9 +3,11 @@ package web
 import (
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +38,7 @@ type connectForm struct {
 	ClockSkew                    string
 
 	Issuer, ClientID, Scopes, EmailClaim string
-	Tenants, HostedDomain                string
+	Tenants, HostedDomain, Audiences     string
 	Algorithms                           []string
 	SecretSet, RemoveSecret              bool
 }
@@ -122,6 +124,7 @@ func formOf(v admin.SSOConfigView) connectForm {
 		f.EmailClaim = o.EmailClaim
 		f.Tenants = strings.Join(o.EntraTenants, "\n")
 		f.HostedDomain = o.HostedDomain
+		f.Audiences = strings.Join(o.TrustedAudiences, "\n")
 		f.Algorithms = o.AllowedAlgorithms
 		f.SecretSet = o.ClientSecretSet
 	}
@@ -178,6 +181,7 @@ func parseConnectForm(form url.Values, v admin.SSOConfigView, preset ssoconfig.P
 		f.Issuer, f.ClientID = form.Get("issuer"), form.Get("client_id")
 		f.Scopes, f.EmailClaim = form.Get("scopes"), form.Get("email_claim")
 		f.Tenants, f.HostedDomain = form.Get("entra_tenants"), form.Get("hosted_domain")
+		f.Audiences = form.Get("trusted_audiences")
 		f.Algorithms = form["allowed_algorithms"]
 		f.SecretSet = v.OIDC != nil && v.OIDC.ClientSecretSet
 		f.RemoveSecret = form.Get("remove_client_secret") == "on"
@@ -185,7 +189,9 @@ func parseConnectForm(form url.Values, v admin.SSOConfigView, preset ssoconfig.P
 		if algs == nil {
 			algs = []string{}
 		}
-		in.OIDC = &admin.OIDCInput{Issuer: &f.Issuer, ClientID: &f.ClientID, Scopes: &scopes, EmailClaim: &f.EmailClaim, AllowedAlgorithms: &algs}
+		audiences := splitList(f.Audiences)
+		in.OIDC = &admin.OIDCInput{Issuer: &f.Issuer, ClientID: &f.ClientID, Scopes: &scopes, EmailClaim: &f.EmailClaim, AllowedAlgorithms: &algs,
+			TrustedAudiences: &audiences}
 		if preset.AsksEntraTenants {
 			tenants := splitList(f.Tenants)
 			in.OIDC.EntraTenants = &tenants
@@ -215,9 +221,38 @@ func (s *server) renderConnect(w http.ResponseWriter, c adminCaller, st ssoStep,
 	if len(f.Certificates) > 0 && f.Certificates[0].Error == "" {
 		f.Certificates[0].Error = v.Errs["saml.certificates"]
 	}
+	v.Errs = withListErrors(v.Errs, "oidc.entra_tenants", "oidc.trusted_audiences")
 	st.Form, st.NameIDFormats, st.Algorithms = f, nameIDFormats, oidc.SupportedAlgorithms()
 	v.Title, v.Nav, v.Page = stepTitle(st, "Connect "+st.IdP.InSentence), c.nav(st.Account, "authentication"), st
 	s.render(w, status, "admin_sso_connect.html", v)
+}
+
+// withListErrors returns errs with the problems of each list's entries
+// ("oidc.trusted_audiences[1]") also shown beside the list's one box,
+// which holds an entry a line.
+func withListErrors(errs map[string]string, lists ...string) map[string]string {
+	out := maps.Clone(errs)
+	if out == nil {
+		out = map[string]string{}
+	}
+	entries := map[string][]int{}
+	for field := range errs {
+		if list, i, ok := listEntry(field); ok && slices.Contains(lists, list) {
+			entries[list] = append(entries[list], i)
+		}
+	}
+	for list, indexes := range entries {
+		slices.Sort(indexes)
+		var messages []string
+		if m := errs[list]; m != "" {
+			messages = append(messages, m)
+		}
+		for _, i := range indexes {
+			messages = append(messages, "Entry "+strconv.Itoa(i+1)+": "+errs[list+"["+strconv.Itoa(i)+"]"])
+		}
+		out[list] = strings.Join(messages, "; ")
+	}
+	return out
 }
 
 // connectNotices follow a save or an import.
@@ -336,6 +371,10 @@ func (s *server) ssoMetadataImport(w http.ResponseWriter, r *http.Request) {
 		if in.URL == "" {
 			errs["url"] = "Enter the URL of your identity provider's metadata."
 		}
+	}
+	// The file is XML, whose parser checks its encoding; the fields are text.
+	if !s.formIsText(w, r) {
+		return
 	}
 	in.EntityID = strings.TrimSpace(r.PostFormValue("entity_id"))
 	if t, err := time.Parse(time.RFC3339Nano, r.PostFormValue("updated_at")); err == nil {

@@ -71,6 +71,7 @@ func (e *env) oidcConfig(accountName string, op *oidctest.OP, k *oidctest.Key, p
 		e.t.Fatal(err)
 	}
 	if enable {
+		storetest.KeepWayIn(e.t, e.store, c.AccountID)
 		if _, err := e.store.EnableSSOConfig(ctx, c.ID, c.UpdatedAt); err != nil {
 			e.t.Fatal(err)
 		}

@@ -30,6 +30,7 @@ func (e *env) partitionSAMLConfig(partitionID, idpName string, edit func(*gateho
 	if err := e.store.CreateSSOConfig(ctx, &c); err != nil {
 		e.t.Fatal(err)
 	}
+	storetest.KeepWayInUnder(e.t, e.store, "", partitionID)
 	if _, err := e.store.EnableSSOConfig(ctx, c.ID, c.UpdatedAt); err != nil {
 		e.t.Fatal(err)
 	}
@@ -45,6 +46,7 @@ func (e *env) usePartitionSSO(accountName string) {
 	e.t.Helper()
 	a := e.account(accountName)
 	a.UsePartitionSSO = true
+	storetest.KeepWayIn(e.t, e.store, a.ID)
 	if err := e.store.UpdateAccount(context.Background(), &a); err != nil {
 		e.t.Fatal(err)
 	}

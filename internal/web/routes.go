@@ -31,6 +31,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sso/oidc/{config_id}/callback", s.oidcCallback)
 	mux.HandleFunc("GET /sso/{protocol}/{config_id}/test", s.ssoTest)
 	mux.HandleFunc("GET /sso/finish/{flow_id}", s.ssoFinish)
+	mux.HandleFunc("POST /sso/finish/{flow_id}", s.ssoSwitch)
 	mux.HandleFunc("GET /sso/test-result/{flow_id}", s.ssoTestResult)
 
 	mux.HandleFunc("GET /account/security", s.securityPage)

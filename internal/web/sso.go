@@ -160,12 +160,11 @@ func (s *server) samlACS(w http.ResponseWriter, r *http.Request) {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			status, e = http.StatusRequestEntityTooLarge, &gatehouse.Rejection{Reason: "too_large", Message: "the POST body is over 1 MiB", FixIn: gatehouse.FixInIdP}
 		}
-		var rejected *sso.Rejected
-		if err := s.sso.RejectUnread(r.Context(), gatehouse.ProtocolSAML, configID, e, client(r)); errors.As(err, &rejected) {
-			s.refusedPage(w, status, rejected.Reference)
-		} else {
-			s.ssoError(w, r, err)
-		}
+		s.rejectUnread(w, r, gatehouse.ProtocolSAML, configID, status, e)
+		return
+	}
+	if e := nonTextAnswer(r.PostForm); e != nil {
+		s.rejectUnread(w, r, gatehouse.ProtocolSAML, configID, http.StatusBadRequest, e)
 		return
 	}
 	// A GET, not this POST, collects the result: the cross-site POST
@@ -199,6 +198,10 @@ func oidcCallbackPath(configID string) string { return "/sso/oidc/" + configID +
 func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	configID := r.PathValue("config_id")
 	answer := r.URL.Query()
+	if e := nonTextAnswer(answer); e != nil {
+		s.rejectUnread(w, r, gatehouse.ProtocolOIDC, configID, http.StatusBadRequest, e)
+		return
+	}
 	next, err := s.sso.BrowserCallback(r.Context(), gatehouse.ProtocolOIDC, configID, answer,
 		func(flowID string) string { return cookieValue(r, oidcCookiePrefix+flowID) }, client(r))
 	if err == nil {
@@ -208,10 +211,61 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	s.afterCallback(w, r, next, err)
 }
 
-// ssoFinish signs in the browser that started the flow.
+// ssoFinish signs in the browser that started the flow, or, when another
+// person is signed in in it, asks first (SECURITY.md A-switch).
 func (s *server) ssoFinish(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("flow_id")
 	fin, err := s.sso.Finish(r.Context(), id, cookieValue(r, ssoCookie), cookieValue(r, sessionCookie), client(r))
+	if sw, ok := errors.AsType[*sso.Switching](err); ok {
+		s.render(w, http.StatusOK, "sso_switch.html", view{Title: "You are signed in as " + sw.From.Email, Page: switchPage{FlowID: id, Switch: sw}})
+		return
+	}
+	s.finished(w, r, id, fin, err)
+}
+
+// switchPage is the question a browser signed in as one person is asked
+// before a sign-in makes it another.
+type switchPage struct {
+	FlowID string
+	Switch *sso.Switching
+}
+
+// Choices of the switch question's form.
+const (
+	choiceContinue = "continue"
+	choiceStay     = "stay"
+)
+
+// ssoSwitch takes the answer to the switch question: a same-origin POST,
+// so CrossOriginProtection keeps another site from answering it.
+// Continuing checks all that the finish step checks; staying spends the
+// result and leaves the browser's session as it was.
+func (s *server) ssoSwitch(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	id := r.PathValue("flow_id")
+	browserToken, sessionToken := cookieValue(r, ssoCookie), cookieValue(r, sessionCookie)
+	switch r.PostFormValue("choice") {
+	case choiceContinue:
+		fin, err := s.sso.Switch(r.Context(), id, browserToken, sessionToken, client(r))
+		s.finished(w, r, id, fin, err)
+	case choiceStay:
+		// A result already spent or expired has nothing left to decline.
+		if err := s.sso.Decline(r.Context(), id, browserToken, sessionToken, client(r)); err != nil && !errors.Is(err, sso.ErrFlowGone) {
+			s.ssoError(w, r, err)
+			return
+		}
+		s.setCookie(w, ssoCookie, "", "/sso/finish/"+id, -1)
+		http.Redirect(w, r, defaultLanding, http.StatusSeeOther)
+	default:
+		s.render(w, http.StatusBadRequest, "error.html", view{Title: "Request refused", Message: "The form could not be read. Please try again."})
+	}
+}
+
+// finished ends a finish step: the new session set and the browser sent
+// where the person was going, or the error shown.
+func (s *server) finished(w http.ResponseWriter, r *http.Request, id string, fin sso.Finished, err error) {
 	if err != nil {
 		s.ssoError(w, r, err)
 		return

@@ -94,6 +94,7 @@ func (e *env) samlConfig(accountName, idpName string, enable bool, edit func(*ga
 		e.t.Fatal(err)
 	}
 	if enable {
+		storetest.KeepWayIn(e.t, e.store, c.AccountID)
 		if _, err := e.store.EnableSSOConfig(ctx, c.ID, c.UpdatedAt); err != nil {
 			e.t.Fatal(err)
 		}
@@ -539,6 +540,8 @@ func TestSAMLTestMode(t *testing.T) {
 			}
 			p.mustShow(t, "<code>bob@acme.example</code>", "<code>"+saml.NameIDFormatEmail+"</code>",
 				"<code>displayName</code>", "Bob Builder", "<code>groups</code>", "Staff<br>VPN users", "Matches bob@acme.example (bob@acme.example).", "No one was signed in.")
+			// S-keyinfo-interop: the page names the configured certificate that verified.
+			p.mustShow(t, "Signature verified with", "the configured certificate CN="+draft.idp.EntityID+" (SHA-256 "+saml.NewCertInfo(draft.idp.Cert).SHA256Fingerprint+")")
 			if b.session() != adaSession || e.sessionsOf(bob.ID) != 0 {
 				t.Fatal("a test signed someone in")
 			}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"gatehouse"
 	"gatehouse/internal/store"
 )
 
@@ -94,4 +95,44 @@ func Postgres(t testing.TB) *store.Store {
 func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// KeeperEmail is the email of the admin KeepWayIn gives an account.
+const KeeperEmail = "keeper@break-glass.example"
+
+// KeepWayIn gives each account an active admin with a password (a stored
+// hash no password matches), unless it already has one, so that a test may
+// enable SSO for it: while SSO governs an account, the store refuses every
+// change that would leave it without one (SECURITY.md A-last-admin).
+func KeepWayIn(t testing.TB, s *store.Store, accountIDs ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, id := range accountIDs {
+		if _, err := s.UserByEmail(ctx, id, KeeperEmail); err == nil {
+			continue
+		}
+		u := gatehouse.User{AccountID: id, Email: KeeperEmail, DisplayName: "Break-glass keeper", Role: gatehouse.RoleAdmin,
+			Status: gatehouse.UserActive, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$bm8tcGFzc3dvcmQ$bm8tcGFzc3dvcmQtbWF0Y2hlcy10aGlz"}
+		if err := s.CreateUser(ctx, &u); err != nil {
+			t.Fatalf("keep a way in to account %s: %v", id, err)
+		}
+	}
+}
+
+// KeepWayInUnder is KeepWayIn for every account a configuration of this
+// owner can govern: account accountID, or, when it is empty, every account
+// of partition partitionID.
+func KeepWayInUnder(t testing.TB, s *store.Store, accountID, partitionID string) {
+	t.Helper()
+	if accountID != "" {
+		KeepWayIn(t, s, accountID)
+		return
+	}
+	as, err := s.ListAccounts(context.Background(), partitionID, gatehouse.Page{Limit: store.MaxPageLimit})
+	if err != nil {
+		t.Fatalf("accounts of partition %s: %v", partitionID, err)
+	}
+	for _, a := range as {
+		KeepWayIn(t, s, a.ID)
+	}
 }
