@@ -148,3 +148,67 @@ func TestDecideStories(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionAllowed: a password session lives while a password is a way
+// in; an SSO session while its configuration is where the person is sent
+// or what governs the account (SECURITY.md A-policy-session).
+func TestSessionAllowed(t *testing.T) {
+	ent := gatehouse.PlanEnterprise
+	tests := []struct {
+		name   string
+		f      Facts
+		config string
+		want   bool
+	}{
+		{"password, no SSO", Facts{Role: gatehouse.RoleUser, Plan: ent}, "", true},
+		{"password, forced to SSO", Facts{Role: gatehouse.RoleUser, Plan: ent, AccountSSO: "a"}, "", false},
+		{"password, admin under SSO", Facts{Role: gatehouse.RoleAdmin, Plan: ent, AccountSSO: "a"}, "", true},
+		{"password, exempt under SSO", Facts{Role: gatehouse.RoleUser, Plan: ent, AccountSSO: "a", ExemptByUserList: true}, "", true},
+		{"password, standard plan with a configuration on", Facts{Role: gatehouse.RoleUser, Plan: gatehouse.PlanStandard, AccountSSO: "a"}, "", true},
+		{"SSO through the governing configuration", Facts{Role: gatehouse.RoleUser, Plan: ent, AccountSSO: "a"}, "a", true},
+		{"SSO through a configuration switched off", Facts{Role: gatehouse.RoleUser, Plan: ent, AccountSSO: "b"}, "a", false},
+		{"SSO after SSO was turned off", Facts{Role: gatehouse.RoleUser, Plan: ent}, "a", false},
+		{"SSO, admin through the governing configuration", Facts{Role: gatehouse.RoleAdmin, Plan: ent, AccountSSO: "a"}, "a", true},
+		{"SSO, exempt, through the account's own", Facts{Role: gatehouse.RoleUser, Plan: ent, AccountSSO: "a", ExemptByGroupList: true}, "a", true},
+		{"SSO, exempt, through the partition's the account uses", Facts{Role: gatehouse.RoleUser, Plan: ent, AccountSSO: "a", PartitionSSO: "p", UsePartitionSSO: true, ExemptByUserList: true}, "p", true},
+		{"SSO through the partition's once the account stops using it", Facts{Role: gatehouse.RoleUser, Plan: ent, PartitionSSO: "p"}, "p", false},
+	}
+	for _, tt := range tests {
+		if got := SessionAllowed(Decide(tt.f), tt.config); got != tt.want {
+			t.Errorf("%s: SessionAllowed = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestWayInKept: while SSO governs an account, one active admin with a
+// password must remain; without SSO there is nothing to guard (SECURITY.md
+// A-last-admin).
+func TestWayInKept(t *testing.T) {
+	ent := gatehouse.PlanEnterprise
+	good := AccountAdmin{Role: gatehouse.RoleAdmin, Status: gatehouse.UserActive, HasPassword: true}
+	noPassword, disabled, demoted := good, good, good
+	noPassword.HasPassword, disabled.Status, demoted.Role = false, gatehouse.UserDisabled, gatehouse.RoleUser
+	tests := []struct {
+		name    string
+		account Facts
+		admins  []AccountAdmin
+		want    bool
+	}{
+		{"no SSO, no admin", Facts{Plan: ent}, nil, true},
+		{"standard plan, configuration on, no admin", Facts{Plan: gatehouse.PlanStandard, AccountSSO: "a"}, nil, true},
+		{"SSO, one admin with a password", Facts{Plan: ent, AccountSSO: "a"}, []AccountAdmin{good}, true},
+		{"SSO, no admin", Facts{Plan: ent, AccountSSO: "a"}, nil, false},
+		{"SSO, admin without a password", Facts{Plan: ent, AccountSSO: "a"}, []AccountAdmin{noPassword}, false},
+		{"SSO, disabled admin", Facts{Plan: ent, AccountSSO: "a"}, []AccountAdmin{disabled}, false},
+		{"SSO, the admin demoted", Facts{Plan: ent, AccountSSO: "a"}, []AccountAdmin{demoted}, false},
+		{"SSO, one of several keeps it", Facts{Plan: ent, AccountSSO: "a"}, []AccountAdmin{noPassword, disabled, good}, true},
+		{"partition's SSO used, no admin", Facts{Plan: ent, PartitionSSO: "p", UsePartitionSSO: true}, nil, false},
+		{"partition's SSO not used, no admin", Facts{Plan: ent, PartitionSSO: "p"}, nil, true},
+		{"the person's fields are ignored", Facts{Plan: ent, AccountSSO: "a", Role: gatehouse.RoleSuperAdmin, ExemptByUserList: true}, nil, false},
+	}
+	for _, tt := range tests {
+		if got := WayInKept(tt.account, tt.admins); got != tt.want {
+			t.Errorf("%s: WayInKept = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
