@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,32 +19,52 @@ import (
 const maxBody = 1 << 20
 
 // decode reads the request's JSON object into dst, refusing a wrong
-// Content-Type (415), a body over maxBody (413), and malformed JSON, unknown
-// fields or trailing data (400). Messages never quote the body, which may
-// hold a password.
+// Content-Type or a charset other than UTF-8 (415), a body over maxBody
+// (413), and malformed JSON, a string that is not UTF-8 text, unknown fields
+// or trailing data (400). Messages never quote the body, which may hold a
+// password.
 func decode(w http.ResponseWriter, r *http.Request, dst any) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return &problem{Status: http.StatusUnsupportedMediaType, Detail: "the request body must be JSON, sent with Content-Type: application/json"}
+	}
+	if cs := params["charset"]; !gatehouse.IsUTF8Charset(cs) {
+		return &problem{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("the request body must be UTF-8 JSON; charset %q is not accepted", cs)}
 	}
 	if r.ContentLength > maxBody {
 		return tooLarge()
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	switch {
+	case isTooLarge(err):
+		return tooLarge()
+	case err != nil:
+		return badRequest("the request body could not be read")
+	}
+	// Checked before decoding: encoding/json would store U+FFFD in place of
+	// what the client sent (A-utf8).
+	if path, found := invalidText(body); found {
+		return notText(path)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return bodyError(err)
 	}
 	var extra json.RawMessage
-	switch err := dec.Decode(&extra); {
-	case err == io.EOF:
-		return nil
-	case isTooLarge(err):
-		return tooLarge()
-	default:
+	if err := dec.Decode(&extra); err != io.EOF {
 		return badRequest("the request body must hold exactly one JSON object")
 	}
+	return nil
+}
+
+// notText is the problem of a body whose string at path is not UTF-8 text.
+func notText(path string) *problem {
+	const msg = "is not valid UTF-8 text"
+	if path == "" {
+		return badRequest("the request body " + msg)
+	}
+	return badRequest(path+" "+msg, gatehouse.FieldError{Field: path, Message: msg})
 }
 
 func tooLarge() *problem {

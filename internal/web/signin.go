@@ -33,10 +33,14 @@ func (s *server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // parseFormUpTo reads a form body of at most limit bytes, answering 400
-// itself when it cannot.
+// itself when it cannot, and 400 or 415 when it is not UTF-8 text.
 func (s *server) parseFormUpTo(w http.ResponseWriter, r *http.Request, limit int64) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	if err := r.ParseForm(); err != nil {
+	err := r.ParseForm()
+	if !s.formIsText(w, r) {
+		return false
+	}
+	if err != nil {
 		s.render(w, http.StatusBadRequest, "error.html", view{Title: "Request refused", Message: "The form could not be read. Please try again."})
 		return false
 	}
