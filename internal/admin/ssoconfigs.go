@@ -11,7 +11,7 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/access"
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/ssoconfig"
@@ -120,10 +120,10 @@ func (s *Service) view(c gatehouse.SSOConfig) (SSOConfigView, error) {
 		if o.AllowedAlgorithms == nil {
 			o.AllowedAlgorithms = []string{}
 		}
-		if p, ok := oidc.PresetByID(c.Preset); ok && p.Entra != nil && p.Entra.MultiTenant && o.ClientID != "" {
+		if p, ok := oidcrp.PresetByID(c.Preset); ok && p.Entra != nil && p.Entra.MultiTenant && o.ClientID != "" {
 			for _, tenant := range o.EntraTenants {
 				o.AdminConsentURLs = append(o.AdminConsentURLs, AdminConsent{Tenant: tenant,
-					URL: oidc.AdminConsentURL(o.ClientID, tenant, v.SP.RedirectURI)})
+					URL: oidcrp.AdminConsentURL(o.ClientID, tenant, v.SP.RedirectURI)})
 			}
 		}
 		v.OIDC = o

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/ssoconfig"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
@@ -79,7 +79,7 @@ func TestOIDCConfigLifecycle(t *testing.T) {
 		// A draft first: the preset's defaults, every missing field listed.
 		draft := f.oidcCreate(f.acct, f.a1.ID, map[string]any{"preset": "okta_oidc"})
 		if draft.Protocol != "oidc" || draft.Status != gatehouse.SSODraft || draft.OIDC == nil || draft.OIDC.ClientSecretSet ||
-			!equal(draft.OIDC.Scopes, []string{"openid", "email", "profile"}) || !equal(draft.OIDC.AllowedAlgorithms, oidc.DefaultAllowedAlgs) || draft.OIDC.EmailClaim != "email" {
+			!equal(draft.OIDC.Scopes, []string{"openid", "email", "profile"}) || !equal(draft.OIDC.AllowedAlgorithms, oidcrp.DefaultAllowedAlgs) || draft.OIDC.EmailClaim != "email" {
 			t.Fatalf("draft %+v %+v", draft.ssoConfig, draft.OIDC)
 		}
 		if want := []string{"oidc.client_id", "oidc.client_secret", "oidc.issuer"}; !equal(draft.problemFields(), want) {
@@ -215,7 +215,7 @@ func TestOIDCConfigCreateInput(t *testing.T) {
 		}
 
 		// Each preset completes with plausible values.
-		for _, p := range oidc.Presets() {
+		for _, p := range oidcrp.Presets() {
 			o := map[string]any{"client_id": "client-" + p.ID, "client_secret": firstSecret}
 			switch {
 			case p.Entra != nil && p.Entra.MultiTenant:
@@ -254,8 +254,8 @@ func TestOIDCConfigEntraConsent(t *testing.T) {
 				u.Query().Get("client_id") != "11111111-aaaa-bbbb-cccc-222222222222" || u.Query().Get("redirect_uri") != c.SP.RedirectURI {
 				t.Errorf("consent %d: %+v", i, got)
 			}
-			if got.URL != oidc.AdminConsentURL("11111111-aaaa-bbbb-cccc-222222222222", tenant, c.SP.RedirectURI) {
-				t.Errorf("consent %d is not internal/oidc's link: %s", i, got.URL)
+			if got.URL != oidcrp.AdminConsentURL("11111111-aaaa-bbbb-cccc-222222222222", tenant, c.SP.RedirectURI) {
+				t.Errorf("consent %d is not internal/oidcrp's link: %s", i, got.URL)
 			}
 		}
 		// Tenants changed: the test is out of date, and the links follow.

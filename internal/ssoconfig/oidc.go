@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/secretbox"
 )
 
@@ -31,12 +31,12 @@ func SealClientSecret(box *secretbox.Box, c *gatehouse.SSOConfig, secret string)
 // relying party, with its client secret opened. The preset decides what is
 // Entra-specific (tenants) and Google-specific (hosted domain), so a value
 // left over from another preset is never applied.
-func OIDCSettings(c *gatehouse.SSOConfig, box *secretbox.Box) (oidc.Settings, error) {
+func OIDCSettings(c *gatehouse.SSOConfig, box *secretbox.Box) (oidcrp.Settings, error) {
 	if c.Protocol != gatehouse.ProtocolOIDC || c.OIDC == nil {
-		return oidc.Settings{}, fmt.Errorf("ssoconfig: %s is not an OIDC configuration", c.Name)
+		return oidcrp.Settings{}, fmt.Errorf("ssoconfig: %s is not an OIDC configuration", c.Name)
 	}
 	o := c.OIDC
-	s := oidc.Settings{
+	s := oidcrp.Settings{
 		Issuer:      o.Issuer,
 		ClientID:    o.ClientID,
 		Scopes:      slices.Clone(o.Scopes),
@@ -45,9 +45,9 @@ func OIDCSettings(c *gatehouse.SSOConfig, box *secretbox.Box) (oidc.Settings, er
 		// Whatever the preset: any IdP may add audiences.
 		TrustedAudiences: slices.Clone(o.TrustedAudiences),
 	}
-	if p, ok := oidc.PresetByID(c.Preset); ok {
+	if p, ok := oidcrp.PresetByID(c.Preset); ok {
 		if p.Entra != nil {
-			s.Entra = &oidc.EntraSettings{MultiTenant: p.Entra.MultiTenant, AllowedTenants: slices.Clone(o.EntraTenants)}
+			s.Entra = &oidcrp.EntraSettings{MultiTenant: p.Entra.MultiTenant, AllowedTenants: slices.Clone(o.EntraTenants)}
 		}
 		if p.AsksHostedDomain {
 			s.GoogleHostedDomain = o.HostedDomain
@@ -55,18 +55,18 @@ func OIDCSettings(c *gatehouse.SSOConfig, box *secretbox.Box) (oidc.Settings, er
 	}
 	if len(c.ClientSecret) > 0 {
 		if box == nil {
-			return oidc.Settings{}, errors.New("ssoconfig: no secret box to open the client secret with")
+			return oidcrp.Settings{}, errors.New("ssoconfig: no secret box to open the client secret with")
 		}
 		secret, err := box.Open(clientSecretPurpose+":"+c.ID, c.ClientSecret)
 		if err != nil {
-			return oidc.Settings{}, fmt.Errorf("ssoconfig: client secret of %s: %w", c.Name, err)
+			return oidcrp.Settings{}, fmt.Errorf("ssoconfig: client secret of %s: %w", c.Name, err)
 		}
 		s.ClientSecret = string(secret)
 	}
 	return s, nil
 }
 
-// Bounds of the OIDC fields that internal/oidc leaves open.
+// Bounds of the OIDC fields that internal/oidcrp leaves open.
 const (
 	MaxClientIDLength = 256
 	MaxScopes         = 20
@@ -78,7 +78,7 @@ const (
 
 // oidcProblems adds every problem of an OIDC configuration's settings to v.
 // Completeness (what must be filled in) is decided here; the shape of each
-// value is internal/oidc's rule, asked one field at a time against settings
+// value is internal/oidcrp's rule, asked one field at a time against settings
 // that are otherwise valid for the preset, so each problem names its field
 // and every problem is listed at once.
 func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
@@ -88,11 +88,11 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 	}
 	// An unknown preset is reported on its own; the fields are then judged
 	// as for a generic IdP, with a secret.
-	op, known := oidc.PresetByID(c.Preset)
+	op, known := oidcrp.PresetByID(c.Preset)
 	p, _ := PresetByID(op.ID)
 	entra := known && op.Entra != nil
 	multiTenant := entra && op.Entra.MultiTenant
-	probe := func(field string, edit func(*oidc.Settings)) {
+	probe := func(field string, edit func(*oidcrp.Settings)) {
 		s := probeBase(op)
 		edit(&s)
 		if err := s.Validate(); err != nil {
@@ -108,7 +108,7 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 	case len(issuer) > MaxURLLength:
 		v.Add("oidc.issuer", fmt.Sprintf("must be at most %d characters", MaxURLLength))
 	default:
-		probe("oidc.issuer", func(s *oidc.Settings) { s.Issuer = issuer })
+		probe("oidc.issuer", func(s *oidcrp.Settings) { s.Issuer = issuer })
 	}
 
 	switch id := o.ClientID; {
@@ -135,7 +135,7 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 		v.Add("oidc.scopes", fmt.Sprintf("must hold at most %d scopes", MaxScopes))
 	default:
 		for i, scope := range o.Scopes {
-			probe(fmt.Sprintf("oidc.scopes[%d]", i), func(s *oidc.Settings) { s.Scopes = []string{"openid", scope} })
+			probe(fmt.Sprintf("oidc.scopes[%d]", i), func(s *oidcrp.Settings) { s.Scopes = []string{"openid", scope} })
 		}
 	}
 
@@ -149,10 +149,10 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 	}
 
 	if len(o.AllowedAlgorithms) == 0 {
-		v.Add("oidc.allowed_algorithms", "at least one signing algorithm is required, such as "+strings.Join(oidc.DefaultAllowedAlgs, " or "))
+		v.Add("oidc.allowed_algorithms", "at least one signing algorithm is required, such as "+strings.Join(oidcrp.DefaultAllowedAlgs, " or "))
 	}
 	for i, alg := range o.AllowedAlgorithms {
-		probe(fmt.Sprintf("oidc.allowed_algorithms[%d]", i), func(s *oidc.Settings) { s.AllowedAlgs = []string{alg} })
+		probe(fmt.Sprintf("oidc.allowed_algorithms[%d]", i), func(s *oidcrp.Settings) { s.AllowedAlgs = []string{alg} })
 	}
 
 	switch {
@@ -167,8 +167,8 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 			// Checked as a multi-tenant list whatever the preset: a
 			// single-tenant issuer would also judge whether the tenant is
 			// its own, which the whole-settings check below reports.
-			probe(fmt.Sprintf("oidc.entra_tenants[%d]", i), func(s *oidc.Settings) {
-				*s = probeBase(oidc.Preset{Entra: &oidc.EntraSettings{MultiTenant: true}})
+			probe(fmt.Sprintf("oidc.entra_tenants[%d]", i), func(s *oidcrp.Settings) {
+				*s = probeBase(oidcrp.Preset{Entra: &oidcrp.EntraSettings{MultiTenant: true}})
 				s.Entra.AllowedTenants = []string{tenant}
 			})
 		}
@@ -182,7 +182,7 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 	case op.AsksHostedDomain && domain == "":
 		v.Add("oidc.hosted_domain", "is required: the Google Workspace domain whose accounts may sign in (the hd claim), such as example.com")
 	case op.AsksHostedDomain:
-		probe("oidc.hosted_domain", func(s *oidc.Settings) { s.GoogleHostedDomain = domain })
+		probe("oidc.hosted_domain", func(s *oidcrp.Settings) { s.GoogleHostedDomain = domain })
 	}
 
 	// Rules between fields (a single-tenant issuer and its allowed tenants)
@@ -201,9 +201,9 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 
 // trustedAudienceProblems adds the problems of o's trusted audiences to v
 // (SECURITY.md O-aud): at most MaxTrustedAudiences, each a bounded line of
-// text that internal/oidc accepts for o's client ID (not empty, not the
+// text that internal/oidcrp accepts for o's client ID (not empty, not the
 // client ID itself).
-func trustedAudienceProblems(v *gatehouse.ValidationError, o *gatehouse.OIDCSettings, probe func(string, func(*oidc.Settings))) {
+func trustedAudienceProblems(v *gatehouse.ValidationError, o *gatehouse.OIDCSettings, probe func(string, func(*oidcrp.Settings))) {
 	if len(o.TrustedAudiences) > MaxTrustedAudiences {
 		v.Add("oidc.trusted_audiences", fmt.Sprintf("must hold at most %d audiences", MaxTrustedAudiences))
 		return
@@ -216,7 +216,7 @@ func trustedAudienceProblems(v *gatehouse.ValidationError, o *gatehouse.OIDCSett
 		case hasControl(aud):
 			v.Add(field, "must not contain control characters")
 		default:
-			probe(field, func(s *oidc.Settings) {
+			probe(field, func(s *oidcrp.Settings) {
 				if id := strings.TrimSpace(o.ClientID); id != "" {
 					s.ClientID = id
 				}
@@ -228,22 +228,22 @@ func trustedAudienceProblems(v *gatehouse.ValidationError, o *gatehouse.OIDCSett
 
 // probeBase is a set of settings valid for preset p, into which one
 // admin-given value is put at a time.
-func probeBase(p oidc.Preset) oidc.Settings {
-	s := oidc.Settings{Issuer: "https://idp.example.com", ClientID: "probe"}
+func probeBase(p oidcrp.Preset) oidcrp.Settings {
+	s := oidcrp.Settings{Issuer: "https://idp.example.com", ClientID: "probe"}
 	switch {
 	case p.Entra != nil && p.Entra.MultiTenant:
-		s.Issuer = "https://login.microsoftonline.com/" + oidc.TenantPlaceholder + "/v2.0"
-		s.Entra = &oidc.EntraSettings{MultiTenant: true, AllowedTenants: []string{"00000000-0000-0000-0000-000000000001"}}
+		s.Issuer = "https://login.microsoftonline.com/" + oidcrp.TenantPlaceholder + "/v2.0"
+		s.Entra = &oidcrp.EntraSettings{MultiTenant: true, AllowedTenants: []string{"00000000-0000-0000-0000-000000000001"}}
 	case p.Entra != nil:
 		s.Issuer = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0"
-		s.Entra = &oidc.EntraSettings{}
+		s.Entra = &oidcrp.EntraSettings{}
 	case p.AsksHostedDomain:
 		s.Issuer, s.GoogleHostedDomain = p.Issuer, "example.com"
 	}
 	return s
 }
 
-// oidcMessage is internal/oidc's message without its package prefix, as
+// oidcMessage is internal/oidcrp's message without its package prefix, as
 // the API shows field problems.
 func oidcMessage(err error) string {
 	var verr *gatehouse.Rejection

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/ssoconfig"
 )
@@ -34,7 +34,7 @@ const entraTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 // and, when secret is set, a sealed client secret.
 func completeOIDC(t testing.TB, box *secretbox.Box, preset string, secret bool) *gatehouse.SSOConfig {
 	t.Helper()
-	p, ok := oidc.PresetByID(preset)
+	p, ok := oidcrp.PresetByID(preset)
 	if !ok {
 		t.Fatalf("no preset %s", preset)
 	}
@@ -62,7 +62,7 @@ func completeOIDC(t testing.TB, box *secretbox.Box, preset string, secret bool) 
 
 func TestOIDCSettingsOpensTheSealedSecret(t *testing.T) {
 	box := testBox(t)
-	c := completeOIDC(t, box, oidc.PresetEntraMulti, true)
+	c := completeOIDC(t, box, oidcrp.PresetEntraMulti, true)
 	if bytes.Contains(c.ClientSecret, []byte(testSecret)) {
 		t.Fatal("the sealed secret holds the plaintext")
 	}
@@ -87,20 +87,20 @@ func TestOIDCSettingsOpensTheSealedSecret(t *testing.T) {
 	}
 
 	// A public client (generic preset, no secret) has none.
-	pub := completeOIDC(t, box, oidc.PresetGeneric, false)
+	pub := completeOIDC(t, box, oidcrp.PresetGeneric, false)
 	s, err = ssoconfig.OIDCSettings(pub, box)
 	if err != nil || s.ClientSecret != "" || s.Entra != nil {
 		t.Fatalf("public client: %v, %v", s, err)
 	}
 
 	// Values another preset would use are not applied.
-	g := completeOIDC(t, box, oidc.PresetGoogleWorkspace, true)
+	g := completeOIDC(t, box, oidcrp.PresetGoogleWorkspace, true)
 	g.OIDC.EntraTenants = []string{entraTenant}
 	s, err = ssoconfig.OIDCSettings(g, box)
 	if err != nil || s.GoogleHostedDomain != "example.com" || s.Entra != nil {
 		t.Fatalf("google: %v, %v", s, err)
 	}
-	okta := completeOIDC(t, box, oidc.PresetOkta, true)
+	okta := completeOIDC(t, box, oidcrp.PresetOkta, true)
 	okta.OIDC.HostedDomain = "example.com"
 	if s, _ := ssoconfig.OIDCSettings(okta, box); s.GoogleHostedDomain != "" {
 		t.Fatalf("okta got a hosted domain: %v", s)
@@ -120,95 +120,95 @@ func TestOIDCFieldRules(t *testing.T) {
 		want   []string // the fields with a problem, sorted
 		says   string   // a part of the first problem's message
 	}{
-		{"complete", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {}, nil, ""},
-		{"issuer missing", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "" }, []string{"oidc.issuer"}, "https://{yourOktaDomain}"},
-		{"issuer over http", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "http://idp.example.com" }, []string{"oidc.issuer"}, "https"},
-		{"issuer over http on loopback", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "http://127.0.0.1:9000/" }, nil, ""},
-		{"issuer over http on localhost", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "http://localhost:9000" }, nil, ""},
-		{"issuer with a query", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "https://idp.example.com/?x=1" }, []string{"oidc.issuer"}, "query"},
-		{"issuer with credentials", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "https://u:p@idp.example.com" }, []string{"oidc.issuer"}, "credentials"},
-		{"issuer not a URL", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "idp.example.com" }, []string{"oidc.issuer"}, "absolute"},
-		{"Entra template on a generic preset", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) {
+		{"complete", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) {}, nil, ""},
+		{"issuer missing", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "" }, []string{"oidc.issuer"}, "https://{yourOktaDomain}"},
+		{"issuer over http", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "http://idp.example.com" }, []string{"oidc.issuer"}, "https"},
+		{"issuer over http on loopback", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "http://127.0.0.1:9000/" }, nil, ""},
+		{"issuer over http on localhost", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "http://localhost:9000" }, nil, ""},
+		{"issuer with a query", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "https://idp.example.com/?x=1" }, []string{"oidc.issuer"}, "query"},
+		{"issuer with credentials", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "https://u:p@idp.example.com" }, []string{"oidc.issuer"}, "credentials"},
+		{"issuer not a URL", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) { c.OIDC.Issuer = "idp.example.com" }, []string{"oidc.issuer"}, "absolute"},
+		{"Entra template on a generic preset", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/{tenantid}/v2.0"
 		}, []string{"oidc.issuer"}, "multi-tenant preset"},
-		{"client ID missing", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.ClientID = "" }, []string{"oidc.client_id"}, "required"},
-		{"client ID with a control character", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.ClientID = "a\x00b" }, []string{"oidc.client_id"}, "control"},
-		{"secret missing on a confidential preset", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.ClientSecret = nil }, []string{"oidc.client_secret"}, "confidential"},
-		{"secret missing on generic: a public client", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) { c.ClientSecret = nil }, nil, ""},
-		{"scopes without openid", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.Scopes = []string{"email", "profile"} }, []string{"oidc.scopes"}, "openid"},
-		{"no scopes", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.Scopes = nil }, []string{"oidc.scopes"}, "openid"},
-		{"a scope with a quote", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.Scopes = []string{"openid", `e"mail`} }, []string{"oidc.scopes[1]"}, "character"},
-		{"email claim empty", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.EmailClaim = " " }, []string{"oidc.email_claim"}, "required"},
-		{"no algorithms", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.AllowedAlgorithms = nil }, []string{"oidc.allowed_algorithms"}, "RS256"},
-		{"alg none", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.AllowedAlgorithms = []string{"RS256", "none"} }, []string{"oidc.allowed_algorithms[1]"}, "none and HS*"},
-		{"alg HS256", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.AllowedAlgorithms = []string{"HS256"} }, []string{"oidc.allowed_algorithms[0]"}, "HS256"},
-		{"every asymmetric alg", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {
+		{"client ID missing", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.ClientID = "" }, []string{"oidc.client_id"}, "required"},
+		{"client ID with a control character", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.ClientID = "a\x00b" }, []string{"oidc.client_id"}, "control"},
+		{"secret missing on a confidential preset", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.ClientSecret = nil }, []string{"oidc.client_secret"}, "confidential"},
+		{"secret missing on generic: a public client", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) { c.ClientSecret = nil }, nil, ""},
+		{"scopes without openid", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.Scopes = []string{"email", "profile"} }, []string{"oidc.scopes"}, "openid"},
+		{"no scopes", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.Scopes = nil }, []string{"oidc.scopes"}, "openid"},
+		{"a scope with a quote", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.Scopes = []string{"openid", `e"mail`} }, []string{"oidc.scopes[1]"}, "character"},
+		{"email claim empty", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.EmailClaim = " " }, []string{"oidc.email_claim"}, "required"},
+		{"no algorithms", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.AllowedAlgorithms = nil }, []string{"oidc.allowed_algorithms"}, "RS256"},
+		{"alg none", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.AllowedAlgorithms = []string{"RS256", "none"} }, []string{"oidc.allowed_algorithms[1]"}, "none and HS*"},
+		{"alg HS256", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.AllowedAlgorithms = []string{"HS256"} }, []string{"oidc.allowed_algorithms[0]"}, "HS256"},
+		{"every asymmetric alg", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) {
 			c.OIDC.AllowedAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 		}, nil, ""},
-		{"multi-tenant without tenants", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) { c.OIDC.EntraTenants = nil }, []string{"oidc.entra_tenants"}, "at least one"},
-		{"multi-tenant with a tenant that is no GUID", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		{"multi-tenant without tenants", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) { c.OIDC.EntraTenants = nil }, []string{"oidc.entra_tenants"}, "at least one"},
+		{"multi-tenant with a tenant that is no GUID", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.EntraTenants = []string{entraTenant, "contoso.onmicrosoft.com"}
 		}, []string{"oidc.entra_tenants[1]"}, "GUID"},
-		{"multi-tenant with a tenant's own issuer", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		{"multi-tenant with a tenant's own issuer", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/" + entraTenant + "/v2.0"
 		}, []string{"oidc.issuer"}, "{tenantid}"},
 		// E-consumer: Microsoft's shared endpoints and consumer tenant are
 		// no customer's tenant.
-		{"multi-tenant at the organizations endpoint", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		{"multi-tenant at the organizations endpoint", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/organizations/v2.0"
 		}, []string{"oidc.issuer"}, "shared endpoint for every work or school tenant"},
-		{"multi-tenant at the common endpoint", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		{"multi-tenant at the common endpoint", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/common/v2.0"
 		}, []string{"oidc.issuer"}, "personal Microsoft accounts"},
-		{"multi-tenant allowing the consumer tenant", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
-			c.OIDC.EntraTenants = []string{entraTenant, oidc.ConsumerTenant}
+		{"multi-tenant allowing the consumer tenant", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+			c.OIDC.EntraTenants = []string{entraTenant, oidcrp.ConsumerTenant}
 		}, []string{"oidc.entra_tenants[1]"}, "consumer tenant"},
-		{"multi-tenant allowing common", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		{"multi-tenant allowing common", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.EntraTenants = []string{"common"}
 		}, []string{"oidc.entra_tenants[0]"}, "is not a tenant but Microsoft's shared endpoint"},
-		{"multi-tenant allowing organizations and consumers", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		{"multi-tenant allowing organizations and consumers", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.EntraTenants = []string{"organizations", "consumers"}
 		}, []string{"oidc.entra_tenants[0]", "oidc.entra_tenants[1]"}, "shared endpoint"},
-		{"single-tenant issuer of the consumer tenant", oidc.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
-			c.OIDC.Issuer = "https://login.microsoftonline.com/" + oidc.ConsumerTenant + "/v2.0"
+		{"single-tenant issuer of the consumer tenant", oidcrp.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
+			c.OIDC.Issuer = "https://login.microsoftonline.com/" + oidcrp.ConsumerTenant + "/v2.0"
 		}, []string{"oidc.issuer"}, "consumer tenant"},
-		{"generic issuer at the common endpoint", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) {
+		{"generic issuer at the common endpoint", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/common/v2.0"
 		}, []string{"oidc.issuer"}, "shared endpoint"},
-		{"generic issuer of the consumer tenant", oidc.PresetGeneric, func(c *gatehouse.SSOConfig) {
-			c.OIDC.Issuer = "https://login.microsoftonline.com/" + oidc.ConsumerTenant + "/v2.0"
+		{"generic issuer of the consumer tenant", oidcrp.PresetGeneric, func(c *gatehouse.SSOConfig) {
+			c.OIDC.Issuer = "https://login.microsoftonline.com/" + oidcrp.ConsumerTenant + "/v2.0"
 		}, []string{"oidc.issuer"}, "consumer tenant"},
 		// O-aud: audiences a token may name besides the client ID.
-		{"trusted audiences", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.TrustedAudiences = []string{"api://reports", "0oa2other"} }, nil, ""},
-		{"trusted audiences on any preset", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) { c.OIDC.TrustedAudiences = []string{"api://reports"} }, nil, ""},
-		{"the client ID as a trusted audience", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {
+		{"trusted audiences", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.TrustedAudiences = []string{"api://reports", "0oa2other"} }, nil, ""},
+		{"trusted audiences on any preset", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) { c.OIDC.TrustedAudiences = []string{"api://reports"} }, nil, ""},
+		{"the client ID as a trusted audience", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) {
 			c.OIDC.TrustedAudiences = []string{"api://reports", c.OIDC.ClientID}
 		}, []string{"oidc.trusted_audiences[1]"}, "the client ID itself"},
-		{"too many trusted audiences", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {
+		{"too many trusted audiences", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) {
 			for i := range ssoconfig.MaxTrustedAudiences + 1 {
 				c.OIDC.TrustedAudiences = append(c.OIDC.TrustedAudiences, "api://"+strings.Repeat("a", i+1))
 			}
 		}, []string{"oidc.trusted_audiences"}, "at most 10"},
-		{"a trusted audience too long", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {
+		{"a trusted audience too long", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) {
 			c.OIDC.TrustedAudiences = []string{strings.Repeat("a", ssoconfig.MaxClientIDLength+1)}
 		}, []string{"oidc.trusted_audiences[0]"}, "at most 256"},
-		{"a trusted audience with a control character", oidc.PresetOkta, func(c *gatehouse.SSOConfig) {
+		{"a trusted audience with a control character", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) {
 			c.OIDC.TrustedAudiences = []string{"api://a\x00b"}
 		}, []string{"oidc.trusted_audiences[0]"}, "control"},
-		{"single-tenant issuer naming no tenant", oidc.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
+		{"single-tenant issuer naming no tenant", oidcrp.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/common/v2.0"
 		}, []string{"oidc.issuer"}, "tenant ID"},
-		{"single-tenant allowing another tenant", oidc.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
+		{"single-tenant allowing another tenant", oidcrp.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
 			c.OIDC.EntraTenants = []string{"11111111-2222-3333-4444-555555555555"}
 		}, []string{"oidc.entra_tenants"}, "do not include"},
-		{"tenants on a non-Entra preset", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.EntraTenants = []string{entraTenant} }, []string{"oidc.entra_tenants"}, "only for Microsoft"},
-		{"Google without a hosted domain", oidc.PresetGoogleWorkspace, func(c *gatehouse.SSOConfig) { c.OIDC.HostedDomain = "" }, []string{"oidc.hosted_domain"}, "required"},
-		{"Google with a hosted domain that is none", oidc.PresetGoogleWorkspace, func(c *gatehouse.SSOConfig) { c.OIDC.HostedDomain = "not a domain" }, []string{"oidc.hosted_domain"}, "domain name"},
-		{"hosted domain on another preset", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.HostedDomain = "example.com" }, []string{"oidc.hosted_domain"}, "only for Google"},
-		{"an unknown preset", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.Preset = "okta_saml" }, []string{"preset"}, "generic_oidc"},
-		{"no settings at all", oidc.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC, c.ClientSecret = nil, nil },
+		{"tenants on a non-Entra preset", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.EntraTenants = []string{entraTenant} }, []string{"oidc.entra_tenants"}, "only for Microsoft"},
+		{"Google without a hosted domain", oidcrp.PresetGoogleWorkspace, func(c *gatehouse.SSOConfig) { c.OIDC.HostedDomain = "" }, []string{"oidc.hosted_domain"}, "required"},
+		{"Google with a hosted domain that is none", oidcrp.PresetGoogleWorkspace, func(c *gatehouse.SSOConfig) { c.OIDC.HostedDomain = "not a domain" }, []string{"oidc.hosted_domain"}, "domain name"},
+		{"hosted domain on another preset", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC.HostedDomain = "example.com" }, []string{"oidc.hosted_domain"}, "only for Google"},
+		{"an unknown preset", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.Preset = "okta_saml" }, []string{"preset"}, "generic_oidc"},
+		{"no settings at all", oidcrp.PresetOkta, func(c *gatehouse.SSOConfig) { c.OIDC, c.ClientSecret = nil, nil },
 			[]string{"oidc.allowed_algorithms", "oidc.client_id", "oidc.client_secret", "oidc.email_claim", "oidc.issuer", "oidc.scopes"}, ""},
-		{"every problem at once", oidc.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		{"every problem at once", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.ClientSecret = nil
 			c.OIDC = &gatehouse.OIDCSettings{Issuer: "http://login.example.com/x/v2.0", Scopes: []string{"email"},
 				AllowedAlgorithms: []string{"HS256", "none"}, EntraTenants: []string{"nope"}, HostedDomain: "example.com"}
@@ -237,7 +237,7 @@ func TestOIDCFieldRules(t *testing.T) {
 					t.Fatal(err)
 				}
 				if err := s.Validate(); err != nil {
-					t.Errorf("complete but refused by internal/oidc: %v", err)
+					t.Errorf("complete but refused by internal/oidcrp: %v", err)
 				}
 			}
 		})
@@ -264,27 +264,27 @@ func TestOIDCPresetsComplete(t *testing.T) {
 			t.Errorf("%s: %s %+v", p.ID, status, problems)
 		}
 		// Defaults: openid first, the email claim, asymmetric algorithms.
-		if p.OIDC.Scopes[0] != "openid" || p.OIDC.EmailClaim != oidc.DefaultEmailClaim || !slices.Equal(p.OIDC.AllowedAlgorithms, oidc.DefaultAllowedAlgs) {
+		if p.OIDC.Scopes[0] != "openid" || p.OIDC.EmailClaim != oidcrp.DefaultEmailClaim || !slices.Equal(p.OIDC.AllowedAlgorithms, oidcrp.DefaultAllowedAlgs) {
 			t.Errorf("%s defaults %+v", p.ID, p.OIDC)
 		}
 	}
 	var want []string
-	for _, p := range oidc.Presets() {
+	for _, p := range oidcrp.Presets() {
 		want = append(want, p.ID)
 	}
 	if !slices.Equal(got, want) || len(want) != 7 {
-		t.Errorf("OIDC presets %v, want internal/oidc's %v", got, want)
+		t.Errorf("OIDC presets %v, want internal/oidcrp's %v", got, want)
 	}
-	multi, _ := ssoconfig.PresetByID(oidc.PresetEntraMulti)
-	google, _ := ssoconfig.PresetByID(oidc.PresetGoogleWorkspace)
-	generic, _ := ssoconfig.PresetByID(oidc.PresetGeneric)
-	if !multi.AsksEntraTenants || !strings.Contains(multi.OIDC.Issuer, oidc.TenantPlaceholder) || !google.AsksHostedDomain ||
+	multi, _ := ssoconfig.PresetByID(oidcrp.PresetEntraMulti)
+	google, _ := ssoconfig.PresetByID(oidcrp.PresetGoogleWorkspace)
+	generic, _ := ssoconfig.PresetByID(oidcrp.PresetGeneric)
+	if !multi.AsksEntraTenants || !strings.Contains(multi.OIDC.Issuer, oidcrp.TenantPlaceholder) || !google.AsksHostedDomain ||
 		google.OIDC.Issuer != "https://accounts.google.com" || !generic.ClientSecretOptional || multi.ClientSecretOptional {
 		t.Errorf("multi %+v google %+v generic %+v", multi, google, generic)
 	}
 	// Copies: editing one leaves the preset as it was.
 	multi.OIDC.Scopes[0] = "changed"
-	if again, _ := ssoconfig.PresetByID(oidc.PresetEntraMulti); again.OIDC.Scopes[0] != "openid" {
+	if again, _ := ssoconfig.PresetByID(oidcrp.PresetEntraMulti); again.OIDC.Scopes[0] != "openid" {
 		t.Error("PresetByID hands out the shared OIDC defaults")
 	}
 }
@@ -307,7 +307,7 @@ func TestOIDCNormalize(t *testing.T) {
 
 func TestOIDCEnableable(t *testing.T) {
 	box := testBox(t)
-	c := completeOIDC(t, box, oidc.PresetOkta, true)
+	c := completeOIDC(t, box, oidcrp.PresetOkta, true)
 	enterprise := gatehouse.Account{Plan: gatehouse.PlanEnterprise}
 	if err := ssoconfig.Enableable(c, enterprise); !errors.Is(err, ssoconfig.ErrTestNotCurrent) {
 		t.Fatalf("untested: %v", err)

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/saml"
 )
 
@@ -169,7 +169,7 @@ var presets = []Preset{
 	},
 }
 
-// allPresets are the SAML presets followed by internal/oidc's, which are
+// allPresets are the SAML presets followed by internal/oidcrp's, which are
 // turned into this package's form rather than copied, so the OIDC steps and
 // defaults live in one place.
 var allPresets = withSPLabels(append(slices.Clone(presets), oidcPresets()...))
@@ -182,23 +182,23 @@ func withSPLabels(ps []Preset) []Preset {
 	return ps
 }
 
-// oidcPresets adapts internal/oidc's presets, with the defaults a new
+// oidcPresets adapts internal/oidcrp's presets, with the defaults a new
 // configuration starts from.
 func oidcPresets() []Preset {
 	var out []Preset
-	for _, p := range oidc.Presets() {
+	for _, p := range oidcrp.Presets() {
 		out = append(out, Preset{
 			ID: p.ID, DisplayName: p.DisplayName, Protocol: gatehouse.ProtocolOIDC,
 			OIDC: &gatehouse.OIDCSettings{
 				Issuer:            p.Issuer,
 				Scopes:            p.Scopes,
 				EmailClaim:        p.EmailClaim,
-				AllowedAlgorithms: slices.Clone(oidc.DefaultAllowedAlgs),
+				AllowedAlgorithms: slices.Clone(oidcrp.DefaultAllowedAlgs),
 			},
 			IssuerHint:           p.IssuerHint,
 			AsksEntraTenants:     p.Entra != nil && p.Entra.MultiTenant,
 			AsksHostedDomain:     p.AsksHostedDomain,
-			ClientSecretOptional: p.ID == oidc.PresetGeneric,
+			ClientSecretOptional: p.ID == oidcrp.PresetGeneric,
 			Steps:                p.Steps,
 		})
 	}

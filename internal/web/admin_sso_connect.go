@@ -14,7 +14,7 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/admin"
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/ssoconfig"
 )
@@ -222,7 +222,7 @@ func (s *server) renderConnect(w http.ResponseWriter, c adminCaller, st ssoStep,
 		f.Certificates[0].Error = v.Errs["saml.certificates"]
 	}
 	v.Errs = withListErrors(v.Errs, "oidc.entra_tenants", "oidc.trusted_audiences")
-	st.Form, st.NameIDFormats, st.Algorithms = f, nameIDFormats, oidc.SupportedAlgorithms()
+	st.Form, st.NameIDFormats, st.Algorithms = f, nameIDFormats, oidcrp.SupportedAlgorithms()
 	v.Title, v.Nav, v.Page = stepTitle(st, "Connect "+st.IdP.InSentence), c.nav(st.Account, "authentication"), st
 	s.render(w, status, "admin_sso_connect.html", v)
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
 )
@@ -47,7 +47,7 @@ func TestOIDCExtraAudienceSignsInOnlyWhenTrusted(t *testing.T) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
 		e.member("Acme", "keeper@acme.example", gatehouse.RoleAdmin) // keeps a way in, so SSO can be enabled
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetGeneric, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetGeneric, true)
 		bob := e.user("Acme", "bob@acme.example")
 		alsoReports := func(c map[string]any) { c["aud"], c["azp"] = []string{op.ClientID, "api://reports"}, op.ClientID }
 
@@ -79,11 +79,11 @@ func TestOIDCConsumerTenantNeverSignsIn(t *testing.T) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
 		e.member("Acme", "keeper@acme.example", gatehouse.RoleAdmin) // keeps a way in, so SSO can be enabled
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetGeneric, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetGeneric, true)
 		bob := e.user("Acme", "bob@acme.example")
 		b := e.browser()
-		ev := e.refusedOIDC(b.signInWith(acme, "bob@acme.example", "sub-bob", func(c map[string]any) { c["tid"] = oidc.ConsumerTenant }))
-		if ev.Details["reason"] != "tenant" || ev.Details["received"] != oidc.ConsumerTenant {
+		ev := e.refusedOIDC(b.signInWith(acme, "bob@acme.example", "sub-bob", func(c map[string]any) { c["tid"] = oidcrp.ConsumerTenant }))
+		if ev.Details["reason"] != "tenant" || ev.Details["received"] != oidcrp.ConsumerTenant {
 			t.Errorf("audit %+v, want a tenant refusal naming the consumer tenant", ev)
 		}
 		if b.session() != "" || e.sessionsOf(bob.ID) != 0 {
@@ -99,7 +99,7 @@ func TestOIDCTenantRefusalAuditsExpectedAndReceived(t *testing.T) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
 		e.member("Acme", "keeper@acme.example", gatehouse.RoleAdmin) // keeps a way in, so SSO can be enabled
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetEntraMulti, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetEntraMulti, true)
 		e.user("Acme", "bob@acme.example")
 		const bobOID = "0b0b0000-0000-4000-8000-000000000001"
 		cases := []struct {

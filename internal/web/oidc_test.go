@@ -14,8 +14,8 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/login"
-	"gatehouse/internal/oidc"
-	"gatehouse/internal/oidc/oidctest"
+	"gatehouse/internal/oidcrp"
+	"gatehouse/internal/oidcrp/oidctest"
 	"gatehouse/internal/ssoconfig"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
@@ -53,12 +53,12 @@ type oidcSetup struct {
 
 // oidcConfig creates an OIDC configuration for the account trusting op,
 // with its client secret sealed, enabled when asked. preset is an
-// internal/oidc preset ID; the Entra multi-tenant one allows tenantA.
+// internal/oidcrp preset ID; the Entra multi-tenant one allows tenantA.
 func (e *env) oidcConfig(accountName string, op *oidctest.OP, k *oidctest.Key, preset string, enable bool) *oidcSetup {
 	e.t.Helper()
 	settings := &gatehouse.OIDCSettings{Issuer: op.URL, ClientID: op.ClientID, Scopes: []string{"openid", "email", "profile"},
 		EmailClaim: "email", AllowedAlgorithms: []string{"RS256"}}
-	if preset == oidc.PresetEntraMulti {
+	if preset == oidcrp.PresetEntraMulti {
 		settings.Issuer, settings.EntraTenants = op.TemplateIssuer(), []string{tenantA}
 	}
 	c := gatehouse.SSOConfig{AccountID: e.account(accountName).ID, Protocol: gatehouse.ProtocolOIDC, Preset: preset, OIDC: settings}
@@ -80,7 +80,7 @@ func (e *env) oidcConfig(accountName string, op *oidctest.OP, k *oidctest.Key, p
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return &oidcSetup{e: e, op: op, key: k, config: c, entra: preset == oidc.PresetEntraMulti}
+	return &oidcSetup{e: e, op: op, key: k, config: c, entra: preset == oidcrp.PresetEntraMulti}
 }
 
 // authRequest is an authorization request as the OP received it.
@@ -188,7 +188,7 @@ func TestOIDCSignInLinksAndKeepsThePerson(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetGeneric, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetGeneric, true)
 		bob := e.user("Acme", "bob@acme.example")
 		b := e.browser()
 		b.setSession("planted-before-sign-in")
@@ -244,8 +244,8 @@ func TestOIDCStateRefusedBeforeTheCodeIsRedeemed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetGeneric, true)
-		globex := e.oidcConfig("Globex", op, k, oidc.PresetGeneric, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetGeneric, true)
+		globex := e.oidcConfig("Globex", op, k, oidcrp.PresetGeneric, true)
 		bob := e.user("Acme", "bob@acme.example")
 		e.user("Globex", "gus@globex.example")
 
@@ -315,7 +315,7 @@ func TestOIDCInjectedCodeFailsPKCE(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetGeneric, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetGeneric, true)
 		e.user("Acme", "eve@acme.example")
 		victim := e.user("Acme", "bob@acme.example")
 
@@ -340,7 +340,7 @@ func TestOIDCEntraTenants(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetEntraMulti, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetEntraMulti, true)
 		bob := e.user("Acme", "bob@acme.example")
 
 		t.Run("allowed tenant", func(t *testing.T) {
@@ -383,9 +383,9 @@ func TestOIDCUnverifiedEmailNeverLinksOrSignsIn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
-		entra := e.oidcConfig("Acme", op, k, oidc.PresetEntraMulti, true)
+		entra := e.oidcConfig("Acme", op, k, oidcrp.PresetEntraMulti, true)
 		victim := e.user("Acme", "ceo@acme.example")
-		generic := e.oidcConfig("Globex", op, k, oidc.PresetGeneric, true)
+		generic := e.oidcConfig("Globex", op, k, oidcrp.PresetGeneric, true)
 		victim2 := e.user("Globex", "ceo@globex.example")
 
 		for _, tc := range []struct {
@@ -425,7 +425,7 @@ func TestOIDCTestMode(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
-		draft := e.oidcConfig("Acme", op, k, oidc.PresetGeneric, false)
+		draft := e.oidcConfig("Acme", op, k, oidcrp.PresetGeneric, false)
 		ada := e.member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
 		bob := e.user("Acme", "bob@acme.example")
 		b := e.browser()
@@ -487,7 +487,7 @@ func TestOIDCTestMode(t *testing.T) {
 
 		t.Run("discovery fails with nothing cached", func(t *testing.T) {
 			down, dk := newOP(t)
-			broken := e.oidcConfig("Acme", down, dk, oidc.PresetGeneric, false)
+			broken := e.oidcConfig("Acme", down, dk, oidcrp.PresetGeneric, false)
 			down.SetDown(true, true)
 			p := b.get("/sso/oidc/" + broken.config.ID + "/test")
 			if p.status != http.StatusConflict || p.title() != "Cannot test "+broken.config.Name+" yet" {
@@ -511,7 +511,7 @@ func TestOIDCIdPDownAfterFirstSignIn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetGeneric, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetGeneric, true)
 		bob := e.user("Acme", "bob@acme.example")
 		if p := e.browser().signInOIDC(acme, "bob@acme.example", "sub-bob", "bob@acme.example"); p.path != "/" {
 			t.Fatalf("first sign-in: %d at %s:\n%s", p.status, p.path, p.body)
@@ -532,7 +532,7 @@ func TestOIDCDatabaseDownAtCallback(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetGeneric, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetGeneric, true)
 		e.user("Acme", "ivy@acme.example")
 		b := e.browser()
 		req := oidcRequest(t, b.post("/login", url.Values{"email": {"ivy@acme.example"}}))
@@ -553,7 +553,7 @@ func TestOneFlowServesSAMLAndOIDC(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
-		globex := e.oidcConfig("Globex", op, k, oidc.PresetGeneric, true)
+		globex := e.oidcConfig("Globex", op, k, oidcrp.PresetGeneric, true)
 		acme := e.samlConfig("Acme", "acme", true, nil)
 		bob := e.user("Acme", "bob@acme.example")
 		gus := e.user("Globex", "gus@globex.example")

@@ -10,7 +10,7 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/login"
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
 )
@@ -229,7 +229,7 @@ func TestOIDCSwitchAsksFirst(t *testing.T) {
 		e := newEnv(t, s, newClock())
 		op, k := newOP(t)
 		e.keeper("Acme")
-		acme := e.oidcConfig("Acme", op, k, oidc.PresetGeneric, true)
+		acme := e.oidcConfig("Acme", op, k, oidcrp.PresetGeneric, true)
 		bob := e.user("Acme", "bob@acme.example")
 		carol := e.user("Acme", "carol@acme.example")
 

@@ -1,5 +1,5 @@
 // Package oidcconnector plugs OpenID Connect into the protocol-independent
-// SSO flow: it turns a stored configuration into internal/oidc's settings,
+// SSO flow: it turns a stored configuration into internal/oidcrp's settings,
 // sends the browser to the IdP with the authorization code flow (PKCE S256,
 // state, nonce), redeems the code and verifies the ID token, and reports
 // failures as *gatehouse.Rejection errors that say which side must fix them.
@@ -7,7 +7,7 @@
 // What must last between the redirect and the callback is the flow's: the
 // state is the flow key, the nonce its request ID (accepted once), the PKCE
 // verifier its sealed secret. This package keeps only a cache of one
-// oidc.Provider per configuration, so the IdP's discovery document and
+// oidcrp.Provider per configuration, so the IdP's discovery document and
 // signing keys survive from one sign-in to the next and an IdP outage does
 // not stop people whose tokens the last good keys still verify.
 package oidcconnector
@@ -25,7 +25,7 @@ import (
 	"unicode/utf8"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/sso"
 	"gatehouse/internal/ssoconfig"
@@ -42,11 +42,11 @@ type Config struct {
 	// Secrets opens client secrets and seals PKCE verifiers.
 	Secrets *secretbox.Box
 	// Client makes every request to every IdP; nil is a client with
-	// oidc.HTTPTimeout. One client for all, so connections are pooled.
+	// oidcrp.HTTPTimeout. One client for all, so connections are pooled.
 	Client *http.Client
 	// Settings turns a configuration into the relying party's settings; nil
 	// is ssoconfig.OIDCSettings. Tests replace it.
-	Settings func(c *gatehouse.SSOConfig, box *secretbox.Box) (oidc.Settings, error)
+	Settings func(c *gatehouse.SSOConfig, box *secretbox.Box) (oidcrp.Settings, error)
 	// Now is the providers' clock for their caches; nil is time.Now. Tokens
 	// are checked at the flow's time (sso.Pending.Now).
 	Now func() time.Time
@@ -64,13 +64,13 @@ type Connector struct {
 // configuration as it was at updatedAt.
 type cachedProvider struct {
 	updatedAt time.Time
-	provider  *oidc.Provider
+	provider  *oidcrp.Provider
 }
 
 // New returns a connector for cfg.
 func New(cfg Config) *Connector {
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: oidc.HTTPTimeout}
+		cfg.Client = &http.Client{Timeout: oidcrp.HTTPTimeout}
 	}
 	if cfg.Settings == nil {
 		cfg.Settings = ssoconfig.OIDCSettings
@@ -90,7 +90,7 @@ func configError(format string, args ...any) *gatehouse.Rejection {
 	return &gatehouse.Rejection{Reason: "configuration", Message: fmt.Sprintf(format, args...), FixIn: gatehouse.FixInGatehouse}
 }
 
-// flowError returns internal/oidc's rejection itself, which the flow
+// flowError returns internal/oidcrp's rejection itself, which the flow
 // reports; anything else (a bug, not the IdP's answer) is wrapped.
 func flowError(err error) error {
 	var verr *gatehouse.Rejection
@@ -104,7 +104,7 @@ func flowError(err error) error {
 // since (UpdatedAt moves on every edit, enable and disable), so an edit
 // takes effect at the next sign-in and an unchanged configuration keeps
 // its cached discovery document and keys.
-func (k *Connector) provider(c *gatehouse.SSOConfig) (*oidc.Provider, error) {
+func (k *Connector) provider(c *gatehouse.SSOConfig) (*oidcrp.Provider, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if cp, ok := k.providers[c.ID]; ok && cp.updatedAt.Equal(c.UpdatedAt) {
@@ -120,7 +120,7 @@ func (k *Connector) provider(c *gatehouse.SSOConfig) (*oidc.Provider, error) {
 		}
 		return nil, configError("%v", err)
 	}
-	p, err := oidc.NewProvider(s, k.cfg.Client, k.cfg.Now)
+	p, err := oidcrp.NewProvider(s, k.cfg.Client, k.cfg.Now)
 	if err != nil {
 		return nil, flowError(err)
 	}
@@ -152,8 +152,8 @@ func (k *Connector) Start(ctx context.Context, c *gatehouse.SSOConfig, req sso.S
 	if err != nil {
 		return sso.Redirect{}, err
 	}
-	verifier, nonce := oidc.NewPKCEVerifier(), oidc.NewNonce()
-	ar := oidc.AuthRequest{RedirectURI: redirectURI, State: req.FlowKey, Nonce: nonce, PKCEVerifier: verifier, LoginHint: req.LoginHint}
+	verifier, nonce := oidcrp.NewPKCEVerifier(), oidcrp.NewNonce()
+	ar := oidcrp.AuthRequest{RedirectURI: redirectURI, State: req.FlowKey, Nonce: nonce, PKCEVerifier: verifier, LoginHint: req.LoginHint}
 	if _, domain, ok := strings.Cut(req.LoginHint, "@"); ok {
 		ar.DomainHint = domain
 	}

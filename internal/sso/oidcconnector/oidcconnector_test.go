@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
-	"gatehouse/internal/oidc/oidctest"
+	"gatehouse/internal/oidcrp"
+	"gatehouse/internal/oidcrp/oidctest"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/sso"
 )
@@ -28,12 +28,12 @@ func setup(t *testing.T) (*Connector, *oidctest.OP, *gatehouse.SSOConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &gatehouse.SSOConfig{ID: "sso_1", Protocol: gatehouse.ProtocolOIDC, Preset: oidc.PresetGeneric, UpdatedAt: time.Unix(1000, 0),
+	c := &gatehouse.SSOConfig{ID: "sso_1", Protocol: gatehouse.ProtocolOIDC, Preset: oidcrp.PresetGeneric, UpdatedAt: time.Unix(1000, 0),
 		OIDC: &gatehouse.OIDCSettings{Issuer: op.URL, ClientID: op.PublicClientID}}
 	conn := New(Config{BaseURL: &url.URL{Scheme: "https", Host: "gatehouse.test"}, Secrets: box,
 		// Built here until the configuration's own settings are wanted.
-		Settings: func(c *gatehouse.SSOConfig, _ *secretbox.Box) (oidc.Settings, error) {
-			return oidc.Settings{Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID}, nil
+		Settings: func(c *gatehouse.SSOConfig, _ *secretbox.Box) (oidcrp.Settings, error) {
+			return oidcrp.Settings{Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID}, nil
 		}})
 	return conn, op, c
 }

@@ -9,7 +9,7 @@ package e2eoidc
 // time, so the Entra ID multi-tenant configuration (E) goes first, then the
 // plain issuer's (P), whose key rotation and outage come last. Most of the
 // run is one wait: Gatehouse refetches a JWKS for an unknown kid at most
-// once per oidc.RefetchInterval (a minute), counted from P's first fetch.
+// once per oidcrp.RefetchInterval (a minute), counted from P's first fetch.
 //
 // The binary is built, run and driven with test/e2e/gatehouseproc, as in
 // test/e2e/saml.
@@ -29,7 +29,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/oidc"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/test/e2e/gatehouseproc"
 	"gatehouse/test/e2e/oidc/opclient"
 )
@@ -258,10 +258,10 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 
 	step("P: the IdP rotates its signing key; the next sign-in refetches the JWKS once", func(t *testing.T) {
 		// Gatehouse refetches a JWKS for an unknown kid at most once per
-		// oidc.RefetchInterval: let that pass since alice's first sign-in.
-		if wait := time.Until(keysFetched.Add(oidc.RefetchInterval + time.Second)); wait > 0 {
+		// oidcrp.RefetchInterval: let that pass since alice's first sign-in.
+		if wait := time.Until(keysFetched.Add(oidcrp.RefetchInterval + time.Second)); wait > 0 {
 			t.Logf("waiting %s: Gatehouse fetched /plain's JWKS at alice's first sign-in and refetches at most once per %s",
-				wait.Round(100*time.Millisecond), oidc.RefetchInterval)
+				wait.Round(100*time.Millisecond), oidcrp.RefetchInterval)
 			time.Sleep(wait)
 		}
 		fetches := h.count(t, "GET "+plainPath+"/jwks 200 ")

@@ -1,4 +1,4 @@
-package oidc_test
+package oidcrp_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // accepts must still be alice's token for this sign-in: anything else would
 // be a signature bypass.
 //
-//	go test ./internal/oidc -run '^$' -fuzz FuzzVerifyIDToken -fuzztime 20s
+//	go test ./internal/oidcrp -run '^$' -fuzz FuzzVerifyIDToken -fuzztime 20s
 func FuzzVerifyIDToken(f *testing.F) {
 	fx := newFixture(f, nil)
 	claims := fx.claims()
@@ -60,7 +60,7 @@ func mustJSON(t testing.TB, v any) []byte {
 // BenchmarkVerifyIDToken is the full check of an RS256 ID token with warm
 // caches; compare with BenchmarkRawJoseVerify, the signature alone.
 //
-//	go test ./internal/oidc -run '^$' -bench 'VerifyIDToken|RawJoseVerify' -benchmem
+//	go test ./internal/oidcrp -run '^$' -bench 'VerifyIDToken|RawJoseVerify' -benchmem
 func BenchmarkVerifyIDToken(b *testing.B) {
 	fx := newFixture(b, nil)
 	raw := sign(b, key(b, "rsa"), fx.claims())

@@ -1,4 +1,4 @@
-package oidc_test
+package oidcrp_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
-	"gatehouse/internal/oidc/oidctest"
+	"gatehouse/internal/oidcrp"
+	"gatehouse/internal/oidcrp/oidctest"
 )
 
 var testNow = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
@@ -75,8 +75,8 @@ func (c *clock) Advance(d time.Duration) {
 type fixture struct {
 	op       *oidctest.OP
 	clock    *clock
-	settings oidc.Settings
-	p        *oidc.Provider
+	settings oidcrp.Settings
+	p        *oidcrp.Provider
 }
 
 // newFixture starts an OP publishing the rsa and ec keys and a generic
@@ -89,7 +89,7 @@ func newFixture(t testing.TB, edit func(f *fixture)) *fixture {
 	f := &fixture{
 		op:    op,
 		clock: &clock{t: testNow},
-		settings: oidc.Settings{
+		settings: oidcrp.Settings{
 			Issuer:       op.URL,
 			ClientID:     op.ClientID,
 			ClientSecret: op.ClientSecret,
@@ -104,7 +104,7 @@ func newFixture(t testing.TB, edit func(f *fixture)) *fixture {
 
 func (f *fixture) rebuild(t testing.TB) {
 	t.Helper()
-	p, err := oidc.NewProvider(f.settings, f.op.Server.Client(), f.clock.Now)
+	p, err := oidcrp.NewProvider(f.settings, f.op.Server.Client(), f.clock.Now)
 	if err != nil {
 		t.Fatalf("NewProvider: %v", err)
 	}
@@ -115,7 +115,7 @@ func (f *fixture) rebuild(t testing.TB) {
 func entraFixture(t testing.TB) *fixture {
 	return newFixture(t, func(f *fixture) {
 		f.settings.Issuer = f.op.TemplateIssuer()
-		f.settings.Entra = &oidc.EntraSettings{MultiTenant: true, AllowedTenants: []string{tenantA}}
+		f.settings.Entra = &oidcrp.EntraSettings{MultiTenant: true, AllowedTenants: []string{tenantA}}
 	})
 }
 
@@ -164,11 +164,11 @@ func sign(t testing.TB, k *oidctest.Key, claims map[string]any) string {
 	return raw
 }
 
-func (f *fixture) verify(raw string) (*oidc.Identity, error) {
+func (f *fixture) verify(raw string) (*oidcrp.Identity, error) {
 	return f.p.VerifyIDToken(context.Background(), raw, nonce, f.clock.Now())
 }
 
-func (f *fixture) mustAccept(t testing.TB, raw string) *oidc.Identity {
+func (f *fixture) mustAccept(t testing.TB, raw string) *oidcrp.Identity {
 	t.Helper()
 	id, err := f.verify(raw)
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package oidc is Gatehouse's OpenID Connect relying party toward customers'
+// Package oidcrp is Gatehouse's OpenID Connect relying party toward customers'
 // identity providers (Entra ID single and multi-tenant, Okta, Google
 // Workspace, Auth0, Salesforce, any conforming IdP). It builds the
 // authorization code request (PKCE S256 always), redeems the code, and
@@ -14,7 +14,7 @@
 // {tenantid} issuer template, does not check iat, azp or nonce, and reports
 // failures as strings. go-oidc's discovery document type and nonce option
 // and golang.org/x/oauth2's code flow and PKCE are used as they are.
-package oidc
+package oidcrp
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package oidc_test
+package oidcrp_test
 
 // The OIDC rows of SECURITY.md, each built from a token the test OP signs and
 // then altered the way an attacker would. Every test starts by showing that
@@ -27,8 +27,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
-	"gatehouse/internal/oidc/oidctest"
+	"gatehouse/internal/oidcrp"
+	"gatehouse/internal/oidcrp/oidctest"
 )
 
 func b64JSON(t testing.TB, v any) string {
@@ -85,7 +85,7 @@ func TestValidTokensAccepted(t *testing.T) {
 		if id.KeyID != key(t, name).ID || id.Algorithm != string(key(t, name).Alg) {
 			t.Errorf("%s: verified by %s %s", name, id.Algorithm, id.KeyID)
 		}
-		if len(id.TokenHash) != 64 || !id.ReplayUntil.Equal(id.Expiry.Add(oidc.ClockSkew)) {
+		if len(id.TokenHash) != 64 || !id.ReplayUntil.Equal(id.Expiry.Add(oidcrp.ClockSkew)) {
 			t.Errorf("%s: replay key %q until %v (exp %v)", name, id.TokenHash, id.ReplayUntil, id.Expiry)
 		}
 	}
@@ -100,12 +100,12 @@ func TestONone(t *testing.T) {
 		body := b64JSON(t, f.claims())
 		for _, raw := range []string{head + "." + body + ".", head + "." + body + "." + base64.RawURLEncoding.EncodeToString([]byte("x"))} {
 			_, err := f.verify(raw)
-			wantReject(t, err, oidc.ErrAlgorithm)
+			wantReject(t, err, oidcrp.ErrAlgorithm)
 		}
 	}
 	// An alg that is not a string at all.
 	_, err := f.verify(b64JSON(t, map[string]any{"alg": nil}) + "." + b64JSON(t, f.claims()) + ".")
-	wantReject(t, err, oidc.ErrAlgorithm)
+	wantReject(t, err, oidcrp.ErrAlgorithm)
 }
 
 // O-hs: HS256 with the IdP's own public key, in every form a confused library
@@ -132,7 +132,7 @@ func TestOHS(t *testing.T) {
 	for name, secret := range secrets {
 		for _, alg := range []string{"HS256", "HS384", "HS512"} {
 			_, err := f.verify(hmacToken(t, alg, secret, "rsa-1", f.claims()))
-			if verr := wantReject(t, err, oidc.ErrAlgorithm); verr.Received != alg {
+			if verr := wantReject(t, err, oidcrp.ErrAlgorithm); verr.Received != alg {
 				t.Errorf("%s %s: received %q", name, alg, verr.Received)
 			}
 		}
@@ -142,12 +142,12 @@ func TestOHS(t *testing.T) {
 	// cannot allow HS* in the first place.
 	f.op.PublishRaw(json.RawMessage(`{"kty":"oct","kid":"hmac","k":"` + base64.RawURLEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")) + `"}`))
 	_, err = f.verify(hmacToken(t, "HS256", []byte("0123456789abcdef0123456789abcdef"), "hmac", f.claims()))
-	wantReject(t, err, oidc.ErrAlgorithm)
+	wantReject(t, err, oidcrp.ErrAlgorithm)
 	for _, alg := range []string{"HS256", "none", "RS1"} {
 		s := f.settings
 		s.AllowedAlgs = []string{"RS256", alg}
-		_, err := oidc.NewProvider(s, nil, nil)
-		wantReject(t, err, oidc.ErrConfiguration)
+		_, err := oidcrp.NewProvider(s, nil, nil)
+		wantReject(t, err, oidcrp.ErrConfiguration)
 	}
 }
 
@@ -158,7 +158,7 @@ func TestAlgorithmAllowListPerConfiguration(t *testing.T) {
 	f := newFixture(t, nil)
 	f.op.Publish(key(t, "rsa"), ps)
 	claims := f.claims()
-	verr := wantReject(t, second(f.verify(sign(t, ps, claims))), oidc.ErrAlgorithm)
+	verr := wantReject(t, second(f.verify(sign(t, ps, claims))), oidcrp.ErrAlgorithm)
 	if verr.FixIn != gatehouse.FixInGatehouse {
 		t.Errorf("a supported but not allowed alg should be fixed in Gatehouse: %+v", verr)
 	}
@@ -166,12 +166,12 @@ func TestAlgorithmAllowListPerConfiguration(t *testing.T) {
 	f.settings.AllowedAlgs = []string{"PS256"}
 	f.rebuild(t)
 	f.mustAccept(t, sign(t, ps, claims))
-	wantReject(t, second(f.verify(sign(t, key(t, "rsa"), claims))), oidc.ErrAlgorithm)
+	wantReject(t, second(f.verify(sign(t, key(t, "rsa"), claims))), oidcrp.ErrAlgorithm)
 
 	// A key published for RS256 does not make PS256 signatures, even when
 	// the configuration allows PS256.
 	misuse := &oidctest.Key{ID: "rsa-1", Alg: jose.PS256, Signer: key(t, "rsa").Signer}
-	wantReject(t, second(f.verify(sign(t, misuse, claims))), oidc.ErrSignature)
+	wantReject(t, second(f.verify(sign(t, misuse, claims))), oidcrp.ErrSignature)
 }
 
 func second[T any](_ T, err error) error { return err }
@@ -186,22 +186,22 @@ func TestOSig(t *testing.T) {
 	for alg, raw := range good {
 		f.mustAccept(t, raw)
 		t.Run(alg+" bad signature", func(t *testing.T) {
-			wantReject(t, second(f.verify(flipSignature(t, raw))), oidc.ErrSignature)
+			wantReject(t, second(f.verify(flipSignature(t, raw))), oidcrp.ErrSignature)
 		})
 		t.Run(alg+" changed claims", func(t *testing.T) {
-			wantReject(t, second(f.verify(swapPayload(t, raw, with(f.claims(), map[string]any{"sub": "bob-sub"})))), oidc.ErrSignature)
+			wantReject(t, second(f.verify(swapPayload(t, raw, with(f.claims(), map[string]any{"sub": "bob-sub"})))), oidcrp.ErrSignature)
 		})
 		t.Run(alg+" truncated signature", func(t *testing.T) {
-			wantReject(t, second(f.verify(raw[:strings.LastIndex(raw, ".")+13])), oidc.ErrSignature)
+			wantReject(t, second(f.verify(raw[:strings.LastIndex(raw, ".")+13])), oidcrp.ErrSignature)
 		})
 	}
 	t.Run("attacker key with the published kid", func(t *testing.T) {
-		wantReject(t, second(f.verify(sign(t, key(t, "attacker"), f.claims()))), oidc.ErrSignature)
-		wantReject(t, second(f.verify(sign(t, key(t, "attackec"), f.claims()))), oidc.ErrSignature)
+		wantReject(t, second(f.verify(sign(t, key(t, "attacker"), f.claims()))), oidcrp.ErrSignature)
+		wantReject(t, second(f.verify(sign(t, key(t, "attackec"), f.claims()))), oidcrp.ErrSignature)
 	})
 	t.Run("ES256 token naming the RSA key", func(t *testing.T) {
 		k := &oidctest.Key{ID: "rsa-1", Alg: jose.ES256, Signer: key(t, "ec").Signer}
-		wantReject(t, second(f.verify(sign(t, k, f.claims()))), oidc.ErrSignature)
+		wantReject(t, second(f.verify(sign(t, k, f.claims()))), oidcrp.ErrSignature)
 	})
 	t.Run("embedded jwk header is not trusted", func(t *testing.T) {
 		attacker := key(t, "attacker")
@@ -218,12 +218,12 @@ func TestOSig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantReject(t, second(f.verify(raw)), oidc.ErrSignature)
+		wantReject(t, second(f.verify(raw)), oidcrp.ErrSignature)
 	})
 	t.Run("JWS JSON serialization", func(t *testing.T) {
 		parts := strings.Split(good["RS256"], ".")
 		raw := `{"protected":"` + parts[0] + `","payload":"` + parts[1] + `","signature":"` + parts[2] + `"}`
-		wantReject(t, second(f.verify(raw)), oidc.ErrMalformed)
+		wantReject(t, second(f.verify(raw)), oidcrp.ErrMalformed)
 	})
 }
 
@@ -240,21 +240,21 @@ func TestOSigUnknownKidRefetchIsRateLimited(t *testing.T) {
 	}
 
 	// Within RefetchInterval of the first fetch: no request at all.
-	wantReject(t, second(f.verify(unknown("unknown-0"))), oidc.ErrSignature)
+	wantReject(t, second(f.verify(unknown("unknown-0"))), oidcrp.ErrSignature)
 	if n := jwksHits(f.op); n != 1 {
 		t.Fatalf("JWKS fetched %d times; an unknown kid right after a fetch must not refetch", n)
 	}
 
-	f.clock.Advance(oidc.RefetchInterval + time.Second)
-	wantReject(t, second(f.verify(unknown("unknown-1"))), oidc.ErrSignature)
+	f.clock.Advance(oidcrp.RefetchInterval + time.Second)
+	wantReject(t, second(f.verify(unknown("unknown-1"))), oidcrp.ErrSignature)
 	if n := jwksHits(f.op); n != 2 {
 		t.Fatalf("JWKS fetched %d times after an unknown kid; want exactly one refetch (2)", n)
 	}
 	// A second (and third) unknown kid inside the window: no extra fetch.
-	wantReject(t, second(f.verify(unknown("unknown-2"))), oidc.ErrSignature)
-	wantReject(t, second(f.verify(unknown("unknown-1"))), oidc.ErrSignature)
-	f.clock.Advance(oidc.RefetchInterval / 2)
-	wantReject(t, second(f.verify(unknown("unknown-3"))), oidc.ErrSignature)
+	wantReject(t, second(f.verify(unknown("unknown-2"))), oidcrp.ErrSignature)
+	wantReject(t, second(f.verify(unknown("unknown-1"))), oidcrp.ErrSignature)
+	f.clock.Advance(oidcrp.RefetchInterval / 2)
+	wantReject(t, second(f.verify(unknown("unknown-3"))), oidcrp.ErrSignature)
 	if n := jwksHits(f.op); n != 2 {
 		t.Fatalf("JWKS fetched %d times; unknown kids inside the rate window must not refetch", n)
 	}
@@ -264,8 +264,8 @@ func TestOSigUnknownKidRefetchIsRateLimited(t *testing.T) {
 		t.Fatalf("JWKS fetched %d times for a known kid", n)
 	}
 	// The limit is a rate, not a ban.
-	f.clock.Advance(oidc.RefetchInterval)
-	wantReject(t, second(f.verify(unknown("unknown-4"))), oidc.ErrSignature)
+	f.clock.Advance(oidcrp.RefetchInterval)
+	wantReject(t, second(f.verify(unknown("unknown-4"))), oidcrp.ErrSignature)
 	if n := jwksHits(f.op); n != 3 {
 		t.Fatalf("JWKS fetched %d times after the window; want 3", n)
 	}
@@ -304,7 +304,7 @@ func TestKeyRotation(t *testing.T) {
 	f.mustAccept(t, old)
 
 	f.op.Publish(key(t, "rsa"), key(t, "rsa2"))
-	f.clock.Advance(oidc.RefetchInterval + time.Second)
+	f.clock.Advance(oidcrp.RefetchInterval + time.Second)
 	id := f.mustAccept(t, sign(t, key(t, "rsa2"), f.claims()))
 	if id.KeyID != "rsa-2" || jwksHits(f.op) != 2 {
 		t.Fatalf("verified by %q after %d JWKS fetches", id.KeyID, jwksHits(f.op))
@@ -312,9 +312,9 @@ func TestKeyRotation(t *testing.T) {
 
 	// The old key is retired; after the TTL the cache follows the IdP.
 	f.op.Publish(key(t, "rsa2"))
-	f.clock.Advance(oidc.KeysTTL)
+	f.clock.Advance(oidcrp.KeysTTL)
 	f.mustAccept(t, sign(t, key(t, "rsa2"), f.claims()))
-	wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidc.ErrSignature)
+	wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidcrp.ErrSignature)
 }
 
 // The IdP goes down after a first success: cached keys and discovery keep
@@ -334,14 +334,14 @@ func TestIdPDownAfterFirstSuccess(t *testing.T) {
 		t.Fatalf("discovery fetched %d times, JWKS %d times; want one retry each inside the rate window", d, j)
 	}
 
-	f.clock.Advance(oidc.MaxStale)
-	verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidc.ErrDiscovery)
+	f.clock.Advance(oidcrp.MaxStale)
+	verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidcrp.ErrDiscovery)
 	if !strings.Contains(verr.Message, "no longer trusted") || !strings.Contains(verr.Message, "503") {
 		t.Errorf("message %q", verr.Message)
 	}
 
 	f.op.SetDown(false, false)
-	f.clock.Advance(oidc.RefetchInterval)
+	f.clock.Advance(oidcrp.RefetchInterval)
 	f.mustAccept(t, sign(t, key(t, "rsa"), f.claims()))
 }
 
@@ -350,11 +350,11 @@ func TestIdPDownAfterFirstSuccess(t *testing.T) {
 func TestDiscoveryUnreachable(t *testing.T) {
 	f := newFixture(t, nil)
 	f.op.SetDown(true, false)
-	verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidc.ErrDiscovery)
+	verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidcrp.ErrDiscovery)
 	if verr.FixIn != gatehouse.FixInIdP || !strings.Contains(verr.Message, f.op.URL+"/.well-known/openid-configuration") || !strings.Contains(verr.Message, "503") {
 		t.Errorf("rejection %+v", verr)
 	}
-	wantReject(t, second(f.p.AuthURL(context.Background(), authRequest())), oidc.ErrDiscovery)
+	wantReject(t, second(f.p.AuthURL(context.Background(), authRequest())), oidcrp.ErrDiscovery)
 
 	// With nothing cached every sign-in may try again, so the fix is seen at once.
 	f.op.SetDown(false, false)
@@ -362,12 +362,12 @@ func TestDiscoveryUnreachable(t *testing.T) {
 
 	closed := oidctest.New()
 	closed.Close()
-	p, err := oidc.NewProvider(oidc.Settings{Issuer: closed.URL, ClientID: "c"}, nil, nil)
+	p, err := oidcrp.NewProvider(oidcrp.Settings{Issuer: closed.URL, ClientID: "c"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = p.Discover(context.Background())
-	verr = wantReject(t, err, oidc.ErrDiscovery)
+	verr = wantReject(t, err, oidcrp.ErrDiscovery)
 	if !strings.HasPrefix(verr.Message, "could not reach the IdP's discovery document at "+closed.URL+"/.well-known/openid-configuration: ") || verr.FixIn != gatehouse.FixInIdP {
 		t.Errorf("rejection %+v", verr)
 	}
@@ -380,13 +380,13 @@ func TestDiscoveryDocumentChecks(t *testing.T) {
 		"no jwks_uri":           func(doc map[string]any) { delete(doc, "jwks_uri") },
 		"plain http jwks_uri":   func(doc map[string]any) { doc["jwks_uri"] = "http://keys.example/jwks" },
 		"no token endpoint":     func(doc map[string]any) { doc["token_endpoint"] = "" },
-		"over 1 MiB":            func(doc map[string]any) { doc["padding"] = strings.Repeat("x", oidc.MaxDocumentBytes) },
+		"over 1 MiB":            func(doc map[string]any) { doc["padding"] = strings.Repeat("x", oidcrp.MaxDocumentBytes) },
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, nil)
 			f.op.EditDiscovery(edit)
-			verr := wantReject(t, second(f.p.Discover(context.Background())), oidc.ErrDiscovery)
+			verr := wantReject(t, second(f.p.Discover(context.Background())), oidcrp.ErrDiscovery)
 			if strings.HasPrefix(name, "issuer") && (verr.FixIn != gatehouse.FixInGatehouse || verr.Expected != f.op.URL) {
 				t.Errorf("issuer mismatch: %+v", verr)
 			}
@@ -395,25 +395,25 @@ func TestDiscoveryDocumentChecks(t *testing.T) {
 	t.Run("redirect to plain http", func(t *testing.T) {
 		srv := httptest.NewServer(http.RedirectHandler("http://idp.invalid/.well-known/openid-configuration", http.StatusFound))
 		t.Cleanup(srv.Close)
-		p, err := oidc.NewProvider(oidc.Settings{Issuer: srv.URL, ClientID: "c"}, srv.Client(), nil)
+		p, err := oidcrp.NewProvider(oidcrp.Settings{Issuer: srv.URL, ClientID: "c"}, srv.Client(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		verr := wantReject(t, second(p.Discover(context.Background())), oidc.ErrDiscovery)
+		verr := wantReject(t, second(p.Discover(context.Background())), oidcrp.ErrDiscovery)
 		if !strings.Contains(verr.Message, "must use https") {
 			t.Errorf("%+v", verr)
 		}
 	})
 	t.Run("JWKS over 1 MiB", func(t *testing.T) {
 		f := newFixture(t, nil)
-		f.op.PublishRaw(json.RawMessage(`{"kty":"RSA","kid":"pad","x":"` + strings.Repeat("x", oidc.MaxDocumentBytes) + `"}`))
-		wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidc.ErrDiscovery)
+		f.op.PublishRaw(json.RawMessage(`{"kty":"RSA","kid":"pad","x":"` + strings.Repeat("x", oidcrp.MaxDocumentBytes) + `"}`))
+		wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidcrp.ErrDiscovery)
 	})
 	t.Run("JWKS with only a symmetric key", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.op.Publish()
 		f.op.PublishRaw(json.RawMessage(`{"kty":"oct","kid":"rsa-1","k":"` + base64.RawURLEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")) + `"}`))
-		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidc.ErrDiscovery)
+		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidcrp.ErrDiscovery)
 		if !strings.Contains(verr.Message, "no usable signing key") {
 			t.Errorf("%+v", verr)
 		}
@@ -426,10 +426,10 @@ func TestDiscoveryDocumentChecks(t *testing.T) {
 		privJWK, _ := json.Marshal(jose.JSONWebKey{Key: key(t, "attacker").Signer, KeyID: "priv-1", Algorithm: "RS256"})
 		f.op.PublishRaw(shortJWK, encJWK, privJWK, json.RawMessage(`{"kty":"weird","kid":"w"}`))
 		f.mustAccept(t, sign(t, key(t, "rsa"), f.claims())) // the good keys still load
-		wantReject(t, second(f.verify(sign(t, short, f.claims()))), oidc.ErrSignature)
+		wantReject(t, second(f.verify(sign(t, short, f.claims()))), oidcrp.ErrSignature)
 		for _, kid := range []string{"enc-1", "priv-1"} {
 			k := &oidctest.Key{ID: kid, Alg: jose.RS256, Signer: key(t, "attacker").Signer}
-			wantReject(t, second(f.verify(sign(t, k, f.claims()))), oidc.ErrSignature)
+			wantReject(t, second(f.verify(sign(t, k, f.claims()))), oidcrp.ErrSignature)
 		}
 	})
 }
@@ -438,40 +438,40 @@ func TestDiscoveryDocumentChecks(t *testing.T) {
 func TestOClaims(t *testing.T) {
 	f := newFixture(t, nil)
 	now := f.clock.Now()
-	skew := oidc.ClockSkew
+	skew := oidcrp.ClockSkew
 	cases := []struct {
 		name    string
 		changes map[string]any
 		want    error // nil: accepted
 	}{
 		{"baseline", nil, nil},
-		{"wrong iss", map[string]any{"iss": "https://idp.x.example"}, oidc.ErrIssuer},
-		{"iss with a trailing slash", map[string]any{"iss": f.op.URL + "/"}, oidc.ErrIssuer},
-		{"iss missing", map[string]any{"iss": nil}, oidc.ErrIssuer},
-		{"wrong aud", map[string]any{"aud": "another-client"}, oidc.ErrAudience},
-		{"aud missing", map[string]any{"aud": nil}, oidc.ErrAudience},
-		{"aud list without us", map[string]any{"aud": []string{"x", "y"}}, oidc.ErrAudience},
-		{"aud list, azp missing", map[string]any{"aud": []string{f.op.ClientID, "other"}}, oidc.ErrAudience},
-		{"aud list, wrong azp", map[string]any{"aud": []string{f.op.ClientID, "other"}, "azp": "other"}, oidc.ErrAudience},
-		{"aud list naming an untrusted audience, azp ours", map[string]any{"aud": []string{f.op.ClientID, "other"}, "azp": f.op.ClientID}, oidc.ErrAudience},
-		{"single aud, wrong azp", map[string]any{"azp": "other"}, oidc.ErrAudience},
+		{"wrong iss", map[string]any{"iss": "https://idp.x.example"}, oidcrp.ErrIssuer},
+		{"iss with a trailing slash", map[string]any{"iss": f.op.URL + "/"}, oidcrp.ErrIssuer},
+		{"iss missing", map[string]any{"iss": nil}, oidcrp.ErrIssuer},
+		{"wrong aud", map[string]any{"aud": "another-client"}, oidcrp.ErrAudience},
+		{"aud missing", map[string]any{"aud": nil}, oidcrp.ErrAudience},
+		{"aud list without us", map[string]any{"aud": []string{"x", "y"}}, oidcrp.ErrAudience},
+		{"aud list, azp missing", map[string]any{"aud": []string{f.op.ClientID, "other"}}, oidcrp.ErrAudience},
+		{"aud list, wrong azp", map[string]any{"aud": []string{f.op.ClientID, "other"}, "azp": "other"}, oidcrp.ErrAudience},
+		{"aud list naming an untrusted audience, azp ours", map[string]any{"aud": []string{f.op.ClientID, "other"}, "azp": f.op.ClientID}, oidcrp.ErrAudience},
+		{"single aud, wrong azp", map[string]any{"azp": "other"}, oidcrp.ErrAudience},
 		{"single aud in a list", map[string]any{"aud": []string{f.op.ClientID}}, nil},
-		{"expired", map[string]any{"exp": now.Add(-skew - time.Second).Unix()}, oidc.ErrExpired},
+		{"expired", map[string]any{"exp": now.Add(-skew - time.Second).Unix()}, oidcrp.ErrExpired},
 		{"expired inside the skew", map[string]any{"exp": now.Add(-skew + time.Second).Unix()}, nil},
-		{"exp missing", map[string]any{"exp": nil}, oidc.ErrExpired},
-		{"iat missing", map[string]any{"iat": nil}, oidc.ErrIssuedAt},
-		{"iat in the future", map[string]any{"iat": now.Add(skew + time.Second).Unix()}, oidc.ErrIssuedAt},
+		{"exp missing", map[string]any{"exp": nil}, oidcrp.ErrExpired},
+		{"iat missing", map[string]any{"iat": nil}, oidcrp.ErrIssuedAt},
+		{"iat in the future", map[string]any{"iat": now.Add(skew + time.Second).Unix()}, oidcrp.ErrIssuedAt},
 		{"iat in the future inside the skew", map[string]any{"iat": now.Add(skew - time.Second).Unix()}, nil},
-		{"nbf in the future", map[string]any{"nbf": now.Add(skew + time.Second).Unix()}, oidc.ErrNotBefore},
-		{"sub missing", map[string]any{"sub": nil}, oidc.ErrSubject},
-		{"sub empty", map[string]any{"sub": ""}, oidc.ErrSubject},
-		{"wrong nonce", map[string]any{"nonce": "another-sign-in"}, oidc.ErrNonce},
-		{"nonce missing", map[string]any{"nonce": nil}, oidc.ErrNonce},
-		{"nonce prefix", map[string]any{"nonce": nonce[:5]}, oidc.ErrNonce},
-		{"aud a number", map[string]any{"aud": 7}, oidc.ErrMalformed},
-		{"exp a string", map[string]any{"exp": "2099-01-01"}, oidc.ErrMalformed},
-		{"sub a number", map[string]any{"sub": 42}, oidc.ErrMalformed},
-		{"exp beyond year 9999", map[string]any{"exp": 1e15}, oidc.ErrMalformed},
+		{"nbf in the future", map[string]any{"nbf": now.Add(skew + time.Second).Unix()}, oidcrp.ErrNotBefore},
+		{"sub missing", map[string]any{"sub": nil}, oidcrp.ErrSubject},
+		{"sub empty", map[string]any{"sub": ""}, oidcrp.ErrSubject},
+		{"wrong nonce", map[string]any{"nonce": "another-sign-in"}, oidcrp.ErrNonce},
+		{"nonce missing", map[string]any{"nonce": nil}, oidcrp.ErrNonce},
+		{"nonce prefix", map[string]any{"nonce": nonce[:5]}, oidcrp.ErrNonce},
+		{"aud a number", map[string]any{"aud": 7}, oidcrp.ErrMalformed},
+		{"exp a string", map[string]any{"exp": "2099-01-01"}, oidcrp.ErrMalformed},
+		{"sub a number", map[string]any{"sub": 42}, oidcrp.ErrMalformed},
+		{"exp beyond year 9999", map[string]any{"exp": 1e15}, oidcrp.ErrMalformed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -483,7 +483,7 @@ func TestOClaims(t *testing.T) {
 				return
 			}
 			verr := wantReject(t, err, tc.want)
-			if tc.want == oidc.ErrNonce && strings.Contains(verr.Message, nonce) {
+			if tc.want == oidcrp.ErrNonce && strings.Contains(verr.Message, nonce) {
 				t.Errorf("the expected nonce shows in %q", verr.Message)
 			}
 		})
@@ -491,14 +491,14 @@ func TestOClaims(t *testing.T) {
 
 	t.Run("aud message names both values", func(t *testing.T) {
 		_, err := f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"aud": "another-client"})))
-		verr := wantReject(t, err, oidc.ErrAudience)
+		verr := wantReject(t, err, oidcrp.ErrAudience)
 		if verr.Message != `aud is "another-client", expected "gatehouse-client"` || verr.FixIn != gatehouse.FixInIdP {
 			t.Errorf("%+v", verr)
 		}
 	})
 	t.Run("no nonce expected", func(t *testing.T) {
 		_, err := f.p.VerifyIDToken(context.Background(), sign(t, key(t, "rsa"), f.claims()), "", now)
-		wantReject(t, err, oidc.ErrNonce)
+		wantReject(t, err, oidcrp.ErrNonce)
 	})
 	t.Run("replayed token has the same replay key", func(t *testing.T) {
 		raw := sign(t, key(t, "rsa"), f.claims())
@@ -522,11 +522,11 @@ func TestMalformedTokens(t *testing.T) {
 		"four parts":      good + ".x",
 		"header not b64":  "!!!." + parts[1] + "." + parts[2],
 		"header not JSON": base64.RawURLEncoding.EncodeToString([]byte("nope")) + "." + parts[1] + "." + parts[2],
-		"over 64 KiB":     sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"pad": strings.Repeat("x", oidc.MaxTokenBytes)})),
+		"over 64 KiB":     sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"pad": strings.Repeat("x", oidcrp.MaxTokenBytes)})),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := f.verify(raw)
-			wantReject(t, err, oidc.ErrMalformed)
+			wantReject(t, err, oidcrp.ErrMalformed)
 		})
 	}
 	t.Run("claims not an object", func(t *testing.T) {
@@ -537,7 +537,7 @@ func TestMalformedTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			raw, _ := jws.CompactSerialize()
-			wantReject(t, second(f.verify(raw)), oidc.ErrMalformed)
+			wantReject(t, second(f.verify(raw)), oidcrp.ErrMalformed)
 		}
 	})
 }
@@ -551,22 +551,22 @@ func TestOMixup(t *testing.T) {
 		x := oidctest.New(key(t, "attacker"))
 		t.Cleanup(x.Close)
 		claims := with(y.claims(), map[string]any{"iss": x.URL})
-		wantReject(t, second(y.verify(sign(t, key(t, "attacker"), claims))), oidc.ErrSignature)
+		wantReject(t, second(y.verify(sign(t, key(t, "attacker"), claims))), oidcrp.ErrSignature)
 		// Even claiming Y's issuer, X's key is not Y's.
-		wantReject(t, second(y.verify(sign(t, key(t, "attacker"), y.claims()))), oidc.ErrSignature)
+		wantReject(t, second(y.verify(sign(t, key(t, "attacker"), y.claims()))), oidcrp.ErrSignature)
 	})
 	t.Run("same IdP, another configuration's client", func(t *testing.T) {
 		other := with(y.claims(), map[string]any{"aud": "configuration-x-client"})
-		wantReject(t, second(y.verify(sign(t, key(t, "rsa"), other))), oidc.ErrAudience)
+		wantReject(t, second(y.verify(sign(t, key(t, "rsa"), other))), oidcrp.ErrAudience)
 	})
 	t.Run("same keys, another issuer", func(t *testing.T) {
 		other := with(y.claims(), map[string]any{"iss": y.op.URL + "/tenant-x"})
-		wantReject(t, second(y.verify(sign(t, key(t, "rsa"), other))), oidc.ErrIssuer)
+		wantReject(t, second(y.verify(sign(t, key(t, "rsa"), other))), oidcrp.ErrIssuer)
 	})
 	t.Run("discovery naming another issuer", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.op.EditDiscovery(func(doc map[string]any) { doc["issuer"] = "https://idp.x.example" })
-		wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidc.ErrDiscovery)
+		wantReject(t, second(f.verify(sign(t, key(t, "rsa"), f.claims()))), oidcrp.ErrDiscovery)
 	})
 	t.Run("authorization response iss (RFC 9207)", func(t *testing.T) {
 		ctx := context.Background()
@@ -576,11 +576,11 @@ func TestOMixup(t *testing.T) {
 		if err := y.p.VerifyResponseIssuer(ctx, ""); err != nil {
 			t.Fatalf("an IdP that does not advertise iss may omit it: %v", err)
 		}
-		wantReject(t, y.p.VerifyResponseIssuer(ctx, "https://idp.x.example"), oidc.ErrIssuer)
+		wantReject(t, y.p.VerifyResponseIssuer(ctx, "https://idp.x.example"), oidcrp.ErrIssuer)
 
 		f := newFixture(t, nil)
 		f.op.EditDiscovery(func(doc map[string]any) { doc["authorization_response_iss_parameter_supported"] = true })
-		wantReject(t, f.p.VerifyResponseIssuer(ctx, ""), oidc.ErrIssuer)
+		wantReject(t, f.p.VerifyResponseIssuer(ctx, ""), oidcrp.ErrIssuer)
 
 		e := entraFixture(t)
 		if err := e.p.VerifyResponseIssuer(ctx, e.op.TenantIssuer(tenantA)); err != nil {
@@ -588,11 +588,11 @@ func TestOMixup(t *testing.T) {
 		}
 		// A tenant that is not allowed is named as such, to be fixed in
 		// Gatehouse (add the tenant), not blamed on the IdP.
-		notAllowed := wantReject(t, e.p.VerifyResponseIssuer(ctx, e.op.TenantIssuer(tenantB)), oidc.ErrTenant)
+		notAllowed := wantReject(t, e.p.VerifyResponseIssuer(ctx, e.op.TenantIssuer(tenantB)), oidcrp.ErrTenant)
 		if notAllowed.FixIn != gatehouse.FixInGatehouse || !strings.Contains(notAllowed.Message, tenantB) {
 			t.Fatalf("tenant not allowed reported as %+v; want ErrTenant naming %s, fixed in Gatehouse", notAllowed, tenantB)
 		}
-		wantReject(t, e.p.VerifyResponseIssuer(ctx, e.op.TemplateIssuer()), oidc.ErrIssuer)
+		wantReject(t, e.p.VerifyResponseIssuer(ctx, e.op.TemplateIssuer()), oidcrp.ErrIssuer)
 	})
 }
 
@@ -610,12 +610,12 @@ func TestOAud(t *testing.T) {
 		changes map[string]any
 		want    error // nil: accepted
 	}{
-		{"another audience and azp ours, none trusted", plain, map[string]any{"aud": []string{client, other}, "azp": client}, oidc.ErrAudience},
+		{"another audience and azp ours, none trusted", plain, map[string]any{"aud": []string{client, other}, "azp": client}, oidcrp.ErrAudience},
 		{"a trusted audience and azp ours", trusting, map[string]any{"aud": []string{client, reports}, "azp": client}, nil},
-		{"a trusted audience, azp missing", trusting, map[string]any{"aud": []string{client, reports}}, oidc.ErrAudience},
-		{"a trusted audience, azp the trusted one", trusting, map[string]any{"aud": []string{client, reports}, "azp": reports}, oidc.ErrAudience},
-		{"a trusted and an untrusted audience, azp ours", trusting, map[string]any{"aud": []string{client, reports, other}, "azp": client}, oidc.ErrAudience},
-		{"the trusted audience alone", trusting, map[string]any{"aud": reports, "azp": client}, oidc.ErrAudience},
+		{"a trusted audience, azp missing", trusting, map[string]any{"aud": []string{client, reports}}, oidcrp.ErrAudience},
+		{"a trusted audience, azp the trusted one", trusting, map[string]any{"aud": []string{client, reports}, "azp": reports}, oidcrp.ErrAudience},
+		{"a trusted and an untrusted audience, azp ours", trusting, map[string]any{"aud": []string{client, reports, other}, "azp": client}, oidcrp.ErrAudience},
+		{"the trusted audience alone", trusting, map[string]any{"aud": reports, "azp": client}, oidcrp.ErrAudience},
 		{"trusting changes nothing for a token for us alone", trusting, nil, nil},
 	}
 	for _, tc := range cases {
@@ -633,7 +633,7 @@ func TestOAud(t *testing.T) {
 
 	t.Run("the refusal names the untrusted audience and where to trust it", func(t *testing.T) {
 		claims := with(trusting.claims(), map[string]any{"aud": []string{client, reports, other}, "azp": client})
-		verr := wantReject(t, second(trusting.verify(sign(t, key(t, "rsa"), claims))), oidc.ErrAudience)
+		verr := wantReject(t, second(trusting.verify(sign(t, key(t, "rsa"), claims))), oidcrp.ErrAudience)
 		if !strings.Contains(verr.Message, `"`+other+`"`) || strings.Contains(verr.Message, reports) || !strings.Contains(verr.Message, "trusted audiences") ||
 			verr.FixIn != gatehouse.FixInGatehouse || verr.Expected != client+", "+reports || verr.Received != client+", "+reports+", "+other {
 			t.Errorf("%+v", verr)
@@ -644,11 +644,11 @@ func TestOAud(t *testing.T) {
 // E-consumer: Microsoft's consumer tenant (personal accounts, which anyone
 // can create) never signs anyone in, whatever the IdP or the configuration.
 func TestEConsumerTokens(t *testing.T) {
-	consumerUpper := strings.ToUpper(oidc.ConsumerTenant)
+	consumerUpper := strings.ToUpper(oidcrp.ConsumerTenant)
 	t.Run("a generic configuration", func(t *testing.T) {
 		f := newFixture(t, nil)
-		for _, tid := range []string{oidc.ConsumerTenant, consumerUpper} {
-			verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"tid": tid})))), oidc.ErrTenant)
+		for _, tid := range []string{oidcrp.ConsumerTenant, consumerUpper} {
+			verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"tid": tid})))), oidcrp.ErrTenant)
 			if !strings.Contains(verr.Message, "consumer tenant") || verr.Received != tid {
 				t.Errorf("%+v", verr)
 			}
@@ -660,12 +660,12 @@ func TestEConsumerTokens(t *testing.T) {
 	})
 	t.Run("Entra ID multi-tenant", func(t *testing.T) {
 		f := entraFixture(t)
-		claims := with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(oidc.ConsumerTenant), "tid": oidc.ConsumerTenant})
-		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), claims))), oidc.ErrTenant)
+		claims := with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(oidcrp.ConsumerTenant), "tid": oidcrp.ConsumerTenant})
+		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), claims))), oidcrp.ErrTenant)
 		if !strings.Contains(verr.Message, "consumer tenant") || verr.FixIn != gatehouse.FixInIdP {
 			t.Errorf("%+v", verr)
 		}
-		verr = wantReject(t, f.p.VerifyResponseIssuer(context.Background(), f.op.TenantIssuer(oidc.ConsumerTenant)), oidc.ErrTenant)
+		verr = wantReject(t, f.p.VerifyResponseIssuer(context.Background(), f.op.TenantIssuer(oidcrp.ConsumerTenant)), oidcrp.ErrTenant)
 		if !strings.Contains(verr.Message, "consumer tenant") {
 			t.Errorf("authorization response of the consumer tenant: %+v", verr)
 		}
@@ -676,34 +676,34 @@ func TestEConsumerTokens(t *testing.T) {
 // refused as configured tenants and in issuers, saying why.
 func TestEConsumerConfiguration(t *testing.T) {
 	const ms = "https://login.microsoftonline.com/"
-	multi := func(tenants ...string) oidc.Settings {
-		return oidc.Settings{Issuer: ms + oidc.TenantPlaceholder + "/v2.0", ClientID: "c",
-			Entra: &oidc.EntraSettings{MultiTenant: true, AllowedTenants: tenants}}
+	multi := func(tenants ...string) oidcrp.Settings {
+		return oidcrp.Settings{Issuer: ms + oidcrp.TenantPlaceholder + "/v2.0", ClientID: "c",
+			Entra: &oidcrp.EntraSettings{MultiTenant: true, AllowedTenants: tenants}}
 	}
-	single := func(issuer string) oidc.Settings {
-		return oidc.Settings{Issuer: issuer, ClientID: "c", Entra: &oidc.EntraSettings{}}
+	single := func(issuer string) oidcrp.Settings {
+		return oidcrp.Settings{Issuer: issuer, ClientID: "c", Entra: &oidcrp.EntraSettings{}}
 	}
-	generic := func(issuer string) oidc.Settings { return oidc.Settings{Issuer: issuer, ClientID: "c"} }
-	withIssuer := func(s oidc.Settings, issuer string) oidc.Settings { s.Issuer = issuer; return s }
+	generic := func(issuer string) oidcrp.Settings { return oidcrp.Settings{Issuer: issuer, ClientID: "c"} }
+	withIssuer := func(s oidcrp.Settings, issuer string) oidcrp.Settings { s.Issuer = issuer; return s }
 	cases := []struct {
 		name     string
-		settings oidc.Settings
+		settings oidcrp.Settings
 		says     string // "" means accepted
 	}{
 		{"an organization's tenant", multi(tenantA), ""},
-		{"the consumer tenant allowed", multi(tenantA, oidc.ConsumerTenant), "consumer tenant"},
-		{"the consumer tenant allowed, upper case", multi(strings.ToUpper(oidc.ConsumerTenant)), "consumer tenant"},
+		{"the consumer tenant allowed", multi(tenantA, oidcrp.ConsumerTenant), "consumer tenant"},
+		{"the consumer tenant allowed, upper case", multi(strings.ToUpper(oidcrp.ConsumerTenant)), "consumer tenant"},
 		{"common allowed", multi("common"), "shared endpoint for every work or school tenant and personal Microsoft accounts"},
 		{"organizations allowed", multi(tenantA, "Organizations"), "shared endpoint for every work or school tenant"},
 		{"consumers allowed", multi("consumers"), "shared endpoint for personal Microsoft accounts"},
 		{"multi-tenant issuer at common", withIssuer(multi(tenantA), ms+"common/v2.0"), "shared endpoint"},
 		{"multi-tenant issuer at organizations", withIssuer(multi(tenantA), ms+"organizations/v2.0"), "shared endpoint"},
 		{"multi-tenant issuer at consumers", withIssuer(multi(tenantA), ms+"consumers/v2.0"), "shared endpoint"},
-		{"single-tenant issuer of the consumer tenant", single(ms + oidc.ConsumerTenant + "/v2.0"), "consumer tenant"},
+		{"single-tenant issuer of the consumer tenant", single(ms + oidcrp.ConsumerTenant + "/v2.0"), "consumer tenant"},
 		{"single-tenant issuer at common", single(ms + "common/v2.0"), "shared endpoint"},
 		{"single-tenant issuer at organizations", single(ms + "organizations/v2.0"), "shared endpoint"},
-		{"generic issuer of the consumer tenant", generic(ms + oidc.ConsumerTenant + "/v2.0"), "consumer tenant"},
-		{"generic v1 issuer of the consumer tenant", generic("https://sts.windows.net/" + oidc.ConsumerTenant + "/"), "consumer tenant"},
+		{"generic issuer of the consumer tenant", generic(ms + oidcrp.ConsumerTenant + "/v2.0"), "consumer tenant"},
+		{"generic v1 issuer of the consumer tenant", generic("https://sts.windows.net/" + oidcrp.ConsumerTenant + "/"), "consumer tenant"},
 		{"generic issuer at common", generic(ms + "common/v2.0"), "shared endpoint"},
 		{"generic issuer at consumers, US cloud", generic("https://login.microsoftonline.us/consumers/v2.0"), "shared endpoint"},
 		{"generic issuer of an organization's tenant", generic(ms + tenantA + "/v2.0"), ""},
@@ -718,7 +718,7 @@ func TestEConsumerConfiguration(t *testing.T) {
 				}
 				return
 			}
-			if verr := wantReject(t, err, oidc.ErrConfiguration); !strings.Contains(verr.Message, tc.says) {
+			if verr := wantReject(t, err, oidcrp.ErrConfiguration); !strings.Contains(verr.Message, tc.says) {
 				t.Errorf("%q does not say %q", verr.Message, tc.says)
 			}
 		})
@@ -738,15 +738,15 @@ func TestETenant(t *testing.T) {
 		changes map[string]any
 		want    error
 	}{
-		{"tenant not allowed", map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantB}, oidc.ErrTenant},
-		{"iss tenant differs from tid (tid allowed)", map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantA}, oidc.ErrTenant},
-		{"iss tenant differs from tid (iss allowed)", map[string]any{"iss": f.op.TenantIssuer(tenantA), "tid": tenantB}, oidc.ErrTenant},
-		{"tid missing", map[string]any{"tid": nil}, oidc.ErrTenant},
-		{"iss is the template itself", map[string]any{"iss": f.op.TemplateIssuer(), "tid": "{tenantid}"}, oidc.ErrIssuer},
-		{"iss of another host", map[string]any{"iss": "https://login.example/" + tenantA + "/v2.0"}, oidc.ErrIssuer},
-		{"iss with extra path", map[string]any{"iss": f.op.URL + "/" + tenantA + "/x/v2.0"}, oidc.ErrIssuer},
-		{"v1 issuer", map[string]any{"iss": f.op.URL + "/" + tenantA + "/"}, oidc.ErrIssuer},
-		{"oid missing", map[string]any{"oid": nil}, oidc.ErrSubject},
+		{"tenant not allowed", map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantB}, oidcrp.ErrTenant},
+		{"iss tenant differs from tid (tid allowed)", map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantA}, oidcrp.ErrTenant},
+		{"iss tenant differs from tid (iss allowed)", map[string]any{"iss": f.op.TenantIssuer(tenantA), "tid": tenantB}, oidcrp.ErrTenant},
+		{"tid missing", map[string]any{"tid": nil}, oidcrp.ErrTenant},
+		{"iss is the template itself", map[string]any{"iss": f.op.TemplateIssuer(), "tid": "{tenantid}"}, oidcrp.ErrIssuer},
+		{"iss of another host", map[string]any{"iss": "https://login.example/" + tenantA + "/v2.0"}, oidcrp.ErrIssuer},
+		{"iss with extra path", map[string]any{"iss": f.op.URL + "/" + tenantA + "/x/v2.0"}, oidcrp.ErrIssuer},
+		{"v1 issuer", map[string]any{"iss": f.op.URL + "/" + tenantA + "/"}, oidcrp.ErrIssuer},
+		{"oid missing", map[string]any{"oid": nil}, oidcrp.ErrSubject},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -756,18 +756,18 @@ func TestETenant(t *testing.T) {
 	t.Run("a mismatch names the configured tenants as expected and tid as received", func(t *testing.T) {
 		// iss names the allowed tenant, tid another: the token speaks for
 		// tid, which is not allowed.
-		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantA), "tid": tenantB})))), oidc.ErrTenant)
+		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantA), "tid": tenantB})))), oidcrp.ErrTenant)
 		if verr.Expected != tenantA || verr.Received != tenantB || !strings.HasPrefix(verr.Message, `tid is "`+tenantB+`", expected "`+tenantA+`"`) {
 			t.Errorf("expected %q, received %q: %s; want expected %s, received %s", verr.Expected, verr.Received, verr.Message, tenantA, tenantB)
 		}
 		// tid allowed, iss another tenant's: iss should have been tid's.
-		verr = wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantA})))), oidc.ErrTenant)
+		verr = wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantA})))), oidcrp.ErrTenant)
 		if verr.Expected != f.op.TenantIssuer(tenantA) || verr.Received != f.op.TenantIssuer(tenantB) {
 			t.Errorf("expected %q, received %q: %s; want expected %s's issuer, received %s's", verr.Expected, verr.Received, verr.Message, tenantA, tenantB)
 		}
 	})
 	t.Run("tenant not allowed names the fix", func(t *testing.T) {
-		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantB})))), oidc.ErrTenant)
+		verr := wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": f.op.TenantIssuer(tenantB), "tid": tenantB})))), oidcrp.ErrTenant)
 		if verr.FixIn != gatehouse.FixInGatehouse || verr.Received != tenantB || !strings.Contains(verr.Message, "not allowed") {
 			t.Errorf("%+v", verr)
 		}
@@ -776,13 +776,13 @@ func TestETenant(t *testing.T) {
 	t.Run("single tenant", func(t *testing.T) {
 		s := newFixture(t, func(s *fixture) {
 			s.settings.Issuer = s.op.TenantIssuer(tenantA)
-			s.settings.Entra = &oidc.EntraSettings{}
+			s.settings.Entra = &oidcrp.EntraSettings{}
 		})
 		s.mustAccept(t, sign(t, key(t, "rsa"), s.claims()))
 		other := with(s.claims(), map[string]any{"iss": s.op.TenantIssuer(tenantB), "tid": tenantB})
-		wantReject(t, second(s.verify(sign(t, key(t, "rsa"), other))), oidc.ErrTenant)
+		wantReject(t, second(s.verify(sign(t, key(t, "rsa"), other))), oidcrp.ErrTenant)
 		mixed := with(s.claims(), map[string]any{"tid": tenantB})
-		wantReject(t, second(s.verify(sign(t, key(t, "rsa"), mixed))), oidc.ErrTenant)
+		wantReject(t, second(s.verify(sign(t, key(t, "rsa"), mixed))), oidcrp.ErrTenant)
 	})
 }
 
@@ -872,11 +872,11 @@ func TestGoogleWorkspace(t *testing.T) {
 	})
 	target, _ := url.Parse(op.URL)
 	client := &http.Client{Transport: rewire{to: target, next: op.Server.Client().Transport, paths: map[string]string{"/oauth2/v3/certs": "/keys"}}}
-	preset, _ := oidc.PresetByID(oidc.PresetGoogleWorkspace)
+	preset, _ := oidcrp.PresetByID(oidcrp.PresetGoogleWorkspace)
 	s := preset.Settings()
 	s.ClientID, s.ClientSecret, s.GoogleHostedDomain = "g-client", "g-secret", "A.example"
 	clk := &clock{t: testNow}
-	p, err := oidc.NewProvider(s, client, clk.Now)
+	p, err := oidcrp.NewProvider(s, client, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -885,7 +885,7 @@ func TestGoogleWorkspace(t *testing.T) {
 		"exp": testNow.Add(time.Hour).Unix(), "iat": testNow.Unix(), "nonce": nonce,
 		"email": "alice@a.example", "email_verified": true, "hd": "a.example",
 	}
-	verify := func(c map[string]any) (*oidc.Identity, error) {
+	verify := func(c map[string]any) (*oidcrp.Identity, error) {
 		return p.VerifyIDToken(context.Background(), sign(t, key(t, "rsa"), c), nonce, clk.Now())
 	}
 	id, err := verify(claims)
@@ -899,8 +899,8 @@ func TestGoogleWorkspace(t *testing.T) {
 	if id, err := verify(with(claims, map[string]any{"iss": "accounts.google.com"})); err != nil || id.Issuer != "https://accounts.google.com" {
 		t.Fatalf("scheme-less Google iss: %v %+v", err, id)
 	}
-	wantReject(t, second(verify(with(claims, map[string]any{"hd": "b.example"}))), oidc.ErrHostedDomain)
-	wantReject(t, second(verify(with(claims, map[string]any{"hd": nil, "email": "alice@gmail.com"}))), oidc.ErrHostedDomain)
+	wantReject(t, second(verify(with(claims, map[string]any{"hd": "b.example"}))), oidcrp.ErrHostedDomain)
+	wantReject(t, second(verify(with(claims, map[string]any{"hd": nil, "email": "alice@gmail.com"}))), oidcrp.ErrHostedDomain)
 
 	u, err := p.AuthURL(context.Background(), authRequest())
 	if err != nil {
@@ -915,8 +915,8 @@ func TestGoogleWorkspace(t *testing.T) {
 func TestSchemelessIssuerOnlyForGoogle(t *testing.T) {
 	f := newFixture(t, nil)
 	host := strings.TrimPrefix(f.op.URL, "http://")
-	wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": host})))), oidc.ErrIssuer)
-	wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": "accounts.google.com"})))), oidc.ErrIssuer)
+	wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": host})))), oidcrp.ErrIssuer)
+	wantReject(t, second(f.verify(sign(t, key(t, "rsa"), with(f.claims(), map[string]any{"iss": "accounts.google.com"})))), oidcrp.ErrIssuer)
 }
 
 // rewire sends every request to the test server, renaming paths in paths.

@@ -1,4 +1,4 @@
-package oidc_test
+package oidcrp_test
 
 import (
 	"context"
@@ -10,16 +10,16 @@ import (
 	"testing"
 
 	"gatehouse"
-	"gatehouse/internal/oidc"
-	"gatehouse/internal/oidc/oidctest"
+	"gatehouse/internal/oidcrp"
+	"gatehouse/internal/oidcrp/oidctest"
 )
 
 const redirectURI = "https://gatehouse.example/sso/oidc/cfg-a/callback"
 
 var verifier = strings.Repeat("v", 20) + "-._~" + strings.Repeat("0", 20) // 44 unreserved characters
 
-func authRequest() oidc.AuthRequest {
-	return oidc.AuthRequest{
+func authRequest() oidcrp.AuthRequest {
+	return oidcrp.AuthRequest{
 		RedirectURI:  redirectURI,
 		State:        "flow-key-1",
 		Nonce:        nonce,
@@ -88,18 +88,18 @@ func TestAuthURL(t *testing.T) {
 		t.Errorf("Entra auth URL %s", raw)
 	}
 
-	for name, edit := range map[string]func(r *oidc.AuthRequest){
-		"no state":          func(r *oidc.AuthRequest) { r.State = "" },
-		"no nonce":          func(r *oidc.AuthRequest) { r.Nonce = "" },
-		"no verifier":       func(r *oidc.AuthRequest) { r.PKCEVerifier = "" },
-		"short verifier":    func(r *oidc.AuthRequest) { r.PKCEVerifier = strings.Repeat("a", 42) },
-		"verifier bad rune": func(r *oidc.AuthRequest) { r.PKCEVerifier = strings.Repeat("a", 42) + "+" },
-		"no redirect URI":   func(r *oidc.AuthRequest) { r.RedirectURI = "" },
+	for name, edit := range map[string]func(r *oidcrp.AuthRequest){
+		"no state":          func(r *oidcrp.AuthRequest) { r.State = "" },
+		"no nonce":          func(r *oidcrp.AuthRequest) { r.Nonce = "" },
+		"no verifier":       func(r *oidcrp.AuthRequest) { r.PKCEVerifier = "" },
+		"short verifier":    func(r *oidcrp.AuthRequest) { r.PKCEVerifier = strings.Repeat("a", 42) },
+		"verifier bad rune": func(r *oidcrp.AuthRequest) { r.PKCEVerifier = strings.Repeat("a", 42) + "+" },
+		"no redirect URI":   func(r *oidcrp.AuthRequest) { r.RedirectURI = "" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := authRequest()
 			edit(&r)
-			wantReject(t, second(f.p.AuthURL(context.Background(), r)), oidc.ErrConfiguration)
+			wantReject(t, second(f.p.AuthURL(context.Background(), r)), oidcrp.ErrConfiguration)
 		})
 	}
 }
@@ -109,7 +109,7 @@ func TestNewPKCEVerifierAndNonce(t *testing.T) {
 	seen := map[string]bool{}
 	for range 10 {
 		r := authRequest()
-		r.PKCEVerifier, r.Nonce = oidc.NewPKCEVerifier(), oidc.NewNonce()
+		r.PKCEVerifier, r.Nonce = oidcrp.NewPKCEVerifier(), oidcrp.NewNonce()
 		if seen[r.PKCEVerifier] || seen[r.Nonce] || len(r.Nonce) < 22 {
 			t.Fatalf("weak or repeated values %q %q", r.PKCEVerifier, r.Nonce)
 		}
@@ -148,7 +148,7 @@ func TestExchange(t *testing.T) {
 	}
 
 	t.Run("code used twice", func(t *testing.T) {
-		verr := wantReject(t, second(f.p.Exchange(ctx, redirectURI, code, verifier)), oidc.ErrExchange)
+		verr := wantReject(t, second(f.p.Exchange(ctx, redirectURI, code, verifier)), oidcrp.ErrExchange)
 		if !strings.Contains(verr.Message, "invalid_grant") {
 			t.Errorf("%+v", verr)
 		}
@@ -156,17 +156,17 @@ func TestExchange(t *testing.T) {
 	// O-pkce: a code from another session injected into this one fails,
 	// because this session's verifier does not match that code's challenge.
 	t.Run("injected code from another session", func(t *testing.T) {
-		other := oidc.NewPKCEVerifier()
+		other := oidcrp.NewPKCEVerifier()
 		injected := f.op.IssueCode(oidctest.Grant{ClientID: f.op.ClientID, RedirectURI: redirectURI, Challenge: oidctest.S256(other), IDToken: idToken})
-		wantReject(t, second(f.p.Exchange(ctx, redirectURI, injected, verifier)), oidc.ErrExchange)
+		wantReject(t, second(f.p.Exchange(ctx, redirectURI, injected, verifier)), oidcrp.ErrExchange)
 	})
 	t.Run("another redirect URI", func(t *testing.T) {
 		c := f.op.IssueCode(grant)
-		wantReject(t, second(f.p.Exchange(ctx, redirectURI+"x", c, verifier)), oidc.ErrExchange)
+		wantReject(t, second(f.p.Exchange(ctx, redirectURI+"x", c, verifier)), oidcrp.ErrExchange)
 	})
 	t.Run("wrong secret", func(t *testing.T) {
 		g := newFixture(t, func(g *fixture) { g.settings.ClientSecret = "wrong" })
-		verr := wantReject(t, second(g.p.Exchange(ctx, redirectURI, g.op.IssueCode(grant), verifier)), oidc.ErrExchange)
+		verr := wantReject(t, second(g.p.Exchange(ctx, redirectURI, g.op.IssueCode(grant), verifier)), oidcrp.ErrExchange)
 		if verr.FixIn != gatehouse.FixInGatehouse || !strings.Contains(verr.Message, "invalid_client") || strings.Contains(verr.Error(), "wrong") {
 			t.Errorf("%+v", verr)
 		}
@@ -174,10 +174,10 @@ func TestExchange(t *testing.T) {
 	t.Run("no id_token", func(t *testing.T) {
 		g := grant
 		g.IDToken = ""
-		wantReject(t, second(f.p.Exchange(ctx, redirectURI, f.op.IssueCode(g), verifier)), oidc.ErrExchange)
+		wantReject(t, second(f.p.Exchange(ctx, redirectURI, f.op.IssueCode(g), verifier)), oidcrp.ErrExchange)
 	})
 	t.Run("no code", func(t *testing.T) {
-		wantReject(t, second(f.p.Exchange(ctx, redirectURI, "", verifier)), oidc.ErrExchange)
+		wantReject(t, second(f.p.Exchange(ctx, redirectURI, "", verifier)), oidcrp.ErrExchange)
 	})
 	t.Run("token endpoint down", func(t *testing.T) {
 		g := newFixture(t, nil)
@@ -185,7 +185,7 @@ func TestExchange(t *testing.T) {
 			t.Fatal(err)
 		}
 		g.op.Close()
-		verr := wantReject(t, second(g.p.Exchange(ctx, redirectURI, "code", verifier)), oidc.ErrExchange)
+		verr := wantReject(t, second(g.p.Exchange(ctx, redirectURI, "code", verifier)), oidcrp.ErrExchange)
 		if !strings.Contains(verr.Message, "could not redeem the code") {
 			t.Errorf("%+v", verr)
 		}
@@ -226,31 +226,31 @@ func TestExchangeSecretPostWhenOnlyAdvertised(t *testing.T) {
 }
 
 func TestSettingsValidate(t *testing.T) {
-	good := oidc.Settings{Issuer: "https://idp.a.example", ClientID: "c", ClientSecret: "s"}
+	good := oidcrp.Settings{Issuer: "https://idp.a.example", ClientID: "c", ClientSecret: "s"}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	entraMulti := func(s *oidc.Settings) {
+	entraMulti := func(s *oidcrp.Settings) {
 		s.Issuer = "https://login.microsoftonline.com/{tenantid}/v2.0"
-		s.Entra = &oidc.EntraSettings{MultiTenant: true, AllowedTenants: []string{tenantA}}
+		s.Entra = &oidcrp.EntraSettings{MultiTenant: true, AllowedTenants: []string{tenantA}}
 	}
-	valid := map[string]func(s *oidc.Settings){
-		"loopback http":        func(s *oidc.Settings) { s.Issuer = "http://127.0.0.1:5556/dex" },
-		"Auth0 trailing slash": func(s *oidc.Settings) { s.Issuer = "https://a.eu.auth0.com/" },
-		"public client":        func(s *oidc.Settings) { s.ClientSecret = "" },
+	valid := map[string]func(s *oidcrp.Settings){
+		"loopback http":        func(s *oidcrp.Settings) { s.Issuer = "http://127.0.0.1:5556/dex" },
+		"Auth0 trailing slash": func(s *oidcrp.Settings) { s.Issuer = "https://a.eu.auth0.com/" },
+		"public client":        func(s *oidcrp.Settings) { s.ClientSecret = "" },
 		"Entra multi-tenant":   entraMulti,
-		"trusted audiences":    func(s *oidc.Settings) { s.TrustedAudiences = []string{"api://reports", " api://reports "} },
-		"an issuer whose path says common, elsewhere than Microsoft": func(s *oidc.Settings) { s.Issuer = "https://idp.a.example/common" },
-		"generic on an Entra tenant's issuer": func(s *oidc.Settings) {
+		"trusted audiences":    func(s *oidcrp.Settings) { s.TrustedAudiences = []string{"api://reports", " api://reports "} },
+		"an issuer whose path says common, elsewhere than Microsoft": func(s *oidcrp.Settings) { s.Issuer = "https://idp.a.example/common" },
+		"generic on an Entra tenant's issuer": func(s *oidcrp.Settings) {
 			s.Issuer = "https://login.microsoftonline.com/" + tenantA + "/v2.0"
 		},
-		"Entra single tenant": func(s *oidc.Settings) {
+		"Entra single tenant": func(s *oidcrp.Settings) {
 			s.Issuer = "https://login.microsoftonline.com/" + tenantA + "/v2.0"
-			s.Entra = &oidc.EntraSettings{}
+			s.Entra = &oidcrp.EntraSettings{}
 		},
-		"Entra tenant in upper case": func(s *oidc.Settings) { entraMulti(s); s.Entra.AllowedTenants = []string{strings.ToUpper(tenantA)} },
-		"PS256 only":                 func(s *oidc.Settings) { s.AllowedAlgs = []string{"PS256"} },
-		"hosted domain":              func(s *oidc.Settings) { s.GoogleHostedDomain = "a.example" },
+		"Entra tenant in upper case": func(s *oidcrp.Settings) { entraMulti(s); s.Entra.AllowedTenants = []string{strings.ToUpper(tenantA)} },
+		"PS256 only":                 func(s *oidcrp.Settings) { s.AllowedAlgs = []string{"PS256"} },
+		"hosted domain":              func(s *oidcrp.Settings) { s.GoogleHostedDomain = "a.example" },
 	}
 	for name, edit := range valid {
 		s := good
@@ -259,42 +259,42 @@ func TestSettingsValidate(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	invalid := map[string]func(s *oidc.Settings){
-		"no client ID":             func(s *oidc.Settings) { s.ClientID = " " },
-		"no issuer":                func(s *oidc.Settings) { s.Issuer = "" },
-		"plain http":               func(s *oidc.Settings) { s.Issuer = "http://idp.a.example" },
-		"issuer with query":        func(s *oidc.Settings) { s.Issuer = "https://idp.a.example?x=1" },
-		"issuer with credentials":  func(s *oidc.Settings) { s.Issuer = "https://u:p@idp.a.example" },
-		"relative issuer":          func(s *oidc.Settings) { s.Issuer = "/idp" },
-		"alg none":                 func(s *oidc.Settings) { s.AllowedAlgs = []string{"none"} },
-		"alg HS256":                func(s *oidc.Settings) { s.AllowedAlgs = []string{"HS256"} },
-		"scope with a space":       func(s *oidc.Settings) { s.Scopes = []string{"openid email"} },
-		"bad hosted domain":        func(s *oidc.Settings) { s.GoogleHostedDomain = "not a domain" },
-		"template without Entra":   func(s *oidc.Settings) { entraMulti(s); s.Entra = nil },
-		"multi-tenant, no tenants": func(s *oidc.Settings) { entraMulti(s); s.Entra.AllowedTenants = nil },
-		"multi-tenant, not a GUID": func(s *oidc.Settings) { entraMulti(s); s.Entra.AllowedTenants = []string{"contoso.onmicrosoft.com"} },
-		"multi-tenant, one tenant": func(s *oidc.Settings) {
+	invalid := map[string]func(s *oidcrp.Settings){
+		"no client ID":             func(s *oidcrp.Settings) { s.ClientID = " " },
+		"no issuer":                func(s *oidcrp.Settings) { s.Issuer = "" },
+		"plain http":               func(s *oidcrp.Settings) { s.Issuer = "http://idp.a.example" },
+		"issuer with query":        func(s *oidcrp.Settings) { s.Issuer = "https://idp.a.example?x=1" },
+		"issuer with credentials":  func(s *oidcrp.Settings) { s.Issuer = "https://u:p@idp.a.example" },
+		"relative issuer":          func(s *oidcrp.Settings) { s.Issuer = "/idp" },
+		"alg none":                 func(s *oidcrp.Settings) { s.AllowedAlgs = []string{"none"} },
+		"alg HS256":                func(s *oidcrp.Settings) { s.AllowedAlgs = []string{"HS256"} },
+		"scope with a space":       func(s *oidcrp.Settings) { s.Scopes = []string{"openid email"} },
+		"bad hosted domain":        func(s *oidcrp.Settings) { s.GoogleHostedDomain = "not a domain" },
+		"template without Entra":   func(s *oidcrp.Settings) { entraMulti(s); s.Entra = nil },
+		"multi-tenant, no tenants": func(s *oidcrp.Settings) { entraMulti(s); s.Entra.AllowedTenants = nil },
+		"multi-tenant, not a GUID": func(s *oidcrp.Settings) { entraMulti(s); s.Entra.AllowedTenants = []string{"contoso.onmicrosoft.com"} },
+		"multi-tenant, one tenant": func(s *oidcrp.Settings) {
 			entraMulti(s)
 			s.Issuer = "https://login.microsoftonline.com/" + tenantA + "/v2.0"
 		},
-		"multi-tenant, consumers":             func(s *oidc.Settings) { entraMulti(s); s.Issuer = "https://login.microsoftonline.com/consumers/v2.0" },
-		"an empty trusted audience":           func(s *oidc.Settings) { s.TrustedAudiences = []string{"api://reports", " "} },
-		"the client ID as a trusted audience": func(s *oidc.Settings) { s.TrustedAudiences = []string{s.ClientID} },
-		"single tenant, common": func(s *oidc.Settings) {
+		"multi-tenant, consumers":             func(s *oidcrp.Settings) { entraMulti(s); s.Issuer = "https://login.microsoftonline.com/consumers/v2.0" },
+		"an empty trusted audience":           func(s *oidcrp.Settings) { s.TrustedAudiences = []string{"api://reports", " "} },
+		"the client ID as a trusted audience": func(s *oidcrp.Settings) { s.TrustedAudiences = []string{s.ClientID} },
+		"single tenant, common": func(s *oidcrp.Settings) {
 			s.Issuer = "https://login.microsoftonline.com/common/v2.0"
-			s.Entra = &oidc.EntraSettings{}
+			s.Entra = &oidcrp.EntraSettings{}
 		},
-		"single tenant, domain name": func(s *oidc.Settings) {
+		"single tenant, domain name": func(s *oidcrp.Settings) {
 			s.Issuer = "https://login.microsoftonline.com/contoso.com/v2.0"
-			s.Entra = &oidc.EntraSettings{}
+			s.Entra = &oidcrp.EntraSettings{}
 		},
-		"single tenant, other allowed": func(s *oidc.Settings) {
+		"single tenant, other allowed": func(s *oidcrp.Settings) {
 			s.Issuer = "https://login.microsoftonline.com/" + tenantA + "/v2.0"
-			s.Entra = &oidc.EntraSettings{AllowedTenants: []string{tenantB}}
+			s.Entra = &oidcrp.EntraSettings{AllowedTenants: []string{tenantB}}
 		},
-		"Entra without version path": func(s *oidc.Settings) {
+		"Entra without version path": func(s *oidcrp.Settings) {
 			s.Issuer = "https://login.microsoftonline.com/" + tenantA
-			s.Entra = &oidc.EntraSettings{}
+			s.Entra = &oidcrp.EntraSettings{}
 		},
 	}
 	for name, edit := range invalid {
@@ -305,12 +305,12 @@ func TestSettingsValidate(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 			continue
 		}
-		wantReject(t, err, oidc.ErrConfiguration)
+		wantReject(t, err, oidcrp.ErrConfiguration)
 	}
 }
 
 func TestSettingsNeverPrintTheSecret(t *testing.T) {
-	s := oidc.Settings{Issuer: "https://idp.a.example", ClientID: "c", ClientSecret: "hunter2-secret"}
+	s := oidcrp.Settings{Issuer: "https://idp.a.example", ClientID: "c", ClientSecret: "hunter2-secret"}
 	for _, out := range []string{s.String(), s.GoString(), fmtAll(s)} {
 		if strings.Contains(out, "hunter2") {
 			t.Fatalf("secret printed: %s", out)
@@ -319,22 +319,22 @@ func TestSettingsNeverPrintTheSecret(t *testing.T) {
 }
 
 func TestPresets(t *testing.T) {
-	want := []string{oidc.PresetGeneric, oidc.PresetEntraSingle, oidc.PresetEntraMulti, oidc.PresetOkta, oidc.PresetGoogleWorkspace, oidc.PresetAuth0, oidc.PresetSalesforce}
-	ps := oidc.Presets()
+	want := []string{oidcrp.PresetGeneric, oidcrp.PresetEntraSingle, oidcrp.PresetEntraMulti, oidcrp.PresetOkta, oidcrp.PresetGoogleWorkspace, oidcrp.PresetAuth0, oidcrp.PresetSalesforce}
+	ps := oidcrp.Presets()
 	if len(ps) != len(want) {
 		t.Fatalf("%d presets", len(ps))
 	}
 	// What an admin fills in for each, placeholders resolved.
-	fill := map[string]func(s *oidc.Settings){
-		oidc.PresetGeneric:     func(s *oidc.Settings) { s.Issuer = "https://idp.a.example" },
-		oidc.PresetEntraSingle: func(s *oidc.Settings) { s.Issuer = "https://login.microsoftonline.com/" + tenantA + "/v2.0" },
-		oidc.PresetEntraMulti:  func(s *oidc.Settings) { s.Entra.AllowedTenants = []string{tenantA} },
-		oidc.PresetOkta:        func(s *oidc.Settings) { s.Issuer = "https://a.okta.com" },
-		oidc.PresetGoogleWorkspace: func(s *oidc.Settings) {
+	fill := map[string]func(s *oidcrp.Settings){
+		oidcrp.PresetGeneric:     func(s *oidcrp.Settings) { s.Issuer = "https://idp.a.example" },
+		oidcrp.PresetEntraSingle: func(s *oidcrp.Settings) { s.Issuer = "https://login.microsoftonline.com/" + tenantA + "/v2.0" },
+		oidcrp.PresetEntraMulti:  func(s *oidcrp.Settings) { s.Entra.AllowedTenants = []string{tenantA} },
+		oidcrp.PresetOkta:        func(s *oidcrp.Settings) { s.Issuer = "https://a.okta.com" },
+		oidcrp.PresetGoogleWorkspace: func(s *oidcrp.Settings) {
 			s.GoogleHostedDomain = "a.example"
 		},
-		oidc.PresetAuth0:      func(s *oidc.Settings) { s.Issuer = "https://a.eu.auth0.com/" },
-		oidc.PresetSalesforce: func(s *oidc.Settings) { s.Issuer = "https://a.my.salesforce.com" },
+		oidcrp.PresetAuth0:      func(s *oidcrp.Settings) { s.Issuer = "https://a.eu.auth0.com/" },
+		oidcrp.PresetSalesforce: func(s *oidcrp.Settings) { s.Issuer = "https://a.my.salesforce.com" },
 	}
 	for i, p := range ps {
 		if p.ID != want[i] || p.DisplayName == "" || len(p.Steps) < 3 || p.EmailClaim == "" || p.Scopes[0] != "openid" {
@@ -349,31 +349,31 @@ func TestPresets(t *testing.T) {
 		if err := s.Validate(); err != nil {
 			t.Errorf("%s: %v", p.ID, err)
 		}
-		got, ok := oidc.PresetByID(p.ID)
+		got, ok := oidcrp.PresetByID(p.ID)
 		if !ok || got.ID != p.ID {
 			t.Errorf("PresetByID(%q)", p.ID)
 		}
 	}
 	ps[0].Steps[0] = "changed"
-	if again := oidc.Presets(); again[0].Steps[0] == "changed" {
+	if again := oidcrp.Presets(); again[0].Steps[0] == "changed" {
 		t.Error("Presets hands out its own data")
 	}
-	if _, ok := oidc.PresetByID("nope"); ok {
+	if _, ok := oidcrp.PresetByID("nope"); ok {
 		t.Error("unknown preset found")
 	}
 }
 
 func TestAdminConsentURL(t *testing.T) {
-	got := oidc.AdminConsentURL("app-1", tenantA, "https://gatehouse.example/sso/oidc/consent?x=1")
+	got := oidcrp.AdminConsentURL("app-1", tenantA, "https://gatehouse.example/sso/oidc/consent?x=1")
 	want := "https://login.microsoftonline.com/" + tenantA + "/adminconsent?client_id=app-1&redirect_uri=https%3A%2F%2Fgatehouse.example%2Fsso%2Foidc%2Fconsent%3Fx%3D1"
 	if got != want {
 		t.Errorf("AdminConsentURL = %s", got)
 	}
-	if got := oidc.AdminConsentURL("app-1", "", "https://g.example/cb"); !strings.HasPrefix(got, "https://login.microsoftonline.com/organizations/adminconsent?") {
+	if got := oidcrp.AdminConsentURL("app-1", "", "https://g.example/cb"); !strings.HasPrefix(got, "https://login.microsoftonline.com/organizations/adminconsent?") {
 		t.Errorf("AdminConsentURL without tenant = %s", got)
 	}
 }
 
-func fmtAll(s oidc.Settings) string {
+func fmtAll(s oidcrp.Settings) string {
 	return fmt.Sprintf("%v %+v %#v %s %v", s, s, s, s, &s)
 }
