@@ -12,21 +12,17 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
-	"gatehouse/internal/api"
+	"gatehouse/internal/app"
 	"gatehouse/internal/demo"
 	"gatehouse/internal/demoidp"
-	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
-	"gatehouse/internal/server"
 	"gatehouse/internal/ssoconfig"
 	"gatehouse/internal/store"
-	"gatehouse/internal/web"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -264,20 +260,11 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 		ln.Close()
 		return err
 	}
-	m := metrics.New()
-	hasher := password.NewHasher(max(2, runtime.GOMAXPROCS(0)))
-	handler := server.New(server.Config{
-		Ready:          st,
-		Metrics:        m,
-		Logger:         log,
-		TrustedProxies: c.trustedProxies,
-		API: api.New(api.Config{Store: st, Passwords: hasher, Logger: log, Now: time.Now, BaseURL: base, Secrets: box,
-			AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs}),
-		Pages: web.New(web.Config{Store: st, Passwords: hasher, Secrets: box, Metrics: m, Logger: log, BaseURL: base,
-			SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute, Now: time.Now, AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs}),
-	})
+	gh := app.New(app.Config{Store: st, Secrets: box, Logger: log, BaseURL: base,
+		SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute,
+		AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs, TrustedProxies: c.trustedProxies})
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           gh.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

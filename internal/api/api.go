@@ -14,33 +14,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 
 	"gatehouse/internal/admin"
 	"gatehouse/internal/apitoken"
 	"gatehouse/internal/password"
-	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store"
 )
 
-// Config is what the API is built from.
+// Config is what the API is built from: the admin service (built once by
+// internal/app), the store its tokens are checked against, and the hasher
+// that sets passwords.
 type Config struct {
 	Store     *store.Store
+	Admin     *admin.Service
 	Passwords *password.Hasher
 	// Logger receives failures worth an operator's look; nil discards them.
 	Logger *slog.Logger
-	// Now is the clock stamped on audit events; nil means time.Now.
-	Now func() time.Time
-	// BaseURL is Gatehouse's public URL, which SSO configurations' SP values
-	// (entity ID, ACS URL, test URL) are built on.
-	BaseURL *url.URL
-	// Secrets seals SP signing keys and OIDC client secrets.
-	Secrets *secretbox.Box
-	// AllowPrivateMetadataURLs lets IdP metadata be fetched from loopback and
-	// private addresses (the operator's --allow-private-metadata-urls).
-	AllowPrivateMetadataURLs bool
 }
 
 // server holds the dependencies the handlers close over.
@@ -54,9 +44,7 @@ type server struct {
 // New returns the API handler. It expects to be mounted at /api/v1/ and to
 // see full request paths.
 func New(cfg Config) http.Handler {
-	s := &server{store: cfg.Store, passwords: cfg.Passwords, logger: cfg.Logger,
-		admin: admin.New(admin.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, BaseURL: cfg.BaseURL,
-			Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs})}
+	s := &server{store: cfg.Store, passwords: cfg.Passwords, logger: cfg.Logger, admin: cfg.Admin}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

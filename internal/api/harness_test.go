@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"gatehouse"
-	"gatehouse/internal/api"
 	"gatehouse/internal/apitoken"
+	"gatehouse/internal/app"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
 )
@@ -68,12 +68,12 @@ func newFixture(t *testing.T, s *store.Store) *fixture {
 	// listings and the audit log in the order the test made things.
 	clock := tickingClock(time.Now())
 	s.Now = clock
-	f.h = api.New(api.Config{
+	f.h = app.New(app.Config{
 		Store:     s,
 		Passwords: hasher,
 		Logger:    slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:       clock,
-	})
+	}).API
 	f.p1 = f.partition("Reseller One")
 	f.p2 = f.partition("Reseller Two")
 	f.a1 = f.account(f.p1.ID, "Acme")

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"gatehouse"
-	"gatehouse/internal/api"
+	"gatehouse/internal/app"
 	"gatehouse/internal/saml/samltest"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store"
@@ -109,8 +109,8 @@ func newSSOFixture(t *testing.T, s *store.Store) *ssoFixture {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse("https://gatehouse.example")
-	h := api.New(api.Config{Store: s, Passwords: hasher, Now: s.Now, BaseURL: base, Secrets: box, AllowPrivateMetadataURLs: true,
-		Logger: slog.New(slog.NewTextHandler(f.logs, nil))})
+	h := app.New(app.Config{Store: s, Passwords: hasher, Now: s.Now, BaseURL: base, Secrets: box, AllowPrivateMetadataURLs: true,
+		Logger: slog.New(slog.NewTextHandler(f.logs, nil))}).API
 	f.h = h
 	for _, c := range []*client{&f.super, &f.part, &f.acct, &f.anonymous} {
 		c.h = h
@@ -564,7 +564,7 @@ func TestSSOConfigMetadataURLRefusesPrivateAddresses(t *testing.T) {
 	box, _ := secretbox.New(strings.Repeat("k", 32))
 	base, _ := url.Parse("https://gatehouse.example")
 	// The operator has not allowed private addresses.
-	f.acct.h = api.New(api.Config{Store: s, Passwords: hasher, Now: s.Now, BaseURL: base, Secrets: box})
+	f.acct.h = app.New(app.Config{Store: s, Passwords: hasher, Now: s.Now, BaseURL: base, Secrets: box}).API
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Error("Gatehouse connected to a loopback address")
 	}))

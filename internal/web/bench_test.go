@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/app"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store/storetest"
-	"gatehouse/internal/web"
 )
 
 // BenchmarkPasswordSignIn measures a whole POST /login/password that signs
@@ -28,7 +28,7 @@ func BenchmarkPasswordSignIn(b *testing.B) {
 	}
 	e := &env{t: b, store: s, clock: newClock(), accts: map[string]gatehouse.Account{}}
 	e.user("Acme", "bench@example.com")
-	h := web.New(web.Config{Store: s, Passwords: hasher, Secrets: box, Now: time.Now})
+	h := app.New(app.Config{Store: s, Passwords: hasher, Secrets: box, Now: time.Now}).Pages
 
 	post := func(path, body string, cookies []*http.Cookie) *http.Response {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
@@ -65,7 +65,7 @@ func BenchmarkACS(b *testing.B) {
 	e := &env{t: b, store: s, clock: c, accts: map[string]gatehouse.Account{}}
 	acme := e.samlConfig("Acme", "acme", true, nil)
 	e.user("Acme", "bench@acme.example")
-	h := web.New(web.Config{Store: s, Passwords: hasher, Secrets: box, BaseURL: &url.URL{Scheme: "http", Host: "gatehouse.test"}, Now: time.Now})
+	h := app.New(app.Config{Store: s, Passwords: hasher, Secrets: box, BaseURL: &url.URL{Scheme: "http", Host: "gatehouse.test"}, Now: time.Now}).Pages
 	serve := func(method, path, body string, cookies []*http.Cookie) *http.Response {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		if method == http.MethodPost {

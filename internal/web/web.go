@@ -22,38 +22,26 @@ import (
 	"gatehouse"
 	"gatehouse/internal/admin"
 	"gatehouse/internal/login"
-	"gatehouse/internal/metrics"
-	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/sso"
-	"gatehouse/internal/sso/oidcconnector"
-	"gatehouse/internal/sso/samlconnector"
 	"gatehouse/internal/store"
 )
 
-// Config holds what the pages need. Store, Passwords and Secrets are
-// required; a nil Logger discards, a nil Now is time.Now, and zero session
-// lifetimes take login's defaults (30 minutes idle, 12 hours in all).
+// Config holds what the pages need, built once by internal/app: the
+// sign-in flow, the SSO flow and the admin service, with the store and the
+// secret box for what the pages read and seal themselves. A nil Logger
+// discards and a nil Now is time.Now.
 type Config struct {
-	Store     *store.Store
-	Passwords *password.Hasher
-	Secrets   *secretbox.Box
-	Metrics   *metrics.Metrics
-	Logger    *slog.Logger
+	Store   *store.Store
+	Login   *login.Flow
+	SSO     *sso.Flow
+	Admin   *admin.Service
+	Secrets *secretbox.Box
+	Logger  *slog.Logger
 	// BaseURL is where people reach Gatehouse; cookies are Secure when it
 	// is https.
-	BaseURL         *url.URL
-	SessionIdle     time.Duration
-	SessionAbsolute time.Duration
-	Now             func() time.Time
-	// IdPClient makes every request to customers' OIDC IdPs (discovery,
-	// keys, code redemption); nil is a client with the oidc package's
-	// timeout.
-	IdPClient *http.Client
-	// AllowPrivateMetadataURLs lets admins import IdP metadata from
-	// loopback and private addresses (the operator's
-	// --allow-private-metadata-urls).
-	AllowPrivateMetadataURLs bool
+	BaseURL *url.URL
+	Now     func() time.Time
 }
 
 // Cookie names.
@@ -93,29 +81,10 @@ func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	flow := login.New(login.Config{
-		Store:           cfg.Store,
-		Passwords:       cfg.Passwords,
-		Secrets:         cfg.Secrets,
-		Metrics:         cfg.Metrics,
-		Now:             cfg.Now,
-		SessionIdle:     cfg.SessionIdle,
-		SessionAbsolute: cfg.SessionAbsolute,
-	})
 	s := &server{
-		flow: flow,
-		sso: sso.New(sso.Config{
-			Store:   cfg.Store,
-			Login:   flow,
-			Metrics: cfg.Metrics,
-			Now:     cfg.Now,
-			Connectors: map[gatehouse.Protocol]sso.Connector{
-				gatehouse.ProtocolSAML: samlconnector.New(cfg.BaseURL, cfg.Secrets),
-				gatehouse.ProtocolOIDC: oidcconnector.New(oidcconnector.Config{BaseURL: cfg.BaseURL, Secrets: cfg.Secrets, Client: cfg.IdPClient, Now: cfg.Now}),
-			},
-		}),
-		admin: admin.New(admin.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, BaseURL: cfg.BaseURL,
-			Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs}),
+		flow:    cfg.Login,
+		sso:     cfg.SSO,
+		admin:   cfg.Admin,
 		clock:   cfg.Now,
 		store:   cfg.Store,
 		secrets: cfg.Secrets,

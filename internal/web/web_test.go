@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/app"
 	"gatehouse/internal/login"
 	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
@@ -21,7 +22,6 @@ import (
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
 	"gatehouse/internal/totp"
-	"gatehouse/internal/web"
 )
 
 const (
@@ -88,7 +88,7 @@ func newEnv(t testing.TB, s *store.Store, c *clock) *env {
 		t.Fatal(err)
 	}
 	s.Now = c.Now
-	h := web.New(web.Config{
+	h := app.New(app.Config{
 		Store:           s,
 		Passwords:       hasher,
 		Secrets:         box,
@@ -99,7 +99,7 @@ func newEnv(t testing.TB, s *store.Store, c *clock) *env {
 		Now:             c.Now,
 		// Admin tests import metadata from httptest servers on loopback.
 		AllowPrivateMetadataURLs: true,
-	})
+	}).Pages
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, store: s, clock: c, secrets: box, srv: srv, accts: map[string]gatehouse.Account{}}
@@ -852,8 +852,8 @@ func TestSessionCookieAttributes(t *testing.T) {
 	c := newClock()
 	e := &env{t: t, store: s, clock: c, accts: map[string]gatehouse.Account{}}
 	e.user("Acme", "tess@example.com")
-	h := web.New(web.Config{Store: s, Passwords: hasher, Secrets: box, Now: c.Now,
-		BaseURL: &url.URL{Scheme: "https", Host: "gatehouse.example"}})
+	h := app.New(app.Config{Store: s, Passwords: hasher, Secrets: box, Now: c.Now,
+		BaseURL: &url.URL{Scheme: "https", Host: "gatehouse.example"}}).Pages
 
 	post := func(path string, form url.Values, cookies ...*http.Cookie) *http.Response {
 		req := httptest.NewRequest(http.MethodPost, "https://gatehouse.example"+path, strings.NewReader(form.Encode()))

@@ -1,0 +1,113 @@
+// Package app is Gatehouse's one composition root: from the opened store,
+// the secret key and the operator's settings it builds every service once
+// (the sign-in flow, the SSO flow with its protocol connectors, the admin
+// service) and hands them to the HTTP surfaces (pages, API) it returns.
+// Only cmd/gatehouse imports it; nothing else builds a service.
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"runtime"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/admin"
+	"gatehouse/internal/api"
+	"gatehouse/internal/login"
+	"gatehouse/internal/metrics"
+	"gatehouse/internal/password"
+	"gatehouse/internal/secretbox"
+	"gatehouse/internal/server"
+	"gatehouse/internal/sso"
+	"gatehouse/internal/sso/oidcconnector"
+	"gatehouse/internal/sso/samlconnector"
+	"gatehouse/internal/store"
+	"gatehouse/internal/web"
+)
+
+// Config is what Gatehouse is built from. Store and Secrets are required;
+// a nil Passwords is a hasher allowing as many concurrent hashes as there
+// are CPUs (at least two), nil Metrics a fresh registry, a nil Logger
+// discards, a nil Now is time.Now, and zero session lifetimes take login's
+// defaults.
+type Config struct {
+	Store     *store.Store
+	Secrets   *secretbox.Box
+	Passwords *password.Hasher
+	Metrics   *metrics.Metrics
+	Logger    *slog.Logger
+	// BaseURL is where people and IdPs reach Gatehouse.
+	BaseURL         *url.URL
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	Now             func() time.Time
+	// IdPClient makes every request to customers' OIDC IdPs; nil is a
+	// client with the relying party's timeout.
+	IdPClient *http.Client
+	// AllowPrivateMetadataURLs lets admins import IdP metadata from
+	// loopback and private addresses.
+	AllowPrivateMetadataURLs bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client.
+	TrustedProxies []netip.Prefix
+}
+
+// App is Gatehouse built: its services, one of each, and its handlers.
+type App struct {
+	Login *login.Flow
+	SSO   *sso.Flow
+	Admin *admin.Service
+	// Pages serves the sign-in pages, the SSO endpoints and the console;
+	// API serves /api/v1/; Handler serves both with /healthz, /readyz and
+	// /metrics, behind logging, metrics and panic recovery.
+	Pages   http.Handler
+	API     http.Handler
+	Handler http.Handler
+}
+
+// New builds Gatehouse from cfg.
+func New(cfg Config) *App {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Passwords == nil {
+		cfg.Passwords = password.NewHasher(max(2, runtime.GOMAXPROCS(0)))
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
+	a := &App{}
+	a.Login = login.New(login.Config{
+		Store:           cfg.Store,
+		Passwords:       cfg.Passwords,
+		Secrets:         cfg.Secrets,
+		Metrics:         cfg.Metrics,
+		Now:             cfg.Now,
+		SessionIdle:     cfg.SessionIdle,
+		SessionAbsolute: cfg.SessionAbsolute,
+	})
+	a.SSO = sso.New(sso.Config{
+		Store:   cfg.Store,
+		Login:   a.Login,
+		Metrics: cfg.Metrics,
+		Now:     cfg.Now,
+		Connectors: map[gatehouse.Protocol]sso.Connector{
+			gatehouse.ProtocolSAML: samlconnector.New(cfg.BaseURL, cfg.Secrets),
+			gatehouse.ProtocolOIDC: oidcconnector.New(oidcconnector.Config{BaseURL: cfg.BaseURL, Secrets: cfg.Secrets, Client: cfg.IdPClient, Now: cfg.Now}),
+		},
+	})
+	a.Admin = admin.New(admin.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, BaseURL: cfg.BaseURL,
+		Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs})
+	a.Pages = web.New(web.Config{Store: cfg.Store, Login: a.Login, SSO: a.SSO, Admin: a.Admin, Secrets: cfg.Secrets,
+		Logger: cfg.Logger, BaseURL: cfg.BaseURL, Now: cfg.Now})
+	a.API = api.New(api.Config{Store: cfg.Store, Admin: a.Admin, Passwords: cfg.Passwords, Logger: cfg.Logger})
+	a.Handler = server.New(server.Config{Ready: cfg.Store, Metrics: cfg.Metrics, Logger: cfg.Logger,
+		TrustedProxies: cfg.TrustedProxies, API: a.API, Pages: a.Pages})
+	return a
+}
