@@ -210,6 +210,14 @@ type ExemptionList struct {
 	UpdatedAt time.Time     `json:"updated_at"`
 }
 
+// ExemptionCandidate is a user or group as an exemption list names it: one
+// an admin may put on a list, or a member already on one.
+type ExemptionCandidate struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email,omitempty"`
+}
+
 // SessionState is how far a browser has come through sign-in.
 type SessionState string
 

@@ -160,7 +160,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			u, _ := url.Parse(base)
 			sp := ssoconfig.SP(u, &sso)
 			idp.AddServiceProvider(sp.EntityID, sp.ACSURL)
-			testLine = "  Test Acme's SSO configuration " + sso.Name + " as ada: " + base + "/sso/saml/" + sso.ID + "/test\n"
+			testLine = "  Test Acme's SSO configuration " + sso.Name + " as ada: " + base + ssoconfig.TestPath(sso.Protocol, sso.ID) + "\n"
 		}
 		fmt.Fprintf(stdout, demoBanner, base, strings.TrimSuffix(idp.SSOURL(), "/sso"), testLine, demo.Password, dataDir)
 	})

@@ -1,9 +1,13 @@
-// Package admin is what Gatehouse's admins can do: SSO configurations,
-// exemption lists, break-glass, the audit log and sign-in history, each an
-// operation on behalf of a Principal (an API token or a signed-in admin).
-// The JSON API and the admin pages both call it, so the reach rules, the
-// checks and the audit events live here once; callers only translate their
-// requests and answers.
+// Package admin is what Gatehouse's admins can do: partitions, accounts,
+// users and groups, SSO configurations, exemption lists, break-glass, the
+// audit log and sign-in history, each an operation on behalf of a
+// Principal (an API token or a signed-in admin). The JSON API and the admin
+// pages both call it, so the checks, the refusals and the audit events live
+// here once (who reaches what is policy.Reaches); callers only translate
+// their requests and answers. Errors are typed: *gatehouse.ValidationError,
+// *gatehouse.ConflictError, *gatehouse.LastWayInError, ErrForbidden (or a
+// *ForbiddenError saying why), gatehouse.ErrNotFound (ErrHidden for what is
+// out of reach), *RefusalError, ErrEmailTaken and the SSO ones.
 package admin
 
 import (
@@ -14,6 +18,7 @@ import (
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store"
 )
@@ -40,6 +45,8 @@ type Config struct {
 	// AllowPrivateMetadataURLs lets IdP metadata be fetched from loopback and
 	// private addresses (the operator's --allow-private-metadata-urls).
 	AllowPrivateMetadataURLs bool
+	// Passwords hashes the passwords admins set; SetUserPassword needs it.
+	Passwords *password.Hasher
 }
 
 // Service performs admin operations against the store.
@@ -50,12 +57,13 @@ type Service struct {
 	baseURL      *url.URL
 	secrets      *secretbox.Box
 	allowPrivate bool
+	passwords    *password.Hasher
 }
 
 // New returns the Service cfg describes.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, logger: cfg.Logger, now: cfg.Now, baseURL: cfg.BaseURL,
-		secrets: cfg.Secrets, allowPrivate: cfg.AllowPrivateMetadataURLs}
+		secrets: cfg.Secrets, allowPrivate: cfg.AllowPrivateMetadataURLs, passwords: cfg.Passwords}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

@@ -5,23 +5,12 @@ import (
 	"strings"
 
 	"gatehouse"
-	"gatehouse/internal/store"
 )
 
-// exemptionList loads exemption list id of account a (which p reaches).
+// exemptionList loads exemption list id of account accountID, both of
+// which p must reach.
 func (s *Service) exemptionList(ctx context.Context, p Principal, accountID, id string) (gatehouse.Account, gatehouse.ExemptionList, error) {
-	a, err := s.Account(ctx, p, accountID)
-	if err != nil {
-		return a, gatehouse.ExemptionList{}, err
-	}
-	l, err := s.store.ExemptionList(ctx, id)
-	if err != nil {
-		return a, l, err
-	}
-	if l.AccountID != a.ID {
-		return a, gatehouse.ExemptionList{}, ErrHidden
-	}
-	return a, l, nil
+	return inAccount(ctx, s, p, accountID, id, s.store.ExemptionList, func(l gatehouse.ExemptionList) string { return l.AccountID })
 }
 
 // exemptionEvent is the audit event of a change to list l of account a.
@@ -64,7 +53,7 @@ func (s *Service) CreateExemptionList(ctx context.Context, p Principal, accountI
 		return gatehouse.ExemptionList{}, err
 	}
 	v := &gatehouse.ValidationError{}
-	l := gatehouse.ExemptionList{AccountID: a.ID, Name: CleanName(v, "name", in.Name, false), Kind: in.Kind, Members: in.Members}
+	l := gatehouse.ExemptionList{AccountID: a.ID, Name: cleanName(v, "name", in.Name, false), Kind: in.Kind, Members: in.Members}
 	if !in.Kind.Valid() {
 		v.Add("kind", `must be "users" or "groups"`)
 	}
@@ -104,7 +93,7 @@ func (s *Service) UpdateExemptionList(ctx context.Context, p Principal, accountI
 	v := &gatehouse.ValidationError{}
 	next := l
 	if in.Name != nil {
-		next.Name = CleanName(v, "name", *in.Name, false)
+		next.Name = cleanName(v, "name", *in.Name, false)
 	}
 	if in.Kind != nil && *in.Kind != l.Kind {
 		v.Add("kind", "cannot change; create a new list of the other kind")
@@ -146,7 +135,7 @@ func (s *Service) DeleteExemptionList(ctx context.Context, p Principal, accountI
 
 // ExemptionCandidates lists the users or groups (kind) of account
 // accountID matching q, to put on an exemption list.
-func (s *Service) ExemptionCandidates(ctx context.Context, p Principal, accountID string, kind gatehouse.ExemptionKind, q string, page gatehouse.Page) ([]store.Candidate, error) {
+func (s *Service) ExemptionCandidates(ctx context.Context, p Principal, accountID string, kind gatehouse.ExemptionKind, q string, page gatehouse.Page) ([]gatehouse.ExemptionCandidate, error) {
 	a, err := s.Account(ctx, p, accountID)
 	if err != nil {
 		return nil, err
@@ -161,7 +150,7 @@ func (s *Service) ExemptionCandidates(ctx context.Context, p Principal, accountI
 // one of the other kind (an admin switching a form from users to groups),
 // or another account's, whose name must not leak to this account's admins.
 // One query per 500 IDs; at most store.MaxExemptionMembers are looked at.
-func (s *Service) ExemptionMembers(ctx context.Context, p Principal, accountID string, kind gatehouse.ExemptionKind, ids []string) ([]store.Candidate, error) {
+func (s *Service) ExemptionMembers(ctx context.Context, p Principal, accountID string, kind gatehouse.ExemptionKind, ids []string) ([]gatehouse.ExemptionCandidate, error) {
 	a, err := s.Account(ctx, p, accountID)
 	if err != nil {
 		return nil, err

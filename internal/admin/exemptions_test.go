@@ -55,7 +55,7 @@ func TestExemptionMembers(t *testing.T) {
 		foreignGroup := group(globex, "Globex staff")
 		p := admin.UserPrincipal(kim, acme, "192.0.2.7", "test browser")
 
-		ids := func(cs []store.Candidate) []string {
+		ids := func(cs []gatehouse.ExemptionCandidate) []string {
 			var out []string
 			for _, c := range cs {
 				out = append(out, c.ID)
@@ -68,7 +68,7 @@ func TestExemptionMembers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []store.Candidate{
+			want := []gatehouse.ExemptionCandidate{
 				{ID: carol.ID, Name: "Carol Contractor", Email: "carol@acme.example"},
 				{ID: kim.ID, Name: "Kim Admin", Email: "kim@acme.example"},
 			}
@@ -90,7 +90,7 @@ func TestExemptionMembers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []store.Candidate{{ID: support.ID, Name: "Support desk"}}
+			want := []gatehouse.ExemptionCandidate{{ID: support.ID, Name: "Support desk"}}
 			if !slices.Equal(got, want) {
 				t.Errorf("groups = %+v, want %+v", got, want)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"gatehouse"
-	"gatehouse/internal/store"
 )
 
 // SignInMethods are the ways in a sign-in history can be filtered by, as
@@ -14,7 +13,7 @@ var SignInMethods = []string{"password", "totp", "recovery_code", "saml", "oidc"
 // SignIns lists account accountID's sign-in history (DESIGN rule 14): every
 // sign-in attempt, successful or not with its reason, filtered by f (whose
 // AccountID is set here).
-func (s *Service) SignIns(ctx context.Context, p Principal, accountID string, f store.SignInFilter, page gatehouse.Page) ([]gatehouse.AuditEvent, error) {
+func (s *Service) SignIns(ctx context.Context, p Principal, accountID string, f gatehouse.SignInFilter, page gatehouse.Page) ([]gatehouse.AuditEvent, error) {
 	a, err := s.Account(ctx, p, accountID)
 	if err != nil {
 		return nil, err
@@ -26,7 +25,7 @@ func (s *Service) SignIns(ctx context.Context, p Principal, accountID string, f 
 // AuditEvents lists the audit events p reaches that match f. A filter
 // outside p's reach matches nothing rather than revealing whether the
 // partition or account exists.
-func (s *Service) AuditEvents(ctx context.Context, p Principal, f store.AuditFilter, page gatehouse.Page) ([]gatehouse.AuditEvent, error) {
+func (s *Service) AuditEvents(ctx context.Context, p Principal, f gatehouse.AuditFilter, page gatehouse.Page) ([]gatehouse.AuditEvent, error) {
 	if !p.IsAdmin() {
 		return nil, ErrForbidden
 	}
@@ -39,7 +38,7 @@ func (s *Service) AuditEvents(ctx context.Context, p Principal, f store.AuditFil
 
 // NarrowAuditFilter narrows f to what p reaches, reporting false when f
 // asks for something outside it (or p reaches nothing).
-func NarrowAuditFilter(p Principal, f store.AuditFilter) (store.AuditFilter, bool) {
+func NarrowAuditFilter(p Principal, f gatehouse.AuditFilter) (gatehouse.AuditFilter, bool) {
 	switch p.Scope {
 	case gatehouse.ScopeSuper:
 		return f, true
@@ -57,7 +56,7 @@ func NarrowAuditFilter(p Principal, f store.AuditFilter) (store.AuditFilter, boo
 
 // AccountAuditEvents lists account accountID's audit events matching f
 // (whose AccountID is set here).
-func (s *Service) AccountAuditEvents(ctx context.Context, p Principal, accountID string, f store.AuditFilter, page gatehouse.Page) ([]gatehouse.AuditEvent, error) {
+func (s *Service) AccountAuditEvents(ctx context.Context, p Principal, accountID string, f gatehouse.AuditFilter, page gatehouse.Page) ([]gatehouse.AuditEvent, error) {
 	a, err := s.Account(ctx, p, accountID)
 	if err != nil {
 		return nil, err

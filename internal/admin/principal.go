@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"gatehouse"
+	"gatehouse/internal/policy"
 )
 
 // Principal kinds: who acts, as audit events name them.
@@ -15,12 +16,12 @@ const (
 )
 
 // Principal is who performs an operation and how far they reach: an API
-// token, or a signed-in user by their role. A Scope of "" reaches nothing.
+// token, or a signed-in user by their role. The reach is policy's (one
+// model for tokens and people); a zero Reach reaches nothing.
 type Principal struct {
-	Kind    string // KindToken or KindUser
-	ID      string // the token's or the user's ID
-	Scope   gatehouse.TokenScope
-	ScopeID string // the partition or account a partition or account scope names
+	Kind string // KindToken or KindUser
+	ID   string // the token's or the user's ID
+	policy.Reach
 	// Address and UserAgent are where the request came from, for the audit
 	// log; the constructors cut UserAgent to 256 bytes.
 	Address, UserAgent string
@@ -43,96 +44,21 @@ func truncate(s string, n int) string {
 // TokenPrincipal is the principal of an API token, which reaches what its
 // scope says.
 func TokenPrincipal(tok gatehouse.APIToken, address, userAgent string) Principal {
-	return Principal{Kind: KindToken, ID: tok.ID, Scope: tok.Scope, ScopeID: tok.ScopeID, Address: address, UserAgent: truncate(userAgent, maxUserAgent)}
+	return Principal{Kind: KindToken, ID: tok.ID, Reach: policy.TokenReach(tok), Address: address, UserAgent: truncate(userAgent, maxUserAgent)}
 }
 
-// UserPrincipal is the principal of user u of account a, signed in: a super
-// admin reaches everything, a partition admin the partition of their
-// account, an admin their account, and anyone else nothing.
+// UserPrincipal is the principal of user u of account a, signed in, with
+// the reach policy.UserReach gives them.
 func UserPrincipal(u gatehouse.User, a gatehouse.Account, address, userAgent string) Principal {
-	p := Principal{Kind: KindUser, ID: u.ID, Address: address, UserAgent: truncate(userAgent, maxUserAgent)}
-	if u.AccountID != a.ID || u.Status != gatehouse.UserActive {
-		return p
-	}
-	switch u.Role {
-	case gatehouse.RoleSuperAdmin:
-		p.Scope = gatehouse.ScopeSuper
-	case gatehouse.RolePartitionAdmin:
-		p.Scope, p.ScopeID = gatehouse.ScopePartition, a.PartitionID
-	case gatehouse.RoleAdmin:
-		p.Scope, p.ScopeID = gatehouse.ScopeAccount, a.ID
-	}
-	return p
+	return Principal{Kind: KindUser, ID: u.ID, Reach: policy.UserReach(u, a), Address: address, UserAgent: truncate(userAgent, maxUserAgent)}
 }
 
-// IsAdmin reports whether p has any admin reach at all.
-func (p Principal) IsAdmin() bool {
-	switch p.Scope {
-	case gatehouse.ScopeSuper:
-		return true
-	case gatehouse.ScopePartition, gatehouse.ScopeAccount:
-		return p.ScopeID != ""
+// noun is what p is called in a refusal: "token" or "admin".
+func (p Principal) noun() string {
+	if p.Kind == KindToken {
+		return "token"
 	}
-	return false
-}
-
-// A principal's reach, as pure decisions. A super principal reaches
-// everything; a partition principal its partition and the accounts in it;
-// an account principal its own account. What is out of reach is answered as
-// if it did not exist.
-
-// SeesPartition reports whether p reaches partition partitionID.
-func SeesPartition(p Principal, partitionID string) bool {
-	switch p.Scope {
-	case gatehouse.ScopeSuper:
-		return true
-	case gatehouse.ScopePartition:
-		return p.ScopeID != "" && p.ScopeID == partitionID
-	}
-	return false
-}
-
-// SeesAccount reports whether p reaches account a.
-func SeesAccount(p Principal, a gatehouse.Account) bool {
-	switch p.Scope {
-	case gatehouse.ScopeSuper:
-		return true
-	case gatehouse.ScopePartition:
-		return p.ScopeID != "" && p.ScopeID == a.PartitionID
-	case gatehouse.ScopeAccount:
-		return p.ScopeID != "" && p.ScopeID == a.ID
-	}
-	return false
-}
-
-// HighestRole is the most powerful role p may grant or act upon.
-func HighestRole(p Principal) gatehouse.Role {
-	switch p.Scope {
-	case gatehouse.ScopeSuper:
-		return gatehouse.RoleSuperAdmin
-	case gatehouse.ScopePartition:
-		return gatehouse.RolePartitionAdmin
-	}
-	return gatehouse.RoleAdmin
-}
-
-func roleRank(r gatehouse.Role) int {
-	switch r {
-	case gatehouse.RoleUser:
-		return 1
-	case gatehouse.RoleAdmin:
-		return 2
-	case gatehouse.RolePartitionAdmin:
-		return 3
-	case gatehouse.RoleSuperAdmin:
-		return 4
-	}
-	return 0
-}
-
-// WithinReach reports whether p may grant role r, or change a user who has it.
-func WithinReach(p Principal, r gatehouse.Role) bool {
-	return roleRank(r) <= roleRank(HighestRole(p))
+	return "admin"
 }
 
 // ErrHidden answers for what is out of reach exactly as for what is missing.
@@ -143,7 +69,7 @@ func (s *Service) Partition(ctx context.Context, p Principal, id string) (gateho
 	if !p.IsAdmin() {
 		return gatehouse.Partition{}, ErrForbidden
 	}
-	if !SeesPartition(p, id) {
+	if !policy.Reaches(p.Reach, policy.PartitionOwner(id)) {
 		return gatehouse.Partition{}, ErrHidden
 	}
 	return s.store.Partition(ctx, id)
@@ -162,8 +88,28 @@ func (s *Service) Account(ctx context.Context, p Principal, id string) (gatehous
 	if err != nil {
 		return a, err
 	}
-	if !SeesAccount(p, a) {
+	if !policy.Reaches(p.Reach, policy.AccountOwner(a)) {
 		return gatehouse.Account{}, ErrHidden
 	}
 	return a, nil
+}
+
+// inAccount loads account accountID, which p must reach, and with load the
+// thing id in it (a user, a group, an exemption list); one of another
+// account (accountOf says whose) is answered as missing.
+func inAccount[T any](ctx context.Context, s *Service, p Principal, accountID, id string,
+	load func(context.Context, string) (T, error), accountOf func(T) string) (gatehouse.Account, T, error) {
+	var none T
+	a, err := s.Account(ctx, p, accountID)
+	if err != nil {
+		return a, none, err
+	}
+	v, err := load(ctx, id)
+	if err != nil {
+		return a, none, err
+	}
+	if accountOf(v) != a.ID {
+		return a, none, ErrHidden
+	}
+	return a, v, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/access"
+	"gatehouse/internal/metadatafetch"
 	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/secretbox"
@@ -109,7 +110,7 @@ func (s *Service) view(c gatehouse.SSOConfig) (SSOConfigView, error) {
 		SP:           ssoconfig.SP(s.baseURL, &c),
 		Problems:     problems,
 		LastTest:     c.LastTest, TestCurrent: c.TestIsCurrent(),
-		TestURL:      s.baseURL.String() + "/sso/" + string(c.Protocol) + "/" + c.ID + "/test",
+		TestURL:      s.baseURL.String() + ssoconfig.TestPath(c.Protocol, c.ID),
 		IdPChangedAt: c.IdPChangedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	if c.OIDC != nil {
@@ -251,10 +252,14 @@ func checkProtocol(v *gatehouse.ValidationError, p gatehouse.Protocol) {
 	}
 }
 
-// checkSettingsFor refuses settings of the other protocol than p's.
+// checkSettingsFor refuses settings of the other protocol than p's, and a
+// clock skew out of bounds, which no draft keeps.
 func checkSettingsFor(v *gatehouse.ValidationError, p gatehouse.Protocol, samlIn *SAMLInput, oidcIn *OIDCInput) {
 	if samlIn != nil && p != gatehouse.ProtocolSAML {
 		v.Add("saml", "this is not a SAML configuration")
+	}
+	if samlIn != nil && samlIn.ClockSkewSeconds != nil {
+		ssoconfig.CheckClockSkew(v, *samlIn.ClockSkewSeconds)
 	}
 	if oidcIn != nil && p != gatehouse.ProtocolOIDC {
 		v.Add("oidc", "this is not an OIDC configuration")
@@ -677,9 +682,9 @@ func (s *Service) ImportSSOMetadata(ctx context.Context, p Principal, o Owner, i
 	data, source, field := []byte(in.XML), "xml", "xml"
 	details := map[string]string{"source": "xml"}
 	if hasURL {
-		source, field = ssoconfig.RedactURL(in.URL), "url"
+		source, field = metadatafetch.RedactURL(in.URL), "url"
 		details["source"], details["url"] = "url", source
-		data, err = ssoconfig.FetchMetadata(ctx, in.URL, s.allowPrivate)
+		data, err = metadatafetch.Fetch(ctx, in.URL, s.allowPrivate)
 		if err != nil {
 			if ctx.Err() != nil {
 				return SSOConfigView{}, ctx.Err()

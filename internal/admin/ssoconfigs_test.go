@@ -60,7 +60,7 @@ func TestSignedInAdmins(t *testing.T) {
 			if got, err := svc.SSOConfig(ctx, kim, acme, v.ID); err != nil || got.ID != v.ID {
 				t.Errorf("SSOConfig = %v, %v; want the new configuration", got.ID, err)
 			}
-			events, err := s.ListAudit(ctx, store.AuditFilter{TargetID: v.ID, ActionPrefix: "sso_config.create"}, gatehouse.Page{Limit: 10})
+			events, err := s.ListAudit(ctx, gatehouse.AuditFilter{TargetID: v.ID, ActionPrefix: "sso_config.create"}, gatehouse.Page{Limit: 10})
 			if err != nil || len(events) != 1 {
 				t.Fatalf("audit = %v, %v; want one sso_config.create", events, err)
 			}

@@ -4,10 +4,8 @@
 // and described in the embedded OpenAPI document.
 //
 // What an operation does, and whom it is allowed, is package admin's, which
-// the admin pages share: the handlers of SSO configurations, exemption
-// lists, break-glass, the audit log and sign-in history only translate JSON
-// to its calls and its answers and errors back. Partitions, accounts, users
-// and groups are still served here directly, with admin's reach rules.
+// the admin pages share: the handlers only translate JSON to its calls,
+// and its answers and errors back to JSON and problem documents.
 package api
 
 import (
@@ -18,33 +16,29 @@ import (
 
 	"gatehouse/internal/admin"
 	"gatehouse/internal/apitoken"
-	"gatehouse/internal/password"
 	"gatehouse/internal/store"
 )
 
 // Config is what the API is built from: the admin service (built once by
-// internal/app), the store its tokens are checked against, and the hasher
-// that sets passwords.
+// internal/app) and the store its tokens are checked against.
 type Config struct {
-	Store     *store.Store
-	Admin     *admin.Service
-	Passwords *password.Hasher
+	Store *store.Store
+	Admin *admin.Service
 	// Logger receives failures worth an operator's look; nil discards them.
 	Logger *slog.Logger
 }
 
 // server holds the dependencies the handlers close over.
 type server struct {
-	store     *store.Store
-	admin     *admin.Service
-	passwords *password.Hasher
-	logger    *slog.Logger
+	store  *store.Store
+	admin  *admin.Service
+	logger *slog.Logger
 }
 
 // New returns the API handler. It expects to be mounted at /api/v1/ and to
 // see full request paths.
 func New(cfg Config) http.Handler {
-	s := &server{store: cfg.Store, passwords: cfg.Passwords, logger: cfg.Logger, admin: cfg.Admin}
+	s := &server{store: cfg.Store, logger: cfg.Logger, admin: cfg.Admin}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

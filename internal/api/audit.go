@@ -7,13 +7,12 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/admin"
-	"gatehouse/internal/store"
 )
 
 // auditFilterOf reads the audit listing's filters from q, listing every bad
 // one in a single answer.
-func auditFilterOf(q url.Values) (store.AuditFilter, error) {
-	f := store.AuditFilter{
+func auditFilterOf(q url.Values) (gatehouse.AuditFilter, error) {
+	f := gatehouse.AuditFilter{
 		ID:           q.Get("id"),
 		PartitionID:  q.Get("partition_id"),
 		AccountID:    q.Get("account_id"),

@@ -88,7 +88,7 @@ func TestAuditListingFiltersAndScope(t *testing.T) {
 		}
 
 		// A reference from an error page finds its one event, within reach only.
-		ref := f.audit(store.AuditFilter{TargetID: ga.ID})[0].ID
+		ref := f.audit(gatehouse.AuditFilter{TargetID: ga.ID})[0].ID
 		for _, tt := range []struct {
 			name string
 			c    client
@@ -107,7 +107,7 @@ func TestAuditListingFiltersAndScope(t *testing.T) {
 			}
 		}
 
-		ev := f.audit(store.AuditFilter{TargetID: ua.ID, ActionPrefix: "user.update"})[0]
+		ev := f.audit(gatehouse.AuditFilter{TargetID: ua.ID, ActionPrefix: "user.update"})[0]
 		if ev.Details["role"] != "admin" || ev.Details["changed"] != "role" {
 			t.Errorf("role change details %v", ev.Details)
 		}

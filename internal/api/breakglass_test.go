@@ -147,7 +147,7 @@ func TestBreakGlass(t *testing.T) {
 		if !contains(p.Detail, "no SSO enabled") {
 			t.Errorf("second break-glass: %+v", p)
 		}
-		fails := f.audit(store.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso.break_glass", Outcome: gatehouse.OutcomeFailure})
+		fails := f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso.break_glass", Outcome: gatehouse.OutcomeFailure})
 		if len(fails) != 1 || !contains(fails[0].Reason, "no SSO enabled") {
 			t.Errorf("refused break-glass audited as %+v", fails)
 		}
@@ -192,7 +192,7 @@ func TestBreakGlassPartitionSSO(t *testing.T) {
 		if a1.UsePartitionSSO || !a2.UsePartitionSSO {
 			t.Errorf("use_partition_sso: Acme %v, Globex %v", a1.UsePartitionSSO, a2.UsePartitionSSO)
 		}
-		evs := f.audit(store.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso.break_glass"})
+		evs := f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso.break_glass"})
 		if len(evs) != 1 || evs[0].Details["partition_sso_config"] != pc.Name || evs[0].Details["use_partition_sso"] != "off" {
 			t.Errorf("audited as %+v", evs)
 		}

@@ -32,7 +32,7 @@ func TestPlanDowngradeRefusedWhileSSOGoverns(t *testing.T) {
 		if got := decodeAs[gatehouse.Account](t, f.acct.must(http.StatusOK, "GET", path, "")); got.Plan != gatehouse.PlanEnterprise || got.Name != "Acme" {
 			t.Errorf("after a refused downgrade: %+v", got)
 		}
-		evs := f.audit(store.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "account.update"})
+		evs := f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "account.update"})
 		if len(evs) != 1 || evs[0].Outcome != gatehouse.OutcomeFailure || !contains(evs[0].Reason, c.Name) {
 			t.Errorf("refused downgrade audited as %+v", evs)
 		}
@@ -92,7 +92,7 @@ func TestSetPasswordRefusedForSSOForcedUser(t *testing.T) {
 		if u, _ := s.User(ctx, kim.ID); u.PasswordHash != "" {
 			t.Fatal("a forced user was given a password")
 		}
-		evs := f.audit(store.AuditFilter{TargetID: kim.ID, ActionPrefix: "user.password_set"})
+		evs := f.audit(gatehouse.AuditFilter{TargetID: kim.ID, ActionPrefix: "user.password_set"})
 		if len(evs) != 4 || evs[0].Outcome != gatehouse.OutcomeFailure || !contains(evs[0].Reason, c.Name) {
 			t.Errorf("refusals audited as %+v", evs)
 		}

@@ -5,7 +5,6 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/admin"
-	"gatehouse/internal/store"
 )
 
 func handleExemptionList(s *server) apiHandler {
@@ -114,7 +113,7 @@ func handleExemptionCandidates(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, paged(items, limit, func(c store.Candidate) string { return c.ID }))
+		writeJSON(w, http.StatusOK, paged(items, limit, func(c gatehouse.ExemptionCandidate) string { return c.ID }))
 		return nil
 	}
 }

@@ -75,7 +75,7 @@ func TestExemptionsAPI(t *testing.T) {
 		f.acct.must(http.StatusNoContent, "DELETE", path+"/"+gl.ID, "")
 		f.acct.must(http.StatusNotFound, "GET", path+"/"+gl.ID, "")
 		var actions []string
-		for _, e := range f.audit(store.AuditFilter{AccountID: f.a1.ID}) {
+		for _, e := range f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID}) {
 			actions = append(actions, e.Action)
 		}
 		want := []string{"exemption_list.delete", "exemption_list.update", "exemption_list.create", "exemption_list.create"}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
 	"gatehouse"
 	"gatehouse/internal/admin"
@@ -10,15 +9,15 @@ import (
 
 func handleGroupList(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
-		if err != nil {
+		accountID := r.PathValue("account_id")
+		if _, err := s.admin.Account(r.Context(), who, accountID); err != nil {
 			return err
 		}
 		page, limit, err := listPage(r)
 		if err != nil {
 			return err
 		}
-		items, err := s.store.ListGroups(r.Context(), a.ID, page)
+		items, err := s.admin.Groups(r.Context(), who, accountID, page)
 		if err != nil {
 			return err
 		}
@@ -28,28 +27,20 @@ func handleGroupList(s *server) apiHandler {
 }
 
 func handleGroupCreate(s *server) apiHandler {
-	type request struct {
-		Name string `json:"name"`
-	}
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
-		if err != nil {
+		accountID := r.PathValue("account_id")
+		if _, err := s.admin.Account(r.Context(), who, accountID); err != nil {
 			return err
 		}
-		var req request
+		var req admin.GroupInput
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		v := &gatehouse.ValidationError{}
-		g := gatehouse.Group{AccountID: a.ID, Name: admin.CleanName(v, "name", req.Name, false)}
-		if err := v.Err(); err != nil {
+		g, err := s.admin.CreateGroup(r.Context(), who, accountID, req)
+		if err != nil {
 			return err
 		}
-		if err := s.store.CreateGroup(r.Context(), &g); err != nil {
-			return err
-		}
-		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.create", PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "group", TargetID: g.ID})
-		w.Header().Set("Location", "/api/v1/accounts/"+a.ID+"/groups/"+g.ID)
+		w.Header().Set("Location", "/api/v1/accounts/"+g.AccountID+"/groups/"+g.ID)
 		writeJSON(w, http.StatusCreated, g)
 		return nil
 	}
@@ -57,11 +48,7 @@ func handleGroupCreate(s *server) apiHandler {
 
 func handleGroupGet(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
-		if err != nil {
-			return err
-		}
-		g, err := s.group(r.Context(), a, r.PathValue("group_id"))
+		g, err := s.admin.Group(r.Context(), who, r.PathValue("account_id"), r.PathValue("group_id"))
 		if err != nil {
 			return err
 		}
@@ -71,58 +58,29 @@ func handleGroupGet(s *server) apiHandler {
 }
 
 func handleGroupUpdate(s *server) apiHandler {
-	type request struct {
-		Name *string `json:"name"`
-	}
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
-		if err != nil {
+		accountID, id := r.PathValue("account_id"), r.PathValue("group_id")
+		if _, err := s.admin.Group(r.Context(), who, accountID, id); err != nil {
 			return err
 		}
-		g, err := s.group(r.Context(), a, r.PathValue("group_id"))
-		if err != nil {
-			return err
-		}
-		var req request
+		var req admin.GroupUpdate
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		v := &gatehouse.ValidationError{}
-		next := g
-		if req.Name != nil {
-			next.Name = admin.CleanName(v, "name", *req.Name, false)
-		}
-		if err := v.Err(); err != nil {
+		g, err := s.admin.UpdateGroup(r.Context(), who, accountID, id, req)
+		if err != nil {
 			return err
 		}
-		if next.Name != g.Name {
-			if err := s.store.UpdateGroup(r.Context(), &next); err != nil {
-				return err
-			}
-			s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.update", PartitionID: a.PartitionID, AccountID: a.ID,
-				TargetType: "group", TargetID: g.ID, Details: map[string]string{"changed": "name"}})
-		}
-		writeJSON(w, http.StatusOK, next)
+		writeJSON(w, http.StatusOK, g)
 		return nil
 	}
 }
 
 func handleGroupDelete(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
-		if err != nil {
+		if err := s.admin.DeleteGroup(r.Context(), who, r.PathValue("account_id"), r.PathValue("group_id")); err != nil {
 			return err
 		}
-		g, err := s.group(r.Context(), a, r.PathValue("group_id"))
-		if err != nil {
-			return err
-		}
-		if err := s.store.DeleteGroup(r.Context(), g.ID); err != nil {
-			return err
-		}
-		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.delete", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "group", TargetID: g.ID, Details: map[string]string{"name": g.Name,
-				admin.DetailSessionsEnded: s.admin.EndForbiddenSessions(r.Context(), a.ID)}})
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -130,19 +88,15 @@ func handleGroupDelete(s *server) apiHandler {
 
 func handleMemberList(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
-		if err != nil {
-			return err
-		}
-		g, err := s.group(r.Context(), a, r.PathValue("group_id"))
-		if err != nil {
+		accountID, groupID := r.PathValue("account_id"), r.PathValue("group_id")
+		if _, err := s.admin.Group(r.Context(), who, accountID, groupID); err != nil {
 			return err
 		}
 		page, limit, err := listPage(r)
 		if err != nil {
 			return err
 		}
-		items, err := s.store.ListMembers(r.Context(), g.ID, page)
+		items, err := s.admin.GroupMembers(r.Context(), who, accountID, groupID, page)
 		if err != nil {
 			return err
 		}
@@ -151,66 +105,35 @@ func handleMemberList(s *server) apiHandler {
 	}
 }
 
-// membership is the answer to adding a member.
-type membership struct {
-	GroupID string `json:"group_id"`
-	UserID  string `json:"user_id"`
-}
-
 func handleMemberAdd(s *server) apiHandler {
 	type request struct {
 		UserID string `json:"user_id"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
-		if err != nil {
-			return err
-		}
-		g, err := s.group(r.Context(), a, r.PathValue("group_id"))
-		if err != nil {
+		accountID, groupID := r.PathValue("account_id"), r.PathValue("group_id")
+		if _, err := s.admin.Group(r.Context(), who, accountID, groupID); err != nil {
 			return err
 		}
 		var req request
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		userID := strings.TrimSpace(req.UserID)
-		if userID == "" {
-			v := &gatehouse.ValidationError{}
-			v.Add("user_id", "must not be empty")
-			return v
-		}
-		// The store refuses a user of another account in the same words as a
-		// missing one.
-		if err := s.store.AddMember(r.Context(), g.ID, userID); err != nil {
+		m, err := s.admin.AddGroupMember(r.Context(), who, accountID, groupID, req.UserID)
+		if err != nil {
 			return err
 		}
-		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.member_add", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "group", TargetID: g.ID, Details: map[string]string{"user_id": userID,
-				admin.DetailSessionsEnded: s.admin.EndForbiddenSessions(r.Context(), a.ID)}})
-		w.Header().Set("Location", "/api/v1/accounts/"+a.ID+"/groups/"+g.ID+"/members/"+userID)
-		writeJSON(w, http.StatusCreated, membership{GroupID: g.ID, UserID: userID})
+		w.Header().Set("Location", "/api/v1/accounts/"+accountID+"/groups/"+m.GroupID+"/members/"+m.UserID)
+		writeJSON(w, http.StatusCreated, m)
 		return nil
 	}
 }
 
 func handleMemberRemove(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		a, err := s.admin.Account(r.Context(), who, r.PathValue("account_id"))
+		err := s.admin.RemoveGroupMember(r.Context(), who, r.PathValue("account_id"), r.PathValue("group_id"), r.PathValue("user_id"))
 		if err != nil {
 			return err
 		}
-		g, err := s.group(r.Context(), a, r.PathValue("group_id"))
-		if err != nil {
-			return err
-		}
-		userID := r.PathValue("user_id")
-		if err := s.store.RemoveMember(r.Context(), g.ID, userID); err != nil {
-			return err
-		}
-		s.admin.Record(r.Context(), who, gatehouse.AuditEvent{Action: "group.member_remove", PartitionID: a.PartitionID, AccountID: a.ID,
-			TargetType: "group", TargetID: g.ID, Details: map[string]string{"user_id": userID,
-				admin.DetailSessionsEnded: s.admin.EndForbiddenSessions(r.Context(), a.ID)}})
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

@@ -214,7 +214,9 @@ func (c client) do(method, path, body string, headers ...string) response {
 	w := httptest.NewRecorder()
 	c.h.ServeHTTP(w, r)
 	b, _ := io.ReadAll(w.Result().Body)
-	return response{Status: w.Code, Header: w.Header(), Body: b}
+	res := response{Status: w.Code, Header: w.Header(), Body: b}
+	checkAgainstOpenAPI(c.t, method, path, res)
+	return res
 }
 
 // must sends a request and fails the test unless the answer has status want.

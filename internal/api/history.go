@@ -8,7 +8,6 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/admin"
-	"gatehouse/internal/store"
 )
 
 // handleSignInList serves an account's sign-in history (DESIGN rule 14):
@@ -37,7 +36,7 @@ func handleSignInList(s *server) apiHandler {
 		if errors.As(err, &bad) {
 			fields = bad.Errors
 		}
-		f := store.SignInFilter{UserID: strings.TrimSpace(q.Get("user_id")), Method: q.Get("method"),
+		f := gatehouse.SignInFilter{UserID: strings.TrimSpace(q.Get("user_id")), Method: q.Get("method"),
 			Outcome: af.Outcome, Since: af.Since, Until: af.Until}
 		if f.Method != "" && !slices.Contains(admin.SignInMethods, f.Method) {
 			fields = append(fields, gatehouse.FieldError{Field: "method", Message: "must be one of " + strings.Join(admin.SignInMethods, ", ")})

@@ -9,15 +9,6 @@ import (
 	"gatehouse"
 )
 
-// cleanEmail normalizes an email address, recording on v why it is not one.
-func cleanEmail(v *gatehouse.ValidationError, s string) string {
-	e, err := gatehouse.NormalizeEmail(s)
-	if err != nil {
-		v.Add("email", err.Error())
-	}
-	return e
-}
-
 // Page sizes of listings; one more item than asked is fetched to know
 // whether another page follows, so the maximum stays below the store's.
 const (

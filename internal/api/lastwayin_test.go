@@ -81,7 +81,7 @@ func TestLastWayInAPIRefuses409(t *testing.T) {
 		if got.Role != gatehouse.RoleAdmin || got.Status != gatehouse.UserActive || !got.HasPassword || got.DisplayName != ada.DisplayName {
 			t.Fatalf("Ada after refusals: %+v", got)
 		}
-		fails := f.audit(store.AuditFilter{AccountID: f.a1.ID, TargetID: ada.ID, Outcome: gatehouse.OutcomeFailure})
+		fails := f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, TargetID: ada.ID, Outcome: gatehouse.OutcomeFailure})
 		var actions []string
 		for _, e := range fails {
 			actions = append(actions, e.Action)

@@ -73,7 +73,7 @@ func TestPaginationWalksEveryItemOnce(t *testing.T) {
 			}
 			members = append(members, u.ID)
 		}
-		events := ids(f.audit(store.AuditFilter{}), func(e gatehouse.AuditEvent) string { return e.ID })
+		events := ids(f.audit(gatehouse.AuditFilter{}), func(e gatehouse.AuditEvent) string { return e.ID })
 		partitionAccounts := slices.DeleteFunc(slices.Clone(accounts), func(id string) bool { return id == f.b1.ID })
 
 		tests := []struct {

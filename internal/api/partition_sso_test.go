@@ -96,7 +96,7 @@ func TestPartitionSSOConfigLifecycle(t *testing.T) {
 		if !enabled.Enabled || enabled.Status != gatehouse.SSOEnabled {
 			t.Errorf("enabled: %+v", enabled)
 		}
-		evs := f.audit(store.AuditFilter{TargetID: c.ID, ActionPrefix: "sso_config.enable"})
+		evs := f.audit(gatehouse.AuditFilter{TargetID: c.ID, ActionPrefix: "sso_config.enable"})
 		if len(evs) != 2 || evs[0].Outcome != gatehouse.OutcomeSuccess || evs[0].PartitionID != f.p1.ID || evs[0].AccountID != "" {
 			t.Errorf("enable audited as %+v", evs)
 		}
@@ -141,7 +141,7 @@ func TestPartitionSSOConfigLockout(t *testing.T) {
 		if !equal(p.fields(), []string{"admins"}) || !contains(p.Detail, "Hooli ("+hooli.ID+")") || contains(p.Detail, "Acme") {
 			t.Errorf("enable with Hooli locked out: %+v", p)
 		}
-		evs := f.audit(store.AuditFilter{TargetID: c.ID, ActionPrefix: "sso_config.enable"})
+		evs := f.audit(gatehouse.AuditFilter{TargetID: c.ID, ActionPrefix: "sso_config.enable"})
 		if len(evs) != 1 || evs[0].Outcome != gatehouse.OutcomeFailure || !contains(evs[0].Reason, "Hooli") || evs[0].PartitionID != f.p1.ID {
 			t.Errorf("refusal audited as %+v", evs)
 		}
@@ -191,7 +191,7 @@ func TestUsePartitionSSOToggle(t *testing.T) {
 		if got := decodeAs[gatehouse.Account](t, f.acct.must(http.StatusOK, "GET", path, "")); !got.UsePartitionSSO {
 			t.Errorf("the account reads %+v", got)
 		}
-		evs := f.audit(store.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "account.update"})
+		evs := f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "account.update"})
 		if len(evs) < 1 || evs[0].Details["use_partition_sso"] != "true" || !contains(evs[0].Details["changed"], "use_partition_sso") {
 			t.Errorf("audit %+v", evs)
 		}
@@ -206,7 +206,7 @@ func TestUsePartitionSSOToggle(t *testing.T) {
 		if got.UsePartitionSSO || got.Plan != gatehouse.PlanStandard {
 			t.Errorf("downgrade and stop together: %+v", got)
 		}
-		evs = f.audit(store.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "account.update"})
+		evs = f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "account.update"})
 		if evs[0].Details["use_partition_sso"] != "false" || evs[0].Details["plan"] != "standard" {
 			t.Errorf("audit %+v", evs[0])
 		}

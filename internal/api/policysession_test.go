@@ -63,7 +63,7 @@ func TestPolicyChangesSayHowManySessionsEnded(t *testing.T) {
 		kimSession, leeSession, maxSession := f.openSession(kim), f.openSession(lee), f.openSession(max)
 
 		f.acct.must(http.StatusNoContent, "DELETE", base+"/exemptions/"+users.ID, "")
-		if evs := f.audit(store.AuditFilter{ActionPrefix: "exemption_list.delete"}); len(evs) != 1 || evs[0].Details[admin.DetailSessionsEnded] != "1" {
+		if evs := f.audit(gatehouse.AuditFilter{ActionPrefix: "exemption_list.delete"}); len(evs) != 1 || evs[0].Details[admin.DetailSessionsEnded] != "1" {
 			t.Errorf("exemption list deleted: audit %+v, want %s=1", evs, admin.DetailSessionsEnded)
 		}
 		if !f.sessionGone(kimSession) || f.sessionGone(leeSession) || f.sessionGone(maxSession) {
@@ -72,7 +72,7 @@ func TestPolicyChangesSayHowManySessionsEnded(t *testing.T) {
 		}
 
 		f.acct.must(http.StatusNoContent, "DELETE", base+"/groups/"+ops.ID+"/members/"+max.ID, "")
-		if evs := f.audit(store.AuditFilter{ActionPrefix: "group.member_remove"}); len(evs) != 1 || evs[0].Details[admin.DetailSessionsEnded] != "1" {
+		if evs := f.audit(gatehouse.AuditFilter{ActionPrefix: "group.member_remove"}); len(evs) != 1 || evs[0].Details[admin.DetailSessionsEnded] != "1" {
 			t.Errorf("left the exempt group: audit %+v, want %s=1", evs, admin.DetailSessionsEnded)
 		}
 		if !f.sessionGone(maxSession) {
@@ -80,11 +80,42 @@ func TestPolicyChangesSayHowManySessionsEnded(t *testing.T) {
 		}
 
 		f.acct.must(http.StatusOK, "PATCH", base+"/users/"+lee.ID, `{"role":"user"}`)
-		if evs := f.audit(store.AuditFilter{ActionPrefix: "user.update"}); len(evs) != 1 || evs[0].Details[admin.DetailSessionsEnded] != "1" {
+		if evs := f.audit(gatehouse.AuditFilter{ActionPrefix: "user.update"}); len(evs) != 1 || evs[0].Details[admin.DetailSessionsEnded] != "1" {
 			t.Errorf("demoted: audit %+v, want %s=1", evs, admin.DetailSessionsEnded)
 		}
 		if !f.sessionGone(leeSession) {
 			t.Error("the password session of a demoted admin forced to SSO is still there")
+		}
+	})
+}
+
+// TestEnablePreviewCountsPasswordSessionsEnding: the enable preview says
+// how many open password sessions of the people it forces to SSO enabling
+// ends, and enabling ends exactly those (SECURITY.md A-policy-session).
+func TestEnablePreviewCountsPasswordSessionsEnding(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newSSOFixture(t, s)
+		acct := f.account(f.p1.ID, "Initech")
+		pat := f.user(acct.ID, "pat@initech.example", gatehouse.RoleUser)
+		ada := f.withPassword(f.user(acct.ID, "ada@initech.example", gatehouse.RoleAdmin), "correct horse battery staple")
+		patSessions := []string{f.openSession(pat), f.openSession(pat)}
+		adaSession := f.openSession(ada)
+		c := f.create(f.super, acct.ID, completeBody(t, 0))
+		f.passTest(c.ID)
+		base := "/api/v1/accounts/" + acct.ID + "/sso-configs/" + c.ID
+		type preview struct {
+			Ending int `json:"password_sessions_ending"`
+		}
+		p := decodeAs[preview](t, f.super.must(http.StatusOK, "GET", base+"/enable-preview", ""))
+		if p.Ending != 2 {
+			t.Errorf("preview: password_sessions_ending = %d, want 2 (pat's two; ada keeps hers)", p.Ending)
+		}
+		f.super.must(http.StatusOK, "POST", base+"/enable", "")
+		if !f.sessionGone(patSessions[0]) || !f.sessionGone(patSessions[1]) || f.sessionGone(adaSession) {
+			t.Error("enabling did not end exactly the forced person's password sessions")
+		}
+		if evs := f.audit(store.AuditFilter{ActionPrefix: "sso_config.enable"}); len(evs) == 0 || evs[0].Details[admin.DetailSessionsEnded] != "2" {
+			t.Errorf("enable audit %+v, want %s=2", evs, admin.DetailSessionsEnded)
 		}
 	})
 }

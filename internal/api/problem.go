@@ -39,11 +39,13 @@ func isNotFound(err error) bool { return errors.Is(err, gatehouse.ErrNotFound) }
 // a generic message; their detail goes to the log only.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
-		p    *problem
-		v    *gatehouse.ValidationError
-		c    *gatehouse.ConflictError
-		last *gatehouse.LastWayInError
-		e    *admin.ChooseEntityError
+		p       *problem
+		v       *gatehouse.ValidationError
+		c       *gatehouse.ConflictError
+		last    *gatehouse.LastWayInError
+		refused *admin.RefusalError
+		denied  *admin.ForbiddenError
+		e       *admin.ChooseEntityError
 	)
 	if errors.As(err, &e) {
 		writeChoice(w, e)
@@ -58,11 +60,19 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &last):
 		p = &problem{Status: http.StatusConflict, Detail: last.Error(),
 			Errors: []gatehouse.FieldError{{Field: "admins", Message: last.Error()}}}
+	case errors.As(err, &refused):
+		p = &problem{Status: http.StatusConflict, Detail: refused.Error(),
+			Errors: []gatehouse.FieldError{{Field: refused.Field, Message: refused.Reason}}}
+	case errors.Is(err, admin.ErrEmailTaken):
+		p = &problem{Status: http.StatusConflict, Detail: "another user of this account has this email",
+			Errors: []gatehouse.FieldError{{Field: "email", Message: "is already used in this account"}}}
 	case errors.As(err, &c):
 		p = &problem{Status: http.StatusConflict, Detail: c.Field + ": " + c.Message,
 			Errors: []gatehouse.FieldError{{Field: c.Field, Message: c.Message}}}
 	case isNotFound(err):
 		p = &problem{Status: http.StatusNotFound, Detail: "no such resource"}
+	case errors.As(err, &denied):
+		p = forbidden(denied.Reason)
 	case errors.Is(err, admin.ErrForbidden):
 		p = forbidden("this token may not do that")
 	case errors.Is(err, gatehouse.ErrUnavailable):

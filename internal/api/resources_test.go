@@ -50,7 +50,7 @@ func TestPartitionCRUD(t *testing.T) {
 			t.Errorf("partition still stored: %v", err)
 		}
 
-		wantActions(t, f.audit(store.AuditFilter{TargetID: p.ID}), "partition.delete", "partition.update", "partition.create")
+		wantActions(t, f.audit(gatehouse.AuditFilter{TargetID: p.ID}), "partition.delete", "partition.update", "partition.create")
 	})
 }
 
@@ -92,8 +92,8 @@ func TestAccountCRUD(t *testing.T) {
 		f.part.must(http.StatusNoContent, "DELETE", "/api/v1/accounts/"+b.ID, "")
 		problemOf(t, f.part.must(http.StatusNotFound, "GET", "/api/v1/accounts/"+b.ID, ""))
 
-		wantActions(t, f.audit(store.AuditFilter{TargetID: b.ID}), "account.delete", "account.update", "account.create")
-		ev := f.audit(store.AuditFilter{TargetID: b.ID, ActionPrefix: "account.update"})[0]
+		wantActions(t, f.audit(gatehouse.AuditFilter{TargetID: b.ID}), "account.delete", "account.update", "account.create")
+		ev := f.audit(gatehouse.AuditFilter{TargetID: b.ID, ActionPrefix: "account.update"})[0]
 		if ev.Details["plan"] != "enterprise" || ev.Details["changed"] != "plan" || ev.PartitionID != f.p1.ID || ev.AccountID != b.ID {
 			t.Errorf("update event %+v", ev)
 		}
@@ -141,8 +141,8 @@ func TestUserCRUD(t *testing.T) {
 		problemOf(t, f.acct.must(http.StatusNotFound, "GET", base+"/"+bob.ID, ""))
 		problemOf(t, f.acct.must(http.StatusNotFound, "DELETE", base+"/"+bob.ID, ""))
 
-		wantActions(t, f.audit(store.AuditFilter{TargetID: bob.ID}), "user.delete", "user.update", "user.create")
-		ev := f.audit(store.AuditFilter{TargetID: bob.ID, ActionPrefix: "user.update"})[0]
+		wantActions(t, f.audit(gatehouse.AuditFilter{TargetID: bob.ID}), "user.delete", "user.update", "user.create")
+		ev := f.audit(gatehouse.AuditFilter{TargetID: bob.ID, ActionPrefix: "user.update"})[0]
 		if ev.Details["changed"] != "email,status" || ev.Details["status"] != "disabled" {
 			t.Errorf("update event details %v", ev.Details)
 		}
@@ -193,7 +193,7 @@ func TestGroupAndMemberCRUD(t *testing.T) {
 			t.Errorf("deleting a group deleted its member: %v", err)
 		}
 
-		evs := f.audit(store.AuditFilter{TargetID: g.ID})
+		evs := f.audit(gatehouse.AuditFilter{TargetID: g.ID})
 		wantActions(t, evs, "group.delete", "group.member_remove", "group.member_add", "group.update", "group.create")
 		for _, ev := range evs {
 			if (ev.Action == "group.member_add" || ev.Action == "group.member_remove") && ev.Details["user_id"] != alice.ID {
@@ -236,7 +236,7 @@ func TestSetPassword(t *testing.T) {
 		if !got.HasPassword {
 			t.Errorf("has_password false after setting one")
 		}
-		evs := f.audit(store.AuditFilter{TargetID: alice.ID, ActionPrefix: "user.password_set"})
+		evs := f.audit(gatehouse.AuditFilter{TargetID: alice.ID, ActionPrefix: "user.password_set"})
 		if len(evs) != 1 || evs[0].ActorID != f.acct.tok.ID || evs[0].AccountID != f.a1.ID {
 			t.Errorf("audit %+v", evs)
 		}

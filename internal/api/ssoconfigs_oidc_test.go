@@ -165,7 +165,7 @@ func TestOIDCConfigLifecycle(t *testing.T) {
 		// Audit: create, updates, enable; the IdP values are there, the
 		// secret nowhere.
 		var actions []string
-		for _, e := range f.audit(store.AuditFilter{AccountID: f.a1.ID}) {
+		for _, e := range f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID}) {
 			if e.TargetType == "sso_config" {
 				actions = append(actions, e.Action)
 			}
@@ -175,7 +175,7 @@ func TestOIDCConfigLifecycle(t *testing.T) {
 				t.Errorf("no %s in audit %v", want, actions)
 			}
 		}
-		upd := f.audit(store.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso_config.update"})
+		upd := f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso_config.update"})
 		var sawSecretChange bool
 		for _, e := range upd {
 			if e.Details["changed"] == "oidc.client_secret" && e.Details["test"] == "out_of_date" {
@@ -384,7 +384,7 @@ func TestOIDCConfigTrustedAudiences(t *testing.T) {
 			t.Errorf("after a new list: %q, test current %v", got.OIDC.TrustedAudiences, got.TestCurrent)
 		}
 		var audited bool
-		for _, e := range f.audit(store.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso_config.update"}) {
+		for _, e := range f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso_config.update"}) {
 			audited = audited || (e.Details["changed"] == "oidc.trusted_audiences" && e.Details["trusted_audiences"] == "api://billing")
 		}
 		if !audited {

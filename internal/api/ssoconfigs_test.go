@@ -267,19 +267,19 @@ func TestSSOConfigFromDraftToEnabled(t *testing.T) {
 		}
 		c.must(http.StatusNoContent, "DELETE", path+"/"+second.ID, "")
 
-		wantActions(t, f.audit(store.AuditFilter{TargetID: draft.ID, Outcome: gatehouse.OutcomeSuccess}),
+		wantActions(t, f.audit(gatehouse.AuditFilter{TargetID: draft.ID, Outcome: gatehouse.OutcomeSuccess}),
 			"sso_config.delete", "sso_config.disable", "sso_config.enable", "sso_config.metadata_import", "sso_config.create")
-		wantActions(t, f.audit(store.AuditFilter{TargetID: second.ID}),
+		wantActions(t, f.audit(gatehouse.AuditFilter{TargetID: second.ID}),
 			"sso_config.delete", "sso_config.disable", "sso_config.update", "sso_config.enable", "sso_config.create")
-		evs := f.audit(store.AuditFilter{TargetID: draft.ID, Outcome: gatehouse.OutcomeFailure})
+		evs := f.audit(gatehouse.AuditFilter{TargetID: draft.ID, Outcome: gatehouse.OutcomeFailure})
 		if len(evs) != 1 || evs[0].Action != "sso_config.enable" || !contains(evs[0].Reason, "test") {
 			t.Errorf("refused enable audited as %+v", evs)
 		}
-		upd := f.audit(store.AuditFilter{TargetID: second.ID, ActionPrefix: "sso_config.update"})
+		upd := f.audit(gatehouse.AuditFilter{TargetID: second.ID, ActionPrefix: "sso_config.update"})
 		if d := upd[0].Details; d["changed"] != "saml.sso_url" || d["sso_url"] != "https://entra.idp.example/sso2" || d["test"] != "out_of_date" {
 			t.Errorf("update audit details %v", d)
 		}
-		if d := f.audit(store.AuditFilter{TargetID: draft.ID, ActionPrefix: "sso_config.disable"})[0].Details; d["reason"] != "switched to "+second.ID {
+		if d := f.audit(gatehouse.AuditFilter{TargetID: draft.ID, ActionPrefix: "sso_config.disable"})[0].Details; d["reason"] != "switched to "+second.ID {
 			t.Errorf("switch audit details %v", d)
 		}
 	})
@@ -330,6 +330,8 @@ func TestSSOConfigCreateInput(t *testing.T) {
 			{"unknown preset", `{"preset":"ping_saml"}`, 422, []string{"preset"}},
 			{"unknown field", `{"saml":{"idp_entity":"x"}}`, 400, []string{"idp_entity"}},
 			{"wrong type", `{"saml":{"clock_skew_seconds":"120"}}`, 400, []string{"saml.clock_skew_seconds"}},
+			{"clock skew over 300 seconds", `{"saml":{"clock_skew_seconds":9999}}`, 422, []string{"saml.clock_skew_seconds"}},
+			{"negative clock skew", `{"saml":{"clock_skew_seconds":-1}}`, 422, []string{"saml.clock_skew_seconds"}},
 		} {
 			res := f.acct.do("POST", path, tc.body)
 			if res.Status != tc.status {
@@ -353,6 +355,10 @@ func TestSSOConfigCreateInput(t *testing.T) {
 		}
 		if s := draft.SAML; s.NameIDFormat != "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" || s.ClockSkewSeconds != 0 || s.SSOBinding != "post" {
 			t.Errorf("normalized settings %+v", s)
+		}
+		// A clock skew out of bounds is refused, not kept in the draft.
+		if p := problemOf(t, f.acct.must(http.StatusUnprocessableEntity, "PATCH", path+"/"+draft.ID, `{"saml":{"clock_skew_seconds":301}}`)); !equal(p.fields(), []string{"saml.clock_skew_seconds"}) {
+			t.Errorf("clock skew 301: %+v", p)
 		}
 		// The preset's email attribute fills in when none is sent.
 		entra := f.create(f.acct, f.a1.ID, `{"preset":"entra_id_saml"}`)
@@ -440,7 +446,7 @@ func TestSSOConfigStaleEdit(t *testing.T) {
 		if !same.UpdatedAt.Equal(again.UpdatedAt) {
 			t.Error("a no-op edit changed updated_at")
 		}
-		wantActions(t, f.audit(store.AuditFilter{TargetID: cfg.ID}), "sso_config.update", "sso_config.update", "sso_config.create")
+		wantActions(t, f.audit(gatehouse.AuditFilter{TargetID: cfg.ID}), "sso_config.update", "sso_config.update", "sso_config.create")
 	})
 }
 
@@ -544,7 +550,7 @@ func TestSSOConfigMetadataImport(t *testing.T) {
 			t.Errorf("a URL answering 404: %s", res.Body)
 		}
 
-		evs := f.audit(store.AuditFilter{TargetID: cfg.ID, ActionPrefix: "sso_config.metadata_import"})
+		evs := f.audit(gatehouse.AuditFilter{TargetID: cfg.ID, ActionPrefix: "sso_config.metadata_import"})
 		if len(evs) != 2 {
 			t.Fatalf("metadata imports audited: %d", len(evs))
 		}
@@ -609,12 +615,12 @@ func TestSSOConfigSigningKey(t *testing.T) {
 			t.Errorf("created with signing: %s %v", signed.Status, signed.Problems)
 		}
 
-		rot := f.audit(store.AuditFilter{TargetID: cfg.ID, ActionPrefix: "sso_config.sp_key_rotate"})
+		rot := f.audit(gatehouse.AuditFilter{TargetID: cfg.ID, ActionPrefix: "sso_config.sp_key_rotate"})
 		if len(rot) != 1 || rot[0].Details["sp_certificate_sha256"] == "" || rot[0].Details["previous_sp_certificate_sha256"] == "" || rot[0].Details["test"] != "out_of_date" {
 			t.Errorf("rotation audited as %+v", rot)
 		}
 		// No audit event carries key material.
-		for _, e := range f.audit(store.AuditFilter{AccountID: f.a1.ID}) {
+		for _, e := range f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID}) {
 			for k, v := range e.Details {
 				if contains(v, "PRIVATE") || contains(v, "BEGIN") || len(v) > 2000 {
 					t.Errorf("%s detail %s holds key or certificate material", e.Action, k)

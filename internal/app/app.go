@@ -26,6 +26,8 @@ import (
 	"gatehouse/internal/sso/samlconnector"
 	"gatehouse/internal/store"
 	"gatehouse/internal/web"
+	"gatehouse/internal/web/console"
+	"gatehouse/internal/web/signin"
 )
 
 // Config is what Gatehouse is built from. Store and Secrets are required;
@@ -103,11 +105,22 @@ func New(cfg Config) *App {
 		},
 	})
 	a.Admin = admin.New(admin.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, BaseURL: cfg.BaseURL,
-		Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs})
-	a.Pages = web.New(web.Config{Store: cfg.Store, Login: a.Login, SSO: a.SSO, Admin: a.Admin, Secrets: cfg.Secrets,
-		Logger: cfg.Logger, BaseURL: cfg.BaseURL, Now: cfg.Now})
-	a.API = api.New(api.Config{Store: cfg.Store, Admin: a.Admin, Passwords: cfg.Passwords, Logger: cfg.Logger})
+		Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs, Passwords: cfg.Passwords})
+	a.Pages = pages(cfg, a)
+	a.API = api.New(api.Config{Store: cfg.Store, Admin: a.Admin, Logger: cfg.Logger})
 	a.Handler = server.New(server.Config{Ready: cfg.Store, Metrics: cfg.Metrics, Logger: cfg.Logger,
 		TrustedProxies: cfg.TrustedProxies, API: a.API, Pages: a.Pages})
 	return a
+}
+
+// pages is the handler of every page: the sign-in pages and SSO endpoints
+// and the console on one ServeMux, served by one web.Site, whose one
+// CrossOriginProtection lets only the IdP's POST to the SAML ACS through.
+func pages(cfg Config, a *App) http.Handler {
+	site := web.New(web.Config{Login: a.Login, Logger: cfg.Logger, BaseURL: cfg.BaseURL})
+	mux := http.NewServeMux()
+	signin.Routes(mux, signin.Config{Site: site, Store: cfg.Store, Login: a.Login, SSO: a.SSO, Admin: a.Admin,
+		Secrets: cfg.Secrets, BaseURL: cfg.BaseURL})
+	console.Routes(mux, console.Config{Site: site, Store: cfg.Store, Admin: a.Admin, Now: cfg.Now})
+	return site.Handler(mux, signin.SAMLACSPattern)
 }

@@ -5,7 +5,7 @@
 // AuthnRequest round trip, RSA-SHA256 signed Response and Assertion, POST
 // binding) without setting up an IdP. Never expose it beyond loopback.
 //
-// Responses are built and signed by internal/saml/samltest, the same code
+// Responses are built and signed by internal/saml/samlidp, the same code
 // the tests sign with, so what the demo shows is what the tests prove.
 package demoidp
 
@@ -35,7 +35,7 @@ import (
 	"sync"
 	"time"
 
-	"gatehouse/internal/saml/samltest"
+	"gatehouse/internal/saml/samlidp"
 )
 
 // EntityID is the demo IdP's entity ID. It does not name the port, so the
@@ -65,7 +65,7 @@ type Config struct {
 // IdP is the demo identity provider.
 type IdP struct {
 	cfg    Config
-	signer *samltest.IdP
+	signer *samlidp.IdP
 	pages  *template.Template
 
 	mu sync.RWMutex
@@ -88,7 +88,7 @@ func New(cfg Config) *IdP {
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	return &IdP{
 		cfg:    cfg,
-		signer: &samltest.IdP{EntityID: EntityID, SSOURL: cfg.BaseURL + "/sso", Key: cfg.Key, Cert: cfg.Cert},
+		signer: &samlidp.IdP{EntityID: EntityID, SSOURL: cfg.BaseURL + "/sso", Key: cfg.Key, Cert: cfg.Cert},
 		pages:  template.Must(template.ParseFS(files, "templates/*.html")),
 		sps:    map[string]string{},
 	}
@@ -268,9 +268,9 @@ func (i *IdP) signIn(w http.ResponseWriter, r *http.Request) {
 	if len(user.Groups) > 0 {
 		attrs["groups"] = user.Groups
 	}
-	resp, err := i.signer.SignedResponse(samltest.Response{
+	resp, err := i.signer.SignedResponse(samlidp.Response{
 		Now: i.cfg.Now(), Destination: acs, Audience: req.Issuer, InResponseTo: req.ID, NameID: user.Email, Attributes: attrs,
-	}, samltest.Signing{Response: true, Assertion: true})
+	}, samlidp.Signing{Response: true, Assertion: true})
 	if err != nil {
 		i.cfg.Logger.Error("demo IdP: sign response", "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
@@ -318,7 +318,7 @@ func LoadOrCreateKey(dir string, now time.Time) (*rsa.PrivateKey, *x509.Certific
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo IdP key: %w", err)
 	}
-	cert, err := samltest.SelfSigned(key, "Gatehouse demo IdP (DEMO ONLY)", now.Add(-time.Hour), now.Add(10*365*24*time.Hour))
+	cert, err := samlidp.SelfSigned(key, "Gatehouse demo IdP (DEMO ONLY)", now.Add(-time.Hour), now.Add(10*365*24*time.Hour))
 	if err != nil {
 		return nil, nil, err
 	}

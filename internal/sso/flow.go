@@ -18,7 +18,6 @@ import (
 	"gatehouse"
 	"gatehouse/internal/access"
 	"gatehouse/internal/login"
-	"gatehouse/internal/metrics"
 	"gatehouse/internal/policy"
 	"gatehouse/internal/store"
 )
@@ -89,7 +88,7 @@ func (n *NoSeat) Error() string { return "sso: no seat for " + n.Email + " at " 
 type Config struct {
 	Store   *store.Store
 	Login   *login.Flow
-	Metrics *metrics.Metrics
+	Metrics login.SignInCounter
 	// Connectors serve each protocol; a configuration whose protocol has
 	// none cannot be started or answered.
 	Connectors map[gatehouse.Protocol]Connector
@@ -204,7 +203,7 @@ func (f *Flow) decide(ctx context.Context, accountID, email string) (policy.Deci
 
 // StartTest starts a Test of configuration configID, which must speak
 // protocol, by tester, whatever the configuration's status. Only an administrator of its owner may (see
-// policy.Administers); others get ErrNotAllowed. A configuration that
+// policy.Reaches); others get ErrNotAllowed. A configuration that
 // cannot build a request yet returns a *gatehouse.Rejection saying what is missing.
 func (f *Flow) StartTest(ctx context.Context, protocol gatehouse.Protocol, configID string, tester gatehouse.User) (Started, error) {
 	c, err := f.cfg.Store.SSOConfig(ctx, configID)
@@ -227,15 +226,15 @@ func (f *Flow) mayAdminister(ctx context.Context, u gatehouse.User, c gatehouse.
 	if err != nil {
 		return fmt.Errorf("sso: tester's account: %w", err)
 	}
-	owner := policy.Owner{AccountID: c.AccountID, PartitionID: c.PartitionID}
+	owner := policy.PartitionOwner(c.PartitionID)
 	if c.AccountID != "" {
 		acct, err := f.cfg.Store.Account(ctx, c.AccountID)
 		if err != nil {
 			return fmt.Errorf("sso: configuration's account: %w", err)
 		}
-		owner.PartitionID = acct.PartitionID
+		owner = policy.AccountOwner(acct)
 	}
-	if u.Status != gatehouse.UserActive || !policy.Administers(policy.Admin{Role: u.Role, AccountID: u.AccountID, PartitionID: own.PartitionID}, owner) {
+	if !policy.Reaches(policy.UserReach(u, own), owner) {
 		return ErrNotAllowed
 	}
 	return nil
@@ -977,7 +976,9 @@ func (f *Flow) auditSignIn(ctx context.Context, cb *callback, user *gatehouse.Us
 		details["flow"] = cb.flow.ID
 	}
 	e.Details = details
-	f.cfg.Metrics.SignIn(cb.conn.Method(), string(e.Outcome))
+	if f.cfg.Metrics != nil {
+		f.cfg.Metrics.SignIn(cb.conn.Method(), string(e.Outcome))
+	}
 	if err := f.appendAudit(ctx, &e); err != nil {
 		return "", err
 	}

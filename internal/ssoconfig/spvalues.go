@@ -28,21 +28,15 @@ type SPValues struct {
 	RedirectURI string `json:"redirect_uri,omitempty"`
 }
 
-// Paths of the per-configuration endpoints, relative to the base URL.
-const (
-	samlPrefix = "/sso/saml/"
-	oidcPrefix = "/sso/oidc/"
-)
-
 // SP returns the SP values of configuration c served under base.
 func SP(base *url.URL, c *gatehouse.SSOConfig) SPValues {
 	root := base.String()
 	switch c.Protocol {
 	case gatehouse.ProtocolOIDC:
-		return SPValues{RedirectURI: root + oidcPrefix + c.ID + "/callback"}
+		return SPValues{RedirectURI: root + CallbackPath(c.ID)}
 	default:
-		meta := root + samlPrefix + c.ID + "/metadata"
-		return SPValues{EntityID: meta, MetadataURL: meta, ACSURL: root + samlPrefix + c.ID + "/acs"}
+		meta := root + MetadataPath(c.ID)
+		return SPValues{EntityID: meta, MetadataURL: meta, ACSURL: root + ACSPath(c.ID)}
 	}
 }
 

@@ -180,13 +180,21 @@ func problemsOf(c *gatehouse.SSOConfig) []gatehouse.FieldError {
 	case hasControl(s.EmailAttribute):
 		v.Add("saml.email_attribute", "must not contain control characters")
 	}
-	if s.ClockSkewSeconds < 0 || s.ClockSkewSeconds > MaxClockSkewSecs {
-		v.Add("saml.clock_skew_seconds", fmt.Sprintf("must be from 0 to %d seconds", MaxClockSkewSecs))
-	}
+	CheckClockSkew(v, s.ClockSkewSeconds)
 	if s.SignRequests && (len(c.SPKey) == 0 || c.SPCertificate == "") {
 		v.Add("saml.sign_requests", "needs an SP signing key; create one (rotate the SP key)")
 	}
 	return v.Fields
+}
+
+// CheckClockSkew records on v a clock skew outside 0 to MaxClockSkewSecs
+// seconds. Admin edits are refused with it rather than saved as a draft's
+// problem: the API document bounds the field, and no IdP hands an admin a
+// value to paste that a draft should keep.
+func CheckClockSkew(v *gatehouse.ValidationError, seconds int) {
+	if seconds < 0 || seconds > MaxClockSkewSecs {
+		v.Add("saml.clock_skew_seconds", fmt.Sprintf("must be from 0 to %d seconds", MaxClockSkewSecs))
+	}
 }
 
 func presetIDs(p gatehouse.Protocol) []string {

@@ -28,15 +28,15 @@ func TestAuditFilterByID(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := s.ListAudit(ctx, store.AuditFilter{ID: events[0].ID}, gatehouse.Page{})
+		got, err := s.ListAudit(ctx, gatehouse.AuditFilter{ID: events[0].ID}, gatehouse.Page{})
 		if err != nil || len(got) != 1 || got[0].ID != events[0].ID || got[0].Reason != "audience mismatch" {
 			t.Fatalf("by ID: %+v, %v; want only %s", got, err, events[0].ID)
 		}
-		got, err = s.ListAudit(ctx, store.AuditFilter{ID: events[2].ID, AccountID: "a1"}, gatehouse.Page{})
+		got, err = s.ListAudit(ctx, gatehouse.AuditFilter{ID: events[2].ID, AccountID: "a1"}, gatehouse.Page{})
 		if err != nil || len(got) != 0 {
 			t.Fatalf("another account's event by ID: %+v, %v; want none", got, err)
 		}
-		got, err = s.ListAudit(ctx, store.AuditFilter{ID: "evt_nothing"}, gatehouse.Page{})
+		got, err = s.ListAudit(ctx, gatehouse.AuditFilter{ID: "evt_nothing"}, gatehouse.Page{})
 		if err != nil || len(got) != 0 {
 			t.Fatalf("unknown ID: %+v, %v; want none", got, err)
 		}
@@ -60,7 +60,7 @@ func TestAuditFilterByActionPrefixes(t *testing.T) {
 		if err := s.AppendAudit(ctx, &other); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.ListAudit(ctx, store.AuditFilter{AccountID: "a1", ActionPrefixes: []string{"user.", "", "group."}}, gatehouse.Page{})
+		got, err := s.ListAudit(ctx, gatehouse.AuditFilter{AccountID: "a1", ActionPrefixes: []string{"user.", "", "group."}}, gatehouse.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -135,12 +135,12 @@ func placeholders(from, n int) string {
 
 // accountMembers names those of ids that are users (or groups, as kind
 // says) of account accountID, by ID: one query per memberChunk IDs.
-func (s *Store) accountMembers(ctx context.Context, q querier, accountID string, kind gatehouse.ExemptionKind, ids []string) (map[string]Candidate, error) {
+func (s *Store) accountMembers(ctx context.Context, q querier, accountID string, kind gatehouse.ExemptionKind, ids []string) (map[string]gatehouse.ExemptionCandidate, error) {
 	cols := `id, display_name, email FROM users`
 	if kind == gatehouse.ExemptGroups {
 		cols = `id, name, '' FROM user_groups`
 	}
-	found := map[string]Candidate{}
+	found := map[string]gatehouse.ExemptionCandidate{}
 	for _, chunk := range chunks(ids) {
 		args := []any{accountID}
 		for _, id := range chunk {
@@ -151,7 +151,7 @@ func (s *Store) accountMembers(ctx context.Context, q querier, accountID string,
 			return nil, s.fail("exemption members", err)
 		}
 		for rows.Next() {
-			var c Candidate
+			var c gatehouse.ExemptionCandidate
 			if err := rows.Scan(&c.ID, &c.Name, &c.Email); err != nil {
 				rows.Close()
 				return nil, s.fail("exemption members", err)
@@ -170,13 +170,13 @@ func (s *Store) accountMembers(ctx context.Context, q querier, accountID string,
 // AccountMembers names those of ids that are users (or groups, as kind
 // says) of account accountID, in the order of ids, each once; other IDs
 // are left out. At most MaxExemptionMembers IDs are looked at.
-func (s *Store) AccountMembers(ctx context.Context, accountID string, kind gatehouse.ExemptionKind, ids []string) ([]Candidate, error) {
+func (s *Store) AccountMembers(ctx context.Context, accountID string, kind gatehouse.ExemptionKind, ids []string) ([]gatehouse.ExemptionCandidate, error) {
 	ids = ids[:min(len(ids), MaxExemptionMembers)]
 	found, err := s.accountMembers(ctx, s.db, accountID, kind, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := []Candidate{}
+	out := []gatehouse.ExemptionCandidate{}
 	for _, id := range ids {
 		if c, ok := found[id]; ok {
 			out = append(out, c)
@@ -333,26 +333,23 @@ func (s *Store) AccountExemptions(ctx context.Context, accountID string) (map[st
 	return out, err
 }
 
-// Candidate is a user or group an admin may put on an exemption list.
-type Candidate struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Email string `json:"email,omitempty"`
-}
+// Candidate is gatehouse.ExemptionCandidate under the name internal/web
+// still uses; remove it once nothing says store.Candidate.
+type Candidate = gatehouse.ExemptionCandidate
 
 // ExemptionCandidates returns one page of an account's users (by email or
 // display name) or groups (by name) starting with prefix, case-insensitive.
-func (s *Store) ExemptionCandidates(ctx context.Context, accountID string, kind gatehouse.ExemptionKind, prefix string, page gatehouse.Page) ([]Candidate, error) {
+func (s *Store) ExemptionCandidates(ctx context.Context, accountID string, kind gatehouse.ExemptionKind, prefix string, page gatehouse.Page) ([]gatehouse.ExemptionCandidate, error) {
 	like := likePrefix(prefix)
 	if kind == gatehouse.ExemptGroups {
-		return list(ctx, s, "exemption candidates", func(r interface{ Scan(...any) error }) (Candidate, error) {
-			var c Candidate
+		return list(ctx, s, "exemption candidates", func(r interface{ Scan(...any) error }) (gatehouse.ExemptionCandidate, error) {
+			var c gatehouse.ExemptionCandidate
 			return c, r.Scan(&c.ID, &c.Name)
 		}, `SELECT id, name FROM user_groups WHERE account_id = $1 AND id > $2 AND lower(name) LIKE $4 ESCAPE '\'
 			ORDER BY id LIMIT $3`, accountID, page.After, limitOf(page), like)
 	}
-	return list(ctx, s, "exemption candidates", func(r interface{ Scan(...any) error }) (Candidate, error) {
-		var c Candidate
+	return list(ctx, s, "exemption candidates", func(r interface{ Scan(...any) error }) (gatehouse.ExemptionCandidate, error) {
+		var c gatehouse.ExemptionCandidate
 		return c, r.Scan(&c.ID, &c.Name, &c.Email)
 	}, `SELECT id, display_name, email FROM users WHERE account_id = $1 AND id > $2
 		AND (email LIKE $4 ESCAPE '\' OR lower(display_name) LIKE $4 ESCAPE '\')

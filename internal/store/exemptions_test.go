@@ -169,7 +169,7 @@ func TestLargeExemptionList(t *testing.T) {
 		if !slices.Equal(gotIDs, want) || named[0].Name != "User 1200" || named[0].Email != "u1200@a.example" {
 			t.Errorf("named %d: first %+v", len(named), named[:min(len(named), 1)])
 		}
-		if gs, err := s.AccountMembers(ctx, a.ID, gatehouse.ExemptGroups, []string{ids[0], g.ID}); err != nil || len(gs) != 1 || gs[0] != (store.Candidate{ID: g.ID, Name: "Contractors"}) {
+		if gs, err := s.AccountMembers(ctx, a.ID, gatehouse.ExemptGroups, []string{ids[0], g.ID}); err != nil || len(gs) != 1 || gs[0] != (gatehouse.ExemptionCandidate{ID: g.ID, Name: "Contractors"}) {
 			t.Errorf("groups named %+v, %v", gs, err)
 		}
 		if none, err := s.AccountMembers(ctx, b.ID, gatehouse.ExemptUsers, ids[:3]); err != nil || len(none) != 0 {

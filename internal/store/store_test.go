@@ -506,22 +506,22 @@ func TestAuditIsAppendOnlyAndFiltered(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		all, _ := s.ListAudit(ctx, store.AuditFilter{}, gatehouse.Page{})
+		all, _ := s.ListAudit(ctx, gatehouse.AuditFilter{}, gatehouse.Page{})
 		if len(all) != 3 || all[0].Action != "user.create" || all[0].Details["email"] != "x@y.example" {
 			t.Fatalf("newest first with details: %+v", all)
 		}
 		cases := []struct {
 			name string
-			f    store.AuditFilter
+			f    gatehouse.AuditFilter
 			want int
 		}{
-			{"account", store.AuditFilter{AccountID: "a1"}, 2},
-			{"sign-ins", store.AuditFilter{ActionPrefix: "signin."}, 2},
-			{"failures", store.AuditFilter{Outcome: gatehouse.OutcomeFailure}, 1},
-			{"actor", store.AuditFilter{ActorID: "t1"}, 1},
-			{"since", store.AuditFilter{Since: base.Add(30 * time.Second)}, 2},
-			{"until", store.AuditFilter{Until: base.Add(30 * time.Second)}, 1},
-			{"none", store.AuditFilter{AccountID: "nobody"}, 0},
+			{"account", gatehouse.AuditFilter{AccountID: "a1"}, 2},
+			{"sign-ins", gatehouse.AuditFilter{ActionPrefix: "signin."}, 2},
+			{"failures", gatehouse.AuditFilter{Outcome: gatehouse.OutcomeFailure}, 1},
+			{"actor", gatehouse.AuditFilter{ActorID: "t1"}, 1},
+			{"since", gatehouse.AuditFilter{Since: base.Add(30 * time.Second)}, 2},
+			{"until", gatehouse.AuditFilter{Until: base.Add(30 * time.Second)}, 1},
+			{"none", gatehouse.AuditFilter{AccountID: "nobody"}, 0},
 		}
 		for _, c := range cases {
 			got, err := s.ListAudit(ctx, c.f, gatehouse.Page{})

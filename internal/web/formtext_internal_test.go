@@ -26,12 +26,12 @@ func TestFirstNonTextField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, found := firstNonTextField(tt.form)
+			got, found := FirstNonTextField(tt.form)
 			if !found {
 				got = "-"
 			}
 			if got != tt.want {
-				t.Errorf("firstNonTextField = %q, want %q", got, tt.want)
+				t.Errorf("FirstNonTextField = %q, want %q", got, tt.want)
 			}
 		})
 	}

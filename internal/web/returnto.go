@@ -5,35 +5,36 @@ import (
 	"strings"
 )
 
-// defaultLanding is where a person lands after sign-in without a return_to.
-const defaultLanding = "/"
+// DefaultLanding is where a person lands after sign-in without a
+// return_to: the home page.
+const DefaultLanding = "/"
 
-// localPath returns target when it is a path on this site, and
-// defaultLanding otherwise, so return_to can never send a person to another
+// LocalPath returns target when it is a path on this site, and
+// DefaultLanding otherwise, so return_to can never send a person to another
 // site (SECURITY.md A-redirect). It refuses what a browser could read as
 // another host: "//evil" and "/\evil" (browsers treat "\" as "/"), tabs and
 // newlines (browsers drop them, making "/\t/evil" into "//evil"), absolute
 // and scheme-relative URLs, and paths that decode into any of these.
-func localPath(target string) string {
+func LocalPath(target string) string {
 	if target == "" || len(target) > 2048 || target[0] != '/' {
-		return defaultLanding
+		return DefaultLanding
 	}
 	for _, r := range target {
 		if r < 0x20 || r == 0x7f || r == '\\' {
-			return defaultLanding
+			return DefaultLanding
 		}
 	}
 	if strings.HasPrefix(target, "//") {
-		return defaultLanding
+		return DefaultLanding
 	}
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
-		return defaultLanding
+		return DefaultLanding
 	}
 	// A path that decodes to "//" or "/\" is refused too, whatever decodes it
 	// later.
 	if strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/\\") || strings.ContainsAny(u.Path, "\\\x00") {
-		return defaultLanding
+		return DefaultLanding
 	}
 	return target
 }

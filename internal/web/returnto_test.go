@@ -30,8 +30,8 @@ func TestLocalPath(t *testing.T) {
 		{"/" + string(make([]byte, 3000)), "/"},
 	}
 	for _, tt := range tests {
-		if got := localPath(tt.in); got != tt.want {
-			t.Errorf("localPath(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := LocalPath(tt.in); got != tt.want {
+			t.Errorf("LocalPath(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -43,12 +43,12 @@ func FuzzLocalPath(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		got := localPath(in)
+		got := LocalPath(in)
 		if got != "/" && got != in {
-			t.Fatalf("localPath(%q) = %q: neither the input nor the default", in, got)
+			t.Fatalf("LocalPath(%q) = %q: neither the input nor the default", in, got)
 		}
 		if len(got) > 1 && (got[0] != '/' || got[1] == '/' || got[1] == '\\') {
-			t.Fatalf("localPath(%q) = %q is not a local path", in, got)
+			t.Fatalf("LocalPath(%q) = %q is not a local path", in, got)
 		}
 	})
 }

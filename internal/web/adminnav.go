@@ -1,0 +1,27 @@
+package web
+
+import (
+	"gatehouse"
+	"gatehouse/internal/admin"
+)
+
+// AdminNav is the administration navigation the layout shows on the admin
+// pages, and on a Test's result for an admin who ran it.
+type AdminNav struct {
+	// Email is the signed-in admin's.
+	Email string
+	// Accounts says the admin reaches more than one account (a partition
+	// or super admin) and so has the accounts list.
+	Accounts bool
+	// Account is the account the page is about; zero on pages about none.
+	Account gatehouse.Account
+	// Current names the section the page belongs to: "accounts",
+	// "authentication", "sign-ins" or "audit".
+	Current string
+}
+
+// NewAdminNav is the navigation of admin p, signed in as email, on a page
+// of section current about account a (zero for none).
+func NewAdminNav(p admin.Principal, email string, a gatehouse.Account, current string) *AdminNav {
+	return &AdminNav{Email: email, Accounts: p.Scope != gatehouse.ScopeAccount, Account: a, Current: current}
+}
