@@ -74,7 +74,7 @@ func TestAdminSSODisable(t *testing.T) {
 			if got, _ := st.SSOConfig(ctx, c.ID); got.Enabled {
 				t.Fatal("the configuration is still enabled")
 			}
-			evs, err := st.ListAudit(ctx, store.AuditFilter{AccountID: a.ID, ActionPrefix: "sso.break_glass"}, gatehouse.Page{Limit: 10})
+			evs, err := st.ListAudit(ctx, gatehouse.AuditFilter{AccountID: a.ID, ActionPrefix: "sso.break_glass"}, gatehouse.Page{Limit: 10})
 			if err != nil {
 				t.Fatal(err)
 			}

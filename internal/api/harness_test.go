@@ -167,7 +167,7 @@ func (f *fixture) snapshot() string {
 }
 
 // audit returns the stored audit events, newest first.
-func (f *fixture) audit(filter store.AuditFilter) []gatehouse.AuditEvent {
+func (f *fixture) audit(filter gatehouse.AuditFilter) []gatehouse.AuditEvent {
 	f.t.Helper()
 	evs, err := f.s.ListAudit(context.Background(), filter, gatehouse.Page{Limit: 200})
 	if err != nil {

@@ -114,7 +114,7 @@ func TestEnablePreviewCountsPasswordSessionsEnding(t *testing.T) {
 		if !f.sessionGone(patSessions[0]) || !f.sessionGone(patSessions[1]) || f.sessionGone(adaSession) {
 			t.Error("enabling did not end exactly the forced person's password sessions")
 		}
-		if evs := f.audit(store.AuditFilter{ActionPrefix: "sso_config.enable"}); len(evs) == 0 || evs[0].Details[admin.DetailSessionsEnded] != "2" {
+		if evs := f.audit(gatehouse.AuditFilter{ActionPrefix: "sso_config.enable"}); len(evs) == 0 || evs[0].Details[admin.DetailSessionsEnded] != "2" {
 			t.Errorf("enable audit %+v, want %s=2", evs, admin.DetailSessionsEnded)
 		}
 	})

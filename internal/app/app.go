@@ -122,5 +122,5 @@ func pages(cfg Config, a *App) http.Handler {
 	signin.Routes(mux, signin.Config{Site: site, Store: cfg.Store, Login: a.Login, SSO: a.SSO, Admin: a.Admin,
 		Secrets: cfg.Secrets, BaseURL: cfg.BaseURL})
 	console.Routes(mux, console.Config{Site: site, Store: cfg.Store, Admin: a.Admin, Now: cfg.Now})
-	return site.Handler(mux, signin.SAMLACSPattern)
+	return site.Handler(mux, signin.SAMLACSPattern())
 }

@@ -99,7 +99,7 @@ func (f *fixture) user(accountName, email string, status gatehouse.UserStatus) g
 
 func (f *fixture) reasons(action string) []string {
 	f.t.Helper()
-	evs, err := f.store.ListAudit(context.Background(), store.AuditFilter{ActionPrefix: action}, gatehouse.Page{Limit: 200})
+	evs, err := f.store.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: action}, gatehouse.Page{Limit: 200})
 	if err != nil {
 		f.t.Fatal(err)
 	}

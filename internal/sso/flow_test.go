@@ -114,7 +114,7 @@ func TestFlowIsProtocolIndependent(t *testing.T) {
 		if _, err := f.Callback(ctx, gatehouse.ProtocolOIDC, c.ID, answer, client); !errors.As(err, &noSeat) || noSeat.AccountName != "Acme" {
 			t.Fatalf("unverified email: %v", err)
 		}
-		evs, err := s.ListAudit(ctx, store.AuditFilter{ActionPrefix: "signin.echo"}, gatehouse.Page{Limit: 10})
+		evs, err := s.ListAudit(ctx, gatehouse.AuditFilter{ActionPrefix: "signin.echo"}, gatehouse.Page{Limit: 10})
 		if err != nil || len(evs) != 4 {
 			t.Fatalf("%d signin.echo events, want 4 (replay, browser, success, no seat): %v", len(evs), err)
 		}

@@ -27,10 +27,6 @@ func (s *Store) AppendAudit(ctx context.Context, e *gatehouse.AuditEvent) error 
 	return s.fail("append audit", err)
 }
 
-// AuditFilter is gatehouse.AuditFilter under the name internal/web still
-// uses; remove it once nothing says store.AuditFilter.
-type AuditFilter = gatehouse.AuditFilter
-
 // ListAudit returns one page of events, newest first. Page.After is the ID of
 // the last event of the previous page.
 func (s *Store) ListAudit(ctx context.Context, f gatehouse.AuditFilter, page gatehouse.Page) ([]gatehouse.AuditEvent, error) {

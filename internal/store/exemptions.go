@@ -333,10 +333,6 @@ func (s *Store) AccountExemptions(ctx context.Context, accountID string) (map[st
 	return out, err
 }
 
-// Candidate is gatehouse.ExemptionCandidate under the name internal/web
-// still uses; remove it once nothing says store.Candidate.
-type Candidate = gatehouse.ExemptionCandidate
-
 // ExemptionCandidates returns one page of an account's users (by email or
 // display name) or groups (by name) starting with prefix, case-insensitive.
 func (s *Store) ExemptionCandidates(ctx context.Context, accountID string, kind gatehouse.ExemptionKind, prefix string, page gatehouse.Page) ([]gatehouse.ExemptionCandidate, error) {

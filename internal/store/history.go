@@ -12,10 +12,6 @@ import (
 // ("signin.password", "signin.saml", ...); the rest is the method.
 const SignInActionPrefix = "signin."
 
-// SignInFilter is gatehouse.SignInFilter under the name internal/web still
-// uses; remove it once nothing says store.SignInFilter.
-type SignInFilter = gatehouse.SignInFilter
-
 // ListSignIns returns one page of an account's sign-in attempts, newest
 // first. Page.After is the ID of the last event of the previous page. It
 // exists beside ListAudit because a person's history needs "actor or

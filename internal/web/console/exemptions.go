@@ -83,7 +83,7 @@ type exemptionMember struct {
 
 // memberOf names candidate c: a user by display name and email (the email
 // alone when the name is missing or the same), a group by its name.
-func memberOf(c store.Candidate) exemptionMember {
+func memberOf(c gatehouse.ExemptionCandidate) exemptionMember {
 	label := c.Name
 	switch {
 	case c.Email == "":

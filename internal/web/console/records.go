@@ -254,7 +254,7 @@ func (s *server) signInsPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		v.Error = msgBadCursor
 	}
-	f := store.SignInFilter{Outcome: gatehouse.Outcome(pg.Outcome), Method: pg.Method}
+	f := gatehouse.SignInFilter{Outcome: gatehouse.Outcome(pg.Outcome), Method: pg.Method}
 	if pg.Person != "" {
 		u, err := s.admin.AccountUserByEmail(r.Context(), c.P, a.ID, pg.Person)
 		switch {
@@ -436,7 +436,7 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request) {
 	pg.Filtered = pg.Category != "" || pg.Outcome != "" || pg.Reference != ""
 	v := view{View: web.View{Title: "Audit log", Nav: c.nav(a, "audit")}, Errs: map[string]string{}, Page: &pg}
 
-	f := store.AuditFilter{Outcome: gatehouse.Outcome(pg.Outcome)}
+	f := gatehouse.AuditFilter{Outcome: gatehouse.Outcome(pg.Outcome)}
 	if i := slices.IndexFunc(auditCategories, func(cat auditCategory) bool { return cat.Value == pg.Category }); i >= 0 {
 		f.ActionPrefixes = auditCategories[i].prefixes
 	} else {

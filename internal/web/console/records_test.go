@@ -434,7 +434,7 @@ func TestBreakGlassFromThePage(t *testing.T) {
 		}
 		p.MustShow(t, "at most 500 characters", ">"+long+"</textarea>")
 		p.MustOmit(t, "<html")
-		if evs, _ := s.ListAudit(ctx, store.AuditFilter{ActionPrefix: "sso.break_glass"}, gatehouse.Page{}); len(evs) != 0 {
+		if evs, _ := s.ListAudit(ctx, gatehouse.AuditFilter{ActionPrefix: "sso.break_glass"}, gatehouse.Page{}); len(evs) != 0 {
 			t.Fatalf("refused break-glass audited: %+v", evs)
 		}
 

@@ -14,7 +14,6 @@ import (
 	"gatehouse/internal/access"
 	"gatehouse/internal/admin"
 	"gatehouse/internal/ssoconfig"
-	"gatehouse/internal/store"
 	"gatehouse/internal/web"
 )
 
@@ -28,7 +27,7 @@ func ssoPath(accountID, configID string) string { return accountPath(accountID) 
 
 // testPath starts a Test of configuration c, whatever its protocol.
 func testPath(c admin.SSOConfigView) string {
-	return "/sso/" + string(c.Protocol) + "/" + c.ID + "/test"
+	return ssoconfig.TestPath(c.Protocol, c.ID)
 }
 
 // ssoRow is one configuration in the Authentication section's table.
@@ -141,7 +140,7 @@ func (s *server) standingBreakGlass(ctx context.Context, c adminCaller, a gateho
 		}
 	}
 	latest := func(action string) (*gatehouse.AuditEvent, error) {
-		evs, err := s.admin.AccountAuditEvents(ctx, c.P, a.ID, store.AuditFilter{ActionPrefix: action, Outcome: gatehouse.OutcomeSuccess},
+		evs, err := s.admin.AccountAuditEvents(ctx, c.P, a.ID, gatehouse.AuditFilter{ActionPrefix: action, Outcome: gatehouse.OutcomeSuccess},
 			gatehouse.Page{Limit: 1})
 		if err != nil || len(evs) == 0 {
 			return nil, err

@@ -49,7 +49,7 @@ func TestPartitionSAMLSignIn(t *testing.T) {
 		if err != nil || sess.UserID != bob.ID || sess.Method != "saml" || sess.State != gatehouse.SessionAuthenticated {
 			t.Fatalf("session = %+v, %v", sess, err)
 		}
-		evs, err := s.ListAudit(context.Background(), store.AuditFilter{ActionPrefix: "signin.saml", ActorID: bob.ID}, gatehouse.Page{Limit: 1})
+		evs, err := s.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: "signin.saml", ActorID: bob.ID}, gatehouse.Page{Limit: 1})
 		if err != nil || len(evs) != 1 || evs[0].AccountID != acme.ID || evs[0].Details["sso_config"] != reseller.Config.ID {
 			t.Fatalf("audit of bob's sign-in: %+v, %v", evs, err)
 		}

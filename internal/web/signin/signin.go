@@ -18,6 +18,7 @@ import (
 	"gatehouse/internal/login"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/sso"
+	"gatehouse/internal/ssoconfig"
 	"gatehouse/internal/store"
 	"gatehouse/internal/web"
 )
@@ -38,10 +39,10 @@ type Config struct {
 	BaseURL *url.URL
 }
 
-// SAMLACSPattern is the SAML ACS route: the IdP's auto-submitted form is
-// a cross-site POST by design, so it is the one POST exempt from
+// SAMLACSPattern returns the SAML ACS route: the IdP's auto-submitted form
+// is a cross-site POST by design, so it is the one POST exempt from
 // CrossOriginProtection.
-const SAMLACSPattern = "POST /sso/saml/{config_id}/acs"
+func SAMLACSPattern() string { return "POST " + ssoconfig.ACSPath("{config_id}") }
 
 // Routes registers every sign-in page and SSO endpoint on mux.
 func Routes(mux *http.ServeMux, cfg Config) {
@@ -70,10 +71,10 @@ func Routes(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /login/sso", s.loginSSO)
 	mux.HandleFunc("POST /logout", s.logout)
 
-	mux.HandleFunc("GET /sso/saml/{config_id}/metadata", s.samlMetadata)
-	mux.HandleFunc(SAMLACSPattern, s.samlACS)
-	mux.HandleFunc("GET /sso/oidc/{config_id}/callback", s.oidcCallback)
-	mux.HandleFunc("GET /sso/{protocol}/{config_id}/test", s.ssoTest)
+	mux.HandleFunc("GET "+ssoconfig.MetadataPath("{config_id}"), s.samlMetadata)
+	mux.HandleFunc(SAMLACSPattern(), s.samlACS)
+	mux.HandleFunc("GET "+ssoconfig.CallbackPath("{config_id}"), s.oidcCallback)
+	mux.HandleFunc("GET "+ssoconfig.TestPath("{protocol}", "{config_id}"), s.ssoTest)
 	mux.HandleFunc("GET /sso/finish/{flow_id}", s.ssoFinish)
 	mux.HandleFunc("POST /sso/finish/{flow_id}", s.ssoSwitch)
 	mux.HandleFunc("GET /sso/test-result/{flow_id}", s.ssoTestResult)

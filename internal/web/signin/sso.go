@@ -59,7 +59,7 @@ type formField struct{ Name, Value string }
 func (s *server) renderIdPRedirect(w http.ResponseWriter, st sso.Started, v view) {
 	s.site.SetCookie(w, ssoCookie, st.BrowserToken, "/sso/finish/"+st.FlowID, int(sso.Lifetime.Seconds()))
 	if st.Config.Protocol == gatehouse.ProtocolOIDC {
-		s.site.SetCookie(w, oidcCookiePrefix+st.FlowID, st.BrowserToken, oidcCallbackPath(st.Config.ID), int(sso.Lifetime.Seconds()))
+		s.site.SetCookie(w, oidcCookiePrefix+st.FlowID, st.BrowserToken, ssoconfig.CallbackPath(st.Config.ID), int(sso.Lifetime.Seconds()))
 	}
 	rd := st.Redirect
 	if rd.RedirectURL != "" {
@@ -180,10 +180,6 @@ func (s *server) afterCallback(w http.ResponseWriter, r *http.Request, next sso.
 	}
 }
 
-// oidcCallbackPath is configuration configID's redirect URI path; it
-// matches ssoconfig.SP's RedirectURI.
-func oidcCallbackPath(configID string) string { return "/sso/oidc/" + configID + "/callback" }
-
 // oidcCallback takes the IdP's authorization response. The browser that
 // started the sign-in arrives with a top-level GET, so the flow checks its
 // binding cookie, and the state, before the code is redeemed; then the
@@ -199,7 +195,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		func(flowID string) string { return web.CookieValue(r, oidcCookiePrefix+flowID) }, web.Client(r))
 	if err == nil {
 		// The binding did its work; the finish step has its own cookie.
-		s.site.SetCookie(w, oidcCookiePrefix+next.FlowID, "", oidcCallbackPath(configID), -1)
+		s.site.SetCookie(w, oidcCookiePrefix+next.FlowID, "", ssoconfig.CallbackPath(configID), -1)
 	}
 	s.afterCallback(w, r, next, err)
 }
@@ -323,7 +319,7 @@ func testURL(c gatehouse.SSOConfig) string {
 	if c.ID == "" {
 		return ""
 	}
-	return "/sso/" + string(c.Protocol) + "/" + c.ID + "/test"
+	return ssoconfig.TestPath(c.Protocol, c.ID)
 }
 
 // ssoTest starts a Test of a configuration for one of its admins; the

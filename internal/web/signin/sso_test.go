@@ -66,7 +66,7 @@ func TestSAMLSignIn(t *testing.T) {
 					t.Fatalf("session = %+v, %v", sess, err)
 				}
 				b.Get("/").MustShow(t, "Signed in as bob@"+binding+".example to Acme.")
-				evs, err := s.ListAudit(context.Background(), store.AuditFilter{ActionPrefix: "signin.saml", ActorID: bob.ID}, gatehouse.Page{Limit: 1})
+				evs, err := s.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: "signin.saml", ActorID: bob.ID}, gatehouse.Page{Limit: 1})
 				if err != nil || len(evs) != 1 {
 					t.Fatalf("no signin.saml event for bob: %v", err)
 				}

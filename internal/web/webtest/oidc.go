@@ -13,7 +13,6 @@ import (
 	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/oidcrp/oidctest"
 	"gatehouse/internal/ssoconfig"
-	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
 )
 
@@ -136,7 +135,7 @@ func (o *OIDCSetup) Code(req AuthRequest, claims map[string]any) string {
 // Callback follows the OP's redirect to the configuration's redirect URI.
 func (b *Browser) Callback(o *OIDCSetup, q url.Values) Page {
 	b.t.Helper()
-	return b.Get("/sso/oidc/" + o.Config.ID + "/callback?" + q.Encode())
+	return b.Get(ssoconfig.CallbackPath(o.Config.ID) + "?" + q.Encode())
 }
 
 // SignInOIDC runs a whole sign-in of email whose token says sub and
@@ -168,7 +167,7 @@ func (e *Env) RefusedOIDC(p Page) gatehouse.AuditEvent {
 	if m == nil {
 		e.T.Fatalf("no reference on the refusal page:\n%s", p.Body)
 	}
-	evs, err := e.Store.ListAudit(context.Background(), store.AuditFilter{ActionPrefix: "signin.oidc"}, gatehouse.Page{Limit: 100})
+	evs, err := e.Store.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: "signin.oidc"}, gatehouse.Page{Limit: 100})
 	if err != nil {
 		e.T.Fatal(err)
 	}

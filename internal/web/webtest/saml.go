@@ -20,7 +20,6 @@ import (
 	"gatehouse/internal/saml"
 	"gatehouse/internal/saml/samltest"
 	"gatehouse/internal/ssoconfig"
-	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
 )
 
@@ -217,7 +216,7 @@ func (b *Browser) PostACS(configID, samlResponse, relayState string) Page {
 	if relayState != "" {
 		form.Set("RelayState", relayState)
 	}
-	req, err := http.NewRequest(http.MethodPost, b.e.Server.URL+"/sso/saml/"+configID+"/acs", strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, b.e.Server.URL+ssoconfig.ACSPath(configID), strings.NewReader(form.Encode()))
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -241,7 +240,7 @@ func (e *Env) Refused(p Page) gatehouse.AuditEvent {
 	if m == nil {
 		e.T.Fatalf("no reference on the refusal page:\n%s", p.Body)
 	}
-	evs, err := e.Store.ListAudit(context.Background(), store.AuditFilter{ActionPrefix: "signin.saml"}, gatehouse.Page{Limit: 100})
+	evs, err := e.Store.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: "signin.saml"}, gatehouse.Page{Limit: 100})
 	if err != nil {
 		e.T.Fatal(err)
 	}

@@ -222,7 +222,7 @@ func (e *Env) Code(secret string, steps int) string {
 // Audit returns the newest audit event whose action starts with prefix.
 func (e *Env) Audit(prefix string) gatehouse.AuditEvent {
 	e.T.Helper()
-	evs, err := e.Store.ListAudit(context.Background(), store.AuditFilter{ActionPrefix: prefix}, gatehouse.Page{Limit: 1})
+	evs, err := e.Store.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: prefix}, gatehouse.Page{Limit: 1})
 	if err != nil || len(evs) == 0 {
 		e.T.Fatalf("no audit event %q: %v", prefix, err)
 	}
@@ -232,7 +232,7 @@ func (e *Env) Audit(prefix string) gatehouse.AuditEvent {
 // SignInEvent returns the newest sign-in event of action for user userID.
 func (e *Env) SignInEvent(action, userID string) gatehouse.AuditEvent {
 	e.T.Helper()
-	evs, err := e.Store.ListAudit(context.Background(), store.AuditFilter{ActionPrefix: action, ActorID: userID}, gatehouse.Page{Limit: 1})
+	evs, err := e.Store.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: action, ActorID: userID}, gatehouse.Page{Limit: 1})
 	if err != nil || len(evs) == 0 {
 		e.T.Fatalf("no %s event of %s: %v", action, userID, err)
 	}
