@@ -13,6 +13,7 @@ import (
 	"gatehouse/internal/access"
 	"gatehouse/internal/metadatafetch"
 	"gatehouse/internal/oidcrp"
+	"gatehouse/internal/policy"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/ssoconfig"
@@ -283,7 +284,7 @@ func checkPreset(v *gatehouse.ValidationError, id string, p gatehouse.Protocol) 
 }
 
 // SSOConfigs lists owner o's configurations, in ID order.
-func (s *Service) SSOConfigs(ctx context.Context, p Principal, o Owner) ([]SSOConfigView, error) {
+func (s *Service) SSOConfigs(ctx context.Context, p Principal, o policy.Owner) ([]SSOConfigView, error) {
 	own, err := s.owner(ctx, p, o)
 	if err != nil {
 		return nil, err
@@ -317,7 +318,7 @@ type CreateSSOConfigInput struct {
 
 // CreateSSOConfig creates a configuration of owner o. Drafts can always be
 // saved: field problems come back in the view.
-func (s *Service) CreateSSOConfig(ctx context.Context, p Principal, o Owner, in CreateSSOConfigInput) (SSOConfigView, error) {
+func (s *Service) CreateSSOConfig(ctx context.Context, p Principal, o policy.Owner, in CreateSSOConfigInput) (SSOConfigView, error) {
 	own, err := s.owner(ctx, p, o)
 	if err != nil {
 		return SSOConfigView{}, err
@@ -394,7 +395,7 @@ func (s *Service) CreateSSOConfig(ctx context.Context, p Principal, o Owner, in 
 }
 
 // SSOConfig returns configuration id of owner o.
-func (s *Service) SSOConfig(ctx context.Context, p Principal, o Owner, id string) (SSOConfigView, error) {
+func (s *Service) SSOConfig(ctx context.Context, p Principal, o policy.Owner, id string) (SSOConfigView, error) {
 	_, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return SSOConfigView{}, err
@@ -424,7 +425,7 @@ type UpdateSSOConfigInput struct {
 }
 
 // UpdateSSOConfig edits configuration id of owner o.
-func (s *Service) UpdateSSOConfig(ctx context.Context, p Principal, o Owner, id string, in UpdateSSOConfigInput) (SSOConfigView, error) {
+func (s *Service) UpdateSSOConfig(ctx context.Context, p Principal, o policy.Owner, id string, in UpdateSSOConfigInput) (SSOConfigView, error) {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return SSOConfigView{}, err
@@ -659,7 +660,7 @@ type MetadataInput struct {
 // ImportSSOMetadata sets SAML configuration id of owner o's IdP settings
 // from metadata. Metadata describing several IdPs, with none chosen, is a
 // *ChooseEntityError.
-func (s *Service) ImportSSOMetadata(ctx context.Context, p Principal, o Owner, id string, in MetadataInput) (SSOConfigView, error) {
+func (s *Service) ImportSSOMetadata(ctx context.Context, p Principal, o policy.Owner, id string, in MetadataInput) (SSOConfigView, error) {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return SSOConfigView{}, err
@@ -717,7 +718,7 @@ func (s *Service) ImportSSOMetadata(ctx context.Context, p Principal, o Owner, i
 }
 
 // RotateSPKey gives SAML configuration id of owner o a new SP signing key.
-func (s *Service) RotateSPKey(ctx context.Context, p Principal, o Owner, id string) (SSOConfigView, error) {
+func (s *Service) RotateSPKey(ctx context.Context, p Principal, o policy.Owner, id string) (SSOConfigView, error) {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return SSOConfigView{}, err
@@ -757,7 +758,7 @@ func (s *Service) RotateSPKey(ctx context.Context, p Principal, o Owner, id stri
 // configuration that is incomplete, untested or on the wrong plan is a
 // *ssoconfig.EnableError; one that would lock every admin out a
 // *LockoutError. Refusals are audited.
-func (s *Service) EnableSSOConfig(ctx context.Context, p Principal, o Owner, id string) (SSOConfigView, error) {
+func (s *Service) EnableSSOConfig(ctx context.Context, p Principal, o policy.Owner, id string) (SSOConfigView, error) {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return SSOConfigView{}, err
@@ -828,7 +829,7 @@ func (s *Service) enableRefusal(ctx context.Context, own ownerOf, c gatehouse.SS
 // now (refusal: an *ssoconfig.EnableError or a *LockoutError, as
 // EnableSSOConfig would refuse it; nil when it could be, or is enabled
 // already). err is a failure to find out.
-func (s *Service) ReviewEnable(ctx context.Context, p Principal, o Owner, id string) (preview EnablePreview, refusal error, err error) {
+func (s *Service) ReviewEnable(ctx context.Context, p Principal, o policy.Owner, id string) (preview EnablePreview, refusal error, err error) {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return EnablePreview{}, nil, err
@@ -841,7 +842,7 @@ func (s *Service) ReviewEnable(ctx context.Context, p Principal, o Owner, id str
 }
 
 // DisableSSOConfig turns configuration id of owner o off.
-func (s *Service) DisableSSOConfig(ctx context.Context, p Principal, o Owner, id string) (SSOConfigView, error) {
+func (s *Service) DisableSSOConfig(ctx context.Context, p Principal, o policy.Owner, id string) (SSOConfigView, error) {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return SSOConfigView{}, err
@@ -863,7 +864,7 @@ func (s *Service) DisableSSOConfig(ctx context.Context, p Principal, o Owner, id
 
 // DeleteSSOConfig deletes configuration id of owner o, which must not be
 // enabled (a *gatehouse.ConflictError otherwise).
-func (s *Service) DeleteSSOConfig(ctx context.Context, p Principal, o Owner, id string) error {
+func (s *Service) DeleteSSOConfig(ctx context.Context, p Principal, o policy.Owner, id string) error {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return err
@@ -887,7 +888,7 @@ type EnablePreview struct {
 
 // PreviewEnable answers who configuration id of owner o would govern how
 // once enabled.
-func (s *Service) PreviewEnable(ctx context.Context, p Principal, o Owner, id string) (EnablePreview, error) {
+func (s *Service) PreviewEnable(ctx context.Context, p Principal, o policy.Owner, id string) (EnablePreview, error) {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return EnablePreview{}, err
@@ -898,7 +899,7 @@ func (s *Service) PreviewEnable(ctx context.Context, p Principal, o Owner, id st
 // Reach checks that p reaches owner o and, when id is not empty, its
 // configuration id; callers answering with the same precedence as a lookup
 // ask before they read the rest of a request.
-func (s *Service) Reach(ctx context.Context, p Principal, o Owner, id string) error {
+func (s *Service) Reach(ctx context.Context, p Principal, o policy.Owner, id string) error {
 	if id == "" {
 		_, err := s.owner(ctx, p, o)
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/admin"
+	"gatehouse/internal/policy"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
@@ -47,7 +48,7 @@ func TestSignedInAdmins(t *testing.T) {
 		}
 		kim := signIn(a1, "kim@acme.example", gatehouse.RoleAdmin)
 		lee := signIn(a1, "lee@acme.example", gatehouse.RoleUser)
-		acme := admin.Owner{AccountID: a1.ID}
+		acme := policy.Owner{AccountID: a1.ID}
 
 		t.Run("an account admin creates a configuration in their account", func(t *testing.T) {
 			v, err := svc.CreateSSOConfig(ctx, kim, acme, admin.CreateSSOConfigInput{Preset: "okta_saml"})
@@ -82,11 +83,11 @@ func TestSignedInAdmins(t *testing.T) {
 		})
 
 		t.Run("an account admin cannot reach another account", func(t *testing.T) {
-			_, err := svc.CreateSSOConfig(ctx, kim, admin.Owner{AccountID: a2.ID}, admin.CreateSSOConfigInput{Preset: "okta_saml"})
+			_, err := svc.CreateSSOConfig(ctx, kim, policy.Owner{AccountID: a2.ID}, admin.CreateSSOConfigInput{Preset: "okta_saml"})
 			if !errors.Is(err, gatehouse.ErrNotFound) {
 				t.Errorf("err = %v, want ErrNotFound", err)
 			}
-			if _, err := svc.SSOConfigs(ctx, kim, admin.Owner{PartitionID: p1.ID}); !errors.Is(err, gatehouse.ErrNotFound) {
+			if _, err := svc.SSOConfigs(ctx, kim, policy.Owner{PartitionID: p1.ID}); !errors.Is(err, gatehouse.ErrNotFound) {
 				t.Errorf("the partition's configurations: err = %v, want ErrNotFound", err)
 			}
 			list, err := s.ListSSOConfigs(ctx, a2.ID, "")

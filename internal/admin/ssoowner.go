@@ -4,25 +4,20 @@ import (
 	"context"
 
 	"gatehouse"
+	"gatehouse/internal/policy"
 )
 
-// Owner names whom SSO configurations belong to: an account (AccountID) or
-// a partition (PartitionID). Exactly one is set.
-type Owner struct {
-	AccountID   string
-	PartitionID string
-}
-
-// ownerOf is a loaded Owner: exactly one of account and partition is set.
+// ownerOf is a loaded policy.Owner: exactly one of account and partition is set.
 type ownerOf struct {
 	account   gatehouse.Account
 	partition gatehouse.Partition
 }
 
-// owner loads the owner o names, answering as for a missing one when p
-// does not reach it: an account any principal reaching it may manage; a
-// partition only its partition principals and super ones.
-func (s *Service) owner(ctx context.Context, p Principal, o Owner) (ownerOf, error) {
+// owner loads the owner o names (its account when AccountID is set, else
+// its partition), answering as for a missing one when p does not reach it:
+// an account any principal reaching it may manage; a partition only its
+// partition principals and super ones.
+func (s *Service) owner(ctx context.Context, p Principal, o policy.Owner) (ownerOf, error) {
 	if o.AccountID != "" || o.PartitionID == "" {
 		a, err := s.Account(ctx, p, o.AccountID)
 		return ownerOf{account: a}, err
@@ -62,7 +57,7 @@ func (o ownerOf) event(action, configID string, details map[string]string) gateh
 
 // ownedSSOConfig loads owner o and its configuration id, both of which p
 // must reach.
-func (s *Service) ownedSSOConfig(ctx context.Context, p Principal, o Owner, id string) (ownerOf, gatehouse.SSOConfig, error) {
+func (s *Service) ownedSSOConfig(ctx context.Context, p Principal, o policy.Owner, id string) (ownerOf, gatehouse.SSOConfig, error) {
 	own, err := s.owner(ctx, p, o)
 	if err != nil {
 		return own, gatehouse.SSOConfig{}, err

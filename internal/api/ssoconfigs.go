@@ -8,6 +8,7 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/admin"
+	"gatehouse/internal/policy"
 	"gatehouse/internal/ssoconfig"
 )
 
@@ -16,18 +17,18 @@ import (
 // (/partitions/{partition_id}/sso-configs). One set of handlers serves both
 // route sets; they differ only in the owner. admin answers as for a missing
 // owner when the token does not reach it.
-type ssoOwnerOf func(r *http.Request) admin.Owner
+type ssoOwnerOf func(r *http.Request) policy.Owner
 
-func accountOwner(r *http.Request) admin.Owner {
-	return admin.Owner{AccountID: r.PathValue("account_id")}
+func accountOwner(r *http.Request) policy.Owner {
+	return policy.Owner{AccountID: r.PathValue("account_id")}
 }
 
-func partitionOwner(r *http.Request) admin.Owner {
-	return admin.Owner{PartitionID: r.PathValue("partition_id")}
+func partitionOwner(r *http.Request) policy.Owner {
+	return policy.Owner{PartitionID: r.PathValue("partition_id")}
 }
 
 // ownerPath is the API path of owner o, under which its configurations live.
-func ownerPath(o admin.Owner) string {
+func ownerPath(o policy.Owner) string {
 	if o.AccountID == "" {
 		return "/api/v1/partitions/" + o.PartitionID
 	}
@@ -129,7 +130,7 @@ func handleSSOConfigGet(s *server, ownerOf ssoOwnerOf) apiHandler {
 // handleSSOConfigEdit serves an edit of a configuration whose body is a
 // JSON In, which op applies.
 func handleSSOConfigEdit[In any](ownerOf ssoOwnerOf, reach reachFunc,
-	op func(context.Context, admin.Principal, admin.Owner, string, In) (admin.SSOConfigView, error)) apiHandler {
+	op func(context.Context, admin.Principal, policy.Owner, string, In) (admin.SSOConfigView, error)) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
 		o, id := ownerOf(r), r.PathValue("config_id")
 		// Out of reach answers 404 before the body is read.
@@ -149,7 +150,7 @@ func handleSSOConfigEdit[In any](ownerOf ssoOwnerOf, reach reachFunc,
 	}
 }
 
-type reachFunc func(context.Context, admin.Principal, admin.Owner, string) error
+type reachFunc func(context.Context, admin.Principal, policy.Owner, string) error
 
 func handleSSOConfigUpdate(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return handleSSOConfigEdit(ownerOf, s.admin.Reach, s.admin.UpdateSSOConfig)
@@ -161,7 +162,7 @@ func handleSSOConfigMetadata(s *server, ownerOf ssoOwnerOf) apiHandler {
 
 // handleSSOConfigAction serves a bodiless action on a configuration.
 func handleSSOConfigAction(ownerOf ssoOwnerOf,
-	op func(context.Context, admin.Principal, admin.Owner, string) (admin.SSOConfigView, error)) apiHandler {
+	op func(context.Context, admin.Principal, policy.Owner, string) (admin.SSOConfigView, error)) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
 		v, err := op(r.Context(), who, ownerOf(r), r.PathValue("config_id"))
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"gatehouse"
 	"gatehouse/internal/access"
 	"gatehouse/internal/admin"
+	"gatehouse/internal/policy"
 	"gatehouse/internal/ssoconfig"
 	"gatehouse/internal/web"
 )
@@ -107,7 +108,7 @@ func (s *server) authenticationPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	views, err := s.admin.SSOConfigs(ctx, c.P, admin.Owner{AccountID: a.ID})
+	views, err := s.admin.SSOConfigs(ctx, c.P, policy.Owner{AccountID: a.ID})
 	if err != nil {
 		s.adminError(w, r, err)
 		return
@@ -192,7 +193,7 @@ func (s *server) ssoCreate(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	v, err := s.admin.CreateSSOConfig(r.Context(), c.P, admin.Owner{AccountID: a.ID}, admin.CreateSSOConfigInput{Preset: preset})
+	v, err := s.admin.CreateSSOConfig(r.Context(), c.P, policy.Owner{AccountID: a.ID}, admin.CreateSSOConfigInput{Preset: preset})
 	if err != nil {
 		s.adminError(w, r, err)
 		return
@@ -276,7 +277,7 @@ func (s *server) ssoStepFor(w http.ResponseWriter, r *http.Request, step string)
 	if !ok {
 		return c, ssoStep{}, false
 	}
-	v, err := s.admin.SSOConfig(r.Context(), c.P, admin.Owner{AccountID: a.ID}, r.PathValue("config_id"))
+	v, err := s.admin.SSOConfig(r.Context(), c.P, policy.Owner{AccountID: a.ID}, r.PathValue("config_id"))
 	if err != nil {
 		s.adminError(w, r, err)
 		return c, ssoStep{}, false
@@ -453,7 +454,7 @@ func (s *server) renderEnable(w http.ResponseWriter, r *http.Request, status int
 // enablePreview fills in who enabling would govern how, why it may not be
 // enabled yet, and what it would switch off.
 func (s *server) enablePreview(ctx context.Context, c adminCaller, st *ssoStep) error {
-	owner := admin.Owner{AccountID: st.Account.ID}
+	owner := policy.Owner{AccountID: st.Account.ID}
 	if st.Config.Enabled {
 		return nil
 	}
@@ -502,7 +503,7 @@ func (s *server) ssoEnable(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := s.admin.EnableSSOConfig(r.Context(), c.P, admin.Owner{AccountID: a.ID}, r.PathValue("config_id"))
+	v, err := s.admin.EnableSSOConfig(r.Context(), c.P, policy.Owner{AccountID: a.ID}, r.PathValue("config_id"))
 	var refused *ssoconfig.EnableError
 	var lockout *admin.LockoutError
 	switch {
@@ -527,7 +528,7 @@ func (s *server) ssoDisable(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := s.admin.DisableSSOConfig(r.Context(), c.P, admin.Owner{AccountID: a.ID}, r.PathValue("config_id"))
+	v, err := s.admin.DisableSSOConfig(r.Context(), c.P, policy.Owner{AccountID: a.ID}, r.PathValue("config_id"))
 	if err != nil {
 		s.adminError(w, r, err)
 		return
@@ -557,7 +558,7 @@ func (s *server) ssoDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := s.admin.DeleteSSOConfig(r.Context(), c.P, admin.Owner{AccountID: st.Account.ID}, st.Config.ID)
+	err := s.admin.DeleteSSOConfig(r.Context(), c.P, policy.Owner{AccountID: st.Account.ID}, st.Config.ID)
 	if errors.Is(err, gatehouse.ErrConflict) {
 		st.Config.Enabled = true
 		s.pages.Render(w, http.StatusConflict, "admin_sso_delete.html", view{

@@ -15,6 +15,7 @@ import (
 	"gatehouse"
 	"gatehouse/internal/admin"
 	"gatehouse/internal/oidcrp"
+	"gatehouse/internal/policy"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/ssoconfig"
 	"gatehouse/internal/web"
@@ -296,7 +297,7 @@ func (s *server) ssoConnectSave(w http.ResponseWriter, r *http.Request) {
 		refuse("Nothing was saved: correct what is marked below.", errs)
 		return
 	}
-	v, err := s.admin.UpdateSSOConfig(r.Context(), c.P, admin.Owner{AccountID: st.Account.ID}, st.Config.ID, in)
+	v, err := s.admin.UpdateSSOConfig(r.Context(), c.P, policy.Owner{AccountID: st.Account.ID}, st.Config.ID, in)
 	var stays *admin.StaysEnabledError
 	switch {
 	case errors.As(err, &stays):
@@ -393,7 +394,7 @@ func (s *server) ssoMetadataImport(w http.ResponseWriter, r *http.Request) {
 		refuse("Nothing was imported: correct what is marked below.", errs)
 		return
 	}
-	_, err := s.admin.ImportSSOMetadata(r.Context(), c.P, admin.Owner{AccountID: st.Account.ID}, st.Config.ID, in)
+	_, err := s.admin.ImportSSOMetadata(r.Context(), c.P, policy.Owner{AccountID: st.Account.ID}, st.Config.ID, in)
 	var choose *admin.ChooseEntityError
 	var stays *admin.StaysEnabledError
 	switch {
