@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -236,6 +237,89 @@ func TestForbiddenArrowRules(t *testing.T) {
 	} {
 		if got := forbiddenArrow(tc.from, tc.to); (got != "") != tc.forbidden {
 			t.Errorf("%s → %s: forbidden %q, want forbidden %v", tc.from, tc.to, got, tc.forbidden)
+		}
+	}
+}
+
+// descriptionColumn is where descriptions start in the README's layered
+// block; a line indented that far carries only the description of the one
+// above.
+const descriptionColumn = 40
+
+// readmeLayers reads the layered block of the README's Architecture
+// section: each line lists packages (relative to the module, "gatehouse"
+// for the root) before a run of two spaces and its description, indented
+// two spaces deeper than the line above; a line of description only
+// continues the one above. It returns each package's depth.
+func readmeLayers(t *testing.T) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section, ok := strings.CutPrefix(string(b)[strings.Index(string(b), "## Architecture"):], "## Architecture")
+	if !ok {
+		t.Fatal("README.md has no Architecture section")
+	}
+	_, block, ok := strings.Cut(section, "```\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("the README's Architecture section has no layered block")
+	}
+	layers := map[string]int{}
+	for _, line := range strings.Split(block, "\n") {
+		names := strings.TrimLeft(line, " ")
+		depth := len(line) - len(names)
+		names, _, _ = strings.Cut(names, "  ")
+		if names == "" || depth >= descriptionColumn {
+			continue // a blank line, or a description carried to its own line
+		}
+		for _, n := range strings.Split(names, ", ") {
+			layers[strings.TrimSpace(n)] = depth
+		}
+	}
+	return layers
+}
+
+// layerOf names a package as the README's block does.
+func layerOf(pkg string) string {
+	if pkg == module {
+		return module
+	}
+	return strings.TrimPrefix(relative(pkg), "internal/")
+}
+
+// TestREADMEArchitectureIsTheImportGraph: the README's layered block names
+// every production package, names nothing else, and every import goes to a
+// package on its own line or below it.
+func TestREADMEArchitectureIsTheImportGraph(t *testing.T) {
+	layers := readmeLayers(t)
+	pkgs := importGraph(t)
+	seen := map[string]bool{}
+	for _, p := range pkgs {
+		if isTestOnly(p.ImportPath) {
+			continue
+		}
+		from := layerOf(p.ImportPath)
+		seen[from] = true
+		df, ok := layers[from]
+		if !ok {
+			t.Errorf("%s is missing from the README's Architecture section", from)
+			continue
+		}
+		for _, imp := range p.Imports {
+			if !isOwn(imp) || isTestOnly(imp) {
+				continue
+			}
+			to := layerOf(imp)
+			if dt, ok := layers[to]; ok && dt < df {
+				t.Errorf("%s imports %s, which the README draws above it", from, to)
+			}
+		}
+	}
+	for name := range layers {
+		if !seen[name] {
+			t.Errorf("the README's Architecture section names %q, which is no package", name)
 		}
 	}
 }

@@ -33,7 +33,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
-// New returns the whole HTTP handler. Every route is listed here.
+// New returns the whole HTTP handler: the operational endpoints listed
+// here, /api/v1/ to the API and everything else to the pages, which list
+// their own routes (internal/api/routes.go, web/signin.Routes,
+// web/console.Routes).
 func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
