@@ -229,6 +229,22 @@ const (
 	SessionAuthenticated SessionState = "authenticated"
 )
 
+// SessionMethod is how a session's person authenticated, as stored with the
+// session.
+type SessionMethod string
+
+// Session methods of a password sign-in. An SSO session's method is its
+// protocol: SessionMethod(ProtocolSAML) is "saml".
+const (
+	// SessionPassword: a password alone, or a password whose TOTP step is
+	// still due (SessionPendingTOTP).
+	SessionPassword SessionMethod = "password"
+	// SessionPasswordTOTP: a password and a TOTP code.
+	SessionPasswordTOTP SessionMethod = "password+totp"
+	// SessionPasswordRecoveryCode: a password and a recovery code.
+	SessionPasswordRecoveryCode SessionMethod = "password+recovery_code"
+)
+
 // Session is one browser's sign-in. Only the SHA-256 of its cookie token is
 // stored, as ID.
 type Session struct {
@@ -236,7 +252,7 @@ type Session struct {
 	UserID    string
 	AccountID string
 	State     SessionState
-	Method    string // how the person authenticated: "password", "password+totp", "password+recovery_code", "saml", "oidc"
+	Method    SessionMethod // how the person authenticated
 	// SSOConfigID is the configuration an SSO session was opened through
 	// (the account's or its partition's); empty for a password session.
 	SSOConfigID string
@@ -285,11 +301,11 @@ const (
 type AuditEvent struct {
 	ID          string            `json:"id"`
 	Time        time.Time         `json:"time"`
-	ActorType   string            `json:"actor_type"` // "user", "token", "system", "anonymous"
+	ActorType   ActorType         `json:"actor_type"`
 	ActorID     string            `json:"actor_id,omitempty"`
 	PartitionID string            `json:"partition_id,omitempty"`
 	AccountID   string            `json:"account_id,omitempty"`
-	Action      string            `json:"action"` // e.g. "signin.password", "user.create"
+	Action      AuditAction       `json:"action"`
 	Outcome     Outcome           `json:"outcome"`
 	Reason      string            `json:"reason,omitempty"` // the precise reason, for admins
 	TargetType  string            `json:"target_type,omitempty"`
@@ -437,6 +453,18 @@ func (c *SSOConfig) TestIsCurrent() bool {
 	return c.LastTest != nil && c.LastTest.Outcome == OutcomeSuccess && !c.LastTest.At.Before(c.IdPChangedAt)
 }
 
+// SSOFlowPurpose is what an SSO flow is for, as stored with the flow.
+type SSOFlowPurpose string
+
+// SSO flow purposes.
+const (
+	// SSOFlowSignIn signs the person in when the IdP vouches for them.
+	SSOFlowSignIn SSOFlowPurpose = "signin"
+	// SSOFlowTest is a configuration's Test: the admin who started it sees
+	// the result, and nobody is signed in.
+	SSOFlowTest SSOFlowPurpose = "test"
+)
+
 // SSOFlow is one SSO sign-in (or Test) under way: created when Gatehouse
 // sends the person to the IdP, finished when the IdP's answer has been
 // checked, consumed when the browser that started it collects the result.
@@ -453,7 +481,7 @@ type SSOFlow struct {
 	// BrowserHash is the SHA-256 of a cookie set on the browser that started
 	// the flow; the result is only handed to that browser.
 	BrowserHash string
-	Purpose     string // "signin" or "test"
+	Purpose     SSOFlowPurpose
 	TesterID    string // the admin running a Test
 	ReturnTo    string
 	// Secret is sealed flow material, such as an OIDC PKCE verifier.

@@ -78,8 +78,8 @@ func runBootstrap(ctx context.Context, args []string, getenv func(string) string
 		}
 		return err
 	}
-	if err := st.AppendAudit(ctx, &gatehouse.AuditEvent{ActorType: "system", ActorID: "cli", PartitionID: partitionID, AccountID: accountID,
-		Action: "user.create", Outcome: gatehouse.OutcomeSuccess, TargetType: "user", TargetID: u.ID,
+	if err := st.AppendAudit(ctx, &gatehouse.AuditEvent{ActorType: gatehouse.ActorSystem, ActorID: "cli", PartitionID: partitionID, AccountID: accountID,
+		Action: gatehouse.ActionUserCreate, Outcome: gatehouse.OutcomeSuccess, TargetType: "user", TargetID: u.ID,
 		Details: map[string]string{"via": "admin bootstrap", "role": string(u.Role)}}); err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	if err := st.AppendAudit(ctx, &gatehouse.AuditEvent{ActorType: "system", ActorID: "cli", Action: "api_token.create",
+	if err := st.AppendAudit(ctx, &gatehouse.AuditEvent{ActorType: gatehouse.ActorSystem, ActorID: "cli", Action: gatehouse.ActionAPITokenCreate,
 		Outcome: gatehouse.OutcomeSuccess, TargetType: "api_token", TargetID: tok.ID,
 		Details: map[string]string{"scope": string(sc), "scope_id": scopeID, "name": name}}); err != nil {
 		return err
@@ -197,7 +197,7 @@ func runSSODisable(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer st.Close()
-	res, err := admin.BreakGlass(ctx, st, accountID, reason, gatehouse.AuditEvent{ActorType: "system", ActorID: "cli",
+	res, err := admin.BreakGlass(ctx, st, accountID, reason, gatehouse.AuditEvent{ActorType: gatehouse.ActorSystem, ActorID: "cli",
 		Details: map[string]string{"via": "admin sso disable", "by": by}})
 	switch {
 	case errors.Is(err, gatehouse.ErrNotFound):
@@ -213,7 +213,7 @@ func runSSODisable(ctx context.Context, args []string, getenv func(string) strin
 	if c := res.PartitionConfig; c != nil {
 		fmt.Fprintf(stdout, "account %s no longer uses its partition's SSO configuration %s (%s); the partition's other accounts keep it\n", res.AccountID, c.Name, c.ID)
 	}
-	fmt.Fprintf(stdout, "password sign-in works again for the account's users who have a password.\naudited as %s (%s).\n", res.AuditEventID, admin.ActionBreakGlass)
+	fmt.Fprintf(stdout, "password sign-in works again for the account's users who have a password.\naudited as %s (%s).\n", res.AuditEventID, gatehouse.ActionBreakGlass)
 	return nil
 }
 

@@ -214,7 +214,7 @@ func (s *Service) CreateAccount(ctx context.Context, p Principal, in AccountInpu
 	if err := s.store.CreateAccount(ctx, &a); err != nil {
 		return gatehouse.Account{}, err
 	}
-	s.Record(ctx, p, accountEvent("account.create", a, nil))
+	s.Record(ctx, p, accountEvent(gatehouse.ActionAccountCreate, a, nil))
 	return a, nil
 }
 
@@ -267,7 +267,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p Principal, id string, in 
 	if next.Plan != a.Plan || next.UsePartitionSSO != a.UsePartitionSSO {
 		details[DetailSessionsEnded] = s.EndForbiddenSessions(ctx, a.ID)
 	}
-	s.Record(ctx, p, accountEvent("account.update", a, details))
+	s.Record(ctx, p, accountEvent(gatehouse.ActionAccountUpdate, a, details))
 	return next, nil
 }
 
@@ -277,7 +277,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p Principal, id string, in 
 // the account; nil when neither.
 func (s *Service) accountChangeRefusal(ctx context.Context, p Principal, a, next gatehouse.Account) error {
 	refuse := func(refusal *RefusalError, details map[string]string) error {
-		e := accountEvent("account.update", a, details)
+		e := accountEvent(gatehouse.ActionAccountUpdate, a, details)
 		e.Outcome, e.Reason = gatehouse.OutcomeFailure, refusal.Reason
 		s.Record(ctx, p, e)
 		return refusal
@@ -366,11 +366,11 @@ func (s *Service) DeleteAccount(ctx context.Context, p Principal, id string) err
 	if err := s.store.DeleteAccount(ctx, a.ID); err != nil {
 		return err
 	}
-	s.Record(ctx, p, accountEvent("account.delete", a, map[string]string{"name": a.Name}))
+	s.Record(ctx, p, accountEvent(gatehouse.ActionAccountDelete, a, map[string]string{"name": a.Name}))
 	return nil
 }
 
 // accountEvent is the audit event of a change to account a.
-func accountEvent(action string, a gatehouse.Account, details map[string]string) gatehouse.AuditEvent {
+func accountEvent(action gatehouse.AuditAction, a gatehouse.Account, details map[string]string) gatehouse.AuditEvent {
 	return gatehouse.AuditEvent{Action: action, PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "account", TargetID: a.ID, Details: details}
 }

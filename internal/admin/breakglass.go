@@ -15,9 +15,6 @@ import (
 	"gatehouse/internal/store"
 )
 
-// ActionBreakGlass is the audit action of a break-glass (DESIGN rule 12).
-const ActionBreakGlass = "sso.break_glass"
-
 // maxBreakGlassReason bounds the reason a break-glass is recorded with.
 const maxBreakGlassReason = 500
 
@@ -105,7 +102,7 @@ func BreakGlass(ctx context.Context, st *store.Store, accountID, reason string, 
 	}
 	res := BreakGlassResult{AccountID: a.ID, DisabledConfigs: []BreakGlassConfig{}, Reason: reason}
 	e := by
-	e.PartitionID, e.AccountID, e.Action = a.PartitionID, a.ID, ActionBreakGlass
+	e.PartitionID, e.AccountID, e.Action = a.PartitionID, a.ID, gatehouse.ActionBreakGlass
 	e.Details = map[string]string{"reason": reason}
 	maps.Copy(e.Details, by.Details)
 

@@ -14,7 +14,7 @@ func (s *Service) exemptionList(ctx context.Context, p Principal, accountID, id 
 }
 
 // exemptionEvent is the audit event of a change to list l of account a.
-func exemptionEvent(action string, a gatehouse.Account, l gatehouse.ExemptionList) gatehouse.AuditEvent {
+func exemptionEvent(action gatehouse.AuditAction, a gatehouse.Account, l gatehouse.ExemptionList) gatehouse.AuditEvent {
 	return gatehouse.AuditEvent{Action: action, PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "exemption_list", TargetID: l.ID,
 		Details: map[string]string{"name": l.Name, "kind": string(l.Kind), "members": strings.Join(l.Members, " ")}}
 }
@@ -64,7 +64,7 @@ func (s *Service) CreateExemptionList(ctx context.Context, p Principal, accountI
 	if err := s.store.CreateExemptionList(ctx, &l); err != nil {
 		return gatehouse.ExemptionList{}, err
 	}
-	e := exemptionEvent("exemption_list.create", a, l)
+	e := exemptionEvent(gatehouse.ActionExemptionListCreate, a, l)
 	e.Details[DetailSessionsEnded] = s.EndForbiddenSessions(ctx, a.ID)
 	s.Record(ctx, p, e)
 	return l, nil
@@ -108,7 +108,7 @@ func (s *Service) UpdateExemptionList(ctx context.Context, p Principal, accountI
 	if err := s.store.UpdateExemptionList(ctx, &next); err != nil {
 		return gatehouse.ExemptionList{}, err
 	}
-	e := exemptionEvent("exemption_list.update", a, next)
+	e := exemptionEvent(gatehouse.ActionExemptionListUpdate, a, next)
 	e.Details["previous_members"] = strings.Join(l.Members, " ")
 	e.Details[DetailSessionsEnded] = s.EndForbiddenSessions(ctx, a.ID)
 	if l.Name != next.Name {
@@ -127,7 +127,7 @@ func (s *Service) DeleteExemptionList(ctx context.Context, p Principal, accountI
 	if err := s.store.DeleteExemptionList(ctx, l.ID); err != nil {
 		return err
 	}
-	e := exemptionEvent("exemption_list.delete", a, l)
+	e := exemptionEvent(gatehouse.ActionExemptionListDelete, a, l)
 	e.Details[DetailSessionsEnded] = s.EndForbiddenSessions(ctx, a.ID)
 	s.Record(ctx, p, e)
 	return nil

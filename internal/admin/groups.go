@@ -58,7 +58,7 @@ func (s *Service) CreateGroup(ctx context.Context, p Principal, accountID string
 	if err := s.store.CreateGroup(ctx, &g); err != nil {
 		return gatehouse.Group{}, err
 	}
-	s.Record(ctx, p, groupEvent("group.create", a, g.ID, nil))
+	s.Record(ctx, p, groupEvent(gatehouse.ActionGroupCreate, a, g.ID, nil))
 	return g, nil
 }
 
@@ -82,7 +82,7 @@ func (s *Service) UpdateGroup(ctx context.Context, p Principal, accountID, id st
 	if err := s.store.UpdateGroup(ctx, &next); err != nil {
 		return gatehouse.Group{}, err
 	}
-	s.Record(ctx, p, groupEvent("group.update", a, g.ID, map[string]string{"changed": "name"}))
+	s.Record(ctx, p, groupEvent(gatehouse.ActionGroupUpdate, a, g.ID, map[string]string{"changed": "name"}))
 	return next, nil
 }
 
@@ -97,7 +97,7 @@ func (s *Service) DeleteGroup(ctx context.Context, p Principal, accountID, id st
 	if err := s.store.DeleteGroup(ctx, g.ID); err != nil {
 		return err
 	}
-	s.Record(ctx, p, groupEvent("group.delete", a, g.ID, map[string]string{"name": g.Name,
+	s.Record(ctx, p, groupEvent(gatehouse.ActionGroupDelete, a, g.ID, map[string]string{"name": g.Name,
 		DetailSessionsEnded: s.EndForbiddenSessions(ctx, a.ID)}))
 	return nil
 }
@@ -131,7 +131,7 @@ func (s *Service) AddGroupMember(ctx context.Context, p Principal, accountID, gr
 	if err := s.store.AddMember(ctx, g.ID, userID); err != nil {
 		return Membership{}, err
 	}
-	s.Record(ctx, p, groupEvent("group.member_add", a, g.ID, map[string]string{"user_id": userID,
+	s.Record(ctx, p, groupEvent(gatehouse.ActionGroupMemberAdd, a, g.ID, map[string]string{"user_id": userID,
 		DetailSessionsEnded: s.EndForbiddenSessions(ctx, a.ID)}))
 	return Membership{GroupID: g.ID, UserID: userID}, nil
 }
@@ -146,12 +146,12 @@ func (s *Service) RemoveGroupMember(ctx context.Context, p Principal, accountID,
 	if err := s.store.RemoveMember(ctx, g.ID, userID); err != nil {
 		return err
 	}
-	s.Record(ctx, p, groupEvent("group.member_remove", a, g.ID, map[string]string{"user_id": userID,
+	s.Record(ctx, p, groupEvent(gatehouse.ActionGroupMemberRemove, a, g.ID, map[string]string{"user_id": userID,
 		DetailSessionsEnded: s.EndForbiddenSessions(ctx, a.ID)}))
 	return nil
 }
 
 // groupEvent is the audit event of a change to group groupID of account a.
-func groupEvent(action string, a gatehouse.Account, groupID string, details map[string]string) gatehouse.AuditEvent {
+func groupEvent(action gatehouse.AuditAction, a gatehouse.Account, groupID string, details map[string]string) gatehouse.AuditEvent {
 	return gatehouse.AuditEvent{Action: action, PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "group", TargetID: groupID, Details: details}
 }

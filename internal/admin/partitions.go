@@ -71,7 +71,7 @@ func (s *Service) CreatePartition(ctx context.Context, p Principal, in Partition
 	if err := s.store.CreatePartition(ctx, &pt); err != nil {
 		return gatehouse.Partition{}, err
 	}
-	s.Record(ctx, p, partitionEvent("partition.create", pt, nil))
+	s.Record(ctx, p, partitionEvent(gatehouse.ActionPartitionCreate, pt, nil))
 	return pt, nil
 }
 
@@ -107,7 +107,7 @@ func (s *Service) UpdatePartition(ctx context.Context, p Principal, id string, i
 	if err := s.store.UpdatePartition(ctx, &next); err != nil {
 		return gatehouse.Partition{}, err
 	}
-	s.Record(ctx, p, partitionEvent("partition.update", pt, map[string]string{"changed": "name"}))
+	s.Record(ctx, p, partitionEvent(gatehouse.ActionPartitionUpdate, pt, map[string]string{"changed": "name"}))
 	return next, nil
 }
 
@@ -123,11 +123,11 @@ func (s *Service) DeletePartition(ctx context.Context, p Principal, id string) e
 	if err := s.store.DeletePartition(ctx, pt.ID); err != nil {
 		return err
 	}
-	s.Record(ctx, p, partitionEvent("partition.delete", pt, map[string]string{"name": pt.Name}))
+	s.Record(ctx, p, partitionEvent(gatehouse.ActionPartitionDelete, pt, map[string]string{"name": pt.Name}))
 	return nil
 }
 
 // partitionEvent is the audit event of a change to partition pt.
-func partitionEvent(action string, pt gatehouse.Partition, details map[string]string) gatehouse.AuditEvent {
+func partitionEvent(action gatehouse.AuditAction, pt gatehouse.Partition, details map[string]string) gatehouse.AuditEvent {
 	return gatehouse.AuditEvent{Action: action, PartitionID: pt.ID, TargetType: "partition", TargetID: pt.ID, Details: details}
 }

@@ -9,18 +9,12 @@ import (
 	"gatehouse/internal/policy"
 )
 
-// Principal kinds: who acts, as audit events name them.
-const (
-	KindToken = "token"
-	KindUser  = "user"
-)
-
 // Principal is who performs an operation and how far they reach: an API
 // token, or a signed-in user by their role. The reach is policy's (one
 // model for tokens and people); a zero Reach reaches nothing.
 type Principal struct {
-	Kind string // KindToken or KindUser
-	ID   string // the token's or the user's ID
+	Kind gatehouse.ActorType // gatehouse.ActorToken or gatehouse.ActorUser
+	ID   string              // the token's or the user's ID
 	policy.Reach
 	// Address and UserAgent are where the request came from, for the audit
 	// log; the constructors cut UserAgent to 256 bytes.
@@ -44,18 +38,18 @@ func truncate(s string, n int) string {
 // TokenPrincipal is the principal of an API token, which reaches what its
 // scope says.
 func TokenPrincipal(tok gatehouse.APIToken, address, userAgent string) Principal {
-	return Principal{Kind: KindToken, ID: tok.ID, Reach: policy.TokenReach(tok), Address: address, UserAgent: truncate(userAgent, maxUserAgent)}
+	return Principal{Kind: gatehouse.ActorToken, ID: tok.ID, Reach: policy.TokenReach(tok), Address: address, UserAgent: truncate(userAgent, maxUserAgent)}
 }
 
 // UserPrincipal is the principal of user u of account a, signed in, with
 // the reach policy.UserReach gives them.
 func UserPrincipal(u gatehouse.User, a gatehouse.Account, address, userAgent string) Principal {
-	return Principal{Kind: KindUser, ID: u.ID, Reach: policy.UserReach(u, a), Address: address, UserAgent: truncate(userAgent, maxUserAgent)}
+	return Principal{Kind: gatehouse.ActorUser, ID: u.ID, Reach: policy.UserReach(u, a), Address: address, UserAgent: truncate(userAgent, maxUserAgent)}
 }
 
 // noun is what p is called in a refusal: "token" or "admin".
 func (p Principal) noun() string {
-	if p.Kind == KindToken {
+	if p.Kind == gatehouse.ActorToken {
 		return "token"
 	}
 	return "admin"

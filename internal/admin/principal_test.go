@@ -25,7 +25,7 @@ func TestUserPrincipal(t *testing.T) {
 		t.Run(string(tt.role)+"/"+string(tt.status), func(t *testing.T) {
 			u := gatehouse.User{ID: "usr_1", AccountID: acct.ID, Role: tt.role, Status: tt.status}
 			p := admin.UserPrincipal(u, acct, "192.0.2.1", "browser")
-			want := admin.Principal{Kind: admin.KindUser, ID: "usr_1", Reach: tt.wantReach,
+			want := admin.Principal{Kind: gatehouse.ActorUser, ID: "usr_1", Reach: tt.wantReach,
 				Address: "192.0.2.1", UserAgent: "browser"}
 			if p != want {
 				t.Errorf("UserPrincipal = %+v, want %+v", p, want)
@@ -39,7 +39,7 @@ func TestUserPrincipal(t *testing.T) {
 
 func TestTokenPrincipal(t *testing.T) {
 	tok := gatehouse.APIToken{ID: "tok_1", Scope: gatehouse.ScopePartition, ScopeID: "par_1"}
-	want := admin.Principal{Kind: admin.KindToken, ID: "tok_1", Reach: policy.Reach{Scope: gatehouse.ScopePartition, ScopeID: "par_1"}, Address: "a", UserAgent: "ua"}
+	want := admin.Principal{Kind: gatehouse.ActorToken, ID: "tok_1", Reach: policy.Reach{Scope: gatehouse.ScopePartition, ScopeID: "par_1"}, Address: "a", UserAgent: "ua"}
 	if got := admin.TokenPrincipal(tok, "a", "ua"); got != want {
 		t.Errorf("TokenPrincipal = %+v, want %+v", got, want)
 	}

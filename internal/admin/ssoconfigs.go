@@ -390,7 +390,7 @@ func (s *Service) CreateSSOConfig(ctx context.Context, p Principal, o policy.Own
 	if c.OIDC != nil {
 		oidcDetails(details, gatehouse.OIDCSettings{}, *c.OIDC)
 	}
-	s.Record(ctx, p, own.event("sso_config.create", c.ID, details))
+	s.Record(ctx, p, own.event(gatehouse.ActionSSOConfigCreate, c.ID, details))
 	return s.view(c)
 }
 
@@ -460,7 +460,7 @@ func (s *Service) UpdateSSOConfig(ctx context.Context, p Principal, o policy.Own
 		in.OIDC.sealSecret(s.secrets, &next)
 	}
 	ssoconfig.Normalize(&next)
-	return s.saveSSOConfig(ctx, p, own, c, next, "sso_config.update", map[string]string{})
+	return s.saveSSOConfig(ctx, p, own, c, next, gatehouse.ActionSSOConfigUpdate, map[string]string{})
 }
 
 // saveSSOConfig stores an edit of configuration before. It makes an SP key
@@ -469,7 +469,7 @@ func (s *Service) UpdateSSOConfig(ctx context.Context, p Principal, o policy.Own
 // IdP setting changed, and audits what changed. An edit that changes
 // nothing writes nothing.
 func (s *Service) saveSSOConfig(ctx context.Context, p Principal, own ownerOf,
-	before, next gatehouse.SSOConfig, action string, details map[string]string) (SSOConfigView, error) {
+	before, next gatehouse.SSOConfig, action gatehouse.AuditAction, details map[string]string) (SSOConfigView, error) {
 	changed := changedFields(&before, &next)
 	if next.SAML != nil && next.SAML.SignRequests && len(next.SPKey) == 0 {
 		if s.secrets == nil {
@@ -714,7 +714,7 @@ func (s *Service) ImportSSOMetadata(ctx context.Context, p Principal, o policy.O
 	}
 	ssoconfig.Normalize(&next)
 	details["entity_id"] = imported.IdPEntityID
-	return s.saveSSOConfig(ctx, p, own, c, next, "sso_config.metadata_import", details)
+	return s.saveSSOConfig(ctx, p, own, c, next, gatehouse.ActionSSOConfigMetadataImport, details)
 }
 
 // RotateSPKey gives SAML configuration id of owner o a new SP signing key.
@@ -749,7 +749,7 @@ func (s *Service) RotateSPKey(ctx context.Context, p Principal, o policy.Owner, 
 	if signing && c.TestIsCurrent() {
 		details["test"] = "out_of_date"
 	}
-	s.Record(ctx, p, own.event("sso_config.sp_key_rotate", c.ID, details))
+	s.Record(ctx, p, own.event(gatehouse.ActionSSOConfigSPKeyRotate, c.ID, details))
 	return s.view(next)
 }
 
@@ -771,7 +771,7 @@ func (s *Service) EnableSSOConfig(ctx context.Context, p Principal, o policy.Own
 		return SSOConfigView{}, err
 	}
 	if refused != nil {
-		ev := own.event("sso_config.enable", c.ID, map[string]string{"name": c.Name})
+		ev := own.event(gatehouse.ActionSSOConfigEnable, c.ID, map[string]string{"name": c.Name})
 		ev.Outcome, ev.Reason = gatehouse.OutcomeFailure, refused.Error()
 		s.Record(ctx, p, ev)
 		return SSOConfigView{}, refused
@@ -785,9 +785,9 @@ func (s *Service) EnableSSOConfig(ctx context.Context, p Principal, o policy.Own
 	details := map[string]string{"name": c.Name, DetailSessionsEnded: s.EndForbiddenSessions(ctx, s.governedAccounts(ctx, own)...)}
 	if disabledID != "" {
 		details["disabled_config_id"] = disabledID
-		s.Record(ctx, p, own.event("sso_config.disable", disabledID, map[string]string{"reason": "switched to " + c.ID}))
+		s.Record(ctx, p, own.event(gatehouse.ActionSSOConfigDisable, disabledID, map[string]string{"reason": "switched to " + c.ID}))
 	}
-	s.Record(ctx, p, own.event("sso_config.enable", c.ID, details))
+	s.Record(ctx, p, own.event(gatehouse.ActionSSOConfigEnable, c.ID, details))
 	after, err := s.store.SSOConfig(ctx, c.ID)
 	if err != nil {
 		return SSOConfigView{}, err
@@ -853,7 +853,7 @@ func (s *Service) DisableSSOConfig(ctx context.Context, p Principal, o policy.Ow
 	if err := s.store.DisableSSOConfig(ctx, c.ID); err != nil {
 		return SSOConfigView{}, err
 	}
-	s.Record(ctx, p, own.event("sso_config.disable", c.ID, map[string]string{"name": c.Name,
+	s.Record(ctx, p, own.event(gatehouse.ActionSSOConfigDisable, c.ID, map[string]string{"name": c.Name,
 		DetailSessionsEnded: s.EndForbiddenSessions(ctx, s.governedAccounts(ctx, own)...)}))
 	after, err := s.store.SSOConfig(ctx, c.ID)
 	if err != nil {
@@ -874,7 +874,7 @@ func (s *Service) DeleteSSOConfig(ctx context.Context, p Principal, o policy.Own
 	if err := s.store.DeleteSSOConfig(ctx, c.ID); err != nil {
 		return err
 	}
-	s.Record(ctx, p, own.event("sso_config.delete", c.ID, map[string]string{"name": c.Name, "protocol": string(c.Protocol)}))
+	s.Record(ctx, p, own.event(gatehouse.ActionSSOConfigDelete, c.ID, map[string]string{"name": c.Name, "protocol": string(c.Protocol)}))
 	return nil
 }
 

@@ -46,7 +46,7 @@ func (o ownerOf) owns(c gatehouse.SSOConfig) bool {
 
 // event is an audit event about configuration configID of the owner: a
 // partition's configuration is recorded under the partition alone.
-func (o ownerOf) event(action, configID string, details map[string]string) gatehouse.AuditEvent {
+func (o ownerOf) event(action gatehouse.AuditAction, configID string, details map[string]string) gatehouse.AuditEvent {
 	ev := gatehouse.AuditEvent{Action: action, AccountID: o.account.ID, PartitionID: o.account.PartitionID,
 		TargetType: "sso_config", TargetID: configID, Details: details}
 	if o.isPartition() {

@@ -123,7 +123,7 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, accountID string,
 	if err := s.store.CreateUser(ctx, &u); err != nil {
 		return gatehouse.User{}, emailTaken(err)
 	}
-	s.Record(ctx, p, userEvent("user.create", a, u.ID, map[string]string{"role": string(u.Role)}))
+	s.Record(ctx, p, userEvent(gatehouse.ActionUserCreate, a, u.ID, map[string]string{"role": string(u.Role)}))
 	return u, nil
 }
 
@@ -164,14 +164,14 @@ func (s *Service) UpdateUser(ctx context.Context, p Principal, accountID, id str
 		return next, nil
 	}
 	if err := s.store.UpdateUser(ctx, &next); err != nil {
-		s.recordLastWayIn(ctx, p, a, "user.update", u.ID, err)
+		s.recordLastWayIn(ctx, p, a, gatehouse.ActionUserUpdate, u.ID, err)
 		return gatehouse.User{}, emailTaken(err)
 	}
 	details := ch.details()
 	if next.Role != u.Role {
 		details[DetailSessionsEnded] = s.EndForbiddenSessions(ctx, a.ID)
 	}
-	s.Record(ctx, p, userEvent("user.update", a, u.ID, details))
+	s.Record(ctx, p, userEvent(gatehouse.ActionUserUpdate, a, u.ID, details))
 	return next, nil
 }
 
@@ -183,10 +183,10 @@ func (s *Service) DeleteUser(ctx context.Context, p Principal, accountID, id str
 		return err
 	}
 	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
-		s.recordLastWayIn(ctx, p, a, "user.delete", u.ID, err)
+		s.recordLastWayIn(ctx, p, a, gatehouse.ActionUserDelete, u.ID, err)
 		return err
 	}
-	s.Record(ctx, p, userEvent("user.delete", a, u.ID, map[string]string{"email": u.Email}))
+	s.Record(ctx, p, userEvent(gatehouse.ActionUserDelete, a, u.ID, map[string]string{"email": u.Email}))
 	return nil
 }
 
@@ -204,7 +204,7 @@ func (s *Service) SetUserPassword(ctx context.Context, p Principal, accountID, i
 		return err
 	}
 	if refusal != "" {
-		e := userEvent("user.password_set", a, u.ID, nil)
+		e := userEvent(gatehouse.ActionUserPasswordSet, a, u.ID, nil)
 		e.Outcome, e.Reason = gatehouse.OutcomeFailure, refusal
 		s.Record(ctx, p, e)
 		return &RefusalError{Field: "password", Reason: refusal}
@@ -224,7 +224,7 @@ func (s *Service) SetUserPassword(ctx context.Context, p Principal, accountID, i
 	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
 		return err
 	}
-	s.Record(ctx, p, userEvent("user.password_set", a, u.ID, nil))
+	s.Record(ctx, p, userEvent(gatehouse.ActionUserPasswordSet, a, u.ID, nil))
 	return nil
 }
 
@@ -251,7 +251,7 @@ func (s *Service) passwordRefusal(ctx context.Context, u gatehouse.User) (string
 // recordLastWayIn audits a change of user userID that the store refused
 // because it would leave account a without a way in around its IdP
 // (SECURITY.md A-last-admin); other errors are not recorded here.
-func (s *Service) recordLastWayIn(ctx context.Context, p Principal, a gatehouse.Account, action, userID string, err error) {
+func (s *Service) recordLastWayIn(ctx context.Context, p Principal, a gatehouse.Account, action gatehouse.AuditAction, userID string, err error) {
 	var last *gatehouse.LastWayInError
 	if errors.As(err, &last) {
 		e := userEvent(action, a, userID, nil)
@@ -261,6 +261,6 @@ func (s *Service) recordLastWayIn(ctx context.Context, p Principal, a gatehouse.
 }
 
 // userEvent is the audit event of a change to user userID of account a.
-func userEvent(action string, a gatehouse.Account, userID string, details map[string]string) gatehouse.AuditEvent {
+func userEvent(action gatehouse.AuditAction, a gatehouse.Account, userID string, details map[string]string) gatehouse.AuditEvent {
 	return gatehouse.AuditEvent{Action: action, PartitionID: a.PartitionID, AccountID: a.ID, TargetType: "user", TargetID: userID, Details: details}
 }

@@ -57,7 +57,7 @@ func TestAuditListingFiltersAndScope(t *testing.T) {
 		targets := func(c client, query string) []string {
 			t.Helper()
 			l := decodeAs[page[gatehouse.AuditEvent]](t, c.must(http.StatusOK, "GET", "/api/v1/audit-events"+query, ""))
-			return ids(l.Items, func(e gatehouse.AuditEvent) string { return e.Action + ":" + e.TargetID })
+			return ids(l.Items, func(e gatehouse.AuditEvent) string { return string(e.Action) + ":" + e.TargetID })
 		}
 		tests := []struct {
 			name  string
@@ -102,7 +102,7 @@ func TestAuditListingFiltersAndScope(t *testing.T) {
 			{"unknown reference", f.super, "/api/v1/audit-events?id=evt_0000", []string{}},
 		} {
 			l := decodeAs[page[gatehouse.AuditEvent]](t, tt.c.must(http.StatusOK, "GET", tt.path, ""))
-			if got := ids(l.Items, func(e gatehouse.AuditEvent) string { return e.Action + ":" + e.TargetID }); !equal(got, tt.want) {
+			if got := ids(l.Items, func(e gatehouse.AuditEvent) string { return string(e.Action) + ":" + e.TargetID }); !equal(got, tt.want) {
 				t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 			}
 		}

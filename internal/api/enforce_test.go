@@ -164,7 +164,7 @@ func TestAccountAuditShowsEveryConfigurationChange(t *testing.T) {
 		got := decodeAs[page[gatehouse.AuditEvent]](t, f.acct.must(http.StatusOK, "GET", "/api/v1/accounts/"+f.a1.ID+"/audit-events?target_id="+cfg.ID, ""))
 		var actions []string
 		for _, e := range got.Items {
-			actions = append(actions, e.Action)
+			actions = append(actions, string(e.Action))
 		}
 		want := []string{"sso.break_glass", "sso_config.enable", "sso_config.disable", "sso_config.enable", "sso_config.test", "sso_config.update", "sso_config.create"}
 		if !equal(actions, want) {

@@ -76,7 +76,7 @@ func TestExemptionsAPI(t *testing.T) {
 		f.acct.must(http.StatusNotFound, "GET", path+"/"+gl.ID, "")
 		var actions []string
 		for _, e := range f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID}) {
-			actions = append(actions, e.Action)
+			actions = append(actions, string(e.Action))
 		}
 		want := []string{"exemption_list.delete", "exemption_list.update", "exemption_list.create", "exemption_list.create"}
 		if !equal(actions[:4], want) {

@@ -42,7 +42,7 @@ func TestSignInHistory(t *testing.T) {
 		byID := map[string]string{}
 		for i, sd := range seeds {
 			e := gatehouse.AuditEvent{Time: start.Add(time.Duration(i) * time.Hour), ActorType: "anonymous", AccountID: sd.account,
-				Action: sd.action, Outcome: gatehouse.OutcomeFailure, Reason: "wrong", TargetType: "user", TargetID: sd.user.ID}
+				Action: gatehouse.AuditAction(sd.action), Outcome: gatehouse.OutcomeFailure, Reason: "wrong", TargetType: "user", TargetID: sd.user.ID}
 			if sd.ok {
 				e.ActorType, e.ActorID, e.Outcome, e.Reason = "user", sd.user.ID, gatehouse.OutcomeSuccess, ""
 			}

@@ -84,7 +84,7 @@ func TestLastWayInAPIRefuses409(t *testing.T) {
 		fails := f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, TargetID: ada.ID, Outcome: gatehouse.OutcomeFailure})
 		var actions []string
 		for _, e := range fails {
-			actions = append(actions, e.Action)
+			actions = append(actions, string(e.Action))
 			if !contains(e.Reason, "last way in") || e.TargetType != "user" {
 				t.Errorf("refusal audited as %+v", e)
 			}

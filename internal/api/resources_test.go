@@ -268,7 +268,7 @@ func wantActions(t *testing.T, evs []gatehouse.AuditEvent, want ...string) {
 	t.Helper()
 	var got []string
 	for _, e := range evs {
-		got = append(got, e.Action)
+		got = append(got, string(e.Action))
 		if e.ActorType != "token" || e.ActorID == "" || e.Outcome != gatehouse.OutcomeSuccess {
 			t.Errorf("event %s: actor %s %q, outcome %s", e.Action, e.ActorType, e.ActorID, e.Outcome)
 		}

@@ -167,7 +167,7 @@ func TestOIDCConfigLifecycle(t *testing.T) {
 		var actions []string
 		for _, e := range f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID}) {
 			if e.TargetType == "sso_config" {
-				actions = append(actions, e.Action)
+				actions = append(actions, string(e.Action))
 			}
 		}
 		for _, want := range []string{"sso_config.create", "sso_config.update", "sso_config.enable"} {

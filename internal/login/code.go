@@ -36,7 +36,7 @@ func (f *Flow) Code(ctx context.Context, token, code string, c Client) (Result, 
 	if err != nil {
 		return Result{}, fmt.Errorf("login: code step: %w", err)
 	}
-	a := attempt{action: ActionTOTP, method: "totp", client: c, email: cur.User.Email, user: &cur.User, partitionID: acct.PartitionID}
+	a := attempt{action: gatehouse.ActionSignInTOTP, method: "totp", client: c, email: cur.User.Email, user: &cur.User, partitionID: acct.PartitionID}
 	method, refused, err := f.checkCode(ctx, &a, code)
 	if err != nil {
 		return Result{}, err
@@ -45,7 +45,11 @@ func (f *Flow) Code(ctx context.Context, token, code string, c Client) (Result, 
 		return Result{}, f.fail(ctx, a, refused.reason, refused.err)
 	}
 	// The pending session was found allowed at its version just now.
-	res, err := f.startSession(ctx, token, cur.User, gatehouse.SessionAuthenticated, way{method: "password+" + method, policyVersion: cur.Session.PolicyVersion})
+	sm := gatehouse.SessionPasswordTOTP
+	if method == "recovery_code" {
+		sm = gatehouse.SessionPasswordRecoveryCode
+	}
+	res, err := f.startSession(ctx, token, cur.User, gatehouse.SessionAuthenticated, way{method: sm, policyVersion: cur.Session.PolicyVersion})
 	if err != nil {
 		return Result{}, err
 	}
@@ -72,8 +76,8 @@ func (f *Flow) checkCode(ctx context.Context, a *attempt, input string) (string,
 	if _, perr := totp.ParseCode(input); perr != nil {
 		if _, rerr := totp.NormalizeRecoveryCode(input); rerr == nil {
 			method = "recovery_code"
-			if a.action == ActionTOTP {
-				a.action, a.method = ActionRecoveryCode, method
+			if a.action == gatehouse.ActionSignInTOTP {
+				a.action, a.method = gatehouse.ActionSignInRecoveryCode, method
 			}
 		}
 	}
@@ -204,7 +208,7 @@ func (f *Flow) openEnrollment(user gatehouse.User, sealed string) (pendingEnroll
 // A wrong code returns ErrIncorrectCode, an old or foreign enrolment
 // ErrFlowExpired, and enrolling over an existing TOTP is refused.
 func (f *Flow) ConfirmEnrollment(ctx context.Context, cur Current, sealed, code string, c Client) ([]string, error) {
-	a := attempt{action: ActionTOTPEnroll, client: c, email: cur.User.Email, user: &cur.User}
+	a := attempt{action: gatehouse.ActionTOTPEnroll, client: c, email: cur.User.Email, user: &cur.User}
 	if cur.User.TOTPEnrolled {
 		return nil, f.fail(ctx, a, "totp already enrolled", ErrFlowExpired)
 	}
@@ -233,7 +237,7 @@ func (f *Flow) ConfirmEnrollment(ctx context.Context, cur Current, sealed, code 
 // current TOTP code (or a recovery code, for a lost phone), throttled like
 // sign-in.
 func (f *Flow) RemoveTOTP(ctx context.Context, cur Current, code string, c Client) error {
-	a := attempt{action: ActionTOTPRemove, client: c, email: cur.User.Email, user: &cur.User}
+	a := attempt{action: gatehouse.ActionTOTPRemove, client: c, email: cur.User.Email, user: &cur.User}
 	_, refused, err := f.checkCode(ctx, &a, code)
 	if err != nil {
 		return err

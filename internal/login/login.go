@@ -137,19 +137,9 @@ const (
 	WaySSOOrPassword Way = "sso_or_password"
 )
 
-// Audit actions of the sign-in flow.
-const (
-	ActionPassword     = "signin.password"
-	ActionTOTP         = "signin.totp"
-	ActionRecoveryCode = "signin.recovery_code"
-	ActionSignOut      = "signout"
-	ActionTOTPEnroll   = "totp.enroll"
-	ActionTOTPRemove   = "totp.remove"
-)
-
 // attempt describes one audited step, filled in as the step learns more.
 type attempt struct {
-	action      string
+	action      gatehouse.AuditAction
 	method      string // metrics label: "password", "totp", "recovery_code"
 	client      Client
 	email       string
@@ -162,7 +152,7 @@ type attempt struct {
 func (a attempt) event(now time.Time, reason string) gatehouse.AuditEvent {
 	e := gatehouse.AuditEvent{
 		Time:        now.UTC(),
-		ActorType:   "anonymous",
+		ActorType:   gatehouse.ActorAnonymous,
 		PartitionID: a.partitionID,
 		Action:      a.action,
 		Outcome:     gatehouse.OutcomeSuccess,
@@ -181,7 +171,7 @@ func (a attempt) event(now time.Time, reason string) gatehouse.AuditEvent {
 		// Only a proven identity is an actor; a failed attempt names the
 		// user it was aimed at as the target.
 		if reason == "" {
-			e.ActorType, e.ActorID = "user", a.user.ID
+			e.ActorType, e.ActorID = gatehouse.ActorUser, a.user.ID
 		}
 	}
 	return e

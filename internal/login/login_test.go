@@ -283,7 +283,7 @@ func TestParallelGuessesAreBounded(t *testing.T) {
 		}
 		wg.Wait()
 		checked := 0
-		for _, r := range f.reasons(ActionPassword) {
+		for _, r := range f.reasons("signin.password") {
 			if strings.HasPrefix(r, "wrong password") {
 				checked++
 			}
@@ -342,7 +342,7 @@ func TestCodeThrottleSurvivesPassword(t *testing.T) {
 		if _, err := f.flow.Code(ctx, token, right, c); !errors.Is(err, ErrLocked) {
 			t.Fatalf("right code while locked: %v", err)
 		}
-		if r := f.reasons(ActionTOTP)[0]; !strings.HasPrefix(r, "locked: 5 failures since") {
+		if r := f.reasons("signin.totp")[0]; !strings.HasPrefix(r, "locked: 5 failures since") {
 			t.Errorf("audit reason %q", r)
 		}
 		if _, err := f.flow.Code(ctx, token, "not-a-code", c); !errors.Is(err, ErrLocked) {
@@ -392,7 +392,7 @@ func TestAttemptsAreCounted(t *testing.T) {
 				t.Errorf("metrics lack %s", want)
 			}
 		}
-		if got := f.reasons(ActionSignOut); len(got) != 1 {
+		if got := f.reasons("signout"); len(got) != 1 {
 			t.Errorf("%d sign-out events", len(got))
 		}
 	})

@@ -35,7 +35,7 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 		return Result{}, ErrFlowExpired
 	}
 	now := f.cfg.Now()
-	a := attempt{action: ActionPassword, method: "password", client: c, email: st.Email, partitionID: st.PartitionID}
+	a := attempt{action: gatehouse.ActionSignInPassword, method: "password", client: c, email: st.Email, partitionID: st.PartitionID}
 	if !f.addresses.Allowed(c.Address, now) {
 		return Result{}, f.fail(ctx, a, "rate limited: too many failures from this address", ErrTooManyAttempts)
 	}
@@ -105,11 +105,11 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 	if err := f.cfg.Store.ClearLoginFailures(ctx, key); err != nil {
 		return Result{}, fmt.Errorf("login: password step: %w", err)
 	}
-	state, method := gatehouse.SessionAuthenticated, "password"
+	state := gatehouse.SessionAuthenticated
 	if totp {
 		state = gatehouse.SessionPendingTOTP
 	}
-	res, err := f.startSession(ctx, oldToken, *a.user, state, way{method: method, policyVersion: version})
+	res, err := f.startSession(ctx, oldToken, *a.user, state, way{method: gatehouse.SessionPassword, policyVersion: version})
 	if err != nil {
 		return Result{}, err
 	}

@@ -44,7 +44,7 @@ func sessionAlive(sess gatehouse.Session, now time.Time, idle time.Duration) boo
 // SSO session, and the account's policy version at which the policy was
 // found to allow it.
 type way struct {
-	method        string
+	method        gatehouse.SessionMethod
 	ssoConfigID   string
 	policyVersion int64
 }
@@ -84,12 +84,13 @@ func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse
 // StartFederatedSession starts an authenticated session for user, whom the
 // identity provider of SSO configuration configID vouched for, replacing
 // the browser's session oldToken with a new ID. No TOTP step follows: SSO
-// users inherit their IdP's MFA. method is the protocol ("saml", "oidc").
+// users inherit their IdP's MFA. protocol ("saml", "oidc") is the session's
+// method.
 // The caller has matched the user in the configuration's own account and
 // audits the sign-in; a user who is no longer active gets ErrNoSession, and
 // one whom the policy no longer lets sign in through configID (it was
 // disabled or switched meanwhile) ErrPolicyForbids.
-func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, method, configID string) (Result, error) {
+func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, protocol, configID string) (Result, error) {
 	if user.Status != gatehouse.UserActive {
 		return Result{}, ErrNoSession
 	}
@@ -100,7 +101,7 @@ func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user 
 	if !policy.SessionAllowed(d, configID) {
 		return Result{}, ErrPolicyForbids
 	}
-	return f.startSession(ctx, oldToken, user, gatehouse.SessionAuthenticated, way{method: method, ssoConfigID: configID, policyVersion: version})
+	return f.startSession(ctx, oldToken, user, gatehouse.SessionAuthenticated, way{method: gatehouse.SessionMethod(protocol), ssoConfigID: configID, policyVersion: version})
 }
 
 // Session returns the live session named by a cookie value, in any state,
@@ -176,5 +177,5 @@ func (f *Flow) SignOut(ctx context.Context, token string, c Client) error {
 	if err := f.cfg.Store.DeleteSession(ctx, cur.Session.ID); err != nil {
 		return fmt.Errorf("login: sign out: %w", err)
 	}
-	return f.record(ctx, attempt{action: ActionSignOut, client: c, user: &cur.User}, "")
+	return f.record(ctx, attempt{action: gatehouse.ActionSignOut, client: c, user: &cur.User}, "")
 }

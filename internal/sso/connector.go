@@ -22,8 +22,8 @@ import (
 // Connector is one identity protocol. It is pure apart from what it reads
 // from the configuration; the flow stores everything that must last.
 type Connector interface {
-	// Method names the protocol in sessions, audit actions ("signin." +
-	// Method) and metrics: "saml", "oidc".
+	// Method names the protocol in sessions, audit actions
+	// (gatehouse.SignInAction) and metrics: "saml", "oidc".
 	Method() string
 	// Start builds the request that sends the browser to the IdP for c. A
 	// configuration that lacks what the request needs is a *gatehouse.Rejection

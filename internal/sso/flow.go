@@ -27,16 +27,6 @@ import (
 // IdP, short enough that a stray RelayState is soon worth nothing.
 const Lifetime = 10 * time.Minute
 
-// Purposes of a flow.
-const (
-	PurposeSignIn = "signin"
-	PurposeTest   = "test"
-)
-
-// ActionTest is the audit action of a configuration's Test; a sign-in is
-// audited as "signin." + the connector's Method.
-const ActionTest = "sso_config.test"
-
 // maxFlowKey bounds a RelayState or state looked up in the database; the
 // keys Gatehouse issues are 26 characters.
 const maxFlowKey = 64
@@ -173,7 +163,7 @@ func (f *Flow) StartSignIn(ctx context.Context, accountID, email, returnTo strin
 	if err != nil {
 		return Started{}, fmt.Errorf("sso: start: %w", err)
 	}
-	row := gatehouse.SSOFlow{Purpose: PurposeSignIn, ReturnTo: returnTo}
+	row := gatehouse.SSOFlow{Purpose: gatehouse.SSOFlowSignIn, ReturnTo: returnTo}
 	if c.AccountID == "" {
 		row.AccountID = accountID
 	}
@@ -216,7 +206,7 @@ func (f *Flow) StartTest(ctx context.Context, protocol gatehouse.Protocol, confi
 	if err := f.mayAdminister(ctx, tester, c); err != nil {
 		return Started{Config: c}, err
 	}
-	return f.start(ctx, c, gatehouse.SSOFlow{Purpose: PurposeTest, TesterID: tester.ID}, "")
+	return f.start(ctx, c, gatehouse.SSOFlow{Purpose: gatehouse.SSOFlowTest, TesterID: tester.ID}, "")
 }
 
 // mayAdminister returns nil when u administers c's owner, ErrNotAllowed
@@ -388,7 +378,7 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 		// Connector.Finish accepts an answer to no request only when the
 		// configuration allows IdP-initiated sign-in: give it a flow of its
 		// own, bound to no browser.
-		row := gatehouse.SSOFlow{ID: rand.Text(), ConfigID: c.ID, Purpose: PurposeSignIn, CreatedAt: cb.now, ExpiresAt: cb.now.Add(Lifetime)}
+		row := gatehouse.SSOFlow{ID: rand.Text(), ConfigID: c.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: cb.now, ExpiresAt: cb.now.Add(Lifetime)}
 		if err := f.cfg.Store.CreateSSOFlow(ctx, &row); err != nil {
 			return Next{}, fmt.Errorf("sso: callback: %w", err)
 		}
@@ -400,11 +390,11 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 	}
 
 	// A Test must not change who signs in, so it never creates a link.
-	m, err := f.match(ctx, c, cb.owner, cb.flow.AccountID, id, cb.flow.Purpose != PurposeTest)
+	m, err := f.match(ctx, c, cb.owner, cb.flow.AccountID, id, cb.flow.Purpose != gatehouse.SSOFlowTest)
 	if err != nil {
 		return Next{}, err
 	}
-	if cb.flow.Purpose == PurposeTest {
+	if cb.flow.Purpose == gatehouse.SSOFlowTest {
 		return f.finishTest(ctx, cb, id, m)
 	}
 
@@ -534,7 +524,7 @@ func (f *Flow) finishFlow(ctx context.Context, cb *callback, res Result, id *Ide
 // answered, as the Test's outcome, shown on its result page; otherwise as a
 // failed sign-in, audited with the precise reason.
 func (f *Flow) refuse(ctx context.Context, cb *callback, e *gatehouse.Rejection, id *Identity) (Next, error) {
-	if cb.flow != nil && cb.flow.Purpose == PurposeTest && cb.flow.FinishedAt.IsZero() && cb.now.Before(cb.flow.ExpiresAt) {
+	if cb.flow != nil && cb.flow.Purpose == gatehouse.SSOFlowTest && cb.flow.FinishedAt.IsZero() && cb.now.Before(cb.flow.ExpiresAt) {
 		res := Result{Outcome: gatehouse.OutcomeFailure, Error: e, Identity: id}
 		return f.recordTest(ctx, cb, res, nil)
 	}
@@ -609,8 +599,8 @@ func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *g
 		return f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "request_used", Message: "the test's request was answered before; each request is accepted once",
 			Received: cb.flow.RequestID, FixIn: gatehouse.FixInIdP}, res.Identity)
 	}
-	ev := f.event(cb, ActionTest, t.Reason)
-	ev.ActorType, ev.ActorID = "user", cb.flow.TesterID
+	ev := f.event(cb, gatehouse.ActionSSOConfigTest, t.Reason)
+	ev.ActorType, ev.ActorID = gatehouse.ActorUser, cb.flow.TesterID
 	ev.Details = map[string]string{"sso_config": cb.config.Name, "flow": cb.flow.ID, "subject": t.Subject, "user": t.Details["user"],
 		"matched_by": t.Details["matched_by"], "reason": t.Details["reason"], "fix_in": string(t.FixIn)}
 	if err := f.appendAudit(ctx, &ev); err != nil {
@@ -822,7 +812,7 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 		return Finished{}, fmt.Errorf("sso: finish: %w", err)
 	}
 	var res Result
-	if err := json.Unmarshal(fl.Result, &res); err != nil || fl.Purpose != PurposeSignIn || res.Outcome != gatehouse.OutcomeSuccess || res.UserID == "" {
+	if err := json.Unmarshal(fl.Result, &res); err != nil || fl.Purpose != gatehouse.SSOFlowSignIn || res.Outcome != gatehouse.OutcomeSuccess || res.UserID == "" {
 		return Finished{}, ErrFlowGone
 	}
 	c, err := f.cfg.Store.SSOConfig(ctx, fl.ConfigID)
@@ -941,10 +931,10 @@ func (f *Flow) switching(ctx context.Context, from, to gatehouse.User) error {
 }
 
 // event is an audit event about configuration c of the callback.
-func (f *Flow) event(cb *callback, action, reason string) gatehouse.AuditEvent {
+func (f *Flow) event(cb *callback, action gatehouse.AuditAction, reason string) gatehouse.AuditEvent {
 	e := gatehouse.AuditEvent{
 		Time:        f.cfg.Now().UTC(),
-		ActorType:   "anonymous",
+		ActorType:   gatehouse.ActorAnonymous,
 		AccountID:   cb.owner.accountID,
 		PartitionID: cb.owner.partitionID,
 		Action:      action,
@@ -965,9 +955,9 @@ func (f *Flow) event(cb *callback, action, reason string) gatehouse.AuditEvent {
 // it in the metrics, and returns the event's ID (the reference a person
 // quotes). user is the signed-in person on success; reason is empty then.
 func (f *Flow) auditSignIn(ctx context.Context, cb *callback, user *gatehouse.User, reason string, details map[string]string) (string, error) {
-	e := f.event(cb, "signin."+cb.conn.Method(), reason)
+	e := f.event(cb, gatehouse.SignInAction(cb.conn.Method()), reason)
 	if user != nil {
-		e.ActorType, e.ActorID = "user", user.ID
+		e.ActorType, e.ActorID = gatehouse.ActorUser, user.ID
 		e.TargetType, e.TargetID = "user", user.ID
 		details["email"] = user.Email
 	}
@@ -1030,7 +1020,7 @@ func (f *Flow) TestResult(ctx context.Context, flowID string, tester gatehouse.U
 	if err != nil {
 		return TestReport{}, fmt.Errorf("sso: test result: %w", err)
 	}
-	if fl.Purpose != PurposeTest || fl.TesterID == "" || fl.TesterID != tester.ID {
+	if fl.Purpose != gatehouse.SSOFlowTest || fl.TesterID == "" || fl.TesterID != tester.ID {
 		return TestReport{}, ErrNoResult
 	}
 	c, err := f.cfg.Store.SSOConfig(ctx, fl.ConfigID)

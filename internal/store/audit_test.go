@@ -49,7 +49,7 @@ func TestAuditFilterByActionPrefixes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		base := time.Now().UTC().Add(-time.Hour)
-		for i, a := range []string{"user.create", "group.create", "signin.password", "group.member_add", "usertype.odd"} {
+		for i, a := range []gatehouse.AuditAction{"user.create", "group.create", "signin.password", "group.member_add", "usertype.odd"} {
 			e := gatehouse.AuditEvent{Time: base.Add(time.Duration(i) * time.Second), ActorType: "token", AccountID: "a1",
 				Action: a, Outcome: gatehouse.OutcomeSuccess}
 			if err := s.AppendAudit(ctx, &e); err != nil {
@@ -66,7 +66,7 @@ func TestAuditFilterByActionPrefixes(t *testing.T) {
 		}
 		var actions []string
 		for _, e := range got {
-			actions = append(actions, e.Action)
+			actions = append(actions, string(e.Action))
 		}
 		if len(actions) != 3 || actions[0] != "group.member_add" || actions[1] != "group.create" || actions[2] != "user.create" {
 			t.Fatalf("user. or group. in a1: %v", actions)

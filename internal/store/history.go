@@ -8,10 +8,6 @@ import (
 	"gatehouse"
 )
 
-// SignInActionPrefix starts the audit action of every sign-in attempt
-// ("signin.password", "signin.saml", ...); the rest is the method.
-const SignInActionPrefix = "signin."
-
 // ListSignIns returns one page of an account's sign-in attempts, newest
 // first. Page.After is the ID of the last event of the previous page. It
 // exists beside ListAudit because a person's history needs "actor or
@@ -28,9 +24,9 @@ func (s *Store) ListSignIns(ctx context.Context, f gatehouse.SignInFilter, page 
 	}
 	where = append(where, "account_id = "+n(f.AccountID))
 	if f.Method != "" {
-		where = append(where, "action = "+n(SignInActionPrefix+f.Method))
+		where = append(where, "action = "+n(string(gatehouse.SignInAction(f.Method))))
 	} else {
-		p := n(SignInActionPrefix)
+		p := n(gatehouse.SignInActionPrefix)
 		where = append(where, "substr(action, 1, length("+p+")) = "+p)
 	}
 	if f.UserID != "" {

@@ -12,7 +12,7 @@ const insertSession = `INSERT INTO sessions(id, user_id, account_id, state, meth
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 
 func insertSessionArgs(sess *gatehouse.Session) []any {
-	return []any{sess.ID, sess.UserID, sess.AccountID, string(sess.State), sess.Method, sess.SSOConfigID, sess.PolicyVersion,
+	return []any{sess.ID, sess.UserID, sess.AccountID, string(sess.State), string(sess.Method), sess.SSOConfigID, sess.PolicyVersion,
 		micros(sess.CreatedAt), micros(sess.LastSeenAt), micros(sess.ExpiresAt)}
 }
 

@@ -291,7 +291,7 @@ func scanSSOFlow(row interface{ Scan(...any) error }) (gatehouse.SSOFlow, error)
 func (s *Store) CreateSSOFlow(ctx context.Context, f *gatehouse.SSOFlow) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		f.ID, f.ConfigID, f.RequestID, f.BrowserHash, f.Purpose, f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID)
+		f.ID, f.ConfigID, f.RequestID, f.BrowserHash, string(f.Purpose), f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID)
 	return s.fail("create sso flow", err)
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/admin"
-	"gatehouse/internal/store"
 	"gatehouse/internal/web"
 )
 
@@ -181,7 +180,7 @@ func (s *server) emailsOf(ctx context.Context, ids []string) (map[string]string,
 func userIDsOf(events []gatehouse.AuditEvent) []string {
 	var ids []string
 	for _, e := range events {
-		if e.ActorType == admin.KindUser {
+		if e.ActorType == gatehouse.ActorUser {
 			ids = append(ids, e.ActorID)
 		}
 		if e.TargetType == "user" {
@@ -287,7 +286,7 @@ func (s *server) signInsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, e := range events {
 		pg.Rows = append(pg.Rows, signInRow{Event: e, Person: personOf(e, emails),
-			Method:   methodName(strings.TrimPrefix(e.Action, store.SignInActionPrefix)),
+			Method:   methodName(strings.TrimPrefix(string(e.Action), gatehouse.SignInActionPrefix)),
 			Failed:   e.Outcome != gatehouse.OutcomeSuccess,
 			AuditURL: accountPath(a.ID) + "/audit?" + url.Values{"ref": {e.ID}}.Encode()})
 	}
@@ -300,7 +299,7 @@ func (s *server) signInsPage(w http.ResponseWriter, r *http.Request) {
 // email the person typed or the subject the IdP sent, as the attempt
 // recorded them.
 func personOf(e gatehouse.AuditEvent, emails map[string]string) string {
-	if e.ActorType == admin.KindUser && emails[e.ActorID] != "" {
+	if e.ActorType == gatehouse.ActorUser && emails[e.ActorID] != "" {
 		return emails[e.ActorID]
 	}
 	if e.TargetType == "user" && emails[e.TargetID] != "" {
@@ -332,53 +331,53 @@ type auditCategory struct {
 // actionLabels) as admins look for them.
 var auditCategories = []auditCategory{
 	{choice{"", "All"}, nil},
-	{choice{"sign-ins", "Sign-ins"}, []string{store.SignInActionPrefix}},
+	{choice{"sign-ins", "Sign-ins"}, []string{gatehouse.SignInActionPrefix}},
 	{choice{"sso", "SSO configurations"}, []string{"sso_config."}},
 	{choice{"exemptions", "Exemptions"}, []string{"exemption_list."}},
-	{choice{"break-glass", "Break-glass"}, []string{admin.ActionBreakGlass}},
+	{choice{"break-glass", "Break-glass"}, []string{string(gatehouse.ActionBreakGlass)}},
 	{choice{"people", "Users and groups"}, []string{"user.", "group."}},
 }
 
 // actionLabels say in words what each audited action is; the page shows
 // the code beside them, and a code without words on its own. Sign-ins are
 // named as attempts, since the Outcome column says whether they succeeded.
-var actionLabels = map[string]string{
-	"signin.password":            "Password sign-in",
-	"signin.totp":                "Authenticator code sign-in",
-	"signin.recovery_code":       "Recovery code sign-in",
-	"signin.saml":                "SAML SSO sign-in",
-	"signin.oidc":                "OpenID Connect SSO sign-in",
-	"signout":                    "Signed out",
-	"totp.enroll":                "Set up an authenticator app",
-	"totp.remove":                "Removed the authenticator app",
-	"sso_config.create":          "Created SSO configuration",
-	"sso_config.update":          "Edited SSO configuration",
-	"sso_config.metadata_import": "Imported IdP metadata",
-	"sso_config.sp_key_rotate":   "Changed the SP signing key",
-	"sso_config.test":            "Tested SSO configuration",
-	"sso_config.enable":          "Enabled SSO configuration",
-	"sso_config.disable":         "Disabled SSO configuration",
-	"sso_config.delete":          "Deleted SSO configuration",
-	admin.ActionBreakGlass:       "Break-glass: turned off SSO",
-	"exemption_list.create":      "Created exemption list",
-	"exemption_list.update":      "Edited exemption list",
-	"exemption_list.delete":      "Deleted exemption list",
-	"user.create":                "Added user",
-	"user.update":                "Changed user",
-	"user.delete":                "Deleted user",
-	"user.password_set":          "Set a user's password",
-	"group.create":               "Created group",
-	"group.update":               "Renamed group",
-	"group.delete":               "Deleted group",
-	"group.member_add":           "Added a group member",
-	"group.member_remove":        "Removed a group member",
-	"account.create":             "Created account",
-	"account.update":             "Changed account",
-	"account.delete":             "Deleted account",
-	"partition.create":           "Created partition",
-	"partition.update":           "Renamed partition",
-	"partition.delete":           "Deleted partition",
-	"api_token.create":           "Created API token",
+var actionLabels = map[gatehouse.AuditAction]string{
+	gatehouse.ActionSignInPassword:          "Password sign-in",
+	gatehouse.ActionSignInTOTP:              "Authenticator code sign-in",
+	gatehouse.ActionSignInRecoveryCode:      "Recovery code sign-in",
+	gatehouse.ActionSignInSAML:              "SAML SSO sign-in",
+	gatehouse.ActionSignInOIDC:              "OpenID Connect SSO sign-in",
+	gatehouse.ActionSignOut:                 "Signed out",
+	gatehouse.ActionTOTPEnroll:              "Set up an authenticator app",
+	gatehouse.ActionTOTPRemove:              "Removed the authenticator app",
+	gatehouse.ActionSSOConfigCreate:         "Created SSO configuration",
+	gatehouse.ActionSSOConfigUpdate:         "Edited SSO configuration",
+	gatehouse.ActionSSOConfigMetadataImport: "Imported IdP metadata",
+	gatehouse.ActionSSOConfigSPKeyRotate:    "Changed the SP signing key",
+	gatehouse.ActionSSOConfigTest:           "Tested SSO configuration",
+	gatehouse.ActionSSOConfigEnable:         "Enabled SSO configuration",
+	gatehouse.ActionSSOConfigDisable:        "Disabled SSO configuration",
+	gatehouse.ActionSSOConfigDelete:         "Deleted SSO configuration",
+	gatehouse.ActionBreakGlass:              "Break-glass: turned off SSO",
+	gatehouse.ActionExemptionListCreate:     "Created exemption list",
+	gatehouse.ActionExemptionListUpdate:     "Edited exemption list",
+	gatehouse.ActionExemptionListDelete:     "Deleted exemption list",
+	gatehouse.ActionUserCreate:              "Added user",
+	gatehouse.ActionUserUpdate:              "Changed user",
+	gatehouse.ActionUserDelete:              "Deleted user",
+	gatehouse.ActionUserPasswordSet:         "Set a user's password",
+	gatehouse.ActionGroupCreate:             "Created group",
+	gatehouse.ActionGroupUpdate:             "Renamed group",
+	gatehouse.ActionGroupDelete:             "Deleted group",
+	gatehouse.ActionGroupMemberAdd:          "Added a group member",
+	gatehouse.ActionGroupMemberRemove:       "Removed a group member",
+	gatehouse.ActionAccountCreate:           "Created account",
+	gatehouse.ActionAccountUpdate:           "Changed account",
+	gatehouse.ActionAccountDelete:           "Deleted account",
+	gatehouse.ActionPartitionCreate:         "Created partition",
+	gatehouse.ActionPartitionUpdate:         "Renamed partition",
+	gatehouse.ActionPartitionDelete:         "Deleted partition",
+	gatehouse.ActionAPITokenCreate:          "Created API token",
 }
 
 // auditLog is what admin_audit.html shows.
@@ -492,22 +491,22 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request) {
 // words.
 func actorOf(e gatehouse.AuditEvent, emails map[string]string) string {
 	switch e.ActorType {
-	case admin.KindUser:
+	case gatehouse.ActorUser:
 		if email := emails[e.ActorID]; email != "" {
 			return email
 		}
 		return "deleted user " + e.ActorID
-	case admin.KindToken:
+	case gatehouse.ActorToken:
 		return "API token " + e.ActorID
-	case "system":
+	case gatehouse.ActorSystem:
 		if e.ActorID != "" {
 			return "System (" + e.ActorID + ")"
 		}
 		return "System"
-	case "anonymous", "":
+	case gatehouse.ActorAnonymous, "":
 		return "Anonymous"
 	}
-	return e.ActorType + " " + e.ActorID
+	return string(e.ActorType) + " " + e.ActorID
 }
 
 // configNamesOf returns the names of the SSO configurations events are
@@ -554,7 +553,7 @@ func targetOf(e gatehouse.AuditEvent, a gatehouse.Account, emails, configs map[s
 			return "SSO configuration " + n
 		}
 		// A deleted configuration: its own events recorded its name.
-		if strings.HasPrefix(e.Action, "sso_config.") && name != "" {
+		if strings.HasPrefix(string(e.Action), "sso_config.") && name != "" {
 			return "SSO configuration " + name
 		}
 		return "SSO configuration " + e.TargetID

@@ -140,19 +140,19 @@ func (s *server) standingBreakGlass(ctx context.Context, c adminCaller, a gateho
 			return nil, nil
 		}
 	}
-	latest := func(action string) (*gatehouse.AuditEvent, error) {
-		evs, err := s.admin.AccountAuditEvents(ctx, c.P, a.ID, gatehouse.AuditFilter{ActionPrefix: action, Outcome: gatehouse.OutcomeSuccess},
+	latest := func(action gatehouse.AuditAction) (*gatehouse.AuditEvent, error) {
+		evs, err := s.admin.AccountAuditEvents(ctx, c.P, a.ID, gatehouse.AuditFilter{ActionPrefix: string(action), Outcome: gatehouse.OutcomeSuccess},
 			gatehouse.Page{Limit: 1})
 		if err != nil || len(evs) == 0 {
 			return nil, err
 		}
 		return &evs[0], nil
 	}
-	glass, err := latest(admin.ActionBreakGlass)
+	glass, err := latest(gatehouse.ActionBreakGlass)
 	if err != nil || glass == nil {
 		return nil, err
 	}
-	enabled, err := latest("sso_config.enable")
+	enabled, err := latest(gatehouse.ActionSSOConfigEnable)
 	if err != nil || (enabled != nil && enabled.Time.After(glass.Time)) {
 		return nil, err
 	}

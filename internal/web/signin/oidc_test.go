@@ -421,7 +421,7 @@ func TestOneFlowServesSAMLAndOIDC(t *testing.T) {
 			method string
 		}{{sb, bob, "saml"}, {ob, gus, "oidc"}} {
 			sess, err := s.Session(context.Background(), login.SessionID(c.b.Session()))
-			if err != nil || sess.UserID != c.user.ID || sess.Method != c.method {
+			if err != nil || sess.UserID != c.user.ID || string(sess.Method) != c.method {
 				t.Errorf("%s session = %+v, %v", c.method, sess, err)
 			}
 			if ev := e.Audit("signin." + c.method); ev.ActorID != c.user.ID || ev.Outcome != gatehouse.OutcomeSuccess {

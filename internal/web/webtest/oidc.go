@@ -167,7 +167,7 @@ func (e *Env) RefusedOIDC(p Page) gatehouse.AuditEvent {
 	if m == nil {
 		e.T.Fatalf("no reference on the refusal page:\n%s", p.Body)
 	}
-	evs, err := e.Store.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: "signin.oidc"}, gatehouse.Page{Limit: 100})
+	evs, err := e.Store.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: string(gatehouse.ActionSignInOIDC)}, gatehouse.Page{Limit: 100})
 	if err != nil {
 		e.T.Fatal(err)
 	}

@@ -240,7 +240,7 @@ func (e *Env) Refused(p Page) gatehouse.AuditEvent {
 	if m == nil {
 		e.T.Fatalf("no reference on the refusal page:\n%s", p.Body)
 	}
-	evs, err := e.Store.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: "signin.saml"}, gatehouse.Page{Limit: 100})
+	evs, err := e.Store.ListAudit(context.Background(), gatehouse.AuditFilter{ActionPrefix: string(gatehouse.ActionSignInSAML)}, gatehouse.Page{Limit: 100})
 	if err != nil {
 		e.T.Fatal(err)
 	}

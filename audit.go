@@ -1,0 +1,90 @@
+package gatehouse
+
+// AuditAction names what an audit event records. The values are stored and
+// shown by the API and the console as they are, so a constant's value never
+// changes once released; a new action is a new constant.
+type AuditAction string
+
+// SignInActionPrefix starts the action of every sign-in attempt; the rest is
+// the way in ("password", "totp", "recovery_code", or an SSO protocol). It is
+// untyped so that audit filters, which match prefixes, can use it too.
+const SignInActionPrefix = "signin."
+
+// SignInAction is the action of a sign-in attempt by method: the SSO flow
+// audits a sign-in as SignInAction of its connector's protocol.
+func SignInAction(method string) AuditAction { return AuditAction(SignInActionPrefix + method) }
+
+// Actions of signing in and out, and of a person's own authenticator app.
+const (
+	ActionSignInPassword     AuditAction = SignInActionPrefix + "password"
+	ActionSignInTOTP         AuditAction = SignInActionPrefix + "totp"
+	ActionSignInRecoveryCode AuditAction = SignInActionPrefix + "recovery_code"
+	ActionSignInSAML         AuditAction = SignInActionPrefix + AuditAction(ProtocolSAML)
+	ActionSignInOIDC         AuditAction = SignInActionPrefix + AuditAction(ProtocolOIDC)
+	ActionSignOut            AuditAction = "signout"
+	ActionTOTPEnroll         AuditAction = "totp.enroll"
+	ActionTOTPRemove         AuditAction = "totp.remove"
+)
+
+// Actions on SSO configurations. ActionSSOConfigTest is a configuration's
+// Test, which signs nobody in; ActionBreakGlass turns SSO off for an account
+// in an emergency (DESIGN rule 12).
+const (
+	ActionSSOConfigCreate         AuditAction = "sso_config.create"
+	ActionSSOConfigUpdate         AuditAction = "sso_config.update"
+	ActionSSOConfigMetadataImport AuditAction = "sso_config.metadata_import"
+	ActionSSOConfigSPKeyRotate    AuditAction = "sso_config.sp_key_rotate"
+	ActionSSOConfigTest           AuditAction = "sso_config.test"
+	ActionSSOConfigEnable         AuditAction = "sso_config.enable"
+	ActionSSOConfigDisable        AuditAction = "sso_config.disable"
+	ActionSSOConfigDelete         AuditAction = "sso_config.delete"
+	ActionBreakGlass              AuditAction = "sso.break_glass"
+)
+
+// Actions on exemption lists.
+const (
+	ActionExemptionListCreate AuditAction = "exemption_list.create"
+	ActionExemptionListUpdate AuditAction = "exemption_list.update"
+	ActionExemptionListDelete AuditAction = "exemption_list.delete"
+)
+
+// Actions on users and groups.
+const (
+	ActionUserCreate        AuditAction = "user.create"
+	ActionUserUpdate        AuditAction = "user.update"
+	ActionUserDelete        AuditAction = "user.delete"
+	ActionUserPasswordSet   AuditAction = "user.password_set"
+	ActionGroupCreate       AuditAction = "group.create"
+	ActionGroupUpdate       AuditAction = "group.update"
+	ActionGroupDelete       AuditAction = "group.delete"
+	ActionGroupMemberAdd    AuditAction = "group.member_add"
+	ActionGroupMemberRemove AuditAction = "group.member_remove"
+)
+
+// Actions on tenants and API tokens.
+const (
+	ActionAccountCreate   AuditAction = "account.create"
+	ActionAccountUpdate   AuditAction = "account.update"
+	ActionAccountDelete   AuditAction = "account.delete"
+	ActionPartitionCreate AuditAction = "partition.create"
+	ActionPartitionUpdate AuditAction = "partition.update"
+	ActionPartitionDelete AuditAction = "partition.delete"
+	ActionAPITokenCreate  AuditAction = "api_token.create"
+)
+
+// ActorType says who performed an audited action; AuditEvent.ActorID says
+// which one.
+type ActorType string
+
+// Actor types.
+const (
+	// ActorUser is a signed-in person, or one whose sign-in just succeeded.
+	ActorUser ActorType = "user"
+	// ActorToken is an API token.
+	ActorToken ActorType = "token"
+	// ActorSystem is Gatehouse itself, such as the command line ("cli").
+	ActorSystem ActorType = "system"
+	// ActorAnonymous is a browser whose identity is not proven: a failed
+	// sign-in names the user it was aimed at as the target instead.
+	ActorAnonymous ActorType = "anonymous"
+)

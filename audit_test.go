@@ -1,0 +1,37 @@
+package gatehouse_test
+
+import (
+	"testing"
+
+	"gatehouse"
+)
+
+// TestAuditVocabularyOnTheWire: the audit log and its API show these
+// strings, and sessions and SSO flows are stored with them; renaming a
+// constant must not change any of them.
+func TestAuditVocabularyOnTheWire(t *testing.T) {
+	for _, tt := range []struct{ got, want string }{
+		{string(gatehouse.SignInAction("password")), "signin.password"},
+		{string(gatehouse.SignInAction(string(gatehouse.ProtocolSAML))), "signin.saml"},
+		{string(gatehouse.ActionSignInPassword), "signin.password"},
+		{string(gatehouse.ActionSignInRecoveryCode), "signin.recovery_code"},
+		{string(gatehouse.ActionSignInSAML), "signin.saml"},
+		{string(gatehouse.ActionSignInOIDC), "signin.oidc"},
+		{string(gatehouse.ActionSignOut), "signout"},
+		{string(gatehouse.ActionSSOConfigTest), "sso_config.test"},
+		{string(gatehouse.ActionBreakGlass), "sso.break_glass"},
+		{string(gatehouse.ActionUserPasswordSet), "user.password_set"},
+		{string(gatehouse.ActionGroupMemberRemove), "group.member_remove"},
+		{string(gatehouse.ActionAPITokenCreate), "api_token.create"},
+		{string(gatehouse.ActorAnonymous), "anonymous"},
+		{string(gatehouse.ActorSystem), "system"},
+		{string(gatehouse.SessionPasswordTOTP), "password+totp"},
+		{string(gatehouse.SessionPasswordRecoveryCode), "password+recovery_code"},
+		{string(gatehouse.SSOFlowSignIn), "signin"},
+		{string(gatehouse.SSOFlowTest), "test"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%q, want %q", tt.got, tt.want)
+		}
+	}
+}
