@@ -115,7 +115,17 @@ func (f *Flow) Session(ctx context.Context, token string) (Current, error) {
 	if token == "" {
 		return Current{}, ErrNoSession
 	}
-	id := SessionID(token)
+	return f.SessionByID(ctx, SessionID(token))
+}
+
+// SessionByID is Session for the session stored as id, for the apps'
+// tokens that are bound to a session (the OpenID Provider's grants): the
+// same lifetimes, user status and policy, and an app's use counts as the
+// session's activity.
+func (f *Flow) SessionByID(ctx context.Context, id string) (Current, error) {
+	if id == "" {
+		return Current{}, ErrNoSession
+	}
 	sess, err := f.cfg.Store.Session(ctx, id)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return Current{}, ErrNoSession
