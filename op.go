@@ -38,10 +38,13 @@ type Client struct {
 	// person back to.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	// BackchannelLogoutURI receives a logout token when a session ends.
-	BackchannelLogoutURI string    `json:"backchannel_logout_uri,omitempty"`
-	SecretHash           string    `json:"-"`
-	CreatedAt            time.Time `json:"created_at"`
-	UpdatedAt            time.Time `json:"updated_at"`
+	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty"`
+	// JWKS is a web client's public keys, a JSON Web Key Set, for
+	// private_key_jwt client authentication; empty when it has none.
+	JWKS       string    `json:"jwks,omitempty"`
+	SecretHash string    `json:"-"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // AuthCode is an authorization code the provider issued: a single-use row

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"gatehouse"
@@ -18,6 +19,7 @@ import (
 	"gatehouse/internal/api"
 	"gatehouse/internal/login"
 	"gatehouse/internal/metrics"
+	"gatehouse/internal/op"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/server"
@@ -62,6 +64,8 @@ type App struct {
 	Login *login.Flow
 	SSO   *sso.Flow
 	Admin *admin.Service
+	// OP is the OpenID Provider of the provider's own apps.
+	OP *op.Provider
 	// Pages serves the sign-in pages, the SSO endpoints and the console;
 	// API serves /api/v1/; Handler serves both with /healthz, /readyz and
 	// /metrics, behind logging, metrics and panic recovery.
@@ -113,14 +117,23 @@ func New(cfg Config) *App {
 	return a
 }
 
-// pages is the handler of every page: the sign-in pages and SSO endpoints
-// and the console on one ServeMux, served by one web.Site, whose one
-// CrossOriginProtection lets only the IdP's POST to the SAML ACS through.
+// pages is the handler of every page: the sign-in pages and SSO endpoints,
+// the console and the OpenID Provider on one ServeMux, served by one
+// web.Site, whose one CrossOriginProtection lets through only the POSTs
+// that come from elsewhere by design and carry no cookie authority: the
+// IdP's to the SAML ACS, and the apps' to the provider's token,
+// revocation, introspection and userinfo endpoints.
 func pages(cfg Config, a *App) http.Handler {
 	site := web.New(web.Config{Login: a.Login, Logger: cfg.Logger, BaseURL: cfg.BaseURL})
 	mux := http.NewServeMux()
 	signin.Routes(mux, signin.Config{Site: site, Store: cfg.Store, Login: a.Login, SSO: a.SSO, Admin: a.Admin,
 		Secrets: cfg.Secrets, BaseURL: cfg.BaseURL})
 	console.Routes(mux, console.Config{Site: site, Store: cfg.Store, Admin: a.Admin, Now: cfg.Now})
-	return site.Handler(mux, signin.SAMLACSPattern())
+	issuer := ""
+	if cfg.BaseURL != nil {
+		issuer = strings.TrimSuffix(cfg.BaseURL.String(), "/")
+	}
+	a.OP = op.New(op.Config{Store: cfg.Store, Login: a.Login, Site: site, Secrets: cfg.Secrets, Issuer: issuer, Logger: cfg.Logger, Now: cfg.Now})
+	a.OP.Routes(mux)
+	return site.Handler(mux, append([]string{signin.SAMLACSPattern()}, op.CrossSitePatterns()...)...)
 }

@@ -8,7 +8,7 @@ import (
 	"gatehouse"
 )
 
-const opClientCols = `id, name, kind, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, secret_hash, created_at, updated_at`
+const opClientCols = `id, name, kind, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, secret_hash, jwks, created_at, updated_at`
 
 func scanOPClient(row interface{ Scan(...any) error }) (gatehouse.Client, error) {
 	var (
@@ -16,7 +16,7 @@ func scanOPClient(row interface{ Scan(...any) error }) (gatehouse.Client, error)
 		kind, uris, logouts string
 		cat, uat            int64
 	)
-	if err := row.Scan(&c.ID, &c.Name, &kind, &uris, &logouts, &c.BackchannelLogoutURI, &c.SecretHash, &cat, &uat); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &kind, &uris, &logouts, &c.BackchannelLogoutURI, &c.SecretHash, &c.JWKS, &cat, &uat); err != nil {
 		return c, err
 	}
 	c.Kind, c.CreatedAt, c.UpdatedAt = gatehouse.ClientKind(kind), fromMicros(cat), fromMicros(uat)
@@ -45,8 +45,8 @@ func uriList(l *[]string) string {
 func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 	now := s.now()
 	c.ID, c.CreatedAt, c.UpdatedAt = newID("client", now), now, now
-	_, err := s.db.ExecContext(ctx, `INSERT INTO op_clients(`+opClientCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-		c.ID, c.Name, string(c.Kind), uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, micros(now))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO op_clients(`+opClientCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+		c.ID, c.Name, string(c.Kind), uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, c.JWKS, micros(now))
 	return s.fail("create client", err)
 }
 
@@ -63,12 +63,13 @@ func (s *Store) ListClients(ctx context.Context, page gatehouse.Page) ([]gatehou
 }
 
 // UpdateClient saves c's name, redirect URIs, post-logout redirect URIs,
-// back-channel logout URI and secret hash; a client's kind never changes.
+// back-channel logout URI, secret hash and public keys; a client's kind
+// never changes.
 func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 	now := s.now()
 	res, err := s.db.ExecContext(ctx, `UPDATE op_clients SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4,
-		backchannel_logout_uri = $5, secret_hash = $6, updated_at = $7 WHERE id = $1`,
-		c.ID, c.Name, uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, micros(now))
+		backchannel_logout_uri = $5, secret_hash = $6, jwks = $8, updated_at = $7 WHERE id = $1`,
+		c.ID, c.Name, uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, micros(now), c.JWKS)
 	if err := s.expectOne("update client", res, err); err != nil {
 		return err
 	}

@@ -9,6 +9,35 @@ import (
 // return_to: the home page.
 const DefaultLanding = "/"
 
+// The sign-in page's query parameters: ReturnTo is the local path to come
+// back to, SignInAgain asks a signed-in person to sign in afresh instead
+// of going straight on (an app's prompt=login or max_age), and LoginHint
+// fills the email box with the person an app expects.
+const (
+	ReturnTo    = "return_to"
+	SignInAgain = "again"
+	LoginHint   = "login_hint"
+)
+
+// SignInURL is the sign-in page that comes back to returnTo (a local path)
+// afterwards: again asks for a fresh sign-in, loginHint fills the email.
+func SignInURL(returnTo string, again bool, loginHint string) string {
+	q := url.Values{}
+	if returnTo != "" && returnTo != DefaultLanding {
+		q.Set(ReturnTo, returnTo)
+	}
+	if again {
+		q.Set(SignInAgain, "1")
+	}
+	if loginHint != "" {
+		q.Set(LoginHint, loginHint)
+	}
+	if len(q) == 0 {
+		return "/login"
+	}
+	return "/login?" + q.Encode()
+}
+
 // LocalPath returns target when it is a path on this site, and
 // DefaultLanding otherwise, so return_to can never send a person to another
 // site (SECURITY.md A-redirect). It refuses what a browser could read as

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/url"
 
 	"gatehouse"
 	"gatehouse/internal/login"
@@ -25,9 +24,9 @@ func (s *Site) SignedIn(w http.ResponseWriter, r *http.Request) (login.Current, 
 		if token != "" {
 			s.ClearSession(w)
 		}
-		target := "/login"
-		if r.Method == http.MethodGet && r.URL.Path != DefaultLanding {
-			target += "?return_to=" + url.QueryEscape(r.URL.RequestURI())
+		target := SignInURL("", false, "")
+		if r.Method == http.MethodGet {
+			target = SignInURL(r.URL.RequestURI(), false, "")
 		}
 		if r.Header.Get("HX-Request") == "true" {
 			// A part of a page asked for after the session ended: the

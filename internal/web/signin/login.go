@@ -61,10 +61,11 @@ func (s *server) restart(w http.ResponseWriter) {
 }
 
 func (s *server) emailPage(w http.ResponseWriter, r *http.Request) {
-	returnTo := web.LocalPath(r.URL.Query().Get("return_to"))
+	q := r.URL.Query()
+	returnTo := web.LocalPath(q.Get(web.ReturnTo))
 	cur, err := s.flow.Session(r.Context(), s.site.SessionToken(r))
 	switch {
-	case err == nil && cur.Session.State == gatehouse.SessionAuthenticated:
+	case err == nil && cur.Session.State == gatehouse.SessionAuthenticated && !q.Has(web.SignInAgain):
 		http.Redirect(w, r, returnTo, http.StatusSeeOther)
 		return
 	case err != nil && !errors.Is(err, login.ErrNoSession):
@@ -72,6 +73,11 @@ func (s *server) emailPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := view{View: web.View{Title: "Sign in"}, ReturnTo: returnTo}
+	// An app may name the person it expects (login_hint); it only fills
+	// the box.
+	if hint, err := gatehouse.NormalizeEmail(q.Get(web.LoginHint)); err == nil {
+		v.Email = hint
+	}
 	if r.URL.Query().Has("signed_out") {
 		v.Notice = "You have signed out."
 	}

@@ -10,6 +10,8 @@ CREATE TABLE op_clients (
   post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]',
   backchannel_logout_uri TEXT NOT NULL DEFAULT '',
   secret_hash TEXT NOT NULL DEFAULT '',
+  -- jwks: the client's public keys (a JWK Set) for private_key_jwt.
+  jwks TEXT NOT NULL DEFAULT '',
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL
 );
