@@ -57,6 +57,9 @@ type Provider struct {
 	mu       sync.Mutex
 	keys     *oidcop.KeySet
 	loadedAt time.Time
+	// origins are the single-page apps' origins, loaded at originsAt.
+	origins   []string
+	originsAt time.Time
 }
 
 // New returns the provider cfg describes.
@@ -117,10 +120,13 @@ func (p *Provider) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+oidcop.PathDiscovery, p.discovery)
 	mux.HandleFunc("GET "+oidcop.PathJWKS, p.jwks)
 	mux.HandleFunc("GET "+oidcop.PathAuthorize, p.authorize)
-	mux.HandleFunc("POST "+oidcop.PathToken, p.token)
-	mux.HandleFunc("GET "+oidcop.PathUserinfo, p.userinfo)
-	mux.HandleFunc("POST "+oidcop.PathUserinfo, p.userinfo)
-	mux.HandleFunc("POST "+oidcop.PathRevoke, p.revoke)
+	mux.HandleFunc("POST "+oidcop.PathToken, p.cors(p.token))
+	mux.HandleFunc("GET "+oidcop.PathUserinfo, p.cors(p.userinfo))
+	mux.HandleFunc("POST "+oidcop.PathUserinfo, p.cors(p.userinfo))
+	mux.HandleFunc("POST "+oidcop.PathRevoke, p.cors(p.revoke))
+	for _, path := range []string{oidcop.PathToken, oidcop.PathUserinfo, oidcop.PathRevoke} {
+		mux.HandleFunc("OPTIONS "+path, p.preflight)
+	}
 	mux.HandleFunc("POST "+oidcop.PathIntrospect, p.introspect)
 	mux.HandleFunc("GET "+oidcop.PathLogout, p.logout)
 }

@@ -43,7 +43,8 @@ var (
 // apps: the portal (web, confidential) and the UC web app (single-page,
 // public).
 type opEnv struct {
-	t       *testing.T
+	t       testing.TB
+	handler http.Handler
 	store   *store.Store
 	issuer  string
 	bob     gatehouse.User
@@ -52,7 +53,7 @@ type opEnv struct {
 	browser *http.Client
 }
 
-func newOPEnv(t *testing.T, s *store.Store) *opEnv {
+func newOPEnv(t testing.TB, s *store.Store) *opEnv {
 	t.Helper()
 	ctx := context.Background()
 	box, err := secretbox.New("test secret key, at least thirty-two characters long")
@@ -62,10 +63,11 @@ func newOPEnv(t *testing.T, s *store.Store) *opEnv {
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
 	base, _ := url.Parse(issuer)
-	srv.Config.Handler = app.New(app.Config{Store: s, Secrets: box, Passwords: hasher, BaseURL: base}).Handler
+	h := app.New(app.Config{Store: s, Secrets: box, Passwords: hasher, BaseURL: base}).Handler
+	srv.Config.Handler = h
 	srv.Start()
 	t.Cleanup(srv.Close)
-	e := &opEnv{t: t, store: s, issuer: issuer}
+	e := &opEnv{t: t, handler: h, store: s, issuer: issuer}
 	p := gatehouse.Partition{Name: "Reseller"}
 	must(t, s.CreatePartition(ctx, &p))
 	a := gatehouse.Account{PartitionID: p.ID, Name: "Acme", Plan: gatehouse.PlanEnterprise}
@@ -438,4 +440,38 @@ func TestPolicyEndsAppGrants(t *testing.T) {
 			t.Errorf("refresh after the policy forbade the session: %v, want invalid_grant", err)
 		}
 	})
+}
+
+// TestSinglePageAppCORS: the UC web app's origin may read the token and
+// userinfo answers from the browser; another origin gets no CORS answer.
+func TestSinglePageAppCORS(t *testing.T) {
+	e := newOPEnv(t, storetest.SQLite(t))
+	for _, tc := range []struct {
+		origin string
+		allow  bool
+	}{{"https://uc.example", true}, {"https://evil.example", false}, {"https://portal.example", false}} {
+		req, _ := http.NewRequest(http.MethodOptions, e.issuer+oidcop.PathUserinfo, nil)
+		req.Header.Set("Origin", tc.origin)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		req.Header.Set("Access-Control-Request-Headers", "authorization")
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin") == tc.origin; got != tc.allow {
+			t.Errorf("preflight from %s: allowed %v, want %v", tc.origin, got, tc.allow)
+		}
+		req, _ = http.NewRequest(http.MethodPost, e.issuer+oidcop.PathToken, strings.NewReader("grant_type=refresh_token&refresh_token=x&client_id="+e.uc.ID))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", tc.origin)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err = http.DefaultClient.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("token request from %s: %d, want 400 invalid_grant (not refused as cross-site)", tc.origin, resp.StatusCode)
+		}
+		if got := resp.Header.Get("Access-Control-Allow-Origin") == tc.origin; got != tc.allow {
+			t.Errorf("token answer to %s: allowed %v, want %v", tc.origin, got, tc.allow)
+		}
+	}
 }
