@@ -18,6 +18,7 @@ import (
 
 	"gatehouse/internal/app"
 	"gatehouse/internal/demo"
+	"gatehouse/internal/demoapp"
 	"gatehouse/internal/demoidp"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
@@ -92,6 +93,8 @@ Acme signs in with SAML SSO through a sample IdP, DEMO ONLY, at %s
   ada@acme.example       account admin at Acme: chooses SSO or password
   newhire@acme.example   pick her at the sample IdP: she has no seat in Gatehouse
 %s
+Two sample apps, DEMO ONLY, sign in with Gatehouse as their OpenID Provider:
+%s
 Everyone's password is %q (at the sample IdP too). Also:
   pat@consult.example    in two accounts (Acme and Globex): you choose one
   gina@globex.example    admin at Globex (standard plan, password)
@@ -162,13 +165,59 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			idp.AddServiceProvider(sp.EntityID, sp.ACSURL)
 			testLine = "  Test Acme's SSO configuration " + sso.Name + " as ada: " + base + ssoconfig.TestPath(sso.Protocol, sso.ID) + "\n"
 		}
-		fmt.Fprintf(stdout, demoBanner, base, strings.TrimSuffix(idp.SSOURL(), "/sso"), testLine, demo.Password, dataDir)
+		appsLine, err := startSampleApps(ctx, st, base, idp.SSOURL(), log)
+		if err != nil {
+			log.Warn("demo sample apps not started", "err", err)
+			appsLine = "  (the sample apps could not start: " + err.Error() + ")\n"
+		}
+		fmt.Fprintf(stdout, demoBanner, base, strings.TrimSuffix(idp.SSOURL(), "/sso"), testLine, appsLine, demo.Password, dataDir)
 	})
 }
 
 // startDemoIdP serves the sample SAML IdP on a loopback port until ctx
 // ends: idpAddr when given, else the port after Gatehouse's (any free port
 // when Gatehouse takes any). Its key lives in the data folder.
+// startSampleApps registers and serves the demo's two sample apps on the
+// loopback ports after the sample IdP's (any free ones when it has none of
+// its own choosing), and returns the banner's lines about them.
+func startSampleApps(ctx context.Context, st *store.Store, issuer, idpURL string, log *slog.Logger) (string, error) {
+	addrs := []string{"127.0.0.1:0", "127.0.0.1:0"}
+	if u, err := url.Parse(idpURL); err == nil {
+		if n, err := strconv.Atoi(u.Port()); err == nil && n > 0 && n < 65534 {
+			addrs = []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(n+1)), net.JoinHostPort("127.0.0.1", strconv.Itoa(n+2))}
+		}
+	}
+	var lns []net.Listener
+	for _, a := range addrs {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return "", err
+		}
+		lns = append(lns, ln)
+	}
+	portalURL, ucURL := "http://"+lns[0].Addr().String(), "http://"+lns[1].Addr().String()
+	portal, uc, err := demo.SeedApps(ctx, st, portalURL, ucURL)
+	if err != nil {
+		lns[0].Close()
+		lns[1].Close()
+		return "", err
+	}
+	apps := []*demoapp.App{
+		demoapp.New(demoapp.Config{Name: "Sample portal", BaseURL: portalURL, Issuer: issuer, ClientID: portal.Client.ID, ClientSecret: portal.Secret, Other: ucURL, Logger: log}),
+		demoapp.New(demoapp.Config{Name: "Sample UC app", BaseURL: ucURL, Issuer: issuer, ClientID: uc.Client.ID, Other: portalURL, Logger: log}),
+	}
+	for i, app := range apps {
+		srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go srv.Serve(lns[i])
+		context.AfterFunc(ctx, func() { srv.Close() })
+	}
+	return "  " + portalURL + "   the sample portal: sign in as bob, see the claims\n" +
+		"  " + ucURL + "   the sample UC app: no second sign-in; sign out in one, out of both\n", nil
+}
+
 func startDemoIdP(ctx context.Context, addr, idpAddr, dataDir string, log *slog.Logger) (*demoidp.IdP, error) {
 	if idpAddr == "" {
 		idpAddr = "127.0.0.1:0"
