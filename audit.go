@@ -72,6 +72,27 @@ const (
 	ActionAPITokenCreate  AuditAction = "api_token.create"
 )
 
+// Actions on the OpenID Provider's clients (DESIGN rule 13), which only
+// super admins register. Their events name the client, its kind and its
+// redirect URIs, never its secret.
+const (
+	ActionClientCreate       AuditAction = "client.create"
+	ActionClientUpdate       AuditAction = "client.update"
+	ActionClientSecretRotate AuditAction = "client.secret_rotate"
+	ActionClientDelete       AuditAction = "client.delete"
+)
+
+// Actions of the OpenID Provider's device authorization grant (RFC 8628):
+// a signed-in person allowing or denying a device's request, and a user
+// code that matched no pending request, or was refused after too many
+// such (SECURITY.md Q-device). Their events name the client and the user
+// code as typed, never the device code.
+const (
+	ActionDeviceApprove   AuditAction = "op.device_approve"
+	ActionDeviceDeny      AuditAction = "op.device_deny"
+	ActionDeviceCodeWrong AuditAction = "op.device_code_wrong"
+)
+
 // ActorType says who performed an audited action; AuditEvent.ActorID says
 // which one.
 type ActorType string

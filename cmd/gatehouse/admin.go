@@ -19,6 +19,13 @@ const adminUsage = `Usage:
   gatehouse admin bootstrap --email EMAIL [--name NAME]
   gatehouse admin token create --name NAME --scope super|partition|account [--scope-id ID]
   gatehouse admin sso disable --account ID --reason TEXT --by WHO
+  gatehouse admin client create --name NAME --kind web|spa|native --redirect-uri URI [--redirect-uri URI ...]
+      [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI] [--jwks-file FILE]
+  gatehouse admin client list
+  gatehouse admin client update --id ID [--name NAME] [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
+      [--backchannel-logout-uri URI] [--jwks-file FILE]
+  gatehouse admin client rotate-secret --id ID
+  gatehouse admin client delete --id ID
 `
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -29,6 +36,8 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
 	case len(args) >= 2 && args[0] == "sso" && args[1] == "disable":
 		return runSSODisable(ctx, args[2:], getenv, stdout, stderr)
+	case len(args) >= 1 && args[0] == "client":
+		return runClient(ctx, args[1:], getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, adminUsage)
 	return errUsage

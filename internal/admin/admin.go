@@ -1,7 +1,8 @@
 // Package admin is what Gatehouse's admins can do: partitions, accounts,
 // users and groups, SSO configurations, exemption lists, break-glass, the
-// audit log and sign-in history, each an operation on behalf of a
-// Principal (an API token or a signed-in admin). The JSON API and the admin
+// OpenID Provider's clients, the audit log and sign-in history, each an
+// operation on behalf of a Principal (an API token, a signed-in admin, or
+// the command line as SystemPrincipal). The JSON API and the admin
 // pages both call it, so the checks, the refusals and the audit events live
 // here once (who reaches what is policy.Reaches); callers only translate
 // their requests and answers. Errors are typed: *gatehouse.ValidationError,

@@ -47,6 +47,13 @@ func UserPrincipal(u gatehouse.User, a gatehouse.Account, address, userAgent str
 	return Principal{Kind: gatehouse.ActorUser, ID: u.ID, Reach: policy.UserReach(u, a), Address: address, UserAgent: truncate(userAgent, maxUserAgent)}
 }
 
+// SystemPrincipal is Gatehouse itself acting for the operator on the
+// server, such as the command line (id "cli"): it reaches everything, as a
+// super admin does, and its audit events name actor type system.
+func SystemPrincipal(id string) Principal {
+	return Principal{Kind: gatehouse.ActorSystem, ID: id, Reach: policy.Reach{Scope: gatehouse.ScopeSuper}}
+}
+
 // noun is what p is called in a refusal: "token" or "admin".
 func (p Principal) noun() string {
 	if p.Kind == gatehouse.ActorToken {

@@ -1,7 +1,8 @@
 // Package api is Gatehouse's JSON REST API under /api/v1: partitions,
-// accounts, users, groups, SSO configurations and the audit log, for
-// automation holding an API token. Errors are RFC 9457 problem documents; every route is in routes.go
-// and described in the embedded OpenAPI document.
+// accounts, users, groups, SSO configurations, the OpenID Provider's
+// clients and the audit log, for automation holding an API token. Errors
+// are RFC 9457 problem documents; every route is in routes.go and described
+// in the embedded OpenAPI document.
 //
 // What an operation does, and whom it is allowed, is package admin's, which
 // the admin pages share: the handlers only translate JSON to its calls,

@@ -44,6 +44,13 @@ func routes(s *server) []route {
 		{"POST", "/api/v1/accounts/{account_id}/groups/{group_id}/members", a(handleMemberAdd(s))},
 		{"DELETE", "/api/v1/accounts/{account_id}/groups/{group_id}/members/{user_id}", a(handleMemberRemove(s))},
 
+		{"GET", "/api/v1/clients", a(handleClientList(s))},
+		{"POST", "/api/v1/clients", a(handleClientCreate(s))},
+		{"GET", "/api/v1/clients/{client_id}", a(handleClientGet(s))},
+		{"PATCH", "/api/v1/clients/{client_id}", a(handleClientUpdate(s))},
+		{"DELETE", "/api/v1/clients/{client_id}", a(handleClientDelete(s))},
+		{"POST", "/api/v1/clients/{client_id}/secret", a(handleClientRotateSecret(s))},
+
 		{"GET", "/api/v1/sso-presets", a(handleSSOPresetList(s))},
 
 		{"GET", "/api/v1/accounts/{account_id}/exemptions", a(handleExemptionList(s))},

@@ -378,6 +378,10 @@ var actionLabels = map[gatehouse.AuditAction]string{
 	gatehouse.ActionPartitionUpdate:         "Renamed partition",
 	gatehouse.ActionPartitionDelete:         "Deleted partition",
 	gatehouse.ActionAPITokenCreate:          "Created API token",
+	gatehouse.ActionClientCreate:            "Registered app",
+	gatehouse.ActionClientUpdate:            "Changed app",
+	gatehouse.ActionClientSecretRotate:      "Replaced an app's client secret",
+	gatehouse.ActionClientDelete:            "Deleted app",
 }
 
 // auditLog is what admin_audit.html shows.
