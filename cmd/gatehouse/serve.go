@@ -322,6 +322,7 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go sweepSessions(ctx, st, c, log)
+	go gh.OP.RunLogouts(ctx, 2*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", c.BaseURL, "database", string(st.Dialect()), "trusted_proxies", len(c.trustedProxies))

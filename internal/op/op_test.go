@@ -19,6 +19,7 @@ import (
 	"gatehouse"
 	"gatehouse/internal/app"
 	"gatehouse/internal/oidcop"
+	"gatehouse/internal/op"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store"
@@ -47,10 +48,15 @@ type opEnv struct {
 	handler http.Handler
 	store   *store.Store
 	issuer  string
-	bob     gatehouse.User
-	portal  gatehouse.Client
-	uc      gatehouse.Client
-	browser *http.Client
+	// provider is the served app's OpenID Provider; secrets and base are
+	// what another process over the same database is built from.
+	provider *op.Provider
+	secrets  *secretbox.Box
+	base     *url.URL
+	bob      gatehouse.User
+	portal   gatehouse.Client
+	uc       gatehouse.Client
+	browser  *http.Client
 }
 
 func newOPEnv(t testing.TB, s *store.Store) *opEnv {
@@ -63,11 +69,12 @@ func newOPEnv(t testing.TB, s *store.Store) *opEnv {
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
 	base, _ := url.Parse(issuer)
-	h := app.New(app.Config{Store: s, Secrets: box, Passwords: hasher, BaseURL: base}).Handler
+	gh := app.New(app.Config{Store: s, Secrets: box, Passwords: hasher, BaseURL: base})
+	h := gh.Handler
 	srv.Config.Handler = h
 	srv.Start()
 	t.Cleanup(srv.Close)
-	e := &opEnv{t: t, handler: h, store: s, issuer: issuer}
+	e := &opEnv{t: t, handler: h, store: s, issuer: issuer, provider: gh.OP, secrets: box, base: base}
 	p := gatehouse.Partition{Name: "Reseller"}
 	must(t, s.CreatePartition(ctx, &p))
 	a := gatehouse.Account{PartitionID: p.ID, Name: "Acme", Plan: gatehouse.PlanEnterprise}

@@ -10,6 +10,7 @@ import (
 	"gatehouse"
 	"gatehouse/internal/login"
 	"gatehouse/internal/oidcop"
+	"gatehouse/internal/store"
 )
 
 // bearer returns the access token of an Authorization: Bearer header.
@@ -104,7 +105,7 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if g.ID != "" && g.ClientID == client.ID {
-		if err := p.cfg.Store.RevokeGrant(r.Context(), g.ID, "revoked_by_client", p.cfg.Now()); err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
+		if err := p.cfg.Store.RevokeGrant(r.Context(), g.ID, store.RevokedByClient, p.cfg.Now()); err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
 			p.serverError(w, r, err)
 			return
 		}

@@ -495,11 +495,16 @@ func TestOPDeleteExpiredState(t *testing.T) {
 		// Used, then expired within the retention: reuse is still detected.
 		must(t, func() error { _, _, err := s.ConsumeAuthCode(ctx, "code-live", now); return err }())
 
+		// Only grants their client revoked long ago go; every other grant
+		// stays until its session ends, which queues its back-channel
+		// logout.
 		expired := w.grant(t, s, w.session.ID, "rt-expired", now.Add(-time.Second))
 		revokedLong := w.grant(t, s, w.session.ID, "rt-revoked-long", now.Add(time.Hour))
-		must(t, s.RevokeGrant(ctx, revokedLong.ID, "x", now.Add(-store.RevokedGrantRetention-time.Second)))
+		must(t, s.RevokeGrant(ctx, revokedLong.ID, store.RevokedByClient, now.Add(-store.RevokedGrantRetention-time.Second)))
+		reusedLong := w.grant(t, s, w.session.ID, "rt-reused-long", now.Add(time.Hour))
+		must(t, s.RevokeGrant(ctx, reusedLong.ID, store.RevokedRefreshReuse, now.Add(-store.RevokedGrantRetention-time.Second)))
 		revokedRecent := w.grant(t, s, w.session.ID, "rt-revoked-recent", now.Add(time.Hour))
-		must(t, s.RevokeGrant(ctx, revokedRecent.ID, "x", now.Add(-time.Hour)))
+		must(t, s.RevokeGrant(ctx, revokedRecent.ID, store.RevokedByClient, now.Add(-time.Hour)))
 		live := w.grant(t, s, w.session.ID, "rt-live", now.Add(time.Hour))
 
 		must(t, s.DeleteExpiredOPState(ctx, now))
@@ -520,11 +525,9 @@ func TestOPDeleteExpiredState(t *testing.T) {
 		if _, reused, err := s.ConsumeAuthCode(ctx, "code-live", now.Add(2*time.Minute)); !reused || err != nil {
 			t.Errorf("used code kept: reused %v, %v", reused, err)
 		}
-		for _, g := range []gatehouse.Grant{expired, revokedLong} {
-			_, err := s.Grant(ctx, g.ID)
-			wantNotFound(t, "grant "+g.RefreshHash+" after clean-up", err)
-		}
-		for _, g := range []gatehouse.Grant{revokedRecent, live} {
+		_, err = s.Grant(ctx, revokedLong.ID)
+		wantNotFound(t, "grant revoked by its client long ago, after clean-up", err)
+		for _, g := range []gatehouse.Grant{expired, reusedLong, revokedRecent, live} {
 			if _, err := s.Grant(ctx, g.ID); err != nil {
 				t.Errorf("grant %s after clean-up: %v, want kept", g.RefreshHash, err)
 			}

@@ -13,14 +13,21 @@ import (
 // Q-refresh). It is a gatehouse.ErrConflict.
 var ErrRefreshReused = fmt.Errorf("refresh token used again: %w", gatehouse.ErrConflict)
 
-// Revocation reasons the store writes itself.
-const RevokedRefreshReuse = "refresh_token_reuse"
+// Revocation reasons. The store writes RevokedRefreshReuse itself.
+// RevokedByClient is the one the revocation endpoint writes: a grant its
+// client revoked gets no back-channel logout when its session ends
+// (migration 0007 names it too), and is the only grant the clean-up
+// removes before its session ends.
+const (
+	RevokedRefreshReuse = "refresh_token_reuse"
+	RevokedByClient     = "revoked_by_client"
+)
 
 // UsedCodeRetention is how long after its expiry an authorization code is
 // kept, so that a code used again is still recognised as such.
 const UsedCodeRetention = 10 * time.Minute
 
-// RevokedGrantRetention is how long a revoked grant is kept.
+// RevokedGrantRetention is how long a grant revoked by its client is kept.
 const RevokedGrantRetention = 24 * time.Hour
 
 const opCodeCols = `hash, client_id, session_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, created_at, expires_at`
@@ -70,15 +77,19 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time)
 }
 
 // DeleteExpiredOPState removes codes expired for longer than
-// UsedCodeRetention, grants past their expiry, and grants revoked longer
-// than RevokedGrantRetention ago.
+// UsedCodeRetention, and grants their client revoked (RevokedByClient)
+// longer than RevokedGrantRetention ago. Every other grant, expired or
+// revoked for reuse, stays until its session ends: deleting a grant is
+// what queues the back-channel logout of its client (migration 0007), and
+// a session's end is when that is due. Sessions are bounded by their
+// absolute lifetime, and so are the grants kept.
 func (s *Store) DeleteExpiredOPState(ctx context.Context, now time.Time) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM op_codes WHERE expires_at < $1`, micros(now.Add(-UsedCodeRetention))); err != nil {
 		return s.fail("delete expired auth codes", err)
 	}
-	_, err := s.db.ExecContext(ctx, `DELETE FROM op_grants WHERE expires_at < $1 OR (revoked_at > 0 AND revoked_at < $2)`,
-		micros(now), micros(now.Add(-RevokedGrantRetention)))
-	return s.fail("delete expired grants", err)
+	_, err := s.db.ExecContext(ctx, `DELETE FROM op_grants WHERE revoked_reason = $1 AND revoked_at > 0 AND revoked_at < $2`,
+		RevokedByClient, micros(now.Add(-RevokedGrantRetention)))
+	return s.fail("delete revoked grants", err)
 }
 
 const opGrantCols = `id, client_id, session_id, user_id, scope, auth_time, code_hash, refresh_hash, previous_hash,
