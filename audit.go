@@ -93,6 +93,10 @@ const (
 	ActionDeviceCodeWrong AuditAction = "op.device_code_wrong"
 )
 
+// ActionSigningKeyRotate is the operator rotating the OpenID Provider's
+// token signing key (gatehouse admin keys rotate).
+const ActionSigningKeyRotate AuditAction = "op.signing_key_rotate"
+
 // ActorType says who performed an audited action; AuditEvent.ActorID says
 // which one.
 type ActorType string

@@ -26,6 +26,8 @@ const adminUsage = `Usage:
       [--backchannel-logout-uri URI] [--jwks-file FILE]
   gatehouse admin client rotate-secret --id ID
   gatehouse admin client delete --id ID
+  gatehouse admin keys rotate [--alg ES256|RS256]
+      the OpenID Provider's signing key: the new one is published now and signs 15 minutes later
 `
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -38,6 +40,8 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return runSSODisable(ctx, args[2:], getenv, stdout, stderr)
 	case len(args) >= 1 && args[0] == "client":
 		return runClient(ctx, args[1:], getenv, stdout, stderr)
+	case len(args) >= 2 && args[0] == "keys" && args[1] == "rotate":
+		return runKeysRotate(ctx, args[2:], getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, adminUsage)
 	return errUsage
