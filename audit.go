@@ -86,7 +86,7 @@ const (
 // a signed-in person allowing or denying a device's request, and a user
 // code that matched no pending request, or was refused after too many
 // such (SECURITY.md Q-device). Their events name the client and the user
-// code as typed, never the device code.
+// code (normalized), never the device code.
 const (
 	ActionDeviceApprove   AuditAction = "op.device_approve"
 	ActionDeviceDeny      AuditAction = "op.device_deny"

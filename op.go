@@ -100,3 +100,38 @@ type SigningKey struct {
 	ActiveFrom time.Time // signs from then on; published before
 	RetiredAt  time.Time // zero while it may sign
 }
+
+// DeviceStatus is where a device authorization request (RFC 8628) stands.
+type DeviceStatus string
+
+// Device request statuses: pending until a person allows or denies it,
+// once; an approved one is redeemed once, by the poll that gets the tokens.
+const (
+	DevicePending  DeviceStatus = "pending"
+	DeviceApproved DeviceStatus = "approved"
+	DeviceDenied   DeviceStatus = "denied"
+	DeviceRedeemed DeviceStatus = "redeemed"
+)
+
+// DeviceCode is a device authorization request: a row keyed by the SHA-256
+// of the device code the device polls with, found by people through the
+// user code they type, bound to the client that asked.
+type DeviceCode struct {
+	Hash string
+	// UserCode is the code a person types, normalized (XXXX-XXXX).
+	UserCode string
+	ClientID string
+	Scope    string
+	Status   DeviceStatus
+	// Interval is the least time between two polls; it grows by 5 s with
+	// every poll answered slow_down (RFC 8628 3.5).
+	Interval time.Duration
+	// SessionID and UserID are who allowed or denied it: empty while
+	// pending, and once that session or user is gone.
+	SessionID    string
+	UserID       string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	LastPolledAt time.Time
+	DecidedAt    time.Time
+}

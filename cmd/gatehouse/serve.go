@@ -341,8 +341,9 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 	return nil
 }
 
-// sweepSessions deletes expired and idle sessions, and SSO flows and replay
-// entries past their expiry, every few minutes.
+// sweepSessions deletes expired and idle sessions, SSO flows and replay
+// entries, and the OpenID Provider's codes, grants and device codes past
+// their expiry, every few minutes.
 func sweepSessions(ctx context.Context, st *store.Store, c config, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -359,6 +360,12 @@ func sweepSessions(ctx context.Context, st *store.Store, c config, log *slog.Log
 			}
 			if err := st.DeleteExpiredSSOState(ctx, now); err != nil {
 				log.Warn("SSO flow sweep failed", "err", err)
+			}
+			if err := st.DeleteExpiredOPState(ctx, now); err != nil {
+				log.Warn("OpenID Provider sweep failed", "err", err)
+			}
+			if err := st.DeleteExpiredDeviceCodes(ctx, now); err != nil {
+				log.Warn("device code sweep failed", "err", err)
 			}
 		}
 	}

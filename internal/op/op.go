@@ -1,10 +1,11 @@
 // Package op is Gatehouse's OpenID Provider for the provider's own apps
 // (the portal, the UC web app, the desktop and mobile apps): discovery,
-// keys, authorize, token, userinfo, revocation, introspection and
-// RP-initiated logout, over the rules and tokens of internal/oidcop. The
-// provider's session is the person's Gatehouse session: authorize signs
-// them in with the existing email-first sign-in and comes back, and every
-// grant dies with the session it was issued in.
+// keys, authorize, token, userinfo, revocation, introspection,
+// RP-initiated logout and device authorization (RFC 8628, with the page
+// where people allow a device), over the rules and tokens of
+// internal/oidcop. The provider's session is the person's Gatehouse
+// session: authorize signs them in with the existing email-first sign-in
+// and comes back, and every grant dies with the session it was issued in.
 package op
 
 import (
@@ -108,11 +109,13 @@ func (p *Provider) keySet(ctx context.Context) (*oidcop.KeySet, error) {
 }
 
 // CrossSitePatterns are the routes apps POST to from elsewhere by design
-// (a single-page app's fetch, a server's request): they are authenticated
-// by the client's credentials or a bearer token, never by a cookie, so
-// cross-origin protection must let them through.
+// (a single-page app's fetch, a server's or a device's request): they are
+// authenticated by the client's credentials or a bearer token, never by a
+// cookie, so cross-origin protection must let them through. The device
+// page's forms (DevicePage) act on the person's session and are not here.
 func CrossSitePatterns() []string {
-	return []string{"POST " + oidcop.PathToken, "POST " + oidcop.PathRevoke, "POST " + oidcop.PathIntrospect, "POST " + oidcop.PathUserinfo}
+	return []string{"POST " + oidcop.PathToken, "POST " + oidcop.PathRevoke, "POST " + oidcop.PathIntrospect, "POST " + oidcop.PathUserinfo,
+		"POST " + oidcop.PathDevice}
 }
 
 // Routes registers the provider's endpoints on mux.
@@ -129,6 +132,10 @@ func (p *Provider) Routes(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("POST "+oidcop.PathIntrospect, p.introspect)
 	mux.HandleFunc("GET "+oidcop.PathLogout, p.logout)
+	mux.HandleFunc("POST "+oidcop.PathDevice, p.deviceAuthorization)
+	mux.HandleFunc("GET "+DevicePage, p.devicePage)
+	mux.HandleFunc("POST "+DevicePage, p.deviceLookup)
+	mux.HandleFunc("POST "+deviceApprovePath, p.deviceDecide)
 }
 
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {

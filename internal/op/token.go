@@ -50,7 +50,7 @@ func (p *Provider) authenticate(w http.ResponseWriter, r *http.Request) (gatehou
 	return oidcop.AuthenticateClient(r, lookup, p.cfg.Issuer, p.cfg.Now(), seen)
 }
 
-// token redeems a code or a refresh token for tokens.
+// token redeems a code, a refresh token or a device code for tokens.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	client, e := p.authenticate(w, r)
 	if e != nil {
@@ -71,8 +71,10 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		res, e, err = p.redeemCode(r.Context(), client, req.Code, req.RedirectURI, req.CodeVerifier)
 	case oidcop.GrantRefreshToken:
 		res, e, err = p.refresh(r.Context(), client, req.RefreshToken)
+	case oidcop.GrantDeviceCode:
+		res, e, err = p.redeemDeviceCode(r.Context(), client, req.DeviceCode)
 	default:
-		e = oidcop.ErrUnsupportedGrantType("grant_type must be authorization_code or refresh_token")
+		e = oidcop.ErrUnsupportedGrantType("grant_type must be authorization_code, refresh_token or " + oidcop.GrantDeviceCode)
 	}
 	switch {
 	case err != nil:

@@ -382,6 +382,9 @@ var actionLabels = map[gatehouse.AuditAction]string{
 	gatehouse.ActionClientUpdate:            "Changed app",
 	gatehouse.ActionClientSecretRotate:      "Replaced an app's client secret",
 	gatehouse.ActionClientDelete:            "Deleted app",
+	gatehouse.ActionDeviceApprove:           "Allowed a device to sign in",
+	gatehouse.ActionDeviceDeny:              "Denied a device's sign-in",
+	gatehouse.ActionDeviceCodeWrong:         "Typed a device code that matched nothing",
 }
 
 // auditLog is what admin_audit.html shows.
