@@ -157,13 +157,15 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if live && g.ClientID == client.ID {
-		writeJSON(w, http.StatusOK, map[string]any{"active": true, "token_type": "access_token", "client_id": claims.ClientID, "sub": claims.Subject,
+		writeJSON(w, http.StatusOK, map[string]any{"active": true, "token_type": "Bearer", "client_id": claims.ClientID, "sub": claims.Subject,
 			"scope": claims.Scope, "exp": claims.Expiry, "iat": claims.IssuedAt, "aud": claims.Audience, "iss": claims.Issuer})
 		return
 	}
 	if g, err := p.liveRefreshGrant(r.Context(), token); err == nil && g.ClientID == client.ID {
+		// token_type is an RFC 6749 access token type (RFC 7662 2.2); a
+		// refresh token has none.
 		writeJSON(w, http.StatusOK, map[string]any{"active": true, "client_id": g.ClientID, "sub": g.UserID, "scope": g.Scope,
-			"exp": g.ExpiresAt.Unix(), "token_type": "refresh_token"})
+			"exp": g.ExpiresAt.Unix()})
 		return
 	} else if err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
 		p.serverError(w, r, err)

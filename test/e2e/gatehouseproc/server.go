@@ -39,14 +39,18 @@ type Server struct {
 
 var bannerRe = regexp.MustCompile(`(?m)^gatehouse listening on (\S+) \(public URL (\S+)\)$`)
 
-// Start builds cmd/gatehouse, mints an API token with its CLI and runs
-// `gatehouse serve` on a free loopback port until the test ends. When the
-// test ends, serve gets SIGTERM and must stop cleanly, and no line it
-// logged may be at level ERROR.
+// Start builds cmd/gatehouse and serves it on a fresh SQLite database
+// until the test ends (Build, then Serve).
 func Start(t *testing.T) *Server {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "gatehouse")
+	return Serve(t, Build(t), "sqlite:"+filepath.Join(t.TempDir(), "gatehouse.db"))
+}
+
+// Build builds cmd/gatehouse into the test's temporary directory and
+// returns the binary's path.
+func Build(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gatehouse")
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatalf("the go command builds cmd/gatehouse for this test: %v", err)
@@ -58,8 +62,15 @@ func Start(t *testing.T) *Server {
 		t.Fatalf("go build gatehouse/cmd/gatehouse: %v\n%s", err, out)
 	}
 	t.Logf("built cmd/gatehouse in %s", time.Since(start).Round(time.Millisecond))
+	return bin
+}
 
-	db := "sqlite:" + filepath.Join(dir, "gatehouse.db")
+// Serve mints a super API token with the CLI of bin on database db (SQLite
+// or PostgreSQL) and runs `gatehouse serve` on a free loopback port until
+// the test ends. When the test ends, serve gets SIGTERM and must stop
+// cleanly, and no line it logged may be at level ERROR.
+func Serve(t *testing.T, bin, db string) *Server {
+	t.Helper()
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GATEHOUSE_") {
@@ -67,15 +78,8 @@ func Start(t *testing.T) *Server {
 		}
 	}
 	env = append(env, "GATEHOUSE_SECRET_KEY="+rand.Text()+rand.Text())
-
-	tok := exec.CommandContext(ctx, bin, "admin", "token", "create", "--database", db, "--name", "e2e", "--scope", "super")
-	tok.Env = env
-	var tokOut, tokErr bytes.Buffer
-	tok.Stdout, tok.Stderr = &tokOut, &tokErr
-	if err := tok.Run(); err != nil {
-		t.Fatalf("gatehouse admin token create: %v\n%s", err, tokErr.String())
-	}
-	g := &Server{Token: strings.TrimSpace(tokOut.String()), API: &http.Client{Timeout: 30 * time.Second}, Bin: bin, DB: db, Env: env}
+	g := &Server{API: &http.Client{Timeout: 30 * time.Second}, Bin: bin, DB: db, Env: env}
+	g.Token = strings.TrimSpace(g.CLI(t, "admin", "token", "create", "--name", "e2e", "--scope", "super"))
 
 	// --allow-private-metadata-urls: the operator's switch for IdPs on
 	// private addresses (the suites' IdPs are on loopback).
