@@ -128,11 +128,11 @@ func pages(cfg Config, a *App) http.Handler {
 	mux := http.NewServeMux()
 	signin.Routes(mux, signin.Config{Site: site, Store: cfg.Store, Login: a.Login, SSO: a.SSO, Admin: a.Admin,
 		Secrets: cfg.Secrets, BaseURL: cfg.BaseURL})
-	console.Routes(mux, console.Config{Site: site, Store: cfg.Store, Admin: a.Admin, Now: cfg.Now})
 	issuer := ""
 	if cfg.BaseURL != nil {
 		issuer = strings.TrimSuffix(cfg.BaseURL.String(), "/")
 	}
+	console.Routes(mux, console.Config{Site: site, Store: cfg.Store, Admin: a.Admin, Issuer: issuer, Now: cfg.Now})
 	a.OP = op.New(op.Config{Store: cfg.Store, Login: a.Login, Site: site, Secrets: cfg.Secrets, Issuer: issuer, Logger: cfg.Logger, Now: cfg.Now})
 	a.OP.Routes(mux)
 	return site.Handler(mux, append([]string{signin.SAMLACSPattern()}, op.CrossSitePatterns()...)...)

@@ -1,14 +1,17 @@
 package op_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -146,7 +149,7 @@ func (a *appClient) authorize(browser *http.Client, extra ...oauth2.AuthCodeOpti
 	resp.Body.Close()
 	if resp.Request.URL.Path == "/login" {
 		a.e.post(browser, "/login", url.Values{"email": {a.e.bob.Email}, "return_to": {resp.Request.URL.Query().Get("return_to")}})
-		resp = a.e.post(browser, "/login/password", url.Values{"password": {goodPassword}})
+		resp = a.e.followContinue(browser, a.e.post(browser, "/login/password", url.Values{"password": {goodPassword}}))
 	}
 	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode/100 == 3 {
 		u, err := url.Parse(loc)
@@ -160,9 +163,33 @@ func (e *opEnv) post(browser *http.Client, path string, form url.Values) *http.R
 	e.t.Helper()
 	resp, err := browser.PostForm(e.issuer+path, form)
 	must(e.t, err)
-	io.Copy(io.Discard, resp.Body)
+	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return resp
+}
+
+// continueLink is the link of the page that follows a sign-in on to an
+// app (a page, so the sign-in form's form-action ends with it).
+var continueLink = regexp.MustCompile(`<a class="button" href="([^"]+)" data-sso-continue>`)
+
+// followContinue is the browser after a sign-in step: when the answer is
+// the page leading on to the app, it follows the page's link, as its
+// script does.
+func (e *opEnv) followContinue(browser *http.Client, resp *http.Response) *http.Response {
+	e.t.Helper()
+	if resp.StatusCode != http.StatusOK {
+		return resp
+	}
+	b, _ := io.ReadAll(resp.Body)
+	m := continueLink.FindStringSubmatch(string(b))
+	if m == nil {
+		return resp
+	}
+	next, err := browser.Get(e.issuer + html.UnescapeString(m[1]))
+	must(e.t, err)
+	next.Body.Close()
+	return next
 }
 
 // exchange redeems the code of redirect for tokens, checking the ID token

@@ -13,9 +13,12 @@ type AdminNav struct {
 	// Accounts says the admin reaches more than one account (a partition
 	// or super admin) and so has the accounts list.
 	Accounts bool
+	// Apps says the admin manages the OpenID Provider's clients (a super
+	// admin) and so has the Apps pages.
+	Apps bool
 	// Account is the account the page is about; zero on pages about none.
 	Account gatehouse.Account
-	// Current names the section the page belongs to: "accounts",
+	// Current names the section the page belongs to: "accounts", "apps",
 	// "authentication", "sign-ins" or "audit".
 	Current string
 }
@@ -23,5 +26,6 @@ type AdminNav struct {
 // NewAdminNav is the navigation of admin p, signed in as email, on a page
 // of section current about account a (zero for none).
 func NewAdminNav(p admin.Principal, email string, a gatehouse.Account, current string) *AdminNav {
-	return &AdminNav{Email: email, Accounts: p.Scope != gatehouse.ScopeAccount, Account: a, Current: current}
+	return &AdminNav{Email: email, Accounts: p.Scope != gatehouse.ScopeAccount, Apps: admin.MayManageClients(p) == nil,
+		Account: a, Current: current}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -18,6 +19,26 @@ const (
 	SignInAgain = "again"
 	LoginHint   = "login_hint"
 )
+
+// appPaths are the local paths that lead on to an app (the OpenID
+// Provider's authorize, which answers with a redirect to the app).
+const appPaths = "/oauth2/"
+
+// Continue sends a person who has just signed in where they were going,
+// target (a checked local path): with a redirect, or, when the way leads
+// on to an app, with a page that follows the link at once. A redirect
+// chain that starts at a form (the password step, an IdP's auto-posted
+// answer) is governed to its end by that form's page's form-action, which
+// allows Gatehouse and not the apps the provider then redirects to; the
+// page ends the chain.
+func (s *Site) Continue(w http.ResponseWriter, r *http.Request, target string) {
+	if !strings.HasPrefix(target, appPaths) {
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.errorPage.Render(w, http.StatusOK, "continue.html", View{Title: "Signing you in to the app…", Back: target})
+}
 
 // SignInURL is the sign-in page that comes back to returnTo (a local path)
 // afterwards: again asks for a fresh sign-in, loginHint fills the email.

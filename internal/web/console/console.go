@@ -1,7 +1,8 @@
 // Package console serves the admin pages at /admin: an account's
 // Authentication section (SSO configurations, the setup wizard,
 // exemptions), its sign-in history and audit log, and for partition and
-// super admins the list of accounts, with break-glass for super admins.
+// super admins the list of accounts, with break-glass and the Apps (the
+// OpenID Provider's clients) for super admins.
 // Every operation is internal/admin's, the same code the REST API runs,
 // on behalf of the signed-in admin.
 package console
@@ -24,24 +25,27 @@ import (
 
 // Config holds what the admin pages need, built once by internal/app: the
 // shared Site and the admin service, with the store for the names the
-// pages show. A nil Now is time.Now.
+// pages show, and the OpenID Provider's issuer, which the Apps pages show
+// the apps' developers. A nil Now is time.Now.
 type Config struct {
-	Site  *web.Site
-	Store *store.Store
-	Admin *admin.Service
-	Now   func() time.Time
+	Site   *web.Site
+	Store  *store.Store
+	Admin  *admin.Service
+	Issuer string
+	Now    func() time.Time
 }
 
 // Routes registers every admin page on mux: an account's Authentication
-// section and SSO setup wizard here; exemptions, records and accounts in
-// their own lists.
+// section and SSO setup wizard here; exemptions, records and accounts, and
+// the Apps, in their own lists.
 func Routes(mux *http.ServeMux, cfg Config) {
 	s := &server{
-		site:  cfg.Site,
-		pages: cfg.Site.ParsePages(templateFS, "templates", templateFuncs),
-		admin: cfg.Admin,
-		store: cfg.Store,
-		clock: cfg.Now,
+		site:   cfg.Site,
+		pages:  cfg.Site.ParsePages(templateFS, "templates", templateFuncs),
+		admin:  cfg.Admin,
+		store:  cfg.Store,
+		issuer: cfg.Issuer,
+		clock:  cfg.Now,
 	}
 	mux.HandleFunc("GET /admin", s.adminHome)
 	mux.HandleFunc("GET /admin/accounts/{account_id}/authentication", s.authenticationPage)
@@ -62,6 +66,7 @@ func Routes(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("POST /admin/certificate", s.certificateInfo)
 	s.exemptionRoutes(mux)
 	s.recordRoutes(mux)
+	s.appRoutes(mux)
 }
 
 //go:embed templates
@@ -72,6 +77,8 @@ type server struct {
 	pages *web.Pages
 	admin *admin.Service
 	store *store.Store
+	// issuer is the OpenID Provider's issuer URL, without a trailing slash.
+	issuer string
 	// clock is the time; nil means time.Now.
 	clock func() time.Time
 }

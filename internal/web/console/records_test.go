@@ -412,7 +412,7 @@ func TestBreakGlassFromThePage(t *testing.T) {
 		}
 		p.MustShow(t, "SSO configuration <strong>"+cfg.Config.Name+"</strong> will be disabled",
 			"with a password can sign in with it again", "admins will see this in their audit log",
-			`<label for="reason">Reason (ticket number, who asked)</label>`, `<button type="submit" class="danger">Turn off SSO</button>`,
+			`<label for="reason">Reason (ticket number, who asked)</label>`, `<button type="submit" form="break-glass-form" class="danger">Turn off SSO</button>`,
 			`<a class="button secondary" href="/admin/accounts">Cancel</a>`)
 		// The accounts list's link opens it in the dialog.
 		p = super.HTMX(http.MethodGet, path, "dialog", nil)

@@ -198,7 +198,7 @@ func (s *server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.site.SetSession(w, res)
 		s.endFlow(w)
-		http.Redirect(w, r, web.LocalPath(st.ReturnTo), http.StatusSeeOther)
+		s.site.Continue(w, r, web.LocalPath(st.ReturnTo))
 	}
 }
 
@@ -242,7 +242,7 @@ func (s *server) codeSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		s.site.SetSession(w, res)
 		s.endFlow(w)
-		http.Redirect(w, r, returnTo, http.StatusSeeOther)
+		s.site.Continue(w, r, returnTo)
 	}
 }
 

@@ -263,7 +263,7 @@ func (s *server) finished(w http.ResponseWriter, r *http.Request, id string, fin
 	s.site.SetSession(w, fin.Session)
 	s.site.SetCookie(w, ssoCookie, "", "/sso/finish/"+id, -1)
 	s.endFlow(w)
-	http.Redirect(w, r, web.LocalPath(fin.ReturnTo), http.StatusSeeOther)
+	s.site.Continue(w, r, web.LocalPath(fin.ReturnTo))
 }
 
 // loginWay offers an admin of an SSO account both ways in.

@@ -173,6 +173,13 @@ export async function adminStories({ base, idp, ssp, sspDir, idpSh }) {
         `kept: ${t}`);
     });
     await shot(s, 'enable-preview-dialog');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await check('(h) Cancel closes the preview and enables nothing', async () => {
+      await dialog.waitFor({ state: 'hidden' });
+      const sw = page.getByRole('switch', { name: `${configName} enabled` });
+      assert((await sw.getAttribute('aria-checked')) === 'false', 'Cancel enabled the configuration');
+    });
+    await page.getByRole('switch', { name: `${configName} enabled` }).click();
     await dialog.getByRole('button', { name: `Enable ${configName}` }).click();
     await page.getByRole('status').filter({ hasText: `${configName} is enabled` }).waitFor();
     await check('(h) the table shows the configuration enabled, and warns of its certificate expiring within 30 days', async () => {
@@ -365,6 +372,15 @@ export async function adminStories({ base, idp, ssp, sspDir, idpSh }) {
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Reason (ticket number, who asked)').waitFor();
     await shot(s, 'break-glass-dialog');
+    await dialog.getByLabel('Reason (ticket number, who asked)').fill('Ticket 4711: changed my mind');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await check('(n) Cancel, with a reason typed, closes the dialog and turns nothing off', async () => {
+      await dialog.waitFor({ state: 'hidden' });
+      await page.reload();
+      assert((await row.innerText()).includes(`SSO: ${configName} (enabled)`), await row.innerText());
+    });
+    await row.getByRole('link', { name: 'Break glass for Initech' }).click();
+    await dialog.getByLabel('Reason (ticket number, who asked)').waitFor();
     await dialog.getByLabel('Reason (ticket number, who asked)').fill('Ticket 4711\nIan says the IdP is down');
     await dialog.getByRole('button', { name: 'Turn off SSO' }).click();
     await check('(n) a reason on two lines is refused in the dialog, keeping the text', async () => {

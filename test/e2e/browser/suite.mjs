@@ -29,7 +29,10 @@ const idpURL = new URL(base);
 idpURL.port = String(Number(idpURL.port) + 1);
 const idp = idpURL.origin;
 const ssp = new URL(sspArg).origin;
-configure({ base, artifacts, allowedOrigins: [base, idp, ssp], checkedOrigins: [base, idp] });
+// The demo's two sample apps listen on the two ports after the IdP's.
+const appOrigin = (n) => { const u = new URL(base); u.port = String(Number(u.port) + n); return u.origin; };
+const [portal, uc] = [appOrigin(2), appOrigin(3)];
+configure({ base, artifacts, allowedOrigins: [base, idp, ssp, portal, uc], checkedOrigins: [base, idp] });
 
 // ---------------------------------------------------------------- stories
 
@@ -241,6 +244,47 @@ try {
     await noHScroll('home');
     await shot(s, 'home');
   }, { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+
+  await story('o', 'bob signs in to the sample portal through Acme\'s IdP, the sample UC app asks nothing, and signing out of one signs out of both', async (s) => {
+    const { page } = s;
+    // Every page of Gatehouse's bob reaches is looked at for a password field.
+    let sawPassword = false;
+    page.on('load', async () => {
+      try {
+        if (new URL(page.url()).origin === base && await page.locator('input[type=password]').count() > 0) sawPassword = true;
+      } catch { /* the page moved on */ }
+    });
+    await page.goto(`${portal}/`);
+    await clickAndWait(page, page.getByRole('link', { name: 'Sign in with Gatehouse' }), (u) => u.origin === base && u.pathname === '/login');
+    await expectHeading(page, 'Sign in');
+    await page.getByLabel('Email address').fill('bob@acme.example');
+    await check('(o) the email step asks for no password', async () => {
+      assert(await page.locator('input[type=password]').count() === 0, 'the email step has a password field');
+    });
+    await shot(s, 'portal-sign-in');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL((u) => u.origin === idp);
+    await check('(o) bob, forced to SSO, never saw a password field', async () => {
+      assert(!sawPassword, 'a page of Gatehouse showed bob a password field');
+    });
+    await clickAndWait(page, page.getByRole('button', { name: /bob@acme\.example/ }), (u) => u.origin === portal);
+    await check('(o) the sample portal shows bob\'s claims', async () => {
+      const text = await page.locator('body').innerText();
+      assert(text.includes('bob@acme.example') && text.includes('Signed in'), `portal says: ${text.slice(0, 300)}`);
+    });
+    await page.goto(`${uc}/login`);
+    await page.waitForURL((u) => u.origin === uc && u.pathname === '/');
+    await check('(o) the sample UC app signs bob in without asking', async () => {
+      const text = await page.locator('body').innerText();
+      assert(text.includes('bob@acme.example'), `UC app says: ${text.slice(0, 300)}`);
+    });
+    await clickAndWait(page, page.getByRole('link', { name: /Sign out/ }), (u) => u.origin === uc);
+    await page.goto(`${portal}/`);
+    await check('(o) signed out of the UC app, bob is signed out of the portal too', async () => {
+      const text = await page.locator('body').innerText();
+      assert(!text.includes('bob@acme.example') && text.includes('signed out'), `portal says: ${text.slice(0, 300)}`);
+    });
+  });
 
   await adminStories({ base, idp, ssp, sspDir: process.env.SSP_DIR, idpSh: process.env.IDP_SH });
 } finally {

@@ -373,7 +373,19 @@ func (b *browser) signIn(p page, email, password string) page {
 	if p.URL.Path != "/login/password" || p.title() != "Enter your password" {
 		b.t.Fatalf("%s: %d %q at %s, want the password page", email, p.Status, p.title(), p.URL)
 	}
-	return b.post("/login/password", url.Values{"username": {email}, "password": {password}})
+	return b.continueToApp(b.post("/login/password", url.Values{"username": {email}, "password": {password}}))
+}
+
+var continueRe = regexp.MustCompile(`<a class="button" href="([^"]+)" data-sso-continue>`)
+
+// continueToApp is the browser on the page that follows a sign-in on to an
+// app: it follows the page's link, as the page's script does.
+func (b *browser) continueToApp(p page) page {
+	b.t.Helper()
+	if m := continueRe.FindStringSubmatch(p.Body); p.Status == http.StatusOK && m != nil {
+		return b.get(b.g.Base + html.UnescapeString(m[1]))
+	}
+	return p
 }
 
 // authorize opens an app's authorization URL, signs in when Gatehouse asks
