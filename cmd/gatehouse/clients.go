@@ -223,18 +223,26 @@ func runClientUpdate(ctx context.Context, args []string, getenv func(string) str
 	return nil
 }
 
-func runClientRotateSecret(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("admin client rotate-secret", stderr)
+// oneClientCommand parses the flags of a command about one client (--id
+// and the database) and opens the service it runs through; the caller
+// closes the store.
+func oneClientCommand(ctx context.Context, name, idUsage string, args []string, getenv func(string) string, stderr io.Writer) (*admin.Service, *store.Store, string, error) {
+	fs := newFlagSet(name, stderr)
 	var dbURL, id string
 	databaseFlag(fs, &dbURL, "sqlite:gatehouse.db", getenv)
-	fs.StringVar(&id, "id", "", "the web client's ID (required)")
+	fs.StringVar(&id, "id", "", idUsage)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	if id = strings.TrimSpace(id); id == "" {
-		return errors.New("--id is required")
+		return nil, nil, "", errors.New("--id is required")
 	}
 	svc, st, err := clientService(ctx, dbURL)
+	return svc, st, id, err
+}
+
+func runClientRotateSecret(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	svc, st, id, err := oneClientCommand(ctx, "admin client rotate-secret", "the web client's ID (required)", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -249,17 +257,7 @@ func runClientRotateSecret(ctx context.Context, args []string, getenv func(strin
 }
 
 func runClientDelete(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("admin client delete", stderr)
-	var dbURL, id string
-	databaseFlag(fs, &dbURL, "sqlite:gatehouse.db", getenv)
-	fs.StringVar(&id, "id", "", "the client's ID (required)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if id = strings.TrimSpace(id); id == "" {
-		return errors.New("--id is required")
-	}
-	svc, st, err := clientService(ctx, dbURL)
+	svc, st, id, err := oneClientCommand(ctx, "admin client delete", "the client's ID (required)", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
