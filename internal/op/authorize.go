@@ -1,6 +1,7 @@
 package op
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -14,8 +15,9 @@ import (
 )
 
 // signedInAfter is the authorize request's own parameter that Gatehouse
-// adds when it sends a person to sign in afresh (prompt=login, or max_age
-// passed): coming back, only a session opened after that time will do.
+// adds when it sends a person to sign in afresh (prompt=login, max_age
+// passed, an ID token hint naming someone else): coming back, only a
+// session opened after that time (Unix milliseconds) will do.
 // Apps never send it; one that does only asks for a fresher sign-in.
 const signedInAfter = "gatehouse_signed_in_after"
 
@@ -45,6 +47,23 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	now := p.cfg.Now()
 	signedIn := err == nil && cur.Session.State == gatehouse.SessionAuthenticated
+	hinted, herr := p.hintedSubject(ctx, req.IDTokenHint)
+	if herr != nil {
+		http.Redirect(w, r, oidcop.ErrorRedirect(req.RedirectURI, req.State, p.cfg.Issuer, herr), http.StatusSeeOther)
+		return
+	}
+	if signedIn && hinted != "" && hinted != oidcop.Subject(cur.User) && !q.Has(signedInAfter) {
+		// The app expects another person than the one signed in here: they
+		// sign in afresh (once: whoever then signs in is the answer), or,
+		// asked for no prompt, the app hears so.
+		if req.Prompt == "none" {
+			http.Redirect(w, r, oidcop.ErrorRedirect(req.RedirectURI, req.State, p.cfg.Issuer,
+				oidcop.ErrLoginRequired("another person is signed in than the ID token hint names")), http.StatusSeeOther)
+			return
+		}
+		q.Set(signedInAfter, strconv.FormatInt(now.UnixMilli(), 10))
+		r.URL.RawQuery = q.Encode()
+	}
 	if after, again := mustSignIn(req, q, cur, signedIn, now); again {
 		if req.Prompt == "none" {
 			http.Redirect(w, r, oidcop.ErrorRedirect(req.RedirectURI, req.State, p.cfg.Issuer,
@@ -55,7 +74,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		bq := back.Query()
 		bq.Del("prompt")
 		if !after.IsZero() {
-			bq.Set(signedInAfter, strconv.FormatInt(after.Unix(), 10))
+			bq.Set(signedInAfter, strconv.FormatInt(after.UnixMilli(), 10))
 		}
 		back.RawQuery = bq.Encode()
 		http.Redirect(w, r, web.SignInURL(back.RequestURI(), !after.IsZero(), req.LoginHint), http.StatusSeeOther)
@@ -80,12 +99,12 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 func mustSignIn(req oidcop.AuthorizeRequest, q url.Values, cur login.Current, signedIn bool, now time.Time) (after time.Time, again bool) {
 	var since time.Time
 	if v, err := strconv.ParseInt(q.Get(signedInAfter), 10, 64); err == nil && v > 0 {
-		since = time.Unix(v, 0)
+		since = time.UnixMilli(v)
 	}
 	switch {
 	case req.Prompt == "login" && since.IsZero():
 		return now, true
-	case !since.IsZero() && (!signedIn || cur.Session.CreatedAt.Before(since)):
+	case !since.IsZero() && (!signedIn || !cur.Session.CreatedAt.After(since)):
 		return since, true
 	case !signedIn:
 		return time.Time{}, true
@@ -93,4 +112,22 @@ func mustSignIn(req oidcop.AuthorizeRequest, q url.Values, cur login.Current, si
 		return now, true
 	}
 	return time.Time{}, false
+}
+
+// hintedSubject is the person an authorization request's id_token_hint
+// names: an ID token this provider issued (expired ones too), or an
+// invalid_request the app hears about. "" without a hint.
+func (p *Provider) hintedSubject(ctx context.Context, hint string) (string, *oidcop.Error) {
+	if hint == "" {
+		return "", nil
+	}
+	ks, err := p.keySet(ctx)
+	if err != nil {
+		return "", oidcop.ErrServerError("the signing keys could not be read")
+	}
+	claims, err := oidcop.ParseIDTokenHint(ks, hint, p.cfg.Issuer, p.cfg.Now())
+	if err != nil {
+		return "", oidcop.ErrInvalidRequest("id_token_hint is not an ID token of this provider")
+	}
+	return claims.Subject, nil
 }

@@ -341,6 +341,15 @@ func TestAuthorizeRefusals(t *testing.T) {
 		if _, err := portal.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isInvalidGrant(err) {
 			t.Errorf("the refresh token a reused code issued: %v, want invalid_grant (revoked)", err)
 		}
+		// The UC app presenting the portal's refresh token.
+		redirect = portal.authorize(e.browser)
+		tok, _ = portal.exchange(redirect)
+		if _, err := uc.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isInvalidGrant(err) {
+			t.Errorf("a refresh token presented by another client: %v, want invalid_grant", err)
+		}
+		if _, err := portal.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+			t.Errorf("after another client tried it, the portal's refresh token: %v, want it still to work", err)
+		}
 		// A wrong client secret.
 		wrong := *portal
 		wrong.oauth.ClientSecret = "not-the-secret"
@@ -508,4 +517,56 @@ func TestSinglePageAppCORS(t *testing.T) {
 			t.Errorf("token answer to %s: allowed %v, want %v", tc.origin, got, tc.allow)
 		}
 	}
+}
+
+// TestIDTokenHintAtAuthorize: an app's id_token_hint naming the person
+// signed in goes straight on; naming someone else asks for a fresh sign-in,
+// or answers login_required to prompt=none; a hint that is no ID token of
+// this provider is invalid_request.
+func TestIDTokenHintAtAuthorize(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newOPEnv(t, s)
+		portal := e.app(e.portal, portalSecret, portalReturn)
+		tok, _ := portal.exchange(portal.authorize(e.browser))
+		bobHint, _ := tok.Extra("id_token").(string)
+
+		// Carol, another seat, signs in elsewhere; her ID token is the hint
+		// an app might still hold.
+		carol := e.bob
+		carol.ID, carol.Email = "", "carol@acme.example"
+		must(t, s.CreateUser(context.Background(), &carol))
+		other := e.newBrowser()
+		saved := e.bob
+		e.bob = carol
+		carolTok, _ := portal.exchange(portal.authorize(other))
+		e.bob = saved
+		carolHint, _ := carolTok.Extra("id_token").(string)
+
+		if back := portal.authorize(e.browser, oauth2.SetAuthURLParam("id_token_hint", bobHint)); back.Query().Get("code") == "" {
+			t.Errorf("a hint naming the person signed in: %s, want a code at once", back)
+		}
+		if back := portal.authorize(e.browser, oauth2.SetAuthURLParam("id_token_hint", carolHint), oauth2.SetAuthURLParam("prompt", "none")); back.Query().Get("error") != "login_required" {
+			t.Errorf("a hint naming someone else, prompt=none: %s, want login_required", back)
+		}
+		resp, err := e.browser.Get(portal.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("id_token_hint", carolHint)))
+		must(t, err)
+		resp.Body.Close()
+		if resp.Request.URL.Path != "/login" || !resp.Request.URL.Query().Has("again") {
+			t.Errorf("a hint naming someone else: at %s, want a fresh sign-in", resp.Request.URL)
+		}
+		// prompt=login asks the person signed in to sign in afresh, then
+		// the code follows.
+		resp, err = e.browser.Get(portal.oauth.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "login")))
+		must(t, err)
+		resp.Body.Close()
+		if resp.Request.URL.Path != "/login" || !resp.Request.URL.Query().Has("again") {
+			t.Errorf("prompt=login, signed in: at %s, want a fresh sign-in", resp.Request.URL)
+		}
+		if back := portal.authorize(e.browser, oauth2.SetAuthURLParam("prompt", "login")); back.Query().Get("code") == "" {
+			t.Errorf("prompt=login: ended at %s, want a code after signing in again", back)
+		}
+		if back := portal.authorize(e.browser, oauth2.SetAuthURLParam("id_token_hint", "not-a-token")); back.Query().Get("error") != "invalid_request" {
+			t.Errorf("a hint that is no ID token: %s, want invalid_request", back)
+		}
+	})
 }
