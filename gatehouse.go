@@ -256,6 +256,10 @@ type Session struct {
 	// SSOConfigID is the configuration an SSO session was opened through
 	// (the account's or its partition's); empty for a password session.
 	SSOConfigID string
+	// IdPMFA says the identity provider of an SSO session asserted
+	// multi-factor authentication (each connector documents the rule it
+	// reads that by); false for a password session.
+	IdPMFA bool
 	// PolicyVersion is the account's policy version at which this session's
 	// way in was last found allowed; AccountPolicyVersion is the account's
 	// version now, as read with the session. A session behind its account

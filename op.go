@@ -41,10 +41,15 @@ type Client struct {
 	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty"`
 	// JWKS is a web client's public keys, a JSON Web Key Set, for
 	// private_key_jwt client authentication; empty when it has none.
-	JWKS       string    `json:"jwks,omitempty"`
-	SecretHash string    `json:"-"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	JWKS string `json:"jwks,omitempty"`
+	// IDTokenSigningAlg is the algorithm its ID tokens are signed with
+	// (OpenID Connect Dynamic Client Registration's
+	// id_token_signed_response_alg): ES256, the default, or RS256 for an
+	// app whose library cannot verify ES256.
+	IDTokenSigningAlg string    `json:"id_token_signed_response_alg"`
+	SecretHash        string    `json:"-"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 // AuthCode is an authorization code the provider issued: a single-use row

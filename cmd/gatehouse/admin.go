@@ -20,10 +20,10 @@ const adminUsage = `Usage:
   gatehouse admin token create --name NAME --scope super|partition|account [--scope-id ID]
   gatehouse admin sso disable --account ID --reason TEXT --by WHO
   gatehouse admin client create --name NAME --kind web|spa|native --redirect-uri URI [--redirect-uri URI ...]
-      [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI] [--jwks-file FILE]
+      [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI] [--jwks-file FILE] [--id-token-alg ES256|RS256]
   gatehouse admin client list
   gatehouse admin client update --id ID [--name NAME] [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
-      [--backchannel-logout-uri URI] [--jwks-file FILE]
+      [--backchannel-logout-uri URI] [--jwks-file FILE] [--id-token-alg ES256|RS256]
   gatehouse admin client rotate-secret --id ID
   gatehouse admin client delete --id ID
   gatehouse admin keys rotate [--alg ES256|RS256]

@@ -54,8 +54,8 @@ func (l *uriList) Set(s string) error {
 
 // clientFlags are the flags create and update share.
 type clientFlags struct {
-	name, backchannel, jwksFile string
-	redirects, postLogouts      uriList
+	name, backchannel, jwksFile, idTokenAlg string
+	redirects, postLogouts                  uriList
 }
 
 func (c *clientFlags) define(fs *flag.FlagSet, create bool) {
@@ -72,6 +72,7 @@ func (c *clientFlags) define(fs *flag.FlagSet, create bool) {
 	fs.Var(&c.postLogouts, "post-logout-redirect-uri", logoutHelp)
 	fs.StringVar(&c.backchannel, "backchannel-logout-uri", "", "where to send a back-channel logout token when a session ends (empty: none)")
 	fs.StringVar(&c.jwksFile, "jwks-file", "", "a file holding a web client's public keys (a JWK Set) for private_key_jwt; a web client without keys gets a secret instead (on update, an empty value removes them)")
+	fs.StringVar(&c.idTokenAlg, "id-token-alg", "", "the algorithm of the client's ID tokens: ES256 (the default) or RS256, only for apps whose library cannot verify ES256")
 }
 
 // jwks reads the key set file, "" for none.
@@ -118,7 +119,8 @@ func runClientCreate(ctx context.Context, args []string, getenv func(string) str
 	}
 	defer st.Close()
 	in := admin.ClientInput{Name: cf.name, Kind: gatehouse.ClientKind(kind), RedirectURIs: cf.redirects,
-		PostLogoutRedirectURIs: cf.postLogouts, BackchannelLogoutURI: cf.backchannel, JWKS: jwks}
+		PostLogoutRedirectURIs: cf.postLogouts, BackchannelLogoutURI: cf.backchannel, JWKS: jwks,
+		IDTokenSigningAlg: cf.idTokenAlg}
 	c, secret, err := svc.CreateClient(ctx, cliPrincipal, in)
 	if err != nil {
 		return clientError(err, cf.redirects, cf.postLogouts)
@@ -155,7 +157,7 @@ func runClientList(ctx context.Context, args []string, getenv func(string) strin
 	}
 	defer st.Close()
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tNAME\tREDIRECT URIS")
+	fmt.Fprintln(tw, "ID\tKIND\tID TOKEN\tNAME\tREDIRECT URIS")
 	page := gatehouse.Page{Limit: store.MaxPageLimit}
 	for {
 		items, err := svc.Clients(ctx, cliPrincipal, page)
@@ -163,7 +165,7 @@ func runClientList(ctx context.Context, args []string, getenv func(string) strin
 			return err
 		}
 		for _, c := range items {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.Kind, c.Name, strings.Join(c.RedirectURIs, " "))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Kind, c.IDTokenSigningAlg, c.Name, strings.Join(c.RedirectURIs, " "))
 		}
 		if len(items) < page.Limit {
 			break
@@ -202,13 +204,15 @@ func runClientUpdate(ctx context.Context, args []string, getenv func(string) str
 			var jwks string
 			jwks, err = cf.jwks()
 			up.JWKS = &jwks
+		case "id-token-alg":
+			up.IDTokenSigningAlg = &cf.idTokenAlg
 		}
 	})
 	if err != nil {
 		return err
 	}
 	if up == (admin.ClientUpdate{}) {
-		return errors.New("nothing to change: give --name, --redirect-uri, --post-logout-redirect-uri, --backchannel-logout-uri or --jwks-file")
+		return errors.New("nothing to change: give --name, --redirect-uri, --post-logout-redirect-uri, --backchannel-logout-uri, --jwks-file or --id-token-alg")
 	}
 	svc, st, err := clientService(ctx, dbURL)
 	if err != nil {
@@ -280,12 +284,13 @@ func notFound(err error, id string) error {
 // clientFlagOf names the flag behind an admin field: the field names the
 // service uses are the API's.
 var clientFlagOf = map[string]string{
-	"name":                      "--name",
-	"kind":                      "--kind",
-	"redirect_uris":             "--redirect-uri",
-	"post_logout_redirect_uris": "--post-logout-redirect-uri",
-	"backchannel_logout_uri":    "--backchannel-logout-uri",
-	"jwks":                      "--jwks-file",
+	"name":                         "--name",
+	"kind":                         "--kind",
+	"redirect_uris":                "--redirect-uri",
+	"post_logout_redirect_uris":    "--post-logout-redirect-uri",
+	"backchannel_logout_uri":       "--backchannel-logout-uri",
+	"jwks":                         "--jwks-file",
+	"id_token_signed_response_alg": "--id-token-alg",
 }
 
 // clientError words the service's refusals in flags: a field error on

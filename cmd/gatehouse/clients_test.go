@@ -200,3 +200,69 @@ func field(t *testing.T, out, key string) string {
 	}
 	return m[1]
 }
+
+// TestAdminClientIDTokenAlg: --id-token-alg registers and changes the
+// algorithm of a client's ID tokens; anything but ES256 or RS256 is
+// refused, naming the flag.
+func TestAdminClientIDTokenAlg(t *testing.T) {
+	for name, dbURL := range map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "g.db") },
+		"postgres": func(t *testing.T) string { return storetest.PostgresURL(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := dbURL(t)
+			getenv := env(map[string]string{"GATEHOUSE_DATABASE_URL": db})
+			if _, _, err := runCmd(t, getenv, "migrate"); err != nil {
+				t.Fatal(err)
+			}
+			st, err := store.Open(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			alg := func(id string) string {
+				t.Helper()
+				c, err := st.Client(ctx, id)
+				if err != nil {
+					t.Fatalf("client %s: %v", id, err)
+				}
+				return c.IDTokenSigningAlg
+			}
+			out, errOut, err := runCmd(t, getenv, "admin", "client", "create", "--name", "Legacy", "--kind", "spa",
+				"--redirect-uri", "https://legacy.example/cb", "--id-token-alg", "RS256")
+			if err != nil {
+				t.Fatalf("create: %v\n%s", err, errOut)
+			}
+			id := field(t, out, "client_id")
+			if got := alg(id); got != "RS256" {
+				t.Errorf("created with --id-token-alg RS256: %q", got)
+			}
+			out, _, err = runCmd(t, getenv, "admin", "client", "create", "--name", "UC", "--kind", "spa", "--redirect-uri", "https://uc.example/cb")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := alg(field(t, out, "client_id")); got != "ES256" {
+				t.Errorf("created without --id-token-alg: %q, want ES256", got)
+			}
+			if out, _, err = runCmd(t, getenv, "admin", "client", "list"); err != nil || !strings.Contains(out, "RS256") {
+				t.Errorf("list: %v\n%s", err, out)
+			}
+			_, _, err = runCmd(t, getenv, "admin", "client", "create", "--name", "Bad", "--kind", "spa",
+				"--redirect-uri", "https://bad.example/cb", "--id-token-alg", "HS256")
+			if err == nil || !strings.Contains(err.Error(), "--id-token-alg") {
+				t.Errorf("create with HS256: %v, want an error naming --id-token-alg", err)
+			}
+			if _, _, err := runCmd(t, getenv, "admin", "client", "update", "--id", id, "--id-token-alg", "ES256"); err != nil {
+				t.Fatal(err)
+			}
+			if got := alg(id); got != "ES256" {
+				t.Errorf("updated with --id-token-alg ES256: %q", got)
+			}
+			_, _, err = runCmd(t, getenv, "admin", "client", "update", "--id", id, "--id-token-alg", "none")
+			if err == nil || !strings.Contains(err.Error(), "--id-token-alg") {
+				t.Errorf("update to none: %v, want an error naming --id-token-alg", err)
+			}
+		})
+	}
+}

@@ -26,6 +26,8 @@ type ClientInput struct {
 	PostLogoutRedirectURIs []string             `json:"post_logout_redirect_uris"`
 	BackchannelLogoutURI   string               `json:"backchannel_logout_uri"`
 	JWKS                   string               `json:"jwks"`
+	// IDTokenSigningAlg is ES256 (when empty) or RS256.
+	IDTokenSigningAlg string `json:"id_token_signed_response_alg"`
 }
 
 // ClientUpdate changes a client; nil fields stay as they are. A client's
@@ -38,6 +40,7 @@ type ClientUpdate struct {
 	PostLogoutRedirectURIs *[]string             `json:"post_logout_redirect_uris"`
 	BackchannelLogoutURI   *string               `json:"backchannel_logout_uri"`
 	JWKS                   *string               `json:"jwks"`
+	IDTokenSigningAlg      *string               `json:"id_token_signed_response_alg"`
 }
 
 // MayManageClients refuses p, unless it is super, every operation on the
@@ -82,6 +85,7 @@ func (s *Service) CreateClient(ctx context.Context, p Principal, in ClientInput)
 		PostLogoutRedirectURIs: cleanURIs(in.PostLogoutRedirectURIs),
 		BackchannelLogoutURI:   strings.TrimSpace(in.BackchannelLogoutURI),
 		JWKS:                   strings.TrimSpace(in.JWKS),
+		IDTokenSigningAlg:      cleanIDTokenAlg(v, in.IDTokenSigningAlg),
 	}
 	if !c.Kind.Valid() {
 		v.Add("kind", fmt.Sprintf("must be %q, %q or %q", gatehouse.ClientWeb, gatehouse.ClientSPA, gatehouse.ClientNative))
@@ -129,6 +133,9 @@ func (s *Service) UpdateClient(ctx context.Context, p Principal, id string, in C
 	if in.JWKS != nil {
 		next.JWKS = strings.TrimSpace(*in.JWKS)
 	}
+	if in.IDTokenSigningAlg != nil {
+		next.IDTokenSigningAlg = cleanIDTokenAlg(v, *in.IDTokenSigningAlg)
+	}
 	checkClient(v, next)
 	if c.JWKS != "" && next.JWKS == "" && next.SecretHash == "" {
 		v.Add("jwks", "cannot be removed from a client without a client secret: it would have no way to authenticate; rotate its secret first")
@@ -142,6 +149,7 @@ func (s *Service) UpdateClient(ctx context.Context, p Principal, id string, in C
 	ch.note("post_logout_redirect_uris", !slices.Equal(next.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs))
 	ch.note("backchannel_logout_uri", next.BackchannelLogoutURI != c.BackchannelLogoutURI)
 	ch.note("jwks", next.JWKS != c.JWKS)
+	ch.note("id_token_signed_response_alg", next.IDTokenSigningAlg != c.IDTokenSigningAlg)
 	if ch.none() {
 		return next, nil
 	}
@@ -199,6 +207,21 @@ func cleanClientName(v *gatehouse.ValidationError, s string) string {
 	return s
 }
 
+// cleanIDTokenAlg is a client's ID token signing algorithm: ES256 when
+// empty, else ES256 or RS256 exactly (JOSE algorithm names are
+// case-sensitive).
+func cleanIDTokenAlg(v *gatehouse.ValidationError, alg string) string {
+	switch a := strings.TrimSpace(alg); a {
+	case "":
+		return oidcop.AlgES256
+	case oidcop.AlgES256, oidcop.AlgRS256:
+		return a
+	}
+	v.Add("id_token_signed_response_alg", fmt.Sprintf("must be %q (the default) or %q (only for apps whose library cannot verify ES256)",
+		oidcop.AlgES256, oidcop.AlgRS256))
+	return alg
+}
+
 // cleanURIs trims the space around each URI (a URI has none in it).
 func cleanURIs(uris []string) []string {
 	if uris == nil {
@@ -251,5 +274,6 @@ func clientEvent(action gatehouse.AuditAction, c gatehouse.Client, details map[s
 	details["name"] = c.Name
 	details["kind"] = string(c.Kind)
 	details["redirect_uris"] = strings.Join(c.RedirectURIs, " ")
+	details["id_token_signed_response_alg"] = c.IDTokenSigningAlg
 	return gatehouse.AuditEvent{Action: action, TargetType: "client", TargetID: c.ID, Details: details}
 }

@@ -284,3 +284,30 @@ func TestClientsAreSuperOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestClientIDTokenAlg: id_token_signed_response_alg is ES256 unless set
+// to RS256, on POST and PATCH; any other value is a field error.
+func TestClientIDTokenAlg(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := newFixture(t, s).super
+		es := decodeAs[gatehouse.Client](t, c.must(http.StatusCreated, "POST", "/api/v1/clients",
+			`{"name":"UC","kind":"spa","redirect_uris":["https://uc.example/cb"]}`))
+		rs := decodeAs[gatehouse.Client](t, c.must(http.StatusCreated, "POST", "/api/v1/clients",
+			`{"name":"Legacy","kind":"spa","redirect_uris":["https://legacy.example/cb"],"id_token_signed_response_alg":"RS256"}`))
+		if es.IDTokenSigningAlg != "ES256" || rs.IDTokenSigningAlg != "RS256" {
+			t.Errorf("created with %q and %q, want ES256 and RS256", es.IDTokenSigningAlg, rs.IDTokenSigningAlg)
+		}
+		if p := problemOf(t, c.must(http.StatusUnprocessableEntity, "POST", "/api/v1/clients",
+			`{"name":"Bad","kind":"spa","redirect_uris":["https://bad.example/cb"],"id_token_signed_response_alg":"HS256"}`)); !equal(p.fields(), []string{"id_token_signed_response_alg"}) {
+			t.Errorf("HS256: fields %v", p.fields())
+		}
+		upd := decodeAs[gatehouse.Client](t, c.must(http.StatusOK, "PATCH", "/api/v1/clients/"+es.ID, `{"id_token_signed_response_alg":"RS256"}`))
+		if upd.IDTokenSigningAlg != "RS256" || storedClient(t, s, es.ID).IDTokenSigningAlg != "RS256" {
+			t.Errorf("patched to RS256: %q", upd.IDTokenSigningAlg)
+		}
+		if p := problemOf(t, c.must(http.StatusUnprocessableEntity, "PATCH", "/api/v1/clients/"+es.ID,
+			`{"id_token_signed_response_alg":"none"}`)); !equal(p.fields(), []string{"id_token_signed_response_alg"}) {
+			t.Errorf("none: fields %v", p.fields())
+		}
+	})
+}

@@ -103,7 +103,7 @@ func (st *policyStory) passwordSession(flow *Flow, u gatehouse.User) string {
 
 func (st *policyStory) ssoSession(u gatehouse.User, c gatehouse.SSOConfig) string {
 	st.f.t.Helper()
-	res, err := st.f.flow.StartFederatedSession(context.Background(), "", u, "saml", c.ID)
+	res, err := st.f.flow.StartFederatedSession(context.Background(), "", u, "saml", c.ID, false)
 	if err != nil {
 		st.f.t.Fatalf("%s through %s: %v", u.Email, c.Name, err)
 	}
@@ -186,7 +186,7 @@ func TestSessionsFollowThePolicy(t *testing.T) {
 		b := st.config(false)
 		st.enable(b)
 		st.expect("switched", flow, sessions, map[string]bool{"ada": true})
-		if _, err := flow.StartFederatedSession(ctx, "", st.gil, "saml", a.ID); !errors.Is(err, ErrPolicyForbids) {
+		if _, err := flow.StartFederatedSession(ctx, "", st.gil, "saml", a.ID, false); !errors.Is(err, ErrPolicyForbids) {
 			t.Errorf("a sign-in finishing through the switched-off configuration: %v, want ErrPolicyForbids", err)
 		}
 		sessions["gil"] = st.ssoSession(st.gil, b)

@@ -41,11 +41,12 @@ func sessionAlive(sess gatehouse.Session, now time.Time, idle time.Duration) boo
 }
 
 // way is how a session is opened: its method, the SSO configuration of an
-// SSO session, and the account's policy version at which the policy was
-// found to allow it.
+// SSO session and whether its IdP asserted MFA, and the account's policy
+// version at which the policy was found to allow it.
 type way struct {
 	method        gatehouse.SessionMethod
 	ssoConfigID   string
+	idpMFA        bool
 	policyVersion int64
 }
 
@@ -66,6 +67,7 @@ func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse
 		State:         state,
 		Method:        w.method,
 		SSOConfigID:   w.ssoConfigID,
+		IdPMFA:        w.idpMFA,
 		PolicyVersion: w.policyVersion,
 		CreatedAt:     now,
 		LastSeenAt:    now,
@@ -85,12 +87,14 @@ func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse
 // identity provider of SSO configuration configID vouched for, replacing
 // the browser's session oldToken with a new ID. No TOTP step follows: SSO
 // users inherit their IdP's MFA. protocol ("saml", "oidc") is the session's
-// method.
+// method; idpMFA, that the IdP asserted multi-factor authentication
+// (sso.Identity.MFA), is recorded with the session for the amr and acr of
+// the OpenID Provider's tokens.
 // The caller has matched the user in the configuration's own account and
 // audits the sign-in; a user who is no longer active gets ErrNoSession, and
 // one whom the policy no longer lets sign in through configID (it was
 // disabled or switched meanwhile) ErrPolicyForbids.
-func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, protocol, configID string) (Result, error) {
+func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, protocol, configID string, idpMFA bool) (Result, error) {
 	if user.Status != gatehouse.UserActive {
 		return Result{}, ErrNoSession
 	}
@@ -101,7 +105,7 @@ func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user 
 	if !policy.SessionAllowed(d, configID) {
 		return Result{}, ErrPolicyForbids
 	}
-	return f.startSession(ctx, oldToken, user, gatehouse.SessionAuthenticated, way{method: gatehouse.SessionMethod(protocol), ssoConfigID: configID, policyVersion: version})
+	return f.startSession(ctx, oldToken, user, gatehouse.SessionAuthenticated, way{method: gatehouse.SessionMethod(protocol), ssoConfigID: configID, idpMFA: idpMFA, policyVersion: version})
 }
 
 // Session returns the live session named by a cookie value, in any state,

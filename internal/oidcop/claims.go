@@ -119,9 +119,9 @@ type LogoutTokenClaims struct {
 
 // IDTokenParams is what an ID token is made from. AuthTime is when the
 // person authenticated (the code's or grant's); zero means the session's
-// start. IdPMFA says the IdP of a federated session asserted MFA (not
-// recorded with sessions yet: false until it is). AccessToken, when set,
-// gives the at_hash claim.
+// start. IdPMFA says the IdP of a federated session asserted MFA
+// (gatehouse.Session.IdPMFA). AccessToken, when set, gives the at_hash
+// claim.
 type IDTokenParams struct {
 	Issuer      string
 	ClientID    string

@@ -255,6 +255,9 @@ func (ks *KeySet) Sign(claims any, typ string) (string, error) {
 	return ks.sign(ks.primary, claims, typ)
 }
 
+// CanSign reports whether a key of alg may sign (SignWithAlgorithm).
+func (ks *KeySet) CanSign(alg string) bool { return ks.signers[alg] != nil }
+
 // SignWithAlgorithm is Sign with the signing key of alg, for a client
 // registered for RS256; ErrNoSigningKey when no key of alg signs.
 func (ks *KeySet) SignWithAlgorithm(alg string, claims any, typ string) (string, error) {

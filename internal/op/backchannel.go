@@ -58,8 +58,9 @@ func logoutRetryAfter(attempts int) time.Duration {
 // SendLogouts sends the back-channel logouts due now, until none is left
 // due: for each, a logout token (iss, aud the client, iat, exp, jti, the
 // back-channel logout event, sub, and the sid of the session's ID tokens),
-// signed with the provider's current key and POSTed form-encoded as
-// logout_token to the client's registered back-channel logout URI. A 200
+// signed with the provider's current key of the algorithm of the client's
+// ID tokens and POSTed form-encoded as logout_token to the client's
+// registered back-channel logout URI. A 200
 // or 204 answer is a delivery; anything else is tried again later, with
 // back-off, up to store.MaxLogoutAttempts times. A logout whose client has
 // no valid URI any more is dropped. It returns how many were delivered;
@@ -127,7 +128,9 @@ func (p *Provider) sendLogout(ctx context.Context, ks *oidcop.KeySet, l store.Pe
 		return false, p.cfg.Store.LogoutSent(ctx, l.ID)
 	}
 	now := p.cfg.Now()
-	token, err := ks.Sign(oidcop.NewLogoutToken(p.cfg.Issuer, l.ClientID, l.UserID, oidcop.SessionSID(l.SessionID), now), oidcop.TypLogoutToken)
+	// The client verifies it as it verifies its ID tokens.
+	token, err := p.signForClient(ctx, ks, l.IDTokenSigningAlg, oidcop.NewLogoutToken(p.cfg.Issuer, l.ClientID, l.UserID, oidcop.SessionSID(l.SessionID), now),
+		oidcop.TypLogoutToken)
 	if err != nil {
 		return false, err
 	}

@@ -9,6 +9,7 @@
 package op
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -103,6 +104,77 @@ func (p *Provider) keySet(ctx context.Context) (*oidcop.KeySet, error) {
 	ks, err := oidcop.LoadKeySet(keys, p.cfg.Secrets, now)
 	if err != nil {
 		return nil, fmt.Errorf("op: signing keys: %w", err)
+	}
+	p.keys, p.loadedAt = ks, now
+	return ks, nil
+}
+
+// signForClient signs a token the client verifies (its ID tokens, its
+// back-channel logout tokens) with the algorithm it is registered for
+// (ES256 unless it asked for RS256). When no key of that
+// algorithm may sign, the provider makes one at once, signing from now,
+// and loads the keys again: no token was ever signed with it, so no
+// verifier can hold a JWKS that lacks it while trusting its tokens, and
+// publishing it ahead (PlanRotation) would only leave the client without
+// tokens meanwhile; a verifier that does not know its kid fetches the
+// JWKS again, where it is. Processes doing this at once make one key
+// (Store.CreateSigningKeyOnDemand).
+func (p *Provider) signForClient(ctx context.Context, ks *oidcop.KeySet, alg string, claims any, typ string) (string, error) {
+	alg = cmp.Or(alg, oidcop.AlgES256)
+	token, err := ks.SignWithAlgorithm(alg, claims, typ)
+	if !errors.Is(err, oidcop.ErrNoSigningKey) {
+		return token, err
+	}
+	if ks, err = p.addSigningKey(ctx, alg); err != nil {
+		return "", err
+	}
+	return ks.SignWithAlgorithm(alg, claims, typ)
+}
+
+// addSigningKey makes a key of alg that signs from now, unless one does
+// already, and returns the keys loaded again.
+func (p *Provider) addSigningKey(ctx context.Context, alg string) (*oidcop.KeySet, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.cfg.Now()
+	keys, err := p.cfg.Store.SigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("op: signing keys: %w", err)
+	}
+	ks, err := oidcop.LoadKeySet(keys, p.cfg.Secrets, now)
+	if err != nil {
+		return nil, fmt.Errorf("op: signing keys: %w", err)
+	}
+	if ks.CanSign(alg) { // another process, or another request, made it
+		p.keys, p.loadedAt = ks, now
+		return ks, nil
+	}
+	k, err := oidcop.NewSigningKey(alg, p.cfg.Secrets, now)
+	if err != nil {
+		return nil, fmt.Errorf("op: signing key: %w", err)
+	}
+	created, err := p.cfg.Store.CreateSigningKeyOnDemand(ctx, &k)
+	if err == nil && !created {
+		// Either another process has just made one, or the algorithm's
+		// first key marker is taken by an older key that no longer signs.
+		if keys, err = p.cfg.Store.SigningKeys(ctx); err == nil {
+			if ks, err = oidcop.LoadKeySet(keys, p.cfg.Secrets, now); err == nil && !ks.CanSign(alg) {
+				err = p.cfg.Store.AddSigningKey(ctx, &k)
+				created = err == nil
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("op: add %s signing key: %w", alg, err)
+	}
+	if created {
+		p.cfg.Logger.Info("op: signing key added for a client's algorithm", "alg", alg, "kid", k.ID)
+		if keys, err = p.cfg.Store.SigningKeys(ctx); err != nil {
+			return nil, fmt.Errorf("op: signing keys: %w", err)
+		}
+		if ks, err = oidcop.LoadKeySet(keys, p.cfg.Secrets, now); err != nil {
+			return nil, fmt.Errorf("op: signing keys: %w", err)
+		}
 	}
 	p.keys, p.loadedAt = ks, now
 	return ks, nil

@@ -122,6 +122,9 @@ type appClient struct {
 	verifier string
 	nonce    string
 	state    string
+	// algs are the ID token algorithms the app accepts (when empty,
+	// go-oidc takes the ones discovery lists).
+	algs []string
 }
 
 func (e *opEnv) app(c gatehouse.Client, secret, redirect string) *appClient {
@@ -204,7 +207,7 @@ func (a *appClient) exchange(redirect *url.URL) (*oauth2.Token, *oidc.IDToken) {
 	tok, err := a.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(a.verifier))
 	must(a.e.t, err)
 	raw, _ := tok.Extra("id_token").(string)
-	id, err := a.provider.Verifier(&oidc.Config{ClientID: a.oauth.ClientID}).Verify(ctx, raw)
+	id, err := a.provider.Verifier(&oidc.Config{ClientID: a.oauth.ClientID, SupportedSigningAlgs: a.algs}).Verify(ctx, raw)
 	must(a.e.t, err)
 	if id.Nonce != a.nonce {
 		a.e.t.Errorf("nonce %q, want %q", id.Nonce, a.nonce)

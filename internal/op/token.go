@@ -192,7 +192,12 @@ func (p *Provider) refreshExpiry(cur login.Current, now time.Time) time.Time {
 }
 
 // issue signs the access token and, for an openid scope, the ID token of
-// grant g for the person of session cur.
+// grant g for the person of session cur. The ID token, which the client
+// verifies, is signed with the algorithm the client is registered for
+// (signForClient);
+// the access token always with the provider's primary key (ES256): the
+// provider's own endpoints (userinfo, introspection) and the portal's APIs
+// verify it, never the client's library.
 func (p *Provider) issue(ctx context.Context, client gatehouse.Client, cur login.Current, g gatehouse.Grant, nonce string) (tokenResponse, error) {
 	ks, err := p.keySet(ctx)
 	if err != nil {
@@ -204,6 +209,7 @@ func (p *Provider) issue(ctx context.Context, client gatehouse.Client, cur login
 	}
 	now := p.cfg.Now()
 	at := oidcop.NewAccessToken(oidcop.AccessTokenParams{Issuer: p.cfg.Issuer, ClientID: client.ID, User: cur.User,
+		IdPMFA:  cur.Session.IdPMFA,
 		Session: cur.Session, Scope: g.Scope, GrantID: g.ID, AuthTime: g.AuthTime, Now: now})
 	access, err := ks.Sign(at, oidcop.TypAccessToken)
 	if err != nil {
@@ -212,8 +218,9 @@ func (p *Provider) issue(ctx context.Context, client gatehouse.Client, cur login
 	res := tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(oidcop.AccessTokenLifetime.Seconds()), Scope: g.Scope}
 	if oidcop.HasScope(g.Scope, oidcop.ScopeOpenID) {
 		id := oidcop.NewIDToken(oidcop.IDTokenParams{Issuer: p.cfg.Issuer, ClientID: client.ID, User: cur.User, Account: acct,
+			IdPMFA:  cur.Session.IdPMFA,
 			Session: cur.Session, Scope: g.Scope, Nonce: nonce, AuthTime: g.AuthTime, AccessToken: access, Now: now})
-		if res.IDToken, err = ks.Sign(id, oidcop.TypIDToken); err != nil {
+		if res.IDToken, err = p.signForClient(ctx, ks, client.IDTokenSigningAlg, id, oidcop.TypIDToken); err != nil {
 			return tokenResponse{}, err
 		}
 	}

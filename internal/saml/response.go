@@ -40,6 +40,10 @@ type Assertion struct {
 	// this assertion would still pass ValidateResponse.
 	ReplayUntil  time.Time
 	SessionIndex string
+	// AuthnContextClassRef is the AuthnStatement's AuthnContextClassRef, as
+	// sent (trimmed); "" when the assertion has none. It says how the IdP
+	// authenticated the person.
+	AuthnContextClassRef string
 	// SignedBy is the configured certificate that verified the signatures,
 	// the first in the configuration's order when several share the key; it
 	// may have expired (see ValidateResponse).
@@ -151,6 +155,9 @@ func validateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []
 	}
 	if assertion.AuthnStatement != nil {
 		out.SessionIndex = assertion.AuthnStatement.SessionIndex
+		if ac := assertion.AuthnStatement.AuthnContext; ac != nil && ac.AuthnContextClassRef != nil {
+			out.AuthnContextClassRef = strings.TrimSpace(ac.AuthnContextClassRef.Value)
+		}
 	}
 	if out.NameID == "" {
 		return nil, reject(ErrSubject, gatehouse.FixInIdP, "the assertion's NameID is empty")

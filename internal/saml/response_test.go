@@ -533,3 +533,29 @@ func BenchmarkValidateResponse(b *testing.B) {
 		}
 	}
 }
+
+// TestAuthnContextClassRef: the verified assertion's AuthnContextClassRef
+// is read as sent, trimmed; an assertion without one gives "".
+func TestAuthnContextClassRef(t *testing.T) {
+	f := newFixture(t)
+	if a := f.mustAccept(t, f.doc(t, nil, f.response(), signBoth)); a.AuthnContextClassRef != "urn:oasis:names:tc:SAML:2.0:ac:classes:Password" {
+		t.Errorf("AuthnContextClassRef = %q", a.AuthnContextClassRef)
+	}
+	doc := f.idp.Build(f.response())
+	assertionOf(doc).FindElement(".//saml:AuthnContextClassRef").SetText("\n  https://refeds.org/profile/mfa\n")
+	if err := f.idp.Sign(doc, signBoth); err != nil {
+		t.Fatal(err)
+	}
+	if a := f.mustAccept(t, doc); a.AuthnContextClassRef != "https://refeds.org/profile/mfa" {
+		t.Errorf("AuthnContextClassRef = %q", a.AuthnContextClassRef)
+	}
+	doc = f.idp.Build(f.response())
+	authn := assertionOf(doc).FindElement(".//saml:AuthnStatement")
+	authn.RemoveChild(authn.SelectElement("saml:AuthnContext"))
+	if err := f.idp.Sign(doc, signBoth); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := f.run(t, doc); err == nil && a.AuthnContextClassRef != "" {
+		t.Errorf("AuthnContextClassRef without AuthnContext = %q", a.AuthnContextClassRef)
+	}
+}

@@ -99,4 +99,14 @@ type Identity struct {
 	// sign-in, whatever the email says now; empty for protocols whose signed
 	// email is the only key (SAML).
 	LinkKey string `json:"link_key,omitempty"`
+	// MFA says the IdP asserted that the person signed in with more than
+	// one factor, by the rule the connector documents (SAML: the
+	// AuthnContextClassRef or Entra ID's authnmethodsreferences attribute;
+	// OIDC: the ID token's amr). The session records it for the amr and
+	// acr of the OpenID Provider's tokens; it decides nothing else.
+	MFA bool `json:"mfa,omitempty"`
+	// AuthnContext is how the IdP says it authenticated the person, for
+	// the Test page (SAML: the AuthnContextClassRef); empty when it did not
+	// say.
+	AuthnContext string `json:"authn_context,omitempty"`
 }

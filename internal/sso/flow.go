@@ -398,7 +398,7 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 		return f.finishTest(ctx, cb, id, m)
 	}
 
-	res := Result{Outcome: gatehouse.OutcomeSuccess, Identity: &Identity{Subject: id.Subject, Email: id.Email, MessageID: id.MessageID, LinkKey: id.LinkKey}}
+	res := Result{Outcome: gatehouse.OutcomeSuccess, Identity: &Identity{Subject: id.Subject, Email: id.Email, MessageID: id.MessageID, LinkKey: id.LinkKey, MFA: id.MFA}}
 	if m.user != nil {
 		res.UserID, res.MatchedBy = m.user.ID, m.by
 	} else {
@@ -882,7 +882,8 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 	if switching {
 		details["switched_from"] = auditName(cur.User, cb.owner.accountID)
 	}
-	sess, err := f.cfg.Login.StartFederatedSession(ctx, oldToken, user, cb.conn.Method(), c.ID)
+	idpMFA := res.Identity != nil && res.Identity.MFA
+	sess, err := f.cfg.Login.StartFederatedSession(ctx, oldToken, user, cb.conn.Method(), c.ID, idpMFA)
 	if errors.Is(err, login.ErrPolicyForbids) {
 		details["reason"] = "policy"
 		ref, err := f.auditSignIn(ctx, cb, nil, "configuration "+c.Name+" no longer governs this person's sign-in (it was disabled or switched during the sign-in)", details)

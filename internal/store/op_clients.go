@@ -8,7 +8,7 @@ import (
 	"gatehouse"
 )
 
-const opClientCols = `id, name, kind, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, secret_hash, jwks, created_at, updated_at`
+const opClientCols = `id, name, kind, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, secret_hash, jwks, id_token_signed_response_alg, created_at, updated_at`
 
 func scanOPClient(row interface{ Scan(...any) error }) (gatehouse.Client, error) {
 	var (
@@ -16,7 +16,7 @@ func scanOPClient(row interface{ Scan(...any) error }) (gatehouse.Client, error)
 		kind, uris, logouts string
 		cat, uat            int64
 	)
-	if err := row.Scan(&c.ID, &c.Name, &kind, &uris, &logouts, &c.BackchannelLogoutURI, &c.SecretHash, &c.JWKS, &cat, &uat); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &kind, &uris, &logouts, &c.BackchannelLogoutURI, &c.SecretHash, &c.JWKS, &c.IDTokenSigningAlg, &cat, &uat); err != nil {
 		return c, err
 	}
 	c.Kind, c.CreatedAt, c.UpdatedAt = gatehouse.ClientKind(kind), fromMicros(cat), fromMicros(uat)
@@ -40,13 +40,23 @@ func uriList(l *[]string) string {
 	return string(b)
 }
 
+// idTokenAlg is the ID token signing algorithm a client is stored with:
+// ES256 when it says none, in the client too.
+func idTokenAlg(c *gatehouse.Client) string {
+	if c.IDTokenSigningAlg == "" {
+		c.IDTokenSigningAlg = "ES256"
+	}
+	return c.IDTokenSigningAlg
+}
+
 // CreateClient registers an OpenID Provider client, assigning its ID and
 // times. Its name is unique (else a *ConflictError on "name").
 func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 	now := s.now()
 	c.ID, c.CreatedAt, c.UpdatedAt = newID("client", now), now, now
-	_, err := s.db.ExecContext(ctx, `INSERT INTO op_clients(`+opClientCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-		c.ID, c.Name, string(c.Kind), uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, c.JWKS, micros(now))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO op_clients(`+opClientCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+		c.ID, c.Name, string(c.Kind), uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, c.JWKS,
+		idTokenAlg(c), micros(now))
 	return s.fail("create client", err)
 }
 
@@ -63,13 +73,15 @@ func (s *Store) ListClients(ctx context.Context, page gatehouse.Page) ([]gatehou
 }
 
 // UpdateClient saves c's name, redirect URIs, post-logout redirect URIs,
-// back-channel logout URI, secret hash and public keys; a client's kind
+// back-channel logout URI, secret hash, public keys and ID token signing
+// algorithm (ES256 when empty); a client's kind
 // never changes.
 func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 	now := s.now()
 	res, err := s.db.ExecContext(ctx, `UPDATE op_clients SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4,
-		backchannel_logout_uri = $5, secret_hash = $6, jwks = $8, updated_at = $7 WHERE id = $1`,
-		c.ID, c.Name, uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, micros(now), c.JWKS)
+		backchannel_logout_uri = $5, secret_hash = $6, jwks = $8, id_token_signed_response_alg = $9, updated_at = $7 WHERE id = $1`,
+		c.ID, c.Name, uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, micros(now), c.JWKS,
+		idTokenAlg(c))
 	if err := s.expectOne("update client", res, err); err != nil {
 		return err
 	}

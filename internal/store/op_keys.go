@@ -52,6 +52,26 @@ func (s *Store) CreateFirstSigningKey(ctx context.Context, k *gatehouse.SigningK
 	return n == 1, s.fail("create first signing key", err)
 }
 
+// CreateSigningKeyOnDemand stores k, a key of an algorithm no key signs
+// with yet (the first RS256 key, when a client needs one), unless a key of
+// k's algorithm signs at k.ActiveFrom, and reports whether it did.
+// Processes may call it at once: the first key of each algorithm made so
+// carries that algorithm's one first_key marker, so one call's key goes
+// in and the others read the keys again.
+func (s *Store) CreateSigningKeyOnDemand(ctx context.Context, k *gatehouse.SigningKey) (bool, error) {
+	s.keyTimes(k)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO op_keys(id, algorithm, sealed, first_key, created_at, active_from, retired_at)
+		SELECT $1, $2, $3, 1, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM op_keys
+			WHERE algorithm = $2 AND active_from <= $5 AND (retired_at = 0 OR retired_at > $5))
+		ON CONFLICT DO NOTHING`,
+		k.ID, k.Algorithm, k.Sealed, micros(k.CreatedAt), micros(k.ActiveFrom), micros(k.RetiredAt))
+	if err != nil {
+		return false, s.fail("create signing key", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.fail("create signing key", err)
+}
+
 // AddSigningKey stores a new key, in rotation: published from now on, it
 // signs from k.ActiveFrom, which may lie ahead.
 func (s *Store) AddSigningKey(ctx context.Context, k *gatehouse.SigningKey) error {

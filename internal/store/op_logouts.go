@@ -26,6 +26,9 @@ type PendingLogout struct {
 	// BackchannelLogoutURI is the client's registered URI when claimed;
 	// empty when the client has none any more or was deleted.
 	BackchannelLogoutURI string
+	// IDTokenSigningAlg is the algorithm the client verifies the
+	// provider's tokens with (its ID tokens'); empty when it was deleted.
+	IDTokenSigningAlg string
 }
 
 // ClaimLogouts leases up to limit queued logouts due at now (oldest due
@@ -44,14 +47,15 @@ func (s *Store) ClaimLogouts(ctx context.Context, now time.Time, limit int, leas
 			l   PendingLogout
 			cat int64
 		)
-		err := row.Scan(&l.ID, &l.ClientID, &l.SessionID, &l.UserID, &cat, &l.Attempts, &l.BackchannelLogoutURI)
+		err := row.Scan(&l.ID, &l.ClientID, &l.SessionID, &l.UserID, &cat, &l.Attempts, &l.BackchannelLogoutURI, &l.IDTokenSigningAlg)
 		l.CreatedAt = fromMicros(cat)
 		return l, err
 	}, `UPDATE op_logouts SET attempts = attempts + 1, next_attempt_at = $3
 		WHERE id IN (SELECT id FROM op_logouts WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2)
 		  AND next_attempt_at <= $1
 		RETURNING id, client_id, session_id, user_id, created_at, attempts,
-		  COALESCE((SELECT c.backchannel_logout_uri FROM op_clients c WHERE c.id = op_logouts.client_id), '')`,
+		  COALESCE((SELECT c.backchannel_logout_uri FROM op_clients c WHERE c.id = op_logouts.client_id), ''),
+		  COALESCE((SELECT c.id_token_signed_response_alg FROM op_clients c WHERE c.id = op_logouts.client_id), '')`,
 		micros(now), limit, micros(now.Add(lease)))
 }
 

@@ -74,6 +74,9 @@ func TestOPClients(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, w.client) {
 			t.Fatalf("client read back:\n%+v, %v\nwant %+v", got, err, w.client)
 		}
+		if got.IDTokenSigningAlg != "ES256" {
+			t.Errorf("a client registered without an ID token algorithm reads back with %q, want ES256", got.IDTokenSigningAlg)
+		}
 		if got.PostLogoutRedirectURIs == nil || len(got.PostLogoutRedirectURIs) != 0 {
 			t.Errorf("no post-logout URIs read back as %#v, want an empty list", got.PostLogoutRedirectURIs)
 		}
@@ -97,6 +100,7 @@ func TestOPClients(t *testing.T) {
 		upd.RedirectURIs = []string{"https://portal.example/cb", "https://portal.example/cb2"}
 		upd.PostLogoutRedirectURIs = []string{"https://portal.example/bye"}
 		upd.BackchannelLogoutURI = "https://portal.example/bcl"
+		upd.IDTokenSigningAlg = "RS256"
 		must(t, s.UpdateClient(ctx, &upd))
 		got, err = s.Client(ctx, w.client.ID)
 		must(t, err)
@@ -579,5 +583,61 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rotations/s")
+	})
+}
+
+// TestOPSigningKeyOnDemand: the first RS256 key, made when a client needs
+// one, goes in once however many processes ask at once, and not at all
+// while a key of its algorithm signs.
+func TestOPSigningKeyOnDemand(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Now().Truncate(time.Microsecond)
+		first := gatehouse.SigningKey{ID: "kid-es", Algorithm: "ES256", Sealed: []byte("es"), CreatedAt: now, ActiveFrom: now}
+		if ok, err := s.CreateFirstSigningKey(ctx, &first); !ok || err != nil {
+			t.Fatalf("first key: %v, %v", ok, err)
+		}
+		const n = 8
+		created := make([]bool, n)
+		errs := make([]error, n)
+		var start, wg sync.WaitGroup
+		start.Add(1)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				k := gatehouse.SigningKey{ID: fmt.Sprintf("kid-rs-%d", i), Algorithm: "RS256", Sealed: []byte("rs"), CreatedAt: now, ActiveFrom: now}
+				start.Wait()
+				created[i], errs[i] = s.CreateSigningKeyOnDemand(ctx, &k)
+			}()
+		}
+		start.Done()
+		wg.Wait()
+		winners := 0
+		for i := range n {
+			must(t, errs[i])
+			if created[i] {
+				winners++
+			}
+		}
+		keys, err := s.SigningKeys(ctx)
+		must(t, err)
+		if winners != 1 || len(keys) != 2 {
+			t.Fatalf("%d callers created an RS256 key; keys %+v; want one", winners, keys)
+		}
+		// A key of the algorithm signs: no other goes in, marker or not.
+		again := gatehouse.SigningKey{ID: "kid-rs-again", Algorithm: "RS256", Sealed: []byte("rs"), CreatedAt: now, ActiveFrom: now}
+		if ok, err := s.CreateSigningKeyOnDemand(ctx, &again); ok || err != nil {
+			t.Errorf("RS256 key while one signs: created %v, %v", ok, err)
+		}
+		// Gone (retired and deleted), the marker is free again.
+		rs := keys[1].ID
+		must(t, s.RetireSigningKey(ctx, rs, now.Add(-2*time.Hour)))
+		if n, err := s.DeleteSigningKeysRetiredBefore(ctx, now.Add(-time.Hour)); n != 1 || err != nil {
+			t.Fatalf("delete retired RS256 key: %d, %v", n, err)
+		}
+		if ok, err := s.CreateSigningKeyOnDemand(ctx, &again); !ok || err != nil {
+			t.Errorf("RS256 key after the first was deleted: created %v, %v", ok, err)
+		}
 	})
 }

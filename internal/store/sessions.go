@@ -8,11 +8,11 @@ import (
 	"gatehouse"
 )
 
-const insertSession = `INSERT INTO sessions(id, user_id, account_id, state, method, sso_config_id, policy_version, created_at, last_seen_at, expires_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+const insertSession = `INSERT INTO sessions(id, user_id, account_id, state, method, sso_config_id, idp_mfa, policy_version, created_at, last_seen_at, expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 
 func insertSessionArgs(sess *gatehouse.Session) []any {
-	return []any{sess.ID, sess.UserID, sess.AccountID, string(sess.State), string(sess.Method), sess.SSOConfigID, sess.PolicyVersion,
+	return []any{sess.ID, sess.UserID, sess.AccountID, string(sess.State), string(sess.Method), sess.SSOConfigID, boolInt(sess.IdPMFA), sess.PolicyVersion,
 		micros(sess.CreatedAt), micros(sess.LastSeenAt), micros(sess.ExpiresAt)}
 }
 
@@ -37,17 +37,19 @@ func (s *Store) ReplaceSession(ctx context.Context, oldID string, next *gatehous
 	})
 }
 
-const sessionCols = `s.id, s.user_id, s.account_id, s.state, s.method, s.sso_config_id, s.policy_version, s.created_at, s.last_seen_at, s.expires_at, a.policy_version`
+const sessionCols = `s.id, s.user_id, s.account_id, s.state, s.method, s.sso_config_id, s.idp_mfa, s.policy_version, s.created_at, s.last_seen_at, s.expires_at, a.policy_version`
 
 func scanSession(row interface{ Scan(...any) error }) (gatehouse.Session, error) {
 	var (
 		sess                gatehouse.Session
 		state               string
 		cat, lseen, expires int64
+		idpMFA              int
 	)
-	err := row.Scan(&sess.ID, &sess.UserID, &sess.AccountID, &state, &sess.Method, &sess.SSOConfigID, &sess.PolicyVersion,
+	err := row.Scan(&sess.ID, &sess.UserID, &sess.AccountID, &state, &sess.Method, &sess.SSOConfigID, &idpMFA, &sess.PolicyVersion,
 		&cat, &lseen, &expires, &sess.AccountPolicyVersion)
 	sess.State = gatehouse.SessionState(state)
+	sess.IdPMFA = idpMFA != 0
 	sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromMicros(cat), fromMicros(lseen), fromMicros(expires)
 	return sess, err
 }

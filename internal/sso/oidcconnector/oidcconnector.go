@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -248,7 +249,34 @@ func (k *Connector) Finish(ctx context.Context, c *gatehouse.SSOConfig, answer u
 		ReplayUntil:   id.ReplayUntil,
 		InResponseTo:  pending.RequestIDs[0],
 		LinkKey:       id.LinkKey,
+		MFA:           mfaAsserted(id.Claims),
 	}, nil
+}
+
+// MFAACRValues are the acr values that say the IdP authenticated the
+// person with more than one factor: OpenID PAPE's multi-factor policy
+// (Auth0, among others) and the REFEDS MFA profile.
+var MFAACRValues = []string{
+	"http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+	"https://refeds.org/profile/mfa",
+}
+
+// mfaAsserted is the rule Identity.MFA follows for OIDC, read from the
+// verified ID token: its amr holds "mfa" (RFC 8176 2; Okta, for one, sends
+// it), or its acr is one of MFAACRValues. Other amr values, even several of
+// them ("pwd" and "otp"), are not read as MFA, and an IdP that sends
+// neither claim (Google) never asserts it.
+func mfaAsserted(claims map[string]any) bool {
+	if acr, ok := claims["acr"].(string); ok && slices.Contains(MFAACRValues, acr) {
+		return true
+	}
+	amr, _ := claims["amr"].([]any)
+	for _, v := range amr {
+		if v == "mfa" {
+			return true
+		}
+	}
+	return false
 }
 
 // attributes shows every claim as strings, for the Test page and the last

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"gatehouse"
@@ -171,7 +172,40 @@ func (c *Connector) Finish(_ context.Context, cfg *gatehouse.SSOConfig, answer u
 		ReplayUntil:   a.ReplayUntil,
 		InResponseTo:  a.InResponseTo,
 		SignedBy:      signedBy(a.SignedBy),
+		MFA:           mfaAsserted(a.AuthnContextClassRef, a.Attributes),
+		AuthnContext:  a.AuthnContextClassRef,
 	}, nil
+}
+
+// MFAClasses are the AuthnContextClassRef values that say the IdP
+// authenticated the person with more than one factor: the REFEDS MFA
+// profile, Microsoft's multipleauthn (AD FS, Entra ID), and the SAML 2.0
+// classes that are two-factor by definition. Anything else, Password and
+// PasswordProtectedTransport included, and any class an IdP invents, is no
+// MFA: Gatehouse never guesses in its favour.
+var MFAClasses = []string{
+	"https://refeds.org/profile/mfa",
+	"http://schemas.microsoft.com/claims/multipleauthn",
+	"urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+	"urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered",
+	"urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI",
+	"urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+}
+
+// AuthnMethodsAttribute is the attribute in which Entra ID lists how the
+// person authenticated; it holds MFAClasses' multipleauthn after MFA,
+// whatever the AuthnContextClassRef says.
+const AuthnMethodsAttribute = "http://schemas.microsoft.com/claims/authnmethodsreferences"
+
+// mfaAsserted is the rule Identity.MFA follows for SAML: the verified
+// assertion's AuthnContextClassRef is one of MFAClasses, or its
+// AuthnMethodsAttribute holds Microsoft's multipleauthn. Both compare
+// exactly.
+func mfaAsserted(classRef string, attributes map[string][]string) bool {
+	if slices.Contains(MFAClasses, classRef) {
+		return true
+	}
+	return slices.Contains(attributes[AuthnMethodsAttribute], "http://schemas.microsoft.com/claims/multipleauthn")
 }
 
 // signedBy names the configured certificate that verified a response the way

@@ -202,8 +202,25 @@ type appForm struct {
 	PostLogoutRedirectURIs string
 	BackchannelLogoutURI   string
 	JWKS                   string
+	// IDTokenAlg is the ID token signing algorithm chosen.
+	IDTokenAlg string
 	// Kinds are the choices of a new app's kind.
 	Kinds []appKind
+}
+
+// IDTokenAlgs are the choices of the ID token signing algorithm.
+func (f appForm) IDTokenAlgs() []idTokenAlg {
+	algs := []idTokenAlg{{Value: "ES256", Label: "ES256 (recommended)"}, {Value: "RS256", Label: "RS256"}}
+	for i := range algs {
+		algs[i].Selected = algs[i].Value == f.IDTokenAlg
+	}
+	return algs
+}
+
+// idTokenAlg is one choice of the ID token signing algorithm.
+type idTokenAlg struct {
+	Value, Label string
+	Selected     bool
 }
 
 // New says the form registers a new app.
@@ -226,7 +243,7 @@ func (f appForm) RedirectHint() string {
 func appFormOf(a appView) appForm {
 	return appForm{App: a, Action: a.Path, Name: a.Name, Kind: a.Kind,
 		RedirectURIs: strings.Join(a.RedirectURIs, "\n"), PostLogoutRedirectURIs: strings.Join(a.PostLogoutRedirectURIs, "\n"),
-		BackchannelLogoutURI: a.BackchannelLogoutURI, JWKS: a.JWKS}
+		BackchannelLogoutURI: a.BackchannelLogoutURI, JWKS: a.JWKS, IDTokenAlg: a.IDTokenSigningAlg}
 }
 
 // readAppForm reads the form's fields as typed.
@@ -236,6 +253,7 @@ func readAppForm(r *http.Request, f *appForm) {
 	f.PostLogoutRedirectURIs = r.PostFormValue("post_logout_redirect_uris")
 	f.BackchannelLogoutURI = r.PostFormValue("backchannel_logout_uri")
 	f.JWKS = r.PostFormValue("jwks")
+	f.IDTokenAlg = r.PostFormValue("id_token_signed_response_alg")
 }
 
 // uriList is the URIs of a textarea, one a line, and the number (from 1)
@@ -263,12 +281,13 @@ func (f appForm) uriLists() map[string]uriList {
 
 // appFieldSubjects name the form's fields in the sentences beside them.
 var appFieldSubjects = map[string]string{
-	"name":                      "The name",
-	"kind":                      "The kind of app",
-	"redirect_uris":             "The redirect URIs",
-	"post_logout_redirect_uris": "The post-logout redirect URIs",
-	"backchannel_logout_uri":    "The back-channel logout URI",
-	"jwks":                      "The JWKS",
+	"name":                         "The name",
+	"kind":                         "The kind of app",
+	"redirect_uris":                "The redirect URIs",
+	"post_logout_redirect_uris":    "The post-logout redirect URIs",
+	"backchannel_logout_uri":       "The back-channel logout URI",
+	"jwks":                         "The JWKS",
+	"id_token_signed_response_alg": "The ID token signing algorithm",
 }
 
 // maxQuoted bounds a URI quoted back beside its field, in characters.
@@ -392,7 +411,7 @@ func (s *server) appCreate(w http.ResponseWriter, r *http.Request) {
 	lists := f.uriLists()
 	cl, secret, err := s.admin.CreateClient(r.Context(), c.P, admin.ClientInput{Name: f.Name, Kind: f.Kind,
 		RedirectURIs: lists["redirect_uris"].URIs, PostLogoutRedirectURIs: lists["post_logout_redirect_uris"].URIs,
-		BackchannelLogoutURI: f.BackchannelLogoutURI, JWKS: f.JWKS})
+		BackchannelLogoutURI: f.BackchannelLogoutURI, JWKS: f.JWKS, IDTokenSigningAlg: f.IDTokenAlg})
 	if err != nil {
 		s.refuseAppForm(w, r, c, f, "admin_app_new.html", err)
 		return
@@ -441,7 +460,8 @@ func (s *server) appUpdate(w http.ResponseWriter, r *http.Request) {
 	readAppForm(r, &f)
 	lists := f.uriLists()
 	redirects, postLogout := lists["redirect_uris"].URIs, lists["post_logout_redirect_uris"].URIs
-	in := admin.ClientUpdate{Name: &f.Name, RedirectURIs: &redirects, PostLogoutRedirectURIs: &postLogout, BackchannelLogoutURI: &f.BackchannelLogoutURI}
+	in := admin.ClientUpdate{Name: &f.Name, RedirectURIs: &redirects, PostLogoutRedirectURIs: &postLogout, BackchannelLogoutURI: &f.BackchannelLogoutURI,
+		IDTokenSigningAlg: &f.IDTokenAlg}
 	if cl.Kind == gatehouse.ClientWeb {
 		in.JWKS = &f.JWKS
 	} else {

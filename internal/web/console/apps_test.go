@@ -324,3 +324,41 @@ func TestAppsAreForSuperAdminsOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestAppIDTokenAlg: the app form's ID token signing algorithm, a select
+// with its hint, is saved on register and on edit, and an unknown value is
+// refused beside the field.
+func TestAppIDTokenAlg(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := webtest.NewEnv(t, s, webtest.NewClock())
+		e.SupportAdmin()
+		b := e.SignedIn("support@provider.example")
+
+		p := b.Get("/admin/apps/new")
+		p.MustShow(t, `<label for="f-id-token-alg">ID token signing algorithm</label>`,
+			`<p class="hint" id="f-id-token-alg-hint">RS256 only for apps whose library cannot verify ES256.</p>`,
+			`<select id="f-id-token-alg" name="id_token_signed_response_alg"`,
+			`<option value="ES256">ES256 (recommended)</option><option value="RS256">RS256</option>`)
+
+		p = b.Post("/admin/apps/new", url.Values{"name": {"Legacy"}, "kind": {"spa"}, "redirect_uris": {"https://legacy.example.com/cb"},
+			"id_token_signed_response_alg": {"RS256"}})
+		id, _ := registered(t, p)
+		if c := storedClient(t, s, id); c.IDTokenSigningAlg != "RS256" {
+			t.Errorf("registered with RS256: stored %q", c.IDTokenSigningAlg)
+		}
+		p = b.Get("/admin/apps/" + id)
+		p.MustShow(t, `<option value="RS256" selected>RS256</option>`)
+
+		form := url.Values{"name": {"Legacy"}, "redirect_uris": {"https://legacy.example.com/cb"}, "id_token_signed_response_alg": {"HS256"}}
+		p = b.Post("/admin/apps/"+id, form)
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("HS256: %d", p.Status)
+		}
+		p.MustShow(t, `<p class="field-error" id="f-id-token-alg-error">`, `aria-invalid="true"`)
+		form.Set("id_token_signed_response_alg", "ES256")
+		b.Post("/admin/apps/"+id, form)
+		if c := storedClient(t, s, id); c.IDTokenSigningAlg != "ES256" {
+			t.Errorf("edited to ES256: stored %q", c.IDTokenSigningAlg)
+		}
+	})
+}

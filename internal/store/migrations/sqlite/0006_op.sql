@@ -12,21 +12,27 @@ CREATE TABLE op_clients (
   secret_hash TEXT NOT NULL DEFAULT '',
   -- jwks: the client's public keys (a JWK Set) for private_key_jwt.
   jwks TEXT NOT NULL DEFAULT '',
+  -- id_token_signed_response_alg: what the client's ID tokens are signed with.
+  id_token_signed_response_alg TEXT NOT NULL DEFAULT 'ES256'
+    CHECK (id_token_signed_response_alg IN ('ES256', 'RS256')),
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL
 );
 
 -- Token signing keys, the private key sealed with the secret key. The key
--- made at first start carries first_key = 1, and only one row may: processes
--- starting at once race for it, and one wins. Every other key has NULL.
+-- made at first start carries first_key = 1, and so does the first RS256 key
+-- the provider makes when a client needs one; only one row per algorithm may:
+-- processes starting at once race for it, and one wins. Every other key has
+-- NULL.
 CREATE TABLE op_keys (
   id TEXT PRIMARY KEY,
   algorithm TEXT NOT NULL,
   sealed BLOB NOT NULL,
-  first_key INTEGER UNIQUE CHECK (first_key = 1),
+  first_key INTEGER CHECK (first_key = 1),
   created_at BIGINT NOT NULL,
   active_from BIGINT NOT NULL,
-  retired_at BIGINT NOT NULL DEFAULT 0
+  retired_at BIGINT NOT NULL DEFAULT 0,
+  UNIQUE (algorithm, first_key)
 );
 
 -- Authorization codes by the SHA-256 of the code. used_at marks the one
