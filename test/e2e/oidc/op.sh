@@ -38,42 +38,16 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 OP=$HERE/op
-MIN_NODE=20.19
+NAME=op.sh
+. "$HERE/../nodejs.sh"
 
 die() { echo "op.sh: $*" >&2; exit 1; }
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
-node_ok() { # node_ok: node exists and is at least MIN_NODE
-  command -v node >/dev/null || return 1
-  node -e '
-    const [maj, min] = process.versions.node.split(".").map(Number);
-    const [wmaj, wmin] = process.argv[1].split(".").map(Number);
-    process.exit(maj > wmaj || (maj === wmaj && min >= wmin) ? 0 : 1);' "$MIN_NODE"
-}
-
 cmd_install() {
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    echo "op.sh: installing Debian's nodejs and npm"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y -qq --no-install-recommends nodejs npm; then
-      apt-get update -qq
-      apt-get install -y -qq --no-install-recommends nodejs npm
-    fi
-  fi
-  node_ok || die "oidc-provider 9 needs Node.js >= $MIN_NODE, this is $(node --version) ($(command -v node))"
-  local want have=
-  want=$(node -p 'require(process.argv[1]).dependencies["oidc-provider"]' "$OP/package.json")
-  if [ -f "$OP/node_modules/oidc-provider/package.json" ]; then
-    have=$(node -p 'require(process.argv[1]).version' "$OP/node_modules/oidc-provider/package.json")
-  fi
-  if [ "$have" = "$want" ] && [ -f "$OP/node_modules/.package-lock.json" ] &&
-     [ ! "$OP/package-lock.json" -nt "$OP/node_modules/.package-lock.json" ]; then
-    echo "op.sh: oidc-provider $have already installed in $OP/node_modules"
-    return 0
-  fi
-  echo "op.sh: npm ci in $OP (oidc-provider $want)"
-  (cd "$OP" && npm ci --no-audit --no-fund --loglevel=error)
+  need_node "oidc-provider 9"
+  npm_ci_when_stale "$OP" oidc-provider
 }
 
 require_dir() { # require_dir DIR: DIR was started once
