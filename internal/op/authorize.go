@@ -98,7 +98,10 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 // after is the time the next sign-in must be later than (zero for none).
 func mustSignIn(req oidcop.AuthorizeRequest, q url.Values, cur login.Current, signedIn bool, now time.Time) (after time.Time, again bool) {
 	var since time.Time
-	if v, err := strconv.ParseInt(q.Get(signedInAfter), 10, 64); err == nil && v > 0 {
+	// A marker in the future is no marker Gatehouse wrote (it writes the
+	// time it sends the person to sign in): honoured, it would send them
+	// back to sign-in after every sign-in, so it is ignored.
+	if v, err := strconv.ParseInt(q.Get(signedInAfter), 10, 64); err == nil && v > 0 && !time.UnixMilli(v).After(now) {
 		since = time.UnixMilli(v)
 	}
 	switch {
