@@ -143,8 +143,12 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if err != nil {
 			return s.fail("delete user", err)
 		}
-		if err := s.policyChange(ctx, q, old.AccountID); err != nil {
-			return err
+		// Only an admin's removal can change the account's way in; anyone
+		// else's changes no other person's decision.
+		if old.Role.IsAdmin() {
+			if err := s.policyChange(ctx, q, old.AccountID); err != nil {
+				return err
+			}
 		}
 		res, err := q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
 		if err := s.expectOne("delete user", res, err); err != nil {
