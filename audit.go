@@ -48,12 +48,15 @@ const (
 	ActionExemptionListDelete AuditAction = "exemption_list.delete"
 )
 
-// Actions on users and groups.
+// Actions on users and groups. ActionUserImport is one bulk import of users
+// and groups, its counts in the details: one event however many rows, so
+// the log stays readable (the users it creates are not audited one by one).
 const (
 	ActionUserCreate        AuditAction = "user.create"
 	ActionUserUpdate        AuditAction = "user.update"
 	ActionUserDelete        AuditAction = "user.delete"
 	ActionUserPasswordSet   AuditAction = "user.password_set"
+	ActionUserImport        AuditAction = "user.import"
 	ActionGroupCreate       AuditAction = "group.create"
 	ActionGroupUpdate       AuditAction = "group.update"
 	ActionGroupDelete       AuditAction = "group.delete"

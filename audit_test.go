@@ -21,6 +21,7 @@ func TestAuditVocabularyOnTheWire(t *testing.T) {
 		{string(gatehouse.ActionSSOConfigTest), "sso_config.test"},
 		{string(gatehouse.ActionBreakGlass), "sso.break_glass"},
 		{string(gatehouse.ActionUserPasswordSet), "user.password_set"},
+		{string(gatehouse.ActionUserImport), "user.import"},
 		{string(gatehouse.ActionGroupMemberRemove), "group.member_remove"},
 		{string(gatehouse.ActionAPITokenCreate), "api_token.create"},
 		{string(gatehouse.ActionClientCreate), "client.create"},

@@ -28,6 +28,8 @@ const adminUsage = `Usage:
   gatehouse admin client delete --id ID
   gatehouse admin keys rotate [--alg ES256|RS256]
       the OpenID Provider's signing key: the new one is published now and signs 15 minutes later
+  gatehouse admin users import --account ID --file users.csv|users.jsonl [--format csv|jsonl] [--existing error|skip] [--dry-run]
+      users and their groups, all or nothing: every row is checked first, each bad one printed as "line N: reason"
 `
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -42,6 +44,8 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return runClient(ctx, args[1:], getenv, stdout, stderr)
 	case len(args) >= 2 && args[0] == "keys" && args[1] == "rotate":
 		return runKeysRotate(ctx, args[2:], getenv, stdout, stderr)
+	case len(args) >= 2 && args[0] == "users" && args[1] == "import":
+		return runUsersImport(ctx, args[2:], getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, adminUsage)
 	return errUsage

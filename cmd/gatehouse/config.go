@@ -8,10 +8,12 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"gatehouse/internal/clientaddr"
+	"gatehouse/internal/store"
 )
 
 // config is what serve and demo run with.
@@ -30,6 +32,8 @@ type config struct {
 	// believed, as typed; check parses it into trustedProxies.
 	TrustedProxies string
 	trustedProxies []netip.Prefix
+	// Pool sizes the database connection pool (--db-max-conns and friends).
+	Pool store.Pool
 }
 
 // newFlagSet returns a flag set that reports errors to stderr instead of
@@ -86,7 +90,38 @@ func serveFlags(fs *flag.FlagSet, c *config, defaults config, getenv func(string
 	if err := envDuration(fs, &c.SessionIdle, "session-idle", "GATEHOUSE_SESSION_IDLE", 2*time.Hour, "sign a browser out after this long without a request", getenv); err != nil {
 		return err
 	}
-	return envDuration(fs, &c.SessionAbsolute, "session-absolute", "GATEHOUSE_SESSION_ABSOLUTE", 12*time.Hour, "sign a browser out this long after sign-in, whatever it does", getenv)
+	if err := envDuration(fs, &c.SessionAbsolute, "session-absolute", "GATEHOUSE_SESSION_ABSOLUTE", 12*time.Hour, "sign a browser out this long after sign-in, whatever it does", getenv); err != nil {
+		return err
+	}
+	return poolFlags(fs, &c.Pool, getenv)
+}
+
+// poolFlags defines the database pool's flags; see store.Pool for the
+// defaults and why.
+func poolFlags(fs *flag.FlagSet, p *store.Pool, getenv func(string) string) error {
+	if err := envInt(fs, &p.MaxConns, "db-max-conns", "GATEHOUSE_DB_MAX_CONNS",
+		fmt.Sprintf("database connections this process keeps open at most (default %d on PostgreSQL, %d on SQLite)", store.DefaultPostgresConns, store.DefaultSQLiteConns), getenv); err != nil {
+		return err
+	}
+	if err := envDuration(fs, &p.MaxIdleTime, "db-max-idle-time", "GATEHOUSE_DB_MAX_IDLE_TIME", 0, "close a database connection unused this long (default 5m)", getenv); err != nil {
+		return err
+	}
+	return envDuration(fs, &p.MaxLifetime, "db-max-lifetime", "GATEHOUSE_DB_MAX_LIFETIME", 0, "replace database connections this old, so a failover is followed (default 30m; negative: never)", getenv)
+}
+
+// envInt defines an int flag whose default comes from an environment
+// variable; 0 means the default the help names.
+func envInt(fs *flag.FlagSet, p *int, name, env, help string, getenv func(string) string) error {
+	def := 0
+	if v := getenv(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%s: %q is not a number of connections", env, v)
+		}
+		def = n
+	}
+	fs.IntVar(p, name, def, help+" ($"+env+")")
+	return nil
 }
 
 // check validates a config after flags are parsed; it fills BaseURL from
@@ -106,6 +141,9 @@ func (c *config) check() error {
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
 		return errors.New("session lifetimes: want 0 < idle <= absolute")
+	}
+	if c.Pool.MaxConns < 0 || c.Pool.MaxIdleTime < 0 {
+		return errors.New("--db-max-conns and --db-max-idle-time: want 0 (the default) or more")
 	}
 	c.trustedProxies, err = clientaddr.ParseTrusted(c.TrustedProxies)
 	return err

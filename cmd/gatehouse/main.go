@@ -23,6 +23,7 @@ Commands:
   admin token create    mint an API token
   admin sso disable     break-glass: disable an account's SSO, with a reason
   admin client          the apps Gatehouse signs people in to: create, list, update, rotate-secret, delete
+  admin users import    add many users and groups to an account at once, from CSV or JSON lines
 
 Run "gatehouse COMMAND -h" for a command's flags. Every flag can also be set
 with the GATEHOUSE_* environment variable named in its help.

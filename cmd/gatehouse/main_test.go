@@ -51,6 +51,12 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 	if _, _, err := runCmd(t, env(nil), "admin", "token", "create", "--name", "x", "--scope", "galaxy"); err == nil {
 		t.Fatal("an unknown token scope was accepted")
 	}
+	if _, _, err := runCmd(t, env(map[string]string{"GATEHOUSE_DB_MAX_CONNS": "lots"}), "serve"); err == nil || !strings.Contains(err.Error(), "GATEHOUSE_DB_MAX_CONNS") {
+		t.Fatalf("a pool size that is no number: %v", err)
+	}
+	if _, _, err := runCmd(t, env(nil), "serve", "--db-max-conns", "-2"); err == nil || !strings.Contains(err.Error(), "--db-max-conns") {
+		t.Fatalf("a negative pool size: %v", err)
+	}
 }
 
 func TestMigrateBootstrapAndToken(t *testing.T) {

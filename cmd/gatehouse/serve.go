@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	c.SecretKey = key
 	log := newLogger(stderr, c.LogLevel)
-	st, err := openStore(ctx, c.DatabaseURL, log)
+	st, err := openStore(ctx, c.DatabaseURL, c.Pool, log)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	c.SecretKey = key
 	log := newLogger(stderr, c.LogLevel)
-	st, err := openStore(ctx, c.DatabaseURL, log)
+	st, err := openStore(ctx, c.DatabaseURL, c.Pool, log)
 	if err != nil {
 		return err
 	}
@@ -274,8 +274,8 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 // openStore connects and migrates; several processes may do so at once.
-func openStore(ctx context.Context, dbURL string, log *slog.Logger) (*store.Store, error) {
-	st, err := store.Open(ctx, dbURL)
+func openStore(ctx context.Context, dbURL string, pool store.Pool, log *slog.Logger) (*store.Store, error) {
+	st, err := store.OpenPool(ctx, dbURL, pool)
 	if err != nil {
 		return nil, err
 	}

@@ -68,14 +68,14 @@ func AccountFacts(ctx context.Context, st *store.Store, acct gatehouse.Account) 
 }
 
 func enabledID(ctx context.Context, st *store.Store, accountID, partitionID string) (string, error) {
-	c, err := st.EnabledSSOConfig(ctx, accountID, partitionID)
+	id, err := st.EnabledSSOConfigID(ctx, accountID, partitionID)
 	switch {
 	case errors.Is(err, gatehouse.ErrNotFound):
 		return "", nil
 	case err != nil:
 		return "", fmt.Errorf("access: enabled SSO configuration: %w", err)
 	}
-	return c.ID, nil
+	return id, nil
 }
 
 // DecideWithVersion is Decide, with the account's policy version read

@@ -66,28 +66,13 @@ func EnablePreview(ctx context.Context, st *store.Store, acct gatehouse.Account,
 	if err != nil {
 		return Preview{}, fmt.Errorf("access: preview: %w", err)
 	}
-	var users []gatehouse.User
-	// A page is at most MaxPageLimit long: asking for more would end the
-	// loop after the first page.
-	for page := (gatehouse.Page{Limit: store.MaxPageLimit}); ; {
-		batch, err := st.ListUsers(ctx, acct.ID, page)
-		if err != nil {
-			return Preview{}, fmt.Errorf("access: preview: %w", err)
-		}
-		users = append(users, batch...)
-		if len(batch) < page.Limit {
-			break
-		}
-		page.After = batch[len(batch)-1].ID
+	users, err := st.AccountUsers(ctx, acct.ID)
+	if err != nil {
+		return Preview{}, fmt.Errorf("access: preview: %w", err)
 	}
 	p := Preview{ForcedToSSO: []PreviewUser{}, KeepPassword: []KeptPassword{}, EmailProblems: []EmailProblem{}}
-	seen := map[string]int{}
-	for _, u := range users {
-		if e, err := gatehouse.NormalizeEmail(u.Email); err == nil {
-			seen[e]++
-		}
-	}
-	for _, u := range users {
+	emails := indexEmails(users)
+	for i, u := range users {
 		if u.Status != gatehouse.UserActive {
 			continue
 		}
@@ -106,17 +91,45 @@ func EnablePreview(ctx context.Context, st *store.Store, acct gatehouse.Account,
 		if policy.KeepsWayIn(u.Role, u.Status, u.HasPassword, d) {
 			p.AdminsWithWayIn++
 		}
-		e, err := gatehouse.NormalizeEmail(u.Email)
-		switch {
-		case strings.TrimSpace(u.Email) == "":
-			p.EmailProblems = append(p.EmailProblems, EmailProblem{User: pu, Problem: "missing"})
-		case err != nil:
-			p.EmailProblems = append(p.EmailProblems, EmailProblem{User: pu, Problem: "invalid"})
-		case seen[e] > 1:
-			p.EmailProblems = append(p.EmailProblems, EmailProblem{User: pu, Problem: "duplicate"})
+		if problem := emails.problem(i, u); problem != "" {
+			p.EmailProblems = append(p.EmailProblems, EmailProblem{User: pu, Problem: problem})
 		}
 	}
 	return p, nil
+}
+
+// emailIndex is every user's email parsed once (at 20,000 seats parsing is
+// much of the preview's own work): normalized and valid by the user's
+// index, and how many users have each normalized email.
+type emailIndex struct {
+	normalized []string
+	valid      []bool
+	seen       map[string]int
+}
+
+func indexEmails(users []gatehouse.User) emailIndex {
+	x := emailIndex{normalized: make([]string, len(users)), valid: make([]bool, len(users)), seen: map[string]int{}}
+	for i, u := range users {
+		if e, err := gatehouse.NormalizeEmail(u.Email); err == nil {
+			x.normalized[i], x.valid[i] = e, true
+			x.seen[e]++
+		}
+	}
+	return x
+}
+
+// problem says why user u, the i-th indexed, cannot be named at an IdP by
+// their email ("missing", "invalid" or "duplicate"), or "" when they can.
+func (x emailIndex) problem(i int, u gatehouse.User) string {
+	switch {
+	case strings.TrimSpace(u.Email) == "":
+		return "missing"
+	case !x.valid[i]:
+		return "invalid"
+	case x.seen[x.normalized[i]] > 1:
+		return "duplicate"
+	}
+	return ""
 }
 
 // AccountPreview is one account's part of the enable preview of a

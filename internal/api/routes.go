@@ -34,6 +34,7 @@ func routes(s *server) []route {
 		{"PATCH", "/api/v1/accounts/{account_id}/users/{user_id}", a(handleUserUpdate(s))},
 		{"DELETE", "/api/v1/accounts/{account_id}/users/{user_id}", a(handleUserDelete(s))},
 		{"POST", "/api/v1/accounts/{account_id}/users/{user_id}/password", a(handleUserSetPassword(s))},
+		{"POST", "/api/v1/accounts/{account_id}/user-imports", a(handleUserImport(s))},
 
 		{"GET", "/api/v1/accounts/{account_id}/groups", a(handleGroupList(s))},
 		{"POST", "/api/v1/accounts/{account_id}/groups", a(handleGroupCreate(s))},

@@ -12,6 +12,7 @@ import (
 	"gatehouse"
 	"gatehouse/internal/access"
 	"gatehouse/internal/policy"
+	"gatehouse/internal/store"
 )
 
 // Result is a step that succeeded: a new session, whose cookie value is
@@ -54,6 +55,16 @@ type way struct {
 // whose cookie value is oldToken: a session is never promoted in place, so a
 // cookie planted before sign-in is worth nothing after it.
 func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse.User, state gatehouse.SessionState, w way) (Result, error) {
+	r, write := f.newSession(oldToken, user, state, w)
+	if err := f.cfg.Store.Apply(ctx, write); err != nil {
+		return Result{}, fmt.Errorf("login: start session: %w", err)
+	}
+	return r, nil
+}
+
+// newSession is startSession's session and the write that stores it in
+// place of the browser's session oldToken.
+func (f *Flow) newSession(oldToken string, user gatehouse.User, state gatehouse.SessionState, w way) (Result, store.Write) {
 	now := f.cfg.Now().UTC()
 	life := f.cfg.SessionAbsolute
 	if state == gatehouse.SessionPendingTOTP {
@@ -77,10 +88,7 @@ func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse
 	if oldToken != "" {
 		oldID = SessionID(oldToken)
 	}
-	if err := f.cfg.Store.ReplaceSession(ctx, oldID, &sess); err != nil {
-		return Result{}, fmt.Errorf("login: start session: %w", err)
-	}
-	return Result{Token: token, Session: sess}, nil
+	return Result{Token: token, Session: sess}, store.ReplaceSessionWrite(oldID, &sess)
 }
 
 // StartFederatedSession starts an authenticated session for user, whom the
@@ -95,17 +103,33 @@ func (f *Flow) startSession(ctx context.Context, oldToken string, user gatehouse
 // one whom the policy no longer lets sign in through configID (it was
 // disabled or switched meanwhile) ErrPolicyForbids.
 func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, protocol, configID string, idpMFA bool) (Result, error) {
+	r, write, err := f.NewFederatedSession(ctx, oldToken, user, protocol, configID, idpMFA)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := f.cfg.Store.Apply(ctx, write); err != nil {
+		return Result{}, fmt.Errorf("login: start session: %w", err)
+	}
+	return r, nil
+}
+
+// NewFederatedSession decides as StartFederatedSession does and returns
+// the session with the write that starts it, for the caller to make in one
+// transaction with its own (the SSO finish step spends the flow's result
+// and audits the sign-in with it).
+func (f *Flow) NewFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, protocol, configID string, idpMFA bool) (Result, store.Write, error) {
 	if user.Status != gatehouse.UserActive {
-		return Result{}, ErrNoSession
+		return Result{}, store.Write{}, ErrNoSession
 	}
 	d, version, err := access.DecideWithVersion(ctx, f.cfg.Store, user)
 	if err != nil {
-		return Result{}, fmt.Errorf("login: start session: %w", err)
+		return Result{}, store.Write{}, fmt.Errorf("login: start session: %w", err)
 	}
 	if !policy.SessionAllowed(d, configID) {
-		return Result{}, ErrPolicyForbids
+		return Result{}, store.Write{}, ErrPolicyForbids
 	}
-	return f.startSession(ctx, oldToken, user, gatehouse.SessionAuthenticated, way{method: gatehouse.SessionMethod(protocol), ssoConfigID: configID, idpMFA: idpMFA, policyVersion: version})
+	r, write := f.newSession(oldToken, user, gatehouse.SessionAuthenticated, way{method: gatehouse.SessionMethod(protocol), ssoConfigID: configID, idpMFA: idpMFA, policyVersion: version})
+	return r, write, nil
 }
 
 // Session returns the live session named by a cookie value, in any state,

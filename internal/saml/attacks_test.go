@@ -54,16 +54,42 @@ func forge(el *etree.Element, id string) {
 // SAMLRaider and the "On Breaking SAML" paper), each with the forged element
 // carrying a fresh ID and the original one.
 func TestXSW(t *testing.T) {
+	for _, p := range xswPermutations() {
+		for _, variant := range []string{"fresh ID", "original ID"} {
+			t.Run(p.name+"/"+variant, func(t *testing.T) {
+				f := newFixture(t)
+				f.mustReject(t, p.build(t, f, variant), saml.ErrStructure)
+			})
+		}
+	}
+}
+
+// xswPermutation is one signature-wrapping permutation.
+type xswPermutation struct {
+	name    string
+	signing samltest.Signing
+	// wrap alters a genuinely signed doc; own is the ID the forged element
+	// gets in the "original ID" variant.
+	wrap func(doc *etree.Document, forgedID string)
+	own  func(doc *etree.Document) string
+}
+
+// build wraps a response the IdP signed for the attacker; variant is
+// "fresh ID" or "original ID".
+func (p xswPermutation) build(t testing.TB, f *fixture, variant string) *etree.Document {
+	doc := f.doc(t, nil, f.attackerResponse(), p.signing)
+	id := "_forged"
+	if variant == "original ID" {
+		id = p.own(doc)
+	}
+	p.wrap(doc, id)
+	return doc
+}
+
+func xswPermutations() []xswPermutation {
 	responseSigned := samltest.Signing{Response: true}
 	assertionSigned := samltest.Signing{Assertion: true}
-	perms := []struct {
-		name    string
-		signing samltest.Signing
-		// wrap alters a genuinely signed doc; sameID is the ID the forged
-		// element gets in the "original ID" variant.
-		wrap func(doc *etree.Document, forgedID string)
-		own  func(doc *etree.Document) string
-	}{
+	return []xswPermutation{
 		{"XSW1 original Response inside the Signature", responseSigned, func(doc *etree.Document, id string) {
 			root := doc.Root()
 			original := withoutSignature(root)
@@ -120,20 +146,6 @@ func TestXSW(t *testing.T) {
 			forge(a, id)
 			sigOf(a).CreateElement("ds:Object").AddChild(original)
 		}, assertionID},
-	}
-	for _, p := range perms {
-		for _, variant := range []string{"fresh ID", "original ID"} {
-			t.Run(p.name+"/"+variant, func(t *testing.T) {
-				f := newFixture(t)
-				doc := f.doc(t, nil, f.attackerResponse(), p.signing)
-				id := "_forged"
-				if variant == "original ID" {
-					id = p.own(doc)
-				}
-				p.wrap(doc, id)
-				f.mustReject(t, doc, saml.ErrStructure)
-			})
-		}
 	}
 }
 

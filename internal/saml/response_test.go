@@ -443,6 +443,32 @@ func TestTwoConditions(t *testing.T) {
 	f.mustReject(t, doc, saml.ErrStructure)
 }
 
+// TestIssueInstant: a signed Response or Assertion without the
+// IssueInstant SAML requires, or with one that is no time, is refused as
+// malformed.
+func TestIssueInstant(t *testing.T) {
+	for name, edit := range map[string]func(doc *etree.Document){
+		"Response without":  func(doc *etree.Document) { doc.Root().RemoveAttr("IssueInstant") },
+		"Assertion without": func(doc *etree.Document) { assertionOf(doc).RemoveAttr("IssueInstant") },
+		"Response not a time": func(doc *etree.Document) {
+			doc.Root().CreateAttr("IssueInstant", "yesterday")
+		},
+		"Assertion not a time": func(doc *etree.Document) {
+			assertionOf(doc).CreateAttr("IssueInstant", "2026-13-45T99:00:00Z")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			doc := f.idp.Build(f.response())
+			edit(doc)
+			if err := f.idp.Sign(doc, signBoth); err != nil {
+				t.Fatal(err)
+			}
+			f.mustReject(t, doc, saml.ErrMalformed)
+		})
+	}
+}
+
 func TestConditionsGosaml2Flags(t *testing.T) {
 	for _, el := range []string{"saml:OneTimeUse", "saml:ProxyRestriction"} {
 		t.Run(el, func(t *testing.T) {

@@ -17,6 +17,7 @@ const (
 	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
 	nsMetadata  = "urn:oasis:names:tc:SAML:2.0:metadata"
 	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
+	nsExcC14N   = "http://www.w3.org/2001/10/xml-exc-c14n#"
 )
 
 const (
@@ -45,17 +46,14 @@ var (
 	allowedTransforms       = map[string]bool{algEnveloped: true, algExcC14N: true}
 )
 
-// responseShape is the unverified document after it passed the structural
+// responseShape is the parsed document after it passed the structural
 // allow-list: one Response with exactly one Assertion as a direct child, and
-// signatures only directly on those two. Values read from it are used only to
-// reject, never to accept; accepted values come from verified XML.
+// signatures only directly on those two. Until verifySignatures succeeds its
+// values are used only to reject; afterwards the same elements are the
+// verified ones (the signatures were checked on this very tree).
 type responseShape struct {
 	root, assertion           *etree.Element
 	responseSig, assertionSig *etree.Element
-	// keyInfoCerts are the distinct certificates the signatures' KeyInfo
-	// carries, unverified: used only to explain a failed verification,
-	// never to choose a key or to trust one.
-	keyInfoCerts []*x509.Certificate
 }
 
 func is(el *etree.Element, ns, local string) bool {
@@ -79,6 +77,25 @@ func child(el *etree.Element, ns, local string) *etree.Element {
 	return nil
 }
 
+// textOf is all of el's own character data, as encoding/xml's ",chardata"
+// reads it: text split by comments, processing instructions or CDATA is read
+// whole (S-comment), the text of child elements is not.
+func textOf(el *etree.Element) string {
+	if el == nil {
+		return ""
+	}
+	var parts []string
+	for _, tok := range el.Child {
+		if cd, ok := tok.(*etree.CharData); ok {
+			parts = append(parts, cd.Data)
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts, "")
+}
+
 func describe(el *etree.Element) string {
 	if id := el.SelectAttrValue("ID", ""); id != "" {
 		return fmt.Sprintf("<%s ID=%q>", el.Tag, id)
@@ -90,8 +107,7 @@ func describe(el *etree.Element) string {
 // status, and the structural allow-list that defeats signature wrapping. The
 // status comes before the structure because IdPs send failures as unsigned
 // responses without an assertion, and the admin needs to see the status.
-func inspectResponse(doc *etree.Document) (*responseShape, *gatehouse.Rejection) {
-	root := doc.Root()
+func inspectResponse(root *etree.Element) (*responseShape, *gatehouse.Rejection) {
 	if !is(root, nsProtocol, "Response") {
 		return nil, reject(ErrMalformed, gatehouse.FixInIdP, fmt.Sprintf("root element is <%s> in namespace %q, expected a SAML 2.0 protocol <Response>", root.Tag, root.NamespaceURI()))
 	}
@@ -166,11 +182,6 @@ func inspectResponse(doc *etree.Document) (*responseShape, *gatehouse.Rejection)
 		*slot = sig
 		if verr := checkSignaturePolicy(sig, parent); verr != nil {
 			return nil, verr
-		}
-		for _, cert := range keyInfoCerts(sig) {
-			if !slices.ContainsFunc(shape.keyInfoCerts, cert.Equal) {
-				shape.keyInfoCerts = append(shape.keyInfoCerts, cert)
-			}
 		}
 	}
 	if shape.responseSig == nil && shape.assertionSig == nil {
@@ -256,12 +267,8 @@ func checkSignaturePolicy(sig, signed *etree.Element) *gatehouse.Rejection {
 		verr.Expected, verr.Received = want, got
 		return verr
 	}
-	for _, ts := range children(ref, nsDSig, "Transforms") {
-		for _, t := range ts.ChildElements() {
-			if alg := t.SelectAttrValue("Algorithm", ""); !is(t, nsDSig, "Transform") || !allowedTransforms[alg] {
-				return weak(where, "Transform", alg, algEnveloped+" "+algExcC14N)
-			}
-		}
+	if verr := checkTransforms(where, ref); verr != nil {
+		return verr
 	}
 	digest := children(ref, nsDSig, "DigestMethod")
 	if len(digest) != 1 {
@@ -270,6 +277,52 @@ func checkSignaturePolicy(sig, signed *etree.Element) *gatehouse.Rejection {
 	if alg := digest[0].SelectAttrValue("Algorithm", ""); !allowedDigestMethods[alg] {
 		return weak(where, "DigestMethod", alg, allowedDigest)
 	}
+	if len(children(ref, nsDSig, "DigestValue")) != 1 {
+		return reject(ErrStructure, gatehouse.FixInIdP, where+" must have exactly one DigestValue")
+	}
+	if verr := checkInclusiveNamespaces(where, c14n[0]); verr != nil {
+		return verr
+	}
+	return nil
+}
+
+// checkTransforms accepts exactly the enveloped-signature transform followed
+// by exclusive c14n, the SAML profile's pair. Another order or a missing one
+// would make the digested octets depend on rules (inclusive c14n of a
+// node-set, re-parsing octets) that Gatehouse does not implement, so they are
+// refused rather than computed differently from the IdP.
+func checkTransforms(where string, ref *etree.Element) *gatehouse.Rejection {
+	lists := children(ref, nsDSig, "Transforms")
+	if len(lists) != 1 {
+		return reject(ErrStructure, gatehouse.FixInIdP, where+" must have exactly one Transforms element")
+	}
+	var algs []string
+	for _, t := range lists[0].ChildElements() {
+		alg := t.SelectAttrValue("Algorithm", "")
+		if !is(t, nsDSig, "Transform") || !allowedTransforms[alg] {
+			return weak(where, "Transform", alg, algEnveloped+" "+algExcC14N)
+		}
+		algs = append(algs, alg)
+	}
+	if !slices.Equal(algs, []string{algEnveloped, algExcC14N}) {
+		verr := reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("%s has the transforms %s; Gatehouse accepts exactly enveloped-signature then exc-c14n", where, gatehouse.Quote(strings.Join(algs, " "))))
+		verr.Expected, verr.Received = algEnveloped+" "+algExcC14N, strings.Join(algs, " ")
+		return verr
+	}
+	if len(lists[0].ChildElements()[0].ChildElements()) > 0 {
+		return reject(ErrStructure, gatehouse.FixInIdP, where+": the enveloped-signature Transform must be empty")
+	}
+	return checkInclusiveNamespaces(where, lists[0].ChildElements()[1])
+}
+
+// checkInclusiveNamespaces allows an exc-c14n method at most one
+// InclusiveNamespaces child and nothing else.
+func checkInclusiveNamespaces(where string, method *etree.Element) *gatehouse.Rejection {
+	for i, c := range method.ChildElements() {
+		if i > 0 || !is(c, nsExcC14N, "InclusiveNamespaces") || len(c.ChildElements()) > 0 {
+			return reject(ErrStructure, gatehouse.FixInIdP, fmt.Sprintf("%s: the exc-c14n method contains <%s>; only one InclusiveNamespaces is accepted", where, c.Tag))
+		}
+	}
 	return nil
 }
 
@@ -277,6 +330,24 @@ func weak(where, what, got, want string) *gatehouse.Rejection {
 	verr := reject(ErrWeakAlgorithm, gatehouse.FixInIdP, fmt.Sprintf("%s uses %s %s, which Gatehouse does not accept", where, what, gatehouse.Quote(got)))
 	verr.Expected, verr.Received = want, got
 	return verr
+}
+
+// keyInfoCerts returns the distinct certificates the signatures' KeyInfo
+// carries, unverified. They are never trusted, so they are read only when
+// verification failed, to explain it.
+func (shape *responseShape) keyInfoCerts() []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, sig := range []*etree.Element{shape.responseSig, shape.assertionSig} {
+		if sig == nil {
+			continue
+		}
+		for _, cert := range keyInfoCerts(sig) {
+			if !slices.ContainsFunc(out, cert.Equal) {
+				out = append(out, cert)
+			}
+		}
+	}
+	return out
 }
 
 // keyInfoCerts returns the readable certificates in a signature's KeyInfo,

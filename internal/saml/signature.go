@@ -1,18 +1,18 @@
 package saml
 
 import (
+	"crypto"
+	"crypto/rsa"
+	_ "crypto/sha256" // the allow-listed hashes, for crypto.Hash.New
+	_ "crypto/sha512"
+	"crypto/subtle"
 	"crypto/x509"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/beevik/etree"
-	"github.com/russellhaering/gosaml2/types"
-	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 
 	"gatehouse"
 )
@@ -21,85 +21,142 @@ import (
 // looks at; IdPs send one, or a chain of two or three.
 const maxKeyInfoCerts = 4
 
+// Hashes of the allow-listed algorithms (shape.go).
+var (
+	signatureHashes = map[string]crypto.Hash{algRSASHA256: crypto.SHA256, algRSASHA384: crypto.SHA384, algRSASHA512: crypto.SHA512}
+	digestHashes    = map[string]crypto.Hash{algSHA256: crypto.SHA256, algSHA384: crypto.SHA384, algSHA512: crypto.SHA512}
+)
+
+// Why one signature failed with one key.
+var (
+	errSignatureValue = errors.New("the SignatureValue does not verify with this key")
+	// errDigestMismatch: the key made the SignatureValue over SignedInfo, but
+	// the signed element's digest is not the one SignedInfo holds.
+	errDigestMismatch = errors.New("the signed element is not what was signed")
+)
+
+// signedElement is one enveloped signature checked against its element,
+// everything but the key: the digest of the element as it is now, and the
+// hash of SignedInfo the SignatureValue must match. Both are computed on the
+// parsed tree the values are later read from, so what is verified is what
+// is read.
+type signedElement struct {
+	el, sig *etree.Element
+	// digestMatches says the canonical element hashes to SignedInfo's
+	// DigestValue.
+	digestMatches bool
+	hash          crypto.Hash // of SignatureMethod
+	signedInfo    []byte      // hash of the canonical SignedInfo
+	value         []byte      // SignatureValue, nil when not base64
+}
+
+// prepareSignature canonicalizes and hashes what the Signature sig on el
+// covers. checkSignaturePolicy has already held sig to the allow-list, so
+// the algorithms and the element structure read here are known.
+func prepareSignature(el, sig *etree.Element) *signedElement {
+	info := child(sig, nsDSig, "SignedInfo")
+	ref := child(info, nsDSig, "Reference")
+	s := &signedElement{el: el, sig: sig}
+
+	digestHash := digestHashes[child(ref, nsDSig, "DigestMethod").SelectAttrValue("Algorithm", "")]
+	digest := canonicalDigest(digestHash.New(), el, sig, inclusivePrefixes(lastTransform(ref)))
+	want, err := decodeBase64Body(textOf(child(ref, nsDSig, "DigestValue")))
+	s.digestMatches = err == nil && subtle.ConstantTimeCompare(digest, want) == 1
+
+	s.hash = signatureHashes[child(info, nsDSig, "SignatureMethod").SelectAttrValue("Algorithm", "")]
+	s.signedInfo = canonicalDigest(s.hash.New(), info, nil, inclusivePrefixes(child(info, nsDSig, "CanonicalizationMethod")))
+	if value, err := decodeBase64Body(textOf(child(sig, nsDSig, "SignatureValue"))); err == nil {
+		s.value = value
+	}
+	return s
+}
+
+func lastTransform(ref *etree.Element) *etree.Element {
+	ts := child(ref, nsDSig, "Transforms").ChildElements()
+	return ts[len(ts)-1]
+}
+
+// inclusivePrefixes reads the InclusiveNamespaces PrefixList of an exc-c14n
+// Transform or CanonicalizationMethod; "#default" is the default namespace.
+func inclusivePrefixes(method *etree.Element) []string {
+	list := child(method, nsExcC14N, "InclusiveNamespaces")
+	if list == nil {
+		return nil
+	}
+	prefixes := strings.Fields(list.SelectAttrValue("PrefixList", ""))
+	for i, p := range prefixes {
+		if p == "#default" {
+			prefixes[i] = ""
+		}
+	}
+	return prefixes
+}
+
+// verifyWith checks the signature with one public key.
+func (s *signedElement) verifyWith(pub *rsa.PublicKey) error {
+	if s.value == nil || rsa.VerifyPKCS1v15(pub, s.hash, s.signedInfo, s.value) != nil {
+		return &signatureError{describe(s.el), errSignatureValue}
+	}
+	if !s.digestMatches {
+		return &signatureError{describe(s.el), errDigestMismatch}
+	}
+	return nil
+}
+
+// signedElements prepares each signature of the shaped Response, the
+// Response's first.
+func signedElements(shape *responseShape) []*signedElement {
+	var out []*signedElement
+	if shape.responseSig != nil {
+		out = append(out, prepareSignature(shape.root, shape.responseSig))
+	}
+	if shape.assertionSig != nil {
+		out = append(out, prepareSignature(shape.assertion, shape.assertionSig))
+	}
+	return out
+}
+
 // verifySignatures finds the first configured certificate, in the
 // configuration's order, whose key verifies every signature of the shaped
-// Response, and returns the Response read from the bytes that signature
-// covers. KeyInfo plays no part (S-keyinfo, S-keyinfo-interop): each
-// attempt's goxmldsig store holds one configured certificate and the
-// signature goes to goxmldsig without its KeyInfo, so goxmldsig verifies with
-// that certificate's key instead of matching KeyInfo against the store.
-func verifySignatures(shape *responseShape, certs []*x509.Certificate, at time.Time) (*types.Response, *x509.Certificate, *gatehouse.Rejection) {
+// Response; responseSigned says whether the Response itself is signed.
+// KeyInfo plays no part (S-keyinfo, S-keyinfo-interop): only the configured
+// certificates' keys are tried, whatever KeyInfo holds or lacks.
+func verifySignatures(shape *responseShape, certs []*x509.Certificate) (*x509.Certificate, *gatehouse.Rejection) {
+	signed := signedElements(shape)
 	failures := make([]error, len(certs))
 	for i, cert := range certs {
-		resp, err := verifiedWith(shape, cert, at)
-		if err == nil {
-			return resp, cert, nil
+		if failures[i] = verifyAll(signed, cert); failures[i] == nil {
+			return cert, nil
 		}
-		failures[i] = err
 	}
 	// KeyInfo is looked at only now, and only to explain whose key did sign.
+	claimed := shape.keyInfoCerts()
 	var signer *x509.Certificate
-	for _, c := range shape.keyInfoCerts[:min(len(shape.keyInfoCerts), maxKeyInfoCerts)] {
-		if _, err := verifiedWith(shape, c, at); err == nil {
+	for _, c := range claimed[:min(len(claimed), maxKeyInfoCerts)] {
+		if verifyAll(signed, c) == nil {
 			signer = c
 			break
 		}
 	}
-	return nil, nil, signatureFailure(certs, failures, shape.keyInfoCerts, signer)
+	return nil, signatureFailure(certs, failures, claimed, signer)
 }
 
-// verifiedWith verifies every signature of the shaped Response with the key
-// of cert alone, whatever the signatures' KeyInfo says, and returns the
-// Response as gosaml2 would have built it: read from the verified Response
-// when that is signed, with its Assertion re-verified when the Assertion is
-// signed too; otherwise the unverified envelope around only the Assertion
-// read from its verified bytes.
-func verifiedWith(shape *responseShape, cert *x509.Certificate, at time.Time) (*types.Response, error) {
-	ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{dateless(cert)}})
-	ctx.Clock = dsig.NewFakeClockAt(at)
-	resp := &types.Response{}
-	if shape.responseSig == nil {
-		assertion, err := validateEnveloped(ctx, shape.assertion)
-		if err != nil {
-			return nil, &signatureError{describe(shape.assertion), err}
-		}
-		if err := unmarshalElement(shape.root, resp); err != nil {
-			return nil, err
-		}
-		a := types.Assertion{}
-		if err := unmarshalElement(assertion, &a); err != nil {
-			return nil, err
-		}
-		a.SignatureValidated = true
-		resp.SignatureValidated = false
-		resp.Assertions, resp.EncryptedAssertions = []types.Assertion{a}, nil
-		return resp, nil
+// verifyAll checks every signature with cert's key; the validity dates of
+// cert play no part (see ValidateResponse for why expiry is accepted).
+func verifyAll(signed []*signedElement, cert *x509.Certificate) error {
+	pub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return fmt.Errorf("certificate %s has no RSA key", cert.Subject)
 	}
-	root, err := validateEnveloped(ctx, shape.root)
-	if err != nil {
-		return nil, &signatureError{describe(shape.root), err}
-	}
-	if shape.assertionSig != nil {
-		inside := child(root, nsAssertion, "Assertion")
-		if inside == nil {
-			return nil, errors.New("the verified Response holds no Assertion")
+	for _, s := range signed {
+		if err := s.verifyWith(pub); err != nil {
+			return err
 		}
-		assertion, err := validateEnveloped(ctx, inside)
-		if err != nil {
-			return nil, &signatureError{describe(inside), err}
-		}
-		at := inside.Index()
-		root.RemoveChild(inside)
-		root.InsertChildAt(at, assertion)
 	}
-	if err := unmarshalElement(root, resp); err != nil {
-		return nil, err
-	}
-	resp.SignatureValidated = true
-	return resp, nil
+	return nil
 }
 
-// signatureError is a goxmldsig refusal of the Signature on one element.
+// signatureError is the refusal of the Signature on one element.
 type signatureError struct {
 	signed string // the signed element, as describe names it
 	err    error
@@ -107,50 +164,6 @@ type signatureError struct {
 
 func (e *signatureError) Error() string { return "the Signature on " + e.signed + ": " + e.err.Error() }
 func (e *signatureError) Unwrap() error { return e.err }
-
-// validateEnveloped verifies the Signature enveloped in el with ctx and
-// returns el as its verified bytes read. The Signature is handed over
-// without its KeyInfo, which lies outside what is signed (the enveloped
-// transform drops the whole Signature and the one Reference names el), so
-// the verified content is the same; without KeyInfo goxmldsig uses its one
-// configured certificate.
-func validateEnveloped(ctx *dsig.ValidationContext, el *etree.Element) (*etree.Element, error) {
-	ns, err := etreeutils.NSBuildParentContext(el)
-	if err != nil {
-		return nil, err
-	}
-	detached, err := etreeutils.NSDetatch(ns, el)
-	if err != nil {
-		return nil, err
-	}
-	for _, sig := range children(detached, nsDSig, "Signature") {
-		for _, keyInfo := range children(sig, nsDSig, "KeyInfo") {
-			sig.RemoveChild(keyInfo)
-		}
-	}
-	return ctx.Validate(detached)
-}
-
-// unmarshalElement reads el into v with encoding/xml, as gosaml2 does.
-func unmarshalElement(el *etree.Element, v any) error {
-	doc := etree.NewDocument()
-	doc.SetRoot(el.Copy())
-	raw, err := doc.WriteToBytes()
-	if err != nil {
-		return err
-	}
-	return xml.Unmarshal(raw, v)
-}
-
-// dateless returns a copy of a configured certificate whose validity dates
-// goxmldsig will not enforce; see ValidateResponse for why expiry is
-// accepted.
-func dateless(cert *x509.Certificate) *x509.Certificate {
-	c := *cert
-	c.NotBefore = time.Time{}
-	c.NotAfter = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
-	return &c
-}
 
 // signatureFailure explains that no configured certificate verified,
 // with the configured certificates' fingerprints as Expected and those of
@@ -162,7 +175,7 @@ func dateless(cert *x509.Certificate) *x509.Certificate {
 func signatureFailure(configured []*x509.Certificate, failures []error, claimed []*x509.Certificate, signer *x509.Certificate) *gatehouse.Rejection {
 	var msg strings.Builder
 	var changed *signatureError
-	i := slices.IndexFunc(failures, digestMismatch)
+	i := slices.IndexFunc(failures, func(err error) bool { return errors.Is(err, errDigestMismatch) })
 	switch {
 	case i >= 0 && errors.As(failures[i], &changed):
 		fmt.Fprintf(&msg, "the message was changed after it was signed: the key of the configured %s made the Signature on %s, but that element is not what it signed", certList(configured[i:i+1]), changed.signed)
@@ -189,19 +202,6 @@ func signatureFailure(configured []*x509.Certificate, failures []error, claimed 
 		verr.Wrap(failures[0])
 	}
 	return verr
-}
-
-// digestMismatch reports whether err is goxmldsig's refusal of a signature
-// whose SignatureValue verified with the key but whose digest does not match
-// the signed element. goxmldsig v1.6.1 gives that refusal only this text
-// (TestSignatureFailureReason notices if an upgrade changes it).
-func digestMismatch(err error) bool {
-	for ; err != nil; err = errors.Unwrap(err) {
-		if err.Error() == "Signature could not be verified" {
-			return true
-		}
-	}
-	return false
 }
 
 // certList names certificates by subject and SHA-256 fingerprint.

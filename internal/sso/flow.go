@@ -366,57 +366,117 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 		return Next{}, fmt.Errorf("sso: callback: %w", err)
 	}
 
-	fresh, err := f.cfg.Store.MarkMessageSeen(ctx, c.ID, id.MessageID, id.ReplayUntil)
-	if err != nil {
-		return Next{}, fmt.Errorf("sso: replay check: %w", err)
-	}
-	if !fresh {
-		return f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "replay", Message: fmt.Sprintf("message %q was accepted before; a copy of it is refused", id.MessageID),
-			Received: id.MessageID, FixIn: gatehouse.FixInIdP}, &id)
-	}
-	if cb.flow == nil {
-		// Connector.Finish accepts an answer to no request only when the
-		// configuration allows IdP-initiated sign-in: give it a flow of its
-		// own, bound to no browser.
-		row := gatehouse.SSOFlow{ID: rand.Text(), ConfigID: c.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: cb.now, ExpiresAt: cb.now.Add(Lifetime)}
-		if err := f.cfg.Store.CreateSSOFlow(ctx, &row); err != nil {
-			return Next{}, fmt.Errorf("sso: callback: %w", err)
+	if cb.flow != nil && !cb.now.Before(cb.flow.ExpiresAt) {
+		if refused, next, err := f.markSeen(ctx, cb, id); refused || err != nil {
+			return next, err
 		}
-		cb.flow = &row
-	}
-	if !cb.now.Before(cb.flow.ExpiresAt) {
 		return f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "flow_expired", Message: fmt.Sprintf("the sign-in started at %s and expired after %s; start again",
 			cb.flow.CreatedAt.UTC().Format(time.RFC3339), Lifetime), FixIn: gatehouse.FixInIdP}, &id)
 	}
+	if cb.flow != nil && cb.flow.Purpose == gatehouse.SSOFlowTest {
+		if refused, next, err := f.markSeen(ctx, cb, id); refused || err != nil {
+			return next, err
+		}
+		// A Test must not change who signs in, so it never creates a link.
+		m, err := f.match(ctx, c, cb.owner, cb.flow.AccountID, id, false)
+		if err != nil {
+			return Next{}, err
+		}
+		return f.finishTest(ctx, cb, id, m)
+	}
+	return f.answerSignIn(ctx, cb, id)
+}
 
-	// A Test must not change who signs in, so it never creates a link.
-	m, err := f.match(ctx, c, cb.owner, cb.flow.AccountID, id, cb.flow.Purpose != gatehouse.SSOFlowTest)
+// markSeen records the answer's message as accepted, for the paths that
+// refuse or test it outside answerSignIn. When the message was accepted
+// before, it refuses the answer: refused is true, with what to return.
+func (f *Flow) markSeen(ctx context.Context, cb *callback, id Identity) (refused bool, next Next, err error) {
+	fresh, err := f.cfg.Store.MarkMessageSeen(ctx, cb.config.ID, id.MessageID, id.ReplayUntil)
+	if err != nil {
+		return true, Next{}, fmt.Errorf("sso: replay check: %w", err)
+	}
+	if !fresh {
+		next, err := f.refuse(ctx, cb, replayRejection(id), &id)
+		return true, next, err
+	}
+	return false, Next{}, nil
+}
+
+func replayRejection(id Identity) *gatehouse.Rejection {
+	return &gatehouse.Rejection{Reason: "replay", Message: fmt.Sprintf("message %q was accepted before; a copy of it is refused", id.MessageID),
+		Received: id.MessageID, FixIn: gatehouse.FixInIdP}
+}
+
+// answerSignIn records a sign-in's checked answer: the person it matched,
+// or why none, on the flow for the finish step (a flow of its own when the
+// IdP sent the answer unasked). The message is marked seen, the flow
+// created and answered, and a failure audited in one transaction, so
+// a copy of the message, a second answer to the request and a crash
+// between them all leave nothing half-done.
+//
+// The person is matched before the message is marked seen: matching reads,
+// and writes only the first link of an IdP's key to the seat its verified
+// email names, which a copy of the same message would name again; the copy
+// itself is refused by the mark.
+func (f *Flow) answerSignIn(ctx context.Context, cb *callback, id Identity) (Next, error) {
+	writes := []store.Write{store.MarkMessageSeenWrite(cb.config.ID, id.MessageID, id.ReplayUntil)}
+	created := cb.flow == nil
+	if created {
+		// Connector.Finish accepts an answer to no request only when the
+		// configuration allows IdP-initiated sign-in: give it a flow of its
+		// own, bound to no browser.
+		row := gatehouse.SSOFlow{ID: rand.Text(), ConfigID: cb.config.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: cb.now, ExpiresAt: cb.now.Add(Lifetime)}
+		writes = append(writes, store.CreateSSOFlowWrite(&row))
+		cb.flow = &row
+	}
+	m, err := f.match(ctx, cb.config, cb.owner, cb.flow.AccountID, id, true)
 	if err != nil {
 		return Next{}, err
 	}
-	if cb.flow.Purpose == gatehouse.SSOFlowTest {
-		return f.finishTest(ctx, cb, id, m)
-	}
-
 	res := Result{Outcome: gatehouse.OutcomeSuccess, Identity: &Identity{Subject: id.Subject, Email: id.Email, MessageID: id.MessageID, LinkKey: id.LinkKey, MFA: id.MFA}}
 	if m.user != nil {
 		res.UserID, res.MatchedBy = m.user.ID, m.by
 	} else {
 		res.Outcome, res.NoMatch = gatehouse.OutcomeFailure, m.none
 	}
-	if err := f.finishFlow(ctx, cb, res, &id); err != nil {
-		return Next{}, err
+	b, err := json.Marshal(res)
+	if err != nil {
+		return Next{}, fmt.Errorf("sso: result: %w", err)
 	}
+	writes = append(writes, store.FinishSSOFlowWrite(cb.flow.ID, b, cb.now))
+	var (
+		noSeat  *NoSeat
+		failure *gatehouse.AuditEvent
+	)
 	if m.user == nil {
 		reason, code := "no seat: "+m.none, "no_seat"
 		if m.unverified {
 			reason, code = "email not verified: "+m.none, "email_unverified"
 		}
-		ref, err := f.auditSignIn(ctx, cb, nil, reason, map[string]string{"email": id.Email, "subject": id.Subject, "link_key": id.LinkKey, "reason": code})
-		if err != nil {
-			return Next{}, err
+		e := f.signInEvent(cb, nil, reason, map[string]string{"email": id.Email, "subject": id.Subject, "link_key": id.LinkKey, "reason": code})
+		writes = append(writes, f.cfg.Store.AppendAuditWrite(e))
+		noSeat = &NoSeat{Email: id.Email, AccountName: cb.owner.name, Reference: e.ID, EmailUnverified: m.unverified}
+		failure = e
+	}
+	err = f.cfg.Store.Apply(ctx, writes...)
+	switch {
+	case errors.Is(err, store.ErrReplayed):
+		if created {
+			cb.flow = nil // the flow made for it was not kept
 		}
-		return Next{}, &NoSeat{Email: id.Email, AccountName: cb.owner.name, Reference: ref, EmailUnverified: m.unverified}
+		return f.refuse(ctx, cb, replayRejection(id), &id)
+	case errors.Is(err, store.ErrAnsweredBefore):
+		// The message is spent all the same, as it was checked.
+		if refused, next, err := f.markSeen(ctx, cb, id); refused || err != nil {
+			return next, err
+		}
+		return f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "request_used", Message: "the request this answers was answered before; each request is accepted once",
+			Received: cb.flow.RequestID, FixIn: gatehouse.FixInIdP}, &id)
+	case err != nil:
+		return Next{}, fmt.Errorf("sso: callback: %w", err)
+	case noSeat != nil:
+		f.count(cb, failure)
+		return Next{}, noSeat
 	}
 	return Next{FlowID: cb.flow.ID}, nil
 }
@@ -499,25 +559,6 @@ func clipKey(key string) string {
 		return key[:maxFlowKey] + "..."
 	}
 	return strings.ToValidUTF8(key, "?")
-}
-
-// finishFlow writes the flow's result, once: a second answer to the same
-// request is refused.
-func (f *Flow) finishFlow(ctx context.Context, cb *callback, res Result, id *Identity) error {
-	b, err := json.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("sso: result: %w", err)
-	}
-	ok, err := f.cfg.Store.FinishSSOFlow(ctx, cb.flow.ID, b, cb.now)
-	if err != nil {
-		return fmt.Errorf("sso: finish flow: %w", err)
-	}
-	if !ok {
-		_, err := f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "request_used", Message: "the request this answers was answered before; each request is accepted once",
-			Received: cb.flow.RequestID, FixIn: gatehouse.FixInIdP}, id)
-		return err
-	}
-	return nil
 }
 
 // refuse records a rejected answer: for a Test flow that has not been
@@ -860,20 +901,21 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 	if step == stepAsk && switching && seated {
 		return Finished{}, f.switching(ctx, cur.User, user)
 	}
-	if err := f.consume(ctx, fl.ID, now); err != nil {
-		return Finished{}, err
-	}
+	// The flow is spent, the session started and the sign-in audited in
+	// one transaction: a result is taken once, and no sign-in goes
+	// unrecorded.
+	consumed := store.ConsumeSSOFlowWrite(fl.ID, now)
 	if step == stepDecline {
 		details["reason"], details["user"] = "switch_declined", user.Email
 		if switching {
 			details["stayed_as"] = auditName(cur.User, cb.owner.accountID)
 		}
-		_, err := f.auditSignIn(ctx, cb, nil, "the person chose to stay signed in as who they were in this browser", details)
+		_, err := f.auditSpent(ctx, cb, nil, "the person chose to stay signed in as who they were in this browser", details, consumed)
 		return Finished{}, err
 	}
 	if !seated {
 		details["reason"] = "no_seat"
-		ref, err := f.auditSignIn(ctx, cb, nil, "the matched user was removed or disabled during the sign-in", details)
+		ref, err := f.auditSpent(ctx, cb, nil, "the matched user was removed or disabled during the sign-in", details, consumed)
 		if err != nil {
 			return Finished{}, err
 		}
@@ -883,10 +925,10 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 		details["switched_from"] = auditName(cur.User, cb.owner.accountID)
 	}
 	idpMFA := res.Identity != nil && res.Identity.MFA
-	sess, err := f.cfg.Login.StartFederatedSession(ctx, oldToken, user, cb.conn.Method(), c.ID, idpMFA)
+	sess, started, err := f.cfg.Login.NewFederatedSession(ctx, oldToken, user, cb.conn.Method(), c.ID, idpMFA)
 	if errors.Is(err, login.ErrPolicyForbids) {
 		details["reason"] = "policy"
-		ref, err := f.auditSignIn(ctx, cb, nil, "configuration "+c.Name+" no longer governs this person's sign-in (it was disabled or switched during the sign-in)", details)
+		ref, err := f.auditSpent(ctx, cb, nil, "configuration "+c.Name+" no longer governs this person's sign-in (it was disabled or switched during the sign-in)", details, consumed)
 		if err != nil {
 			return Finished{}, err
 		}
@@ -895,13 +937,27 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 	if err != nil {
 		return Finished{}, fmt.Errorf("sso: finish: %w", err)
 	}
-	if _, err := f.auditSignIn(ctx, cb, &user, "", details); err != nil {
-		// No sign-in goes unrecorded: the session is withdrawn. Best effort,
-		// as the database that refused the audit may refuse this too.
-		f.cfg.Store.DeleteSession(context.WithoutCancel(ctx), sess.Session.ID)
+	if _, err := f.auditSpent(ctx, cb, &user, "", details, consumed, started); err != nil {
 		return Finished{}, err
 	}
 	return Finished{Session: sess, User: user, ReturnTo: fl.ReturnTo}, nil
+}
+
+// auditSpent audits a sign-in attempt as auditSignIn does, in one
+// transaction with writes (the flow's result spent, and on success the new
+// session). ErrFlowGone when the result was spent meanwhile: then nothing
+// is written.
+func (f *Flow) auditSpent(ctx context.Context, cb *callback, user *gatehouse.User, reason string, details map[string]string, writes ...store.Write) (string, error) {
+	e := f.signInEvent(cb, user, reason, details)
+	err := f.cfg.Store.Apply(ctx, append(writes, f.cfg.Store.AppendAuditWrite(e))...)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return "", ErrFlowGone
+	}
+	if err != nil {
+		return "", fmt.Errorf("sso: finish: %w", err)
+	}
+	f.count(cb, e)
+	return e.ID, nil
 }
 
 // consume spends flow id's result, once across processes; ErrFlowGone
@@ -956,6 +1012,18 @@ func (f *Flow) event(cb *callback, action gatehouse.AuditAction, reason string) 
 // it in the metrics, and returns the event's ID (the reference a person
 // quotes). user is the signed-in person on success; reason is empty then.
 func (f *Flow) auditSignIn(ctx context.Context, cb *callback, user *gatehouse.User, reason string, details map[string]string) (string, error) {
+	e := f.signInEvent(cb, user, reason, details)
+	if err := f.appendAudit(ctx, e); err != nil {
+		return "", err
+	}
+	f.count(cb, e)
+	return e.ID, nil
+}
+
+// signInEvent is the audit event of a sign-in attempt through the
+// configuration, counted in the metrics; see auditSignIn. Its empty
+// details are left out.
+func (f *Flow) signInEvent(cb *callback, user *gatehouse.User, reason string, details map[string]string) *gatehouse.AuditEvent {
 	e := f.event(cb, gatehouse.SignInAction(cb.conn.Method()), reason)
 	if user != nil {
 		e.ActorType, e.ActorID = gatehouse.ActorUser, user.ID
@@ -966,14 +1034,20 @@ func (f *Flow) auditSignIn(ctx context.Context, cb *callback, user *gatehouse.Us
 	if cb.flow != nil {
 		details["flow"] = cb.flow.ID
 	}
+	for k, v := range details {
+		if v == "" {
+			delete(details, k)
+		}
+	}
 	e.Details = details
+	return &e
+}
+
+// count counts sign-in attempt e, once it is recorded, in the metrics.
+func (f *Flow) count(cb *callback, e *gatehouse.AuditEvent) {
 	if f.cfg.Metrics != nil {
 		f.cfg.Metrics.SignIn(cb.conn.Method(), string(e.Outcome))
 	}
-	if err := f.appendAudit(ctx, &e); err != nil {
-		return "", err
-	}
-	return e.ID, nil
 }
 
 // appendAudit writes e without its empty details.

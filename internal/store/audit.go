@@ -12,19 +12,7 @@ import (
 // AppendAudit adds one event to the append-only audit log, assigning its ID
 // and, when unset, its time.
 func (s *Store) AppendAudit(ctx context.Context, e *gatehouse.AuditEvent) error {
-	if e.Time.IsZero() {
-		e.Time = s.now()
-	}
-	e.ID = newID("evt", e.Time)
-	details := []byte("{}")
-	if len(e.Details) > 0 {
-		details, _ = json.Marshal(e.Details)
-	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_events(id, time, actor_type, actor_id, partition_id, account_id, action, outcome,
-		reason, target_type, target_id, address, user_agent, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		e.ID, micros(e.Time), string(e.ActorType), e.ActorID, e.PartitionID, e.AccountID, string(e.Action), string(e.Outcome),
-		e.Reason, e.TargetType, e.TargetID, e.Address, e.UserAgent, string(details))
-	return s.fail("append audit", err)
+	return s.Apply(ctx, s.AppendAuditWrite(e))
 }
 
 // ListAudit returns one page of events, newest first. Page.After is the ID of

@@ -54,7 +54,7 @@ func idTokenAlg(c *gatehouse.Client) string {
 func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 	now := s.now()
 	c.ID, c.CreatedAt, c.UpdatedAt = newID("client", now), now, now
-	_, err := s.db.ExecContext(ctx, `INSERT INTO op_clients(`+opClientCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+	_, err := s.exec(ctx, `INSERT INTO op_clients(`+opClientCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
 		c.ID, c.Name, string(c.Kind), uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, c.JWKS,
 		idTokenAlg(c), micros(now))
 	return s.fail("create client", err)
@@ -78,7 +78,7 @@ func (s *Store) ListClients(ctx context.Context, page gatehouse.Page) ([]gatehou
 // never changes.
 func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 	now := s.now()
-	res, err := s.db.ExecContext(ctx, `UPDATE op_clients SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4,
+	res, err := s.exec(ctx, `UPDATE op_clients SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4,
 		backchannel_logout_uri = $5, secret_hash = $6, jwks = $8, id_token_signed_response_alg = $9, updated_at = $7 WHERE id = $1`,
 		c.ID, c.Name, uriList(&c.RedirectURIs), uriList(&c.PostLogoutRedirectURIs), c.BackchannelLogoutURI, c.SecretHash, micros(now), c.JWKS,
 		idTokenAlg(c))
@@ -91,6 +91,6 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 
 // DeleteClient removes a client, and with it its codes and grants.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM op_clients WHERE id = $1`, id)
+	res, err := s.exec(ctx, `DELETE FROM op_clients WHERE id = $1`, id)
 	return s.expectOne("delete client", res, err)
 }

@@ -59,7 +59,7 @@ func (s *Store) CreateDeviceCode(ctx context.Context, d *gatehouse.DeviceCode) e
 		d.CreatedAt = s.now()
 	}
 	d.Status, d.SessionID, d.UserID, d.LastPolledAt, d.DecidedAt = gatehouse.DevicePending, "", "", time.Time{}, time.Time{}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO op_device_codes(hash, user_code, client_id, scope, status, interval_seconds, created_at, expires_at)
+	_, err := s.exec(ctx, `INSERT INTO op_device_codes(hash, user_code, client_id, scope, status, interval_seconds, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		d.Hash, d.UserCode, d.ClientID, d.Scope, string(gatehouse.DevicePending), int64(d.Interval/time.Second), micros(d.CreatedAt), micros(d.ExpiresAt))
 	return s.fail("create device code", err)
@@ -128,7 +128,7 @@ func (s *Store) PollDeviceCode(ctx context.Context, hash, clientID string, now t
 // DeleteExpiredDeviceCodes removes device codes expired for longer than
 // UsedCodeRetention: until then a late poll is answered expired_token.
 func (s *Store) DeleteExpiredDeviceCodes(ctx context.Context, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM op_device_codes WHERE expires_at < $1`, micros(now.Add(-UsedCodeRetention)))
+	_, err := s.exec(ctx, `DELETE FROM op_device_codes WHERE expires_at < $1`, micros(now.Add(-UsedCodeRetention)))
 	return s.fail("delete expired device codes", err)
 }
 
@@ -139,6 +139,6 @@ func (s *Store) DeleteExpiredDeviceCodes(ctx context.Context, now time.Time) err
 // bound on wrong ones (the device flow's user codes: anyone can get a
 // right one by asking for a device code).
 func (s *Store) ForgiveLoginFailure(ctx context.Context, key string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0`, key)
+	_, err := s.exec(ctx, `UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0`, key)
 	return s.fail("forgive login failure", err)
 }

@@ -41,7 +41,7 @@ func (s *Store) SigningKeys(ctx context.Context) ([]gatehouse.SigningKey, error)
 // exactly one call's key goes in, and the others read the keys again.
 func (s *Store) CreateFirstSigningKey(ctx context.Context, k *gatehouse.SigningKey) (bool, error) {
 	s.keyTimes(k)
-	res, err := s.db.ExecContext(ctx, `INSERT INTO op_keys(id, algorithm, sealed, first_key, created_at, active_from, retired_at)
+	res, err := s.exec(ctx, `INSERT INTO op_keys(id, algorithm, sealed, first_key, created_at, active_from, retired_at)
 		SELECT $1, $2, $3, 1, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM op_keys)
 		ON CONFLICT DO NOTHING`,
 		k.ID, k.Algorithm, k.Sealed, micros(k.CreatedAt), micros(k.ActiveFrom), micros(k.RetiredAt))
@@ -60,7 +60,7 @@ func (s *Store) CreateFirstSigningKey(ctx context.Context, k *gatehouse.SigningK
 // in and the others read the keys again.
 func (s *Store) CreateSigningKeyOnDemand(ctx context.Context, k *gatehouse.SigningKey) (bool, error) {
 	s.keyTimes(k)
-	res, err := s.db.ExecContext(ctx, `INSERT INTO op_keys(id, algorithm, sealed, first_key, created_at, active_from, retired_at)
+	res, err := s.exec(ctx, `INSERT INTO op_keys(id, algorithm, sealed, first_key, created_at, active_from, retired_at)
 		SELECT $1, $2, $3, 1, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM op_keys
 			WHERE algorithm = $2 AND active_from <= $5 AND (retired_at = 0 OR retired_at > $5))
 		ON CONFLICT DO NOTHING`,
@@ -76,7 +76,7 @@ func (s *Store) CreateSigningKeyOnDemand(ctx context.Context, k *gatehouse.Signi
 // signs from k.ActiveFrom, which may lie ahead.
 func (s *Store) AddSigningKey(ctx context.Context, k *gatehouse.SigningKey) error {
 	s.keyTimes(k)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO op_keys(id, algorithm, sealed, created_at, active_from, retired_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err := s.exec(ctx, `INSERT INTO op_keys(id, algorithm, sealed, created_at, active_from, retired_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		k.ID, k.Algorithm, k.Sealed, micros(k.CreatedAt), micros(k.ActiveFrom), micros(k.RetiredAt))
 	return s.fail("add signing key", err)
 }
@@ -84,7 +84,7 @@ func (s *Store) AddSigningKey(ctx context.Context, k *gatehouse.SigningKey) erro
 // RetireSigningKey stops key id signing at the given time; it stays
 // published until deleted. A key retired before keeps its earlier time.
 func (s *Store) RetireSigningKey(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE op_keys SET retired_at = CASE WHEN retired_at = 0 OR retired_at > $2 THEN $2 ELSE retired_at END
+	res, err := s.exec(ctx, `UPDATE op_keys SET retired_at = CASE WHEN retired_at = 0 OR retired_at > $2 THEN $2 ELSE retired_at END
 		WHERE id = $1`, id, micros(at))
 	return s.expectOne("retire signing key", res, err)
 }
@@ -92,7 +92,7 @@ func (s *Store) RetireSigningKey(ctx context.Context, id string, at time.Time) e
 // DeleteSigningKeysRetiredBefore removes the keys retired before cutoff (no
 // token they signed is still valid) and returns how many.
 func (s *Store) DeleteSigningKeysRetiredBefore(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM op_keys WHERE retired_at > 0 AND retired_at < $1`, micros(cutoff))
+	res, err := s.exec(ctx, `DELETE FROM op_keys WHERE retired_at > 0 AND retired_at < $1`, micros(cutoff))
 	if err != nil {
 		return 0, s.fail("delete retired signing keys", err)
 	}

@@ -62,7 +62,7 @@ func (s *Store) ClaimLogouts(ctx context.Context, now time.Time, limit int, leas
 // LogoutSent removes a logout that was delivered, or that has nowhere to
 // go (its client has no back-channel URI any more).
 func (s *Store) LogoutSent(ctx context.Context, id int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM op_logouts WHERE id = $1`, id)
+	_, err := s.exec(ctx, `DELETE FROM op_logouts WHERE id = $1`, id)
 	return s.fail("logout sent", err)
 }
 
@@ -70,13 +70,13 @@ func (s *Store) LogoutSent(ctx context.Context, id int64) error {
 // unless it has had MaxLogoutAttempts attempts, when it is given up
 // (removed) and gaveUp is true.
 func (s *Store) LogoutFailed(ctx context.Context, id int64, next time.Time) (gaveUp bool, err error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM op_logouts WHERE id = $1 AND attempts >= $2`, id, MaxLogoutAttempts)
+	res, err := s.exec(ctx, `DELETE FROM op_logouts WHERE id = $1 AND attempts >= $2`, id, MaxLogoutAttempts)
 	if err != nil {
 		return false, s.fail("logout failed", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return n > 0, s.fail("logout failed", err)
 	}
-	_, err = s.db.ExecContext(ctx, `UPDATE op_logouts SET next_attempt_at = $2 WHERE id = $1`, id, micros(next))
+	_, err = s.exec(ctx, `UPDATE op_logouts SET next_attempt_at = $2 WHERE id = $1`, id, micros(next))
 	return false, s.fail("logout failed", err)
 }

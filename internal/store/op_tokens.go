@@ -48,7 +48,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now()
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO op_codes(`+opCodeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := s.exec(ctx, `INSERT INTO op_codes(`+opCodeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		c.Hash, c.ClientID, c.SessionID, c.UserID, c.RedirectURI, c.CodeChallenge, c.Nonce, c.Scope,
 		micros(c.AuthTime), micros(c.CreatedAt), micros(c.ExpiresAt))
 	return s.fail("create auth code", err)
@@ -84,10 +84,10 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time)
 // a session's end is when that is due. Sessions are bounded by their
 // absolute lifetime, and so are the grants kept.
 func (s *Store) DeleteExpiredOPState(ctx context.Context, now time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM op_codes WHERE expires_at < $1`, micros(now.Add(-UsedCodeRetention))); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM op_codes WHERE expires_at < $1`, micros(now.Add(-UsedCodeRetention))); err != nil {
 		return s.fail("delete expired auth codes", err)
 	}
-	_, err := s.db.ExecContext(ctx, `DELETE FROM op_grants WHERE revoked_reason = $1 AND revoked_at > 0 AND revoked_at < $2`,
+	_, err := s.exec(ctx, `DELETE FROM op_grants WHERE revoked_reason = $1 AND revoked_at > 0 AND revoked_at < $2`,
 		RevokedByClient, micros(now.Add(-RevokedGrantRetention)))
 	return s.fail("delete revoked grants", err)
 }
@@ -112,7 +112,7 @@ func scanOPGrant(row interface{ Scan(...any) error }) (gatehouse.Grant, error) {
 func (s *Store) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
 	now := s.now()
 	g.ID, g.CreatedAt = newID("grant", now), now
-	_, err := s.db.ExecContext(ctx, `INSERT INTO op_grants(`+opGrantCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	_, err := s.exec(ctx, `INSERT INTO op_grants(`+opGrantCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		g.ID, g.ClientID, g.SessionID, g.UserID, g.Scope, micros(g.AuthTime), g.CodeHash, g.RefreshHash, g.PreviousHash,
 		micros(g.CreatedAt), micros(g.RefreshedAt), micros(g.ExpiresAt), micros(g.RevokedAt), g.RevokedReason)
 	return s.fail("create grant", err)
@@ -164,7 +164,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash, newHash string,
 	}
 	// Not current anywhere: a rotated token used again revokes its grant.
 	// A grant revoked before keeps its first reason.
-	res, err := s.db.ExecContext(ctx, `UPDATE op_grants
+	res, err := s.exec(ctx, `UPDATE op_grants
 		SET revoked_reason = CASE WHEN revoked_at = 0 THEN $2 ELSE revoked_reason END,
 		    revoked_at = CASE WHEN revoked_at = 0 THEN $3 ELSE revoked_at END
 		WHERE previous_hash = $1 AND previous_hash <> ''`, oldHash, RevokedRefreshReuse, micros(now))
@@ -177,7 +177,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash, newHash string,
 // RevokeGrant revokes a grant at the given time; a grant revoked before
 // keeps its first time and reason.
 func (s *Store) RevokeGrant(ctx context.Context, id, reason string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE op_grants
+	res, err := s.exec(ctx, `UPDATE op_grants
 		SET revoked_reason = CASE WHEN revoked_at = 0 THEN $2 ELSE revoked_reason END,
 		    revoked_at = CASE WHEN revoked_at = 0 THEN $3 ELSE revoked_at END
 		WHERE id = $1`, id, reason, micros(at))
@@ -187,7 +187,7 @@ func (s *Store) RevokeGrant(ctx context.Context, id, reason string, at time.Time
 // RevokeGrantsOfSession revokes every grant of a session not revoked yet
 // and returns how many it revoked.
 func (s *Store) RevokeGrantsOfSession(ctx context.Context, sessionID, reason string, at time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE op_grants SET revoked_at = $3, revoked_reason = $2 WHERE session_id = $1 AND revoked_at = 0`,
+	res, err := s.exec(ctx, `UPDATE op_grants SET revoked_at = $3, revoked_reason = $2 WHERE session_id = $1 AND revoked_at = 0`,
 		sessionID, reason, micros(at))
 	if err != nil {
 		return 0, s.fail("revoke grants of session", err)

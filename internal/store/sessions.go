@@ -18,7 +18,7 @@ func insertSessionArgs(sess *gatehouse.Session) []any {
 
 // CreateSession stores a session whose ID is the hash of its cookie token.
 func (s *Store) CreateSession(ctx context.Context, sess *gatehouse.Session) error {
-	_, err := s.db.ExecContext(ctx, insertSession, insertSessionArgs(sess)...)
+	_, err := s.exec(ctx, insertSession, insertSessionArgs(sess)...)
 	return s.fail("create session", err)
 }
 
@@ -26,15 +26,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *gatehouse.Session) erro
 // in one step: the way a browser gets a new session ID after every
 // authentication step.
 func (s *Store) ReplaceSession(ctx context.Context, oldID string, next *gatehouse.Session) error {
-	return s.inTx(ctx, func(q querier) error {
-		if oldID != "" {
-			if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, oldID); err != nil {
-				return s.fail("replace session", err)
-			}
-		}
-		_, err := q.ExecContext(ctx, insertSession, insertSessionArgs(next)...)
-		return s.fail("replace session", err)
-	})
+	return s.Apply(ctx, ReplaceSessionWrite(oldID, next))
 }
 
 const sessionCols = `s.id, s.user_id, s.account_id, s.state, s.method, s.sso_config_id, s.idp_mfa, s.policy_version, s.created_at, s.last_seen_at, s.expires_at, a.policy_version`
@@ -74,26 +66,26 @@ func (s *Store) SessionsBehindPolicy(ctx context.Context, accountID, after strin
 // KeepSessionAtPolicy records that session id's way in is still allowed at
 // policy version v, unless a newer version was recorded meanwhile.
 func (s *Store) KeepSessionAtPolicy(ctx context.Context, id string, v int64) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET policy_version = $2 WHERE id = $1 AND policy_version < $2`, id, v)
+	_, err := s.exec(ctx, `UPDATE sessions SET policy_version = $2 WHERE id = $1 AND policy_version < $2`, id, v)
 	return s.fail("keep session at policy", err)
 }
 
 // TouchSession records activity on a session (for the idle lifetime).
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, id, micros(at))
+	_, err := s.exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, id, micros(at))
 	return s.fail("touch session", err)
 }
 
 // DeleteSession ends one session; ending one that is gone is not an error.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	_, err := s.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
 	return s.fail("delete session", err)
 }
 
 // DeleteStaleSessions removes sessions past their absolute end or idle since
 // before idleCutoff, and returns how many.
 func (s *Store) DeleteStaleSessions(ctx context.Context, now, idleCutoff time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, micros(now), micros(idleCutoff))
+	res, err := s.exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, micros(now), micros(idleCutoff))
 	if err != nil {
 		return 0, s.fail("delete stale sessions", err)
 	}
@@ -105,7 +97,7 @@ func (s *Store) DeleteStaleSessions(ctx context.Context, now, idleCutoff time.Ti
 func (s *Store) CreateAPIToken(ctx context.Context, t *gatehouse.APIToken, secretHash string) error {
 	now := s.now()
 	t.ID, t.CreatedAt = newID("tok", now), now
-	_, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens(id, name, scope, scope_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err := s.exec(ctx, `INSERT INTO api_tokens(id, name, scope, scope_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		t.ID, t.Name, string(t.Scope), t.ScopeID, secretHash, micros(now))
 	return s.fail("create api token", err)
 }
@@ -126,7 +118,7 @@ func (s *Store) APITokenByHash(ctx context.Context, secretHash string) (gatehous
 	t.Scope, t.CreatedAt, t.LastUsedAt = gatehouse.TokenScope(scope), fromMicros(cat), fromMicros(used)
 	// Last-used is advisory; write it at most once a minute per token.
 	if now := s.Now(); now.Sub(t.LastUsedAt) > time.Minute {
-		if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, t.ID, micros(now)); err != nil {
+		if _, err := s.exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, t.ID, micros(now)); err != nil {
 			return t, s.fail("api token: last used", err)
 		}
 	}
@@ -135,7 +127,7 @@ func (s *Store) APITokenByHash(ctx context.Context, secretHash string) (gatehous
 
 // DeleteAPIToken revokes a token.
 func (s *Store) DeleteAPIToken(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = $1`, id)
+	res, err := s.exec(ctx, `DELETE FROM api_tokens WHERE id = $1`, id)
 	return s.expectOne("delete api token", res, err)
 }
 
@@ -175,13 +167,13 @@ func (s *Store) RecordLoginFailure(ctx context.Context, key string, now, windowC
 
 // LockLogin refuses sign-in for key until the given time.
 func (s *Store) LockLogin(ctx context.Context, key string, until time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE login_throttle SET locked_until = $2 WHERE key = $1 AND locked_until < $2`, key, micros(until))
+	_, err := s.exec(ctx, `UPDATE login_throttle SET locked_until = $2 WHERE key = $1 AND locked_until < $2`, key, micros(until))
 	return s.fail("lock login", err)
 }
 
 // ClearLoginFailures forgets a key's failures after a successful sign-in.
 func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, key)
+	_, err := s.exec(ctx, `DELETE FROM login_throttle WHERE key = $1`, key)
 	return s.fail("clear login failures", err)
 }
 

@@ -130,6 +130,14 @@ func (s *Store) EnabledSSOConfig(ctx context.Context, accountID, partitionID str
 	return c, s.fail("enabled sso config", err)
 }
 
+// EnabledSSOConfigID is the ID of EnabledSSOConfig, read alone: what the
+// policy needs at every sign-in, without decoding the configuration.
+func (s *Store) EnabledSSOConfigID(ctx context.Context, accountID, partitionID string) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM sso_configs WHERE account_id = $1 AND partition_id = $2 AND enabled = 1`, accountID, partitionID).Scan(&id)
+	return id, s.fail("enabled sso config", err)
+}
+
 // UpdateSSOConfig saves a configuration's preset, settings and SP key. When
 // idpChanged, its IdP settings count as changed now, which puts its last
 // test out of date. The update applies only if the configuration still has
@@ -142,7 +150,7 @@ func (s *Store) UpdateSSOConfig(ctx context.Context, c *gatehouse.SSOConfig, idp
 	if idpChanged {
 		changed = now
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE sso_configs SET preset = $2, settings = $3, sp_key = $4, sp_certificate = $5,
+	res, err := s.exec(ctx, `UPDATE sso_configs SET preset = $2, settings = $3, sp_key = $4, sp_certificate = $5,
 		idp_changed_at = $6, updated_at = $7, client_secret = $9 WHERE id = $1 AND updated_at = $8`,
 		c.ID, c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(changed), micros(now), micros(c.UpdatedAt), c.ClientSecret)
 	if err := s.expectOne("update sso config", res, err); err != nil {
@@ -271,7 +279,7 @@ func (s *Store) RecordSSOTest(ctx context.Context, id string, t gatehouse.SSOTes
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE sso_configs SET last_test = $2 WHERE id = $1`, id, string(b))
+	res, err := s.exec(ctx, `UPDATE sso_configs SET last_test = $2 WHERE id = $1`, id, string(b))
 	return s.expectOne("record sso test", res, err)
 }
 
@@ -289,10 +297,7 @@ func scanSSOFlow(row interface{ Scan(...any) error }) (gatehouse.SSOFlow, error)
 
 // CreateSSOFlow stores a flow that is starting.
 func (s *Store) CreateSSOFlow(ctx context.Context, f *gatehouse.SSOFlow) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		f.ID, f.ConfigID, f.RequestID, f.BrowserHash, string(f.Purpose), f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID)
-	return s.fail("create sso flow", err)
+	return s.Apply(ctx, CreateSSOFlowWrite(f))
 }
 
 // SSOFlow returns a flow by its key.
@@ -315,13 +320,11 @@ func (s *Store) SSOFlowByRequest(ctx context.Context, configID, requestID string
 // the flow was finished before (its request was answered already) or has
 // expired. This is what makes every request ID single-use across processes.
 func (s *Store) FinishSSOFlow(ctx context.Context, id string, result []byte, at time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE sso_flows SET result = $2, finished_at = $3 WHERE id = $1 AND finished_at = 0 AND expires_at > $3`,
-		id, result, micros(at))
-	if err != nil {
-		return false, s.fail("finish sso flow", err)
+	err := s.Apply(ctx, FinishSSOFlowWrite(id, result, at))
+	if errors.Is(err, ErrAnsweredBefore) {
+		return false, nil
 	}
-	n, err := res.RowsAffected()
-	return n == 1, s.fail("finish sso flow", err)
+	return err == nil, err
 }
 
 // ConsumeSSOFlow hands a finished flow's result out once: it returns
@@ -329,14 +332,12 @@ func (s *Store) FinishSSOFlow(ctx context.Context, id string, result []byte, at 
 // before.
 func (s *Store) ConsumeSSOFlow(ctx context.Context, id string, at time.Time) (gatehouse.SSOFlow, error) {
 	var f gatehouse.SSOFlow
-	err := s.inTx(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `UPDATE sso_flows SET consumed_at = $2 WHERE id = $1 AND consumed_at = 0 AND finished_at > 0 AND expires_at > $2`, id, micros(at))
-		if err := s.expectOne("consume sso flow", res, err); err != nil {
-			return err
-		}
+	read := Write{apply: func(ctx context.Context, s *Store, q querier) error {
+		var err error
 		f, err = scanSSOFlow(q.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows WHERE id = $1`, id))
 		return s.fail("consume sso flow", err)
-	})
+	}}
+	err := s.Apply(ctx, ConsumeSSOFlowWrite(id, at), read)
 	return f, err
 }
 
@@ -354,23 +355,21 @@ func (s *Store) PeekSSOFlow(ctx context.Context, id string, at time.Time) (gateh
 // or ID token) until it expires. It returns false when the message was seen
 // before: the replay check, atomic across processes.
 func (s *Store) MarkMessageSeen(ctx context.Context, configID, messageID string, expires time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO sso_replay(config_id, message_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		configID, messageID, micros(expires))
-	if err != nil {
-		return false, s.fail("mark message seen", err)
+	err := s.Apply(ctx, MarkMessageSeenWrite(configID, messageID, expires))
+	if errors.Is(err, ErrReplayed) {
+		return false, nil
 	}
-	n, err := res.RowsAffected()
-	return n == 1, s.fail("mark message seen", err)
+	return err == nil, err
 }
 
 // DeleteExpiredSSOState removes flows and replay entries past their expiry.
 // Replay entries are kept until the message itself expires, so a message can
 // never be replayed while it would still be valid.
 func (s *Store) DeleteExpiredSSOState(ctx context.Context, now time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sso_flows WHERE expires_at < $1`, micros(now)); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM sso_flows WHERE expires_at < $1`, micros(now)); err != nil {
 		return s.fail("delete expired sso flows", err)
 	}
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sso_replay WHERE expires_at < $1`, micros(now))
+	_, err := s.exec(ctx, `DELETE FROM sso_replay WHERE expires_at < $1`, micros(now))
 	return s.fail("delete expired replay entries", err)
 }
 
@@ -379,7 +378,7 @@ func (s *Store) DeleteExpiredSSOState(ctx context.Context, now time.Time) error 
 // first sign-ins racing cannot link one person to two users.
 func (s *Store) LinkIdentity(ctx context.Context, l *gatehouse.IdentityLink) (gatehouse.IdentityLink, error) {
 	l.CreatedAt = s.now()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO identity_links(config_id, key, user_id, created_at) VALUES ($1, $2, $3, $4)
+	if _, err := s.exec(ctx, `INSERT INTO identity_links(config_id, key, user_id, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT DO NOTHING`, l.ConfigID, l.Key, l.UserID, micros(l.CreatedAt)); err != nil {
 		return gatehouse.IdentityLink{}, s.fail("link identity", err)
 	}

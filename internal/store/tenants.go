@@ -12,7 +12,7 @@ import (
 func (s *Store) CreatePartition(ctx context.Context, p *gatehouse.Partition) error {
 	now := s.now()
 	p.ID, p.CreatedAt, p.UpdatedAt = newID("part", now), now, now
-	_, err := s.db.ExecContext(ctx, `INSERT INTO partitions(id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
+	_, err := s.exec(ctx, `INSERT INTO partitions(id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
 		p.ID, p.Name, micros(now))
 	return s.fail("create partition", err)
 }
@@ -44,7 +44,7 @@ func (s *Store) ListPartitions(ctx context.Context, page gatehouse.Page) ([]gate
 // UpdatePartition saves p's name.
 func (s *Store) UpdatePartition(ctx context.Context, p *gatehouse.Partition) error {
 	p.UpdatedAt = s.now()
-	res, err := s.db.ExecContext(ctx, `UPDATE partitions SET name = $2, updated_at = $3 WHERE id = $1`, p.ID, p.Name, micros(p.UpdatedAt))
+	res, err := s.exec(ctx, `UPDATE partitions SET name = $2, updated_at = $3 WHERE id = $1`, p.ID, p.Name, micros(p.UpdatedAt))
 	return s.expectOne("update partition", res, err)
 }
 

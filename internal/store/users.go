@@ -92,10 +92,25 @@ func (s *Store) UserByEmail(ctx context.Context, accountID, email string) (gateh
 	return u, s.fail("user by email", err)
 }
 
+// listUsersSQL is ListUsers' query: keyset pages, each read from the index
+// users_account (account_id, id) and so as cheap in an account of 20,000
+// users as in one of 20, however deep the page.
+const listUsersSQL = `SELECT ` + userCols + ` FROM users WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3`
+
 // ListUsers returns one page of an account's users.
 func (s *Store) ListUsers(ctx context.Context, accountID string, page gatehouse.Page) ([]gatehouse.User, error) {
-	return list(ctx, s, "list users", scanUser,
-		`SELECT `+userCols+` FROM users WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3`, accountID, page.After, limitOf(page))
+	return list(ctx, s, "list users", scanUser, listUsersSQL, accountID, page.After, limitOf(page))
+}
+
+// accountUsersSQL is AccountUsers' query, served by users_account.
+const accountUsersSQL = `SELECT ` + userCols + ` FROM users WHERE account_id = $1 ORDER BY id`
+
+// AccountUsers returns every user of an account, in ID order, in one
+// query: for the enable preview, which decides about all of them at once.
+// Paging through ListUsers would cost a query (and, on PostgreSQL, a round
+// trip) for every 200 of them.
+func (s *Store) AccountUsers(ctx context.Context, accountID string) ([]gatehouse.User, error) {
+	return list(ctx, s, "account users", scanUser, accountUsersSQL, accountID)
 }
 
 // UpdateUser saves u's email, display name, role and status. A change of
@@ -229,7 +244,7 @@ func (s *Store) RemoveTOTP(ctx context.Context, userID string) error {
 // step or a later one was already used: a code works once, across every
 // process sharing the database, and an older code cannot follow a newer one.
 func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2`, userID, step)
+	res, err := s.exec(ctx, `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2`, userID, step)
 	if err != nil {
 		return false, s.fail("use totp step", err)
 	}
@@ -240,7 +255,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) (boo
 // UseRecoveryCode marks a recovery code (by hash) used; false when it does
 // not exist or was used before.
 func (s *Store) UseRecoveryCode(ctx context.Context, userID, codeHash string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at = 0`,
+	res, err := s.exec(ctx, `UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at = 0`,
 		userID, codeHash, micros(s.Now()))
 	if err != nil {
 		return false, s.fail("use recovery code", err)
@@ -297,7 +312,7 @@ func (s *Store) ListGroups(ctx context.Context, accountID string, page gatehouse
 // UpdateGroup saves g's name.
 func (s *Store) UpdateGroup(ctx context.Context, g *gatehouse.Group) error {
 	g.UpdatedAt = s.now()
-	res, err := s.db.ExecContext(ctx, `UPDATE user_groups SET name = $2, updated_at = $3 WHERE id = $1`, g.ID, g.Name, micros(g.UpdatedAt))
+	res, err := s.exec(ctx, `UPDATE user_groups SET name = $2, updated_at = $3 WHERE id = $1`, g.ID, g.Name, micros(g.UpdatedAt))
 	return s.expectOne("update group", res, err)
 }
 

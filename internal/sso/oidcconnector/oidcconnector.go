@@ -42,8 +42,8 @@ type Config struct {
 	BaseURL *url.URL
 	// Secrets opens client secrets and seals PKCE verifiers.
 	Secrets *secretbox.Box
-	// Client makes every request to every IdP; nil is a client with
-	// oidcrp.HTTPTimeout. One client for all, so connections are pooled.
+	// Client makes every request to every IdP; nil is IdPClient(). One
+	// client for all, so connections are pooled.
 	Client *http.Client
 	// Settings turns a configuration into the relying party's settings; nil
 	// is ssoconfig.OIDCSettings. Tests replace it.
@@ -71,7 +71,7 @@ type cachedProvider struct {
 // New returns a connector for cfg.
 func New(cfg Config) *Connector {
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: oidcrp.HTTPTimeout}
+		cfg.Client = IdPClient()
 	}
 	if cfg.Settings == nil {
 		cfg.Settings = ssoconfig.OIDCSettings
@@ -83,6 +83,22 @@ func New(cfg Config) *Connector {
 }
 
 var _ sso.Connector = (*Connector)(nil)
+
+// idleConnsPerIdP is how many idle connections to one IdP host are kept
+// for the next code exchange. Go's default of 2 would close and reopen
+// connections (a TLS handshake each) whenever more than two people of
+// companies on one IdP host sign in at once, and one host (Entra ID's,
+// Okta's) serves many customers.
+const idleConnsPerIdP = 64
+
+// IdPClient is the default client toward IdPs: the standard transport
+// (proxy from the environment, HTTP/2) keeping idleConnsPerIdP connections
+// per host, and oidcrp.HTTPTimeout on each request.
+func IdPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = idleConnsPerIdP
+	return &http.Client{Transport: t, Timeout: oidcrp.HTTPTimeout}
+}
 
 // Method is "oidc".
 func (*Connector) Method() string { return "oidc" }

@@ -15,6 +15,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/saml"
@@ -27,12 +29,50 @@ import (
 type Connector struct {
 	base *url.URL
 	box  *secretbox.Box
+
+	mu   sync.Mutex
+	idps map[string]cachedIdP
 }
+
+// cachedIdP is a configuration's IdP values with its certificates parsed,
+// as they were when the configuration was last changed.
+type cachedIdP struct {
+	updatedAt time.Time
+	idp       saml.IdP
+}
+
+// maxCachedIdPs bounds the cache; past it, it starts again empty.
+const maxCachedIdPs = 10000
 
 // New returns a connector for configurations served under base (the public
 // URL the SP values are built from), opening SP keys with box.
 func New(base *url.URL, box *secretbox.Box) *Connector {
-	return &Connector{base: base, box: box}
+	return &Connector{base: base, box: box, idps: map[string]cachedIdP{}}
+}
+
+// idp returns cfg's IdP values, parsing its certificates only when cfg is
+// new to this process or was changed since (UpdatedAt moves on every edit,
+// enable and disable, on whichever process made it), so an edit takes
+// effect at the next answer and an unchanged configuration's certificates
+// are parsed once, not at every sign-in.
+func (c *Connector) idp(cfg *gatehouse.SSOConfig) (saml.IdP, error) {
+	c.mu.Lock()
+	cached, ok := c.idps[cfg.ID]
+	c.mu.Unlock()
+	if ok && cached.updatedAt.Equal(cfg.UpdatedAt) {
+		return cached.idp, nil
+	}
+	idp, err := ssoconfig.SAMLIdP(cfg)
+	if err != nil {
+		return idp, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.idps) >= maxCachedIdPs {
+		clear(c.idps)
+	}
+	c.idps[cfg.ID] = cachedIdP{updatedAt: cfg.UpdatedAt, idp: idp}
+	return idp, nil
 }
 
 var _ sso.Connector = (*Connector)(nil)
@@ -146,11 +186,11 @@ func (c *Connector) Finish(_ context.Context, cfg *gatehouse.SSOConfig, answer u
 	if answer.Get("SAMLResponse") == "" {
 		return sso.Identity{}, &gatehouse.Rejection{Reason: "malformed", Message: "the request carries no SAMLResponse form field", FixIn: gatehouse.FixInIdP}
 	}
-	sp, err := ssoconfig.SAMLSP(c.base, c.box, cfg)
-	if err != nil {
-		return sso.Identity{}, configError("the SP signing key cannot be used: %v", err)
-	}
-	idp, err := ssoconfig.SAMLIdP(cfg)
+	// Checking a response needs the SP's names, not its signing key, which
+	// signs requests only.
+	values := ssoconfig.SP(c.base, cfg)
+	sp := saml.SP{EntityID: values.EntityID, ACSURL: values.ACSURL}
+	idp, err := c.idp(cfg)
 	if err != nil {
 		return sso.Identity{}, configError("%v", err)
 	}

@@ -363,6 +363,7 @@ var actionLabels = map[gatehouse.AuditAction]string{
 	gatehouse.ActionExemptionListUpdate:     "Edited exemption list",
 	gatehouse.ActionExemptionListDelete:     "Deleted exemption list",
 	gatehouse.ActionUserCreate:              "Added user",
+	gatehouse.ActionUserImport:              "Imported users",
 	gatehouse.ActionUserUpdate:              "Changed user",
 	gatehouse.ActionUserDelete:              "Deleted user",
 	gatehouse.ActionUserPasswordSet:         "Set a user's password",

@@ -8,7 +8,7 @@
 #   idp.sh stop DIR                    stop the server (its whole process group)
 #   idp.sh restart DIR                 stop, then start again on the same port
 #   idp.sh sp DIR ENTITY_ID ACS_URL [nameid=email|persistent] [sign=both|assertion|response]
-#                                      [authnrequest-cert=PEM_FILE]
+#                                      [sigalg=sha256|sha384|sha512] [authnrequest-cert=PEM_FILE]
 #                                      add or replace a remote SP (no restart needed)
 #   idp.sh sp-remove DIR ENTITY_ID     forget a remote SP
 #   idp.sh cert DIR 1|2                choose the signing key pair idpN.{key,crt} (rollover);
@@ -84,14 +84,17 @@ cmd_sp() {
   [ $# -ge 3 ] || usage
   local dir=$1 entity=$2 acs=$3; shift 3
   [ -d "$dir/metadata" ] || die "$dir is not an IdP directory (run start first)"
-  local nameid=email sign=both reqcert= opt
+  local nameid=email sign=both sigalg=sha256 reqcert= opt
   for opt in "$@"; do
     case $opt in
       nameid=email|nameid=persistent) nameid=${opt#nameid=} ;;
       sign=both|sign=assertion|sign=response) sign=${opt#sign=} ;;
+      # RSA with this hash; SimpleSAMLphp's SAML2 library picks the same hash
+      # for the References' DigestMethod.
+      sigalg=sha256|sigalg=sha384|sigalg=sha512) sigalg=${opt#sigalg=} ;;
       authnrequest-cert=*) reqcert=${opt#authnrequest-cert=}
         [ -r "$reqcert" ] || die "authnrequest-cert: cannot read $reqcert" ;;
-      *) die "unknown SP option '$opt' (nameid=email|persistent, sign=both|assertion|response, authnrequest-cert=FILE)" ;;
+      *) die "unknown SP option '$opt' (nameid=email|persistent, sign=both|assertion|response, sigalg=sha256|sha384|sha512, authnrequest-cert=FILE)" ;;
     esac
   done
   local sign_response=true sign_assertion=true
@@ -104,7 +107,7 @@ cmd_sp() {
   tmp=$(mktemp "$dir/metadata/sp.d/.tmp.XXXXXX")
   {
     echo "<?php"
-    echo "// idp.sh sp: nameid=$nameid sign=$sign${reqcert:+ authnrequest-cert}"
+    echo "// idp.sh sp: nameid=$nameid sign=$sign sigalg=$sigalg${reqcert:+ authnrequest-cert}"
     echo "return ["
     echo "    'entityid' => $(php_str "$entity"),"
     echo "    'AssertionConsumerService' => [["
@@ -126,7 +129,7 @@ cmd_sp() {
     echo "    'assertion.encryption' => false,"
     echo "    'saml20.sign.response' => $sign_response,"
     echo "    'saml20.sign.assertion' => $sign_assertion,"
-    echo "    'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',"
+    echo "    'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-$sigalg',"
     if [ -n "$reqcert" ]; then
       echo "    'validate.authnrequest' => true,"
       echo "    'certData' => $(php_str "$(grep -v -- '-----' "$reqcert" | tr -d '\r\n')"),"
@@ -136,7 +139,7 @@ cmd_sp() {
     echo "];"
   } >"$tmp"
   mv -f "$tmp" "$file"   # atomic: a request never sees half a file
-  echo "idp.sh: SP $entity -> $acs (nameid=$nameid sign=$sign${reqcert:+, AuthnRequests must be signed})"
+  echo "idp.sh: SP $entity -> $acs (nameid=$nameid sign=$sign sigalg=$sigalg${reqcert:+, AuthnRequests must be signed})"
 }
 
 cmd_sp_remove() {

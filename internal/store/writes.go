@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gatehouse"
+)
+
+// Write is one change the store knows how to make, to be made together
+// with others in one transaction by Apply. The sign-in path uses it so each
+// of its steps commits once: the ACS's replay mark, flow and result, and the
+// finish step's consumed flow, new session and audit event, all or none.
+type Write struct {
+	apply func(ctx context.Context, s *Store, q querier) error
+}
+
+// Apply makes every write, in order, in one transaction: all of them or,
+// when one fails, none. A write's own refusal (ErrReplayed,
+// ErrAnsweredBefore, gatehouse.ErrNotFound) is returned as it is.
+func (s *Store) Apply(ctx context.Context, writes ...Write) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(q querier) error {
+		for _, w := range writes {
+			if err := w.apply(ctx, s, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Refusals of writes, for the caller to tell apart from a failing database.
+var (
+	// ErrReplayed: the message was accepted before (MarkMessageSeenWrite).
+	ErrReplayed = errors.New("store: message seen before")
+	// ErrAnsweredBefore: the flow was answered before or has expired
+	// (FinishSSOFlowWrite).
+	ErrAnsweredBefore = errors.New("store: flow answered before or expired")
+)
+
+// AppendAuditWrite appends e to the audit log, assigning its ID now, so the
+// caller can show the reference before the write is made, and its time when
+// unset.
+func (s *Store) AppendAuditWrite(e *gatehouse.AuditEvent) Write {
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	e.ID = newID("evt", e.Time)
+	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
+		details := []byte("{}")
+		if len(e.Details) > 0 {
+			details, _ = json.Marshal(e.Details)
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO audit_events(id, time, actor_type, actor_id, partition_id, account_id, action, outcome,
+		reason, target_type, target_id, address, user_agent, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			e.ID, micros(e.Time), string(e.ActorType), e.ActorID, e.PartitionID, e.AccountID, string(e.Action), string(e.Outcome),
+			e.Reason, e.TargetType, e.TargetID, e.Address, e.UserAgent, string(details))
+		return s.fail("append audit", err)
+	}}
+}
+
+// ReplaceSessionWrite deletes the session oldID (when not empty) and stores
+// next: the way a browser gets a new session ID after every authentication
+// step.
+func ReplaceSessionWrite(oldID string, next *gatehouse.Session) Write {
+	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
+		if oldID != "" {
+			if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, oldID); err != nil {
+				return s.fail("replace session", err)
+			}
+		}
+		_, err := q.ExecContext(ctx, insertSession, insertSessionArgs(next)...)
+		return s.fail("replace session", err)
+	}}
+}
+
+// CreateSSOFlowWrite stores a flow that is starting.
+func CreateSSOFlowWrite(f *gatehouse.SSOFlow) Write {
+	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			f.ID, f.ConfigID, f.RequestID, f.BrowserHash, string(f.Purpose), f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID)
+		return s.fail("create sso flow", err)
+	}}
+}
+
+// MarkMessageSeenWrite records that a configuration accepted a message
+// (assertion or ID token) until it expires; ErrReplayed when it was seen
+// before: the replay check, atomic across processes.
+func MarkMessageSeenWrite(configID, messageID string, expires time.Time) Write {
+	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
+		res, err := q.ExecContext(ctx, `INSERT INTO sso_replay(config_id, message_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			configID, messageID, micros(expires))
+		return s.expectOneOr("mark message seen", res, err, ErrReplayed)
+	}}
+}
+
+// FinishSSOFlowWrite writes a flow's checked result, once: ErrAnsweredBefore
+// when the flow was finished before (its request was answered already) or
+// has expired. This is what makes every request ID single-use across
+// processes.
+func FinishSSOFlowWrite(id string, result []byte, at time.Time) Write {
+	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE sso_flows SET result = $2, finished_at = $3 WHERE id = $1 AND finished_at = 0 AND expires_at > $3`,
+			id, result, micros(at))
+		return s.expectOneOr("finish sso flow", res, err, ErrAnsweredBefore)
+	}}
+}
+
+// ConsumeSSOFlowWrite spends a finished flow's result, once:
+// gatehouse.ErrNotFound when the flow is unknown, unfinished, expired or
+// was consumed before.
+func ConsumeSSOFlowWrite(id string, at time.Time) Write {
+	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE sso_flows SET consumed_at = $2 WHERE id = $1 AND consumed_at = 0 AND finished_at > 0 AND expires_at > $2`, id, micros(at))
+		return s.expectOne("consume sso flow", res, err)
+	}}
+}
+
+// expectOneOr returns err as a store error, or refusal when the statement
+// changed no row.
+func (s *Store) expectOneOr(op string, res sql.Result, err error, refusal error) error {
+	if err != nil {
+		return s.fail(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: %s: %w", op, refusal)
+	}
+	return nil
+}

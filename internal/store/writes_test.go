@@ -1,0 +1,68 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/store"
+	"gatehouse/internal/store/storetest"
+)
+
+// TestApplyIsAllOrNothing: the sign-in steps' writes commit together or not
+// at all. A copied IdP-initiated answer leaves no flow behind; a result
+// spent meanwhile leaves no session and no audit event of a sign-in.
+func TestApplyIsAllOrNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, a := tenant(t, s, gatehouse.PlanEnterprise)
+		c := samlConfig(t, s, a.ID)
+		now := time.Now()
+		until := now.Add(5 * time.Minute)
+
+		first := gatehouse.SSOFlow{ID: "flow-first", ConfigID: c.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+		err := s.Apply(ctx, store.MarkMessageSeenWrite(c.ID, "_assertion1", until), store.CreateSSOFlowWrite(&first),
+			store.FinishSSOFlowWrite(first.ID, []byte(`{"outcome":"success"}`), now))
+		if err != nil {
+			t.Fatalf("first answer: %v", err)
+		}
+		copied := gatehouse.SSOFlow{ID: "flow-copy", ConfigID: c.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+		err = s.Apply(ctx, store.MarkMessageSeenWrite(c.ID, "_assertion1", until), store.CreateSSOFlowWrite(&copied),
+			store.FinishSSOFlowWrite(copied.ID, []byte(`{"outcome":"success"}`), now))
+		if !errors.Is(err, store.ErrReplayed) {
+			t.Fatalf("copied answer: %v, want ErrReplayed", err)
+		}
+		if _, err := s.SSOFlow(ctx, copied.ID); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("the copied answer's flow was kept: %v", err)
+		}
+		if err := s.Apply(ctx, store.FinishSSOFlowWrite(first.ID, []byte(`{}`), now)); !errors.Is(err, store.ErrAnsweredBefore) {
+			t.Fatalf("second answer to one flow: %v, want ErrAnsweredBefore", err)
+		}
+
+		u := gatehouse.User{AccountID: a.ID, Email: "ann@acme.example", DisplayName: "Ann", Role: gatehouse.RoleUser, Status: gatehouse.UserActive}
+		if err := s.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		signIn := func(sessionID string) error {
+			sess := gatehouse.Session{ID: sessionID, UserID: u.ID, AccountID: a.ID, State: gatehouse.SessionAuthenticated, Method: "saml",
+				SSOConfigID: c.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+			e := gatehouse.AuditEvent{ActorType: gatehouse.ActorUser, ActorID: u.ID, AccountID: a.ID, Action: gatehouse.SignInAction("saml"), Outcome: gatehouse.OutcomeSuccess}
+			return s.Apply(ctx, store.ConsumeSSOFlowWrite(first.ID, now), store.ReplaceSessionWrite("", &sess), s.AppendAuditWrite(&e))
+		}
+		if err := signIn("session-1"); err != nil {
+			t.Fatalf("finish step: %v", err)
+		}
+		if err := signIn("session-2"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("the result taken twice: %v, want ErrNotFound", err)
+		}
+		if _, err := s.Session(ctx, "session-2"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("the second finish left a session: %v", err)
+		}
+		events, err := s.ListAudit(ctx, gatehouse.AuditFilter{AccountID: a.ID, ActionPrefix: "signin."}, gatehouse.Page{})
+		if err != nil || len(events) != 1 {
+			t.Fatalf("sign-in events: %d, %v; want the first finish's only", len(events), err)
+		}
+	})
+}
