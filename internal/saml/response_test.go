@@ -549,17 +549,6 @@ func TestConfiguration(t *testing.T) {
 	}
 }
 
-func BenchmarkValidateResponse(b *testing.B) {
-	f := newFixture(b)
-	b64 := encode(b, f.doc(b, nil, f.response(), signBoth))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := f.runB64(b64); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // TestAuthnContextClassRef: the verified assertion's AuthnContextClassRef
 // is read as sent, trimmed; an assertion without one gives "".
 func TestAuthnContextClassRef(t *testing.T) {

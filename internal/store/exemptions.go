@@ -172,7 +172,7 @@ func (s *Store) accountMembers(ctx context.Context, q querier, accountID string,
 // are left out. At most MaxExemptionMembers IDs are looked at.
 func (s *Store) AccountMembers(ctx context.Context, accountID string, kind gatehouse.ExemptionKind, ids []string) ([]gatehouse.ExemptionCandidate, error) {
 	ids = ids[:min(len(ids), MaxExemptionMembers)]
-	found, err := s.accountMembers(ctx, s.db, accountID, kind, ids)
+	found, err := s.accountMembers(ctx, s.read, accountID, kind, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (s *Store) members(ctx context.Context, l *gatehouse.ExemptionList) error {
 
 // ExemptionList returns one list with its members.
 func (s *Store) ExemptionList(ctx context.Context, id string) (gatehouse.ExemptionList, error) {
-	l, err := scanExemptionList(s.db.QueryRowContext(ctx, `SELECT `+exemptionCols+` FROM exemption_lists WHERE id = $1`, id))
+	l, err := scanExemptionList(s.read.QueryRowContext(ctx, `SELECT `+exemptionCols+` FROM exemption_lists WHERE id = $1`, id))
 	if err != nil {
 		return l, s.fail("exemption list", err)
 	}
@@ -290,7 +290,7 @@ type Exemption struct {
 func (s *Store) UserExemption(ctx context.Context, userID string) (Exemption, error) {
 	var e Exemption
 	var byUser, byGroup int
-	err := s.db.QueryRowContext(ctx, `SELECT
+	err := s.read.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM exemption_members m JOIN exemption_lists l ON l.id = m.list_id
 		 JOIN users u ON u.id = m.member_id AND u.account_id = l.account_id
 		 WHERE l.kind = 'users' AND m.member_id = $1),

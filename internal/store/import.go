@@ -49,7 +49,7 @@ func (s *Store) ExistingEmails(ctx context.Context, accountID string, emails []s
 // ExistingGroups returns the IDs, by name, of those of names that are
 // groups of account accountID.
 func (s *Store) ExistingGroups(ctx context.Context, accountID string, names []string) (map[string]string, error) {
-	return existingGroups(ctx, s, s.db, accountID, names)
+	return existingGroups(ctx, s, s.read, accountID, names)
 }
 
 func existingGroups(ctx context.Context, s *Store, q querier, accountID string, names []string) (map[string]string, error) {

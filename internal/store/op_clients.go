@@ -62,7 +62,7 @@ func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 
 // Client returns one client, or ErrNotFound.
 func (s *Store) Client(ctx context.Context, id string) (gatehouse.Client, error) {
-	c, err := scanOPClient(s.db.QueryRowContext(ctx, `SELECT `+opClientCols+` FROM op_clients WHERE id = $1`, id))
+	c, err := scanOPClient(s.read.QueryRowContext(ctx, `SELECT `+opClientCols+` FROM op_clients WHERE id = $1`, id))
 	return c, s.fail("client", err)
 }
 

@@ -68,7 +68,7 @@ func (s *Store) CreateDeviceCode(ctx context.Context, d *gatehouse.DeviceCode) e
 // PendingDeviceCode returns the pending request whose normalized user code
 // is userCode and that has not expired at now; ErrNotFound otherwise.
 func (s *Store) PendingDeviceCode(ctx context.Context, userCode string, now time.Time) (gatehouse.DeviceCode, error) {
-	d, err := scanOPDevice(s.db.QueryRowContext(ctx, `SELECT `+opDeviceCols+` FROM op_device_codes
+	d, err := scanOPDevice(s.read.QueryRowContext(ctx, `SELECT `+opDeviceCols+` FROM op_device_codes
 		WHERE user_code = $1 AND status = 'pending' AND expires_at > $2`, userCode, micros(now)))
 	return d, s.fail("pending device code", err)
 }
@@ -82,7 +82,7 @@ func (s *Store) DecideDeviceCode(ctx context.Context, hash string, status gateho
 	if status != gatehouse.DeviceApproved && status != gatehouse.DeviceDenied {
 		return gatehouse.DeviceCode{}, fmt.Errorf("store: decide device code: status %q: %w", status, gatehouse.ErrInvalid)
 	}
-	d, err := scanOPDevice(s.db.QueryRowContext(ctx, `UPDATE op_device_codes SET status = $2, session_id = $3, user_id = $4, decided_at = $5
+	d, err := scanOPDevice(s.read.QueryRowContext(ctx, `UPDATE op_device_codes SET status = $2, session_id = $3, user_id = $4, decided_at = $5
 		WHERE hash = $1 AND status = 'pending' AND expires_at > $5
 		RETURNING `+opDeviceCols, hash, string(status), sessionID, userID, micros(now)))
 	return d, s.fail("decide device code", err)
@@ -106,7 +106,7 @@ func (s *Store) PollDeviceCode(ctx context.Context, hash, clientID string, now t
 	const tooSoon = `(last_polled_at > 0 AND $2 < last_polled_at + interval_seconds * 1000000)`
 	const live = `(status <> 'redeemed' AND expires_at > $2)`
 	var answer string
-	d, err := scanOPDevice(s.db.QueryRowContext(ctx, `UPDATE op_device_codes SET
+	d, err := scanOPDevice(s.read.QueryRowContext(ctx, `UPDATE op_device_codes SET
 		  last_answer = CASE
 		    WHEN status = 'redeemed' THEN 'used'
 		    WHEN expires_at <= $2 THEN 'expired'

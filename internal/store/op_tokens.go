@@ -61,7 +61,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *gatehouse.AuthCode) error
 // caller can revoke what the first exchange issued (SECURITY.md Q-code).
 // An unknown code, or an unused one that expired, is ErrNotFound.
 func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (code gatehouse.AuthCode, reused bool, err error) {
-	code, err = scanOPCode(s.db.QueryRowContext(ctx, `UPDATE op_codes SET used_at = $2 WHERE hash = $1 AND used_at = 0 AND expires_at > $2
+	code, err = scanOPCode(s.read.QueryRowContext(ctx, `UPDATE op_codes SET used_at = $2 WHERE hash = $1 AND used_at = 0 AND expires_at > $2
 		RETURNING `+opCodeCols, hash, micros(now)))
 	if err == nil {
 		return code, false, nil
@@ -69,7 +69,7 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time)
 	if err := s.fail("consume auth code", err); !isNotFound(err) {
 		return code, false, err
 	}
-	code, err = scanOPCode(s.db.QueryRowContext(ctx, `SELECT `+opCodeCols+` FROM op_codes WHERE hash = $1 AND used_at > 0`, hash))
+	code, err = scanOPCode(s.read.QueryRowContext(ctx, `SELECT `+opCodeCols+` FROM op_codes WHERE hash = $1 AND used_at > 0`, hash))
 	if err != nil {
 		return gatehouse.AuthCode{}, false, s.fail("consume auth code", err)
 	}
@@ -120,14 +120,14 @@ func (s *Store) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
 
 // Grant returns a grant, revoked or expired or not.
 func (s *Store) Grant(ctx context.Context, id string) (gatehouse.Grant, error) {
-	g, err := scanOPGrant(s.db.QueryRowContext(ctx, `SELECT `+opGrantCols+` FROM op_grants WHERE id = $1`, id))
+	g, err := scanOPGrant(s.read.QueryRowContext(ctx, `SELECT `+opGrantCols+` FROM op_grants WHERE id = $1`, id))
 	return g, s.fail("grant", err)
 }
 
 // GrantByCode returns the grant issued for the authorization code whose
 // hash is given, revoked or expired or not.
 func (s *Store) GrantByCode(ctx context.Context, codeHash string) (gatehouse.Grant, error) {
-	g, err := scanOPGrant(s.db.QueryRowContext(ctx, `SELECT `+opGrantCols+` FROM op_grants
+	g, err := scanOPGrant(s.read.QueryRowContext(ctx, `SELECT `+opGrantCols+` FROM op_grants
 		WHERE code_hash = $1 AND code_hash <> '' ORDER BY id LIMIT 1`, codeHash))
 	return g, s.fail("grant by code", err)
 }
@@ -135,7 +135,7 @@ func (s *Store) GrantByCode(ctx context.Context, codeHash string) (gatehouse.Gra
 // GrantByRefresh returns the live grant (not revoked, not expired now)
 // whose current refresh token hashes to hash.
 func (s *Store) GrantByRefresh(ctx context.Context, hash string) (gatehouse.Grant, error) {
-	g, err := scanOPGrant(s.db.QueryRowContext(ctx, `SELECT `+opGrantCols+` FROM op_grants
+	g, err := scanOPGrant(s.read.QueryRowContext(ctx, `SELECT `+opGrantCols+` FROM op_grants
 		WHERE refresh_hash = $1 AND refresh_hash <> '' AND revoked_at = 0 AND expires_at > $2`, hash, micros(s.now())))
 	return g, s.fail("grant by refresh token", err)
 }
@@ -152,7 +152,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash, newHash string,
 	if oldHash == "" || newHash == "" {
 		return gatehouse.Grant{}, fmt.Errorf("store: rotate refresh token: %w", gatehouse.ErrNotFound)
 	}
-	g, err := scanOPGrant(s.db.QueryRowContext(ctx, `UPDATE op_grants
+	g, err := scanOPGrant(s.read.QueryRowContext(ctx, `UPDATE op_grants
 		SET previous_hash = refresh_hash, refresh_hash = $2, refreshed_at = $3, expires_at = $4
 		WHERE refresh_hash = $1 AND refresh_hash <> '' AND revoked_at = 0 AND expires_at > $3
 		RETURNING `+opGrantCols, oldHash, newHash, micros(now), micros(expires)))
@@ -201,7 +201,7 @@ func (s *Store) RevokeGrantsOfSession(ctx context.Context, sessionID, reason str
 // ErrNotFound otherwise. It is what an access token's grant is checked
 // against.
 func (s *Store) LiveGrant(ctx context.Context, id string, now time.Time) (gatehouse.Grant, error) {
-	g, err := scanOPGrant(s.db.QueryRowContext(ctx, `SELECT `+prefixed("g.", opGrantCols)+` FROM op_grants g
+	g, err := scanOPGrant(s.read.QueryRowContext(ctx, `SELECT `+prefixed("g.", opGrantCols)+` FROM op_grants g
 		JOIN sessions s ON s.id = g.session_id
 		WHERE g.id = $1 AND g.revoked_at = 0 AND g.expires_at > $2 AND s.expires_at > $2`, id, micros(now)))
 	return g, s.fail("live grant", err)

@@ -50,7 +50,7 @@ func scanSession(row interface{ Scan(...any) error }) (gatehouse.Session, error)
 // account's policy version now, in one indexed read; the caller decides
 // about lifetimes and the policy.
 func (s *Store) Session(ctx context.Context, id string) (gatehouse.Session, error) {
-	sess, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1`, id))
+	sess, err := scanSession(s.read.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1`, id))
 	return sess, s.fail("session", err)
 }
 
@@ -110,7 +110,7 @@ func (s *Store) APITokenByHash(ctx context.Context, secretHash string) (gatehous
 		scope     string
 		cat, used int64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, scope, scope_id, created_at, last_used_at FROM api_tokens WHERE secret_hash = $1`, secretHash).
+	err := s.read.QueryRowContext(ctx, `SELECT id, name, scope, scope_id, created_at, last_used_at FROM api_tokens WHERE secret_hash = $1`, secretHash).
 		Scan(&t.ID, &t.Name, &scope, &t.ScopeID, &cat, &used)
 	if err != nil {
 		return t, s.fail("api token", err)
@@ -144,7 +144,7 @@ func (s *Store) LoginThrottleState(ctx context.Context, key string) (LoginThrott
 		t             LoginThrottle
 		start, locked int64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT failures, window_start, locked_until FROM login_throttle WHERE key = $1`, key).Scan(&t.Failures, &start, &locked)
+	err := s.read.QueryRowContext(ctx, `SELECT failures, window_start, locked_until FROM login_throttle WHERE key = $1`, key).Scan(&t.Failures, &start, &locked)
 	t.WindowStart, t.LockedUntil = fromMicros(start), fromMicros(locked)
 	if err := s.fail("login throttle", err); err != nil && !isNotFound(err) {
 		return t, err
@@ -157,7 +157,7 @@ func (s *Store) LoginThrottleState(ctx context.Context, key string) (LoginThrott
 // returns the count in the current window.
 func (s *Store) RecordLoginFailure(ctx context.Context, key string, now, windowCutoff time.Time) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `INSERT INTO login_throttle(key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0)
+	err := s.read.QueryRowContext(ctx, `INSERT INTO login_throttle(key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0)
 		ON CONFLICT (key) DO UPDATE SET
 		  failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END,
 		  window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END

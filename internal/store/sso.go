@@ -111,7 +111,7 @@ func (s *Store) CreateSSOConfig(ctx context.Context, c *gatehouse.SSOConfig) err
 
 // SSOConfig returns one configuration.
 func (s *Store) SSOConfig(ctx context.Context, id string) (gatehouse.SSOConfig, error) {
-	c, err := scanSSOConfig(s.db.QueryRowContext(ctx, `SELECT `+ssoConfigCols+` FROM sso_configs WHERE id = $1`, id))
+	c, err := scanSSOConfig(s.read.QueryRowContext(ctx, `SELECT `+ssoConfigCols+` FROM sso_configs WHERE id = $1`, id))
 	return c, s.fail("sso config", err)
 }
 
@@ -125,7 +125,7 @@ func (s *Store) ListSSOConfigs(ctx context.Context, accountID, partitionID strin
 // EnabledSSOConfig returns the enabled configuration of an owner, or
 // ErrNotFound when none is.
 func (s *Store) EnabledSSOConfig(ctx context.Context, accountID, partitionID string) (gatehouse.SSOConfig, error) {
-	c, err := scanSSOConfig(s.db.QueryRowContext(ctx, `SELECT `+ssoConfigCols+` FROM sso_configs
+	c, err := scanSSOConfig(s.read.QueryRowContext(ctx, `SELECT `+ssoConfigCols+` FROM sso_configs
 		WHERE account_id = $1 AND partition_id = $2 AND enabled = 1`, accountID, partitionID))
 	return c, s.fail("enabled sso config", err)
 }
@@ -134,7 +134,7 @@ func (s *Store) EnabledSSOConfig(ctx context.Context, accountID, partitionID str
 // policy needs at every sign-in, without decoding the configuration.
 func (s *Store) EnabledSSOConfigID(ctx context.Context, accountID, partitionID string) (string, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM sso_configs WHERE account_id = $1 AND partition_id = $2 AND enabled = 1`, accountID, partitionID).Scan(&id)
+	err := s.read.QueryRowContext(ctx, `SELECT id FROM sso_configs WHERE account_id = $1 AND partition_id = $2 AND enabled = 1`, accountID, partitionID).Scan(&id)
 	return id, s.fail("enabled sso config", err)
 }
 
@@ -302,7 +302,7 @@ func (s *Store) CreateSSOFlow(ctx context.Context, f *gatehouse.SSOFlow) error {
 
 // SSOFlow returns a flow by its key.
 func (s *Store) SSOFlow(ctx context.Context, id string) (gatehouse.SSOFlow, error) {
-	f, err := scanSSOFlow(s.db.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows WHERE id = $1`, id))
+	f, err := scanSSOFlow(s.read.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows WHERE id = $1`, id))
 	return f, s.fail("sso flow", err)
 }
 
@@ -312,7 +312,7 @@ func (s *Store) SSOFlowByRequest(ctx context.Context, configID, requestID string
 	if requestID == "" {
 		return gatehouse.SSOFlow{}, fmt.Errorf("store: sso flow: %w", gatehouse.ErrNotFound)
 	}
-	f, err := scanSSOFlow(s.db.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows WHERE config_id = $1 AND request_id = $2`, configID, requestID))
+	f, err := scanSSOFlow(s.read.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows WHERE config_id = $1 AND request_id = $2`, configID, requestID))
 	return f, s.fail("sso flow", err)
 }
 
@@ -346,7 +346,7 @@ func (s *Store) ConsumeSSOFlow(ctx context.Context, id string, at time.Time) (ga
 // expired or consumed. The sign-in's finish step reads a result this way
 // before it knows whether the person must first confirm it.
 func (s *Store) PeekSSOFlow(ctx context.Context, id string, at time.Time) (gatehouse.SSOFlow, error) {
-	f, err := scanSSOFlow(s.db.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows
+	f, err := scanSSOFlow(s.read.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows
 		WHERE id = $1 AND consumed_at = 0 AND finished_at > 0 AND expires_at > $2`, id, micros(at)))
 	return f, s.fail("peek sso flow", err)
 }
@@ -392,7 +392,7 @@ func (s *Store) IdentityLink(ctx context.Context, configID, key string) (gatehou
 		l   gatehouse.IdentityLink
 		cat int64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT config_id, key, user_id, created_at FROM identity_links WHERE config_id = $1 AND key = $2`, configID, key).
+	err := s.read.QueryRowContext(ctx, `SELECT config_id, key, user_id, created_at FROM identity_links WHERE config_id = $1 AND key = $2`, configID, key).
 		Scan(&l.ConfigID, &l.Key, &l.UserID, &cat)
 	l.CreatedAt = fromMicros(cat)
 	return l, s.fail("identity link", err)

@@ -43,6 +43,10 @@ const (
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
+	// read is how methods query outside transactions: db itself, or on
+	// SQLite through stmts.
+	read  querier
+	stmts *stmtCache
 	// writer holds the turn of this process's one SQLite writer; see
 	// writing.
 	writer chan struct{}
@@ -57,7 +61,12 @@ func (s *Store) DB() *sql.DB { return s.db }
 func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.stmts != nil {
+		s.stmts.close()
+	}
+	return s.db.Close()
+}
 
 // sqliteParams is fixed: WAL for concurrent readers, a busy timeout instead of
 // "database is locked" errors, write transactions that take the lock up front,
@@ -164,9 +173,11 @@ func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	pool.apply(db, dialect)
-	s := &Store{db: db, dialect: dialect, Now: time.Now}
+	s := &Store{db: db, dialect: dialect, Now: time.Now, read: db}
 	if dialect == SQLite {
 		s.writer = make(chan struct{}, 1)
+		s.stmts = &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+		s.read = cachedDB{s.stmts}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -305,7 +316,7 @@ func (s *Store) Ready(ctx context.Context) error {
 		return err
 	}
 	var latest sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&latest); err != nil {
+	if err := s.read.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&latest); err != nil {
 		return s.fail("ready", err)
 	}
 	if want := ms[len(ms)-1].version; !latest.Valid || int(latest.Int64) < want {
@@ -349,7 +360,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		return nil, err
 	}
 	defer done()
-	return s.db.ExecContext(ctx, query, args...)
+	return s.read.ExecContext(ctx, query, args...)
 }
 
 // inTx runs fn in one transaction, committed only when fn returns nil. It
@@ -366,7 +377,11 @@ func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 		return s.fail("begin", err)
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	var q querier = tx
+	if s.stmts != nil {
+		q = cachedTx{tx, s.stmts}
+	}
+	if err := fn(q); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

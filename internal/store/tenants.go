@@ -31,7 +31,7 @@ func scanPartition(row interface{ Scan(...any) error }) (gatehouse.Partition, er
 
 // Partition returns one partition.
 func (s *Store) Partition(ctx context.Context, id string) (gatehouse.Partition, error) {
-	p, err := scanPartition(s.db.QueryRowContext(ctx, `SELECT `+partitionCols+` FROM partitions WHERE id = $1`, id))
+	p, err := scanPartition(s.read.QueryRowContext(ctx, `SELECT `+partitionCols+` FROM partitions WHERE id = $1`, id))
 	return p, s.fail("partition", err)
 }
 
@@ -97,7 +97,7 @@ func scanAccount(row interface{ Scan(...any) error }) (gatehouse.Account, error)
 
 // Account returns one account.
 func (s *Store) Account(ctx context.Context, id string) (gatehouse.Account, error) {
-	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
+	a, err := scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
 	return a, s.fail("account", err)
 }
 
@@ -174,7 +174,7 @@ func exists(ctx context.Context, s *Store, q querier, table, id, field string) e
 
 // list runs a query and scans every row with scan.
 func list[T any](ctx context.Context, s *Store, op string, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
-	return listIn(ctx, s, s.db, op, scan, query, args...)
+	return listIn(ctx, s, s.read, op, scan, query, args...)
 }
 
 // listIn is list inside q, a transaction or the database.

@@ -50,7 +50,7 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 
 // User returns one user.
 func (s *Store) User(ctx context.Context, id string) (gatehouse.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 	return u, s.fail("user", err)
 }
 
@@ -88,7 +88,7 @@ func (s *Store) AccountsOfActiveEmail(ctx context.Context, email string) ([]Emai
 // (normalized) email: an email is unique within an account, however many
 // other accounts have it too.
 func (s *Store) UserByEmail(ctx context.Context, accountID, email string) (gatehouse.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE account_id = $1 AND email = $2`, accountID, email))
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE account_id = $1 AND email = $2`, accountID, email))
 	return u, s.fail("user by email", err)
 }
 
@@ -267,7 +267,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID, codeHash string) (b
 // RecoveryCodesLeft counts a user's unused recovery codes.
 func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at = 0`, userID).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at = 0`, userID).Scan(&n)
 	return n, s.fail("recovery codes left", err)
 }
 
@@ -299,7 +299,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *gatehouse.Group) error {
 
 // Group returns one group.
 func (s *Store) Group(ctx context.Context, id string) (gatehouse.Group, error) {
-	g, err := scanGroup(s.db.QueryRowContext(ctx, `SELECT `+groupCols+` FROM user_groups WHERE id = $1`, id))
+	g, err := scanGroup(s.read.QueryRowContext(ctx, `SELECT `+groupCols+` FROM user_groups WHERE id = $1`, id))
 	return g, s.fail("group", err)
 }
 

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// report is what a run found: the table and how many sign-ins failed.
+type report struct {
+	table    string
+	results  [][]roundResult // per target, per round
+	failures int
+	// serverErrors are the ERROR lines the servers logged.
+	serverErrors []string
+}
+
+// run is the whole measurement; it stops every process it started and
+// removes what it made before it returns, whatever happened.
+func run(ctx context.Context, o options, out io.Writer) (*report, error) {
+	tmp, err := os.MkdirTemp("", "gatehouse-load-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	began := time.Now()
+	step := stepper(out)
+	bin, err := buildGatehouse(ctx, tmp)
+	if err != nil {
+		return nil, err
+	}
+	step("built cmd/gatehouse")
+	db, dbLabel, drop, err := database(ctx, o.postgres, tmp)
+	if err != nil {
+		return nil, err
+	}
+	defer drop()
+	cl, err := startCluster(ctx, bin, db, o.procs, o.serveFlags)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.stop()
+	step(fmt.Sprintf("started %d gatehouse serve on %s", o.procs, dbLabel))
+	tr := newTransport(o.clients)
+	defer tr.CloseIdleConnections()
+
+	t, err := setUp(ctx, cl, "enterprise", o.users, o.protocol == "password")
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	step(fmt.Sprintf("created the account, its admin and %d users through the API", len(t.users)))
+	main, closeMain, err := gatehouseTarget(ctx, o, cl, t, tr)
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	defer closeMain()
+	step("configured " + o.protocol + " sign-in")
+	main.what = "Gatehouse, " + dbLabel
+	if o.procs > 1 {
+		main.what += fmt.Sprintf(", %d processes", o.procs)
+	}
+	targets := []*target{main}
+	if o.baselines {
+		bts, stopBaselines, err := startBaselines(ctx, tmp, t.users, tr)
+		if err != nil {
+			return nil, err
+		}
+		defer stopBaselines()
+		targets = append(targets, bts...)
+		step("started the baselines")
+	}
+	fmt.Fprintf(out, "ready after %s: %d users, %s on %s (%d process(es)), %d clients\n",
+		time.Since(began).Round(time.Millisecond), len(t.users), o.protocol, dbLabel, o.procs, o.clients)
+
+	results, err := measure(ctx, o, cl, targets, out)
+	rep := &report{results: results, serverErrors: cl.stop()}
+	if err != nil {
+		return rep, err
+	}
+	for _, rounds := range results {
+		for _, r := range rounds {
+			rep.failures += r.failed
+		}
+	}
+	rep.table = markdown(o, dbLabel, results)
+	fmt.Fprintf(out, "\n%s\n", rep.table)
+	summarize(out, rep, results)
+	return rep, nil
+}
+
+// gatehouseTarget configures the protocol's sign-in and returns its load,
+// with what stops its helpers (the OIDC provider).
+func gatehouseTarget(ctx context.Context, o options, cl *cluster, t *tenant, tr *http.Transport) (*target, func(), error) {
+	var (
+		main *target
+		stop = func() {}
+		err  error
+	)
+	switch o.protocol {
+	case "saml":
+		main, err = newSAMLTarget(ctx, cl, t, o, tr)
+	case "oidc":
+		main, stop, err = newOIDCTarget(ctx, cl, t, tr)
+	default:
+		main = newPasswordTarget(cl, t, o.clients, tr)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	main.explain = explainer(cl, t.accountID)
+	return main, stop, nil
+}
+
+// stepper returns a function that reports a setup step and its time.
+func stepper(out io.Writer) func(string) {
+	last := time.Now()
+	return func(what string) {
+		fmt.Fprintf(out, "%-70s %s\n", what, time.Since(last).Round(time.Millisecond))
+		last = time.Now()
+	}
+}
+
+// measure warms each target up, then runs the rounds: in each, Gatehouse
+// and then each baseline, so every figure of a round was measured under
+// the same conditions.
+func measure(ctx context.Context, o options, cl *cluster, targets []*target, out io.Writer) ([][]roundResult, error) {
+	results := make([][]roundResult, len(targets))
+	best := make([]float64, len(targets))
+	for i, t := range targets {
+		if err := prepare(ctx, t, 32*o.clients, out); err != nil {
+			return results, err
+		}
+		r := drive(ctx, t, o.clients, o.warmup)
+		if ctx.Err() != nil {
+			return results, ctx.Err()
+		}
+		fmt.Fprintln(out, r.line("warm-up"))
+		best[i] = r.rate()
+	}
+	for round := 1; round <= o.rounds; round++ {
+		for i, t := range targets {
+			if err := prepare(ctx, t, poolSize(best[i], o.duration, o.clients, o.maxPresigned), out); err != nil {
+				return results, err
+			}
+			r := drive(ctx, t, o.clients, o.duration)
+			if ctx.Err() != nil {
+				return results, ctx.Err()
+			}
+			if err := cl.alive(); err != nil {
+				return results, err
+			}
+			fmt.Fprintln(out, r.line(fmt.Sprintf("round %d", round)))
+			results[i] = append(results[i], r)
+			best[i] = max(best[i], r.rate())
+		}
+	}
+	return results, nil
+}
+
+// prepare readies n sign-ins of t, reporting how long the pre-signing took.
+func prepare(ctx context.Context, t *target, n int, out io.Writer) error {
+	if t.prepare == nil {
+		return nil
+	}
+	start := time.Now()
+	if err := t.prepare(ctx, n); err != nil {
+		return fmt.Errorf("pre-signing: %w", err)
+	}
+	fmt.Fprintf(out, "         pre-signed %d responses in %s (not counted)\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// summarize says loudly what makes a run's figures suspect.
+func summarize(out io.Writer, rep *report, results [][]roundResult) {
+	if len(results) > 0 && len(results[0]) > 0 && results[0][0].procErr != nil {
+		fmt.Fprintf(out, "note: server CPU and memory unavailable (%v)\n", results[0][0].procErr)
+	}
+	if len(rep.serverErrors) > 0 {
+		fmt.Fprintf(out, "\n*** gatehouse serve logged %d ERROR line(s):\n***   %s\n", len(rep.serverErrors), strings.Join(rep.serverErrors, "\n***   "))
+	}
+	if rep.failures > 0 {
+		fmt.Fprintf(out, "\n*** THIS RUN HAD %d FAILED SIGN-INS (printed above with their status and body): its figures are not a clean measurement ***\n", rep.failures)
+	}
+}
