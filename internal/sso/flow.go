@@ -159,7 +159,7 @@ func (f *Flow) StartSignIn(ctx context.Context, accountID, email, returnTo strin
 	if !d.SSO() {
 		return Started{}, ErrNoSSO
 	}
-	c, err := f.cfg.Store.SSOConfig(ctx, d.SSOConfigID)
+	c, err := f.cfg.Store.CurrentSSOConfig(ctx, d.SSOConfigID)
 	if err != nil {
 		return Started{}, fmt.Errorf("sso: start: %w", err)
 	}
@@ -324,7 +324,7 @@ func (f *Flow) BrowserCallback(ctx context.Context, protocol gatehouse.Protocol,
 // come from the browser (a cross-site POST), whose binding is then checked
 // at the finish step alone.
 func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, configID string, answer url.Values, client login.Client, browserToken func(string) string) (Next, error) {
-	c, err := f.cfg.Store.SSOConfig(ctx, configID)
+	c, err := f.cfg.Store.CurrentSSOConfig(ctx, configID)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return Next{}, ErrUnknownConfig
 	}
@@ -856,7 +856,7 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 	if err := json.Unmarshal(fl.Result, &res); err != nil || fl.Purpose != gatehouse.SSOFlowSignIn || res.Outcome != gatehouse.OutcomeSuccess || res.UserID == "" {
 		return Finished{}, ErrFlowGone
 	}
-	c, err := f.cfg.Store.SSOConfig(ctx, fl.ConfigID)
+	c, err := f.cfg.Store.CurrentSSOConfig(ctx, fl.ConfigID)
 	if err != nil {
 		return Finished{}, fmt.Errorf("sso: finish: %w", err)
 	}

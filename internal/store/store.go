@@ -47,6 +47,8 @@ type Store struct {
 	// SQLite through stmts.
 	read  querier
 	stmts *stmtCache
+	// ssoConfigs serves CurrentSSOConfig.
+	ssoConfigs ssoConfigCache
 	// writer holds the turn of this process's one SQLite writer; see
 	// writing.
 	writer chan struct{}
