@@ -86,6 +86,16 @@ func DecideWithVersion(ctx context.Context, st *store.Store, user gatehouse.User
 	if err != nil {
 		return policy.Decision{}, 0, fmt.Errorf("access: account: %w", err)
 	}
+	return DecideInAccount(ctx, st, acct, user)
+}
+
+// DecideInAccount is DecideWithVersion for a caller that has read user's
+// account, acct, already in this request: the version is acct's, read
+// before the facts, so it holds the same guarantee.
+func DecideInAccount(ctx context.Context, st *store.Store, acct gatehouse.Account, user gatehouse.User) (policy.Decision, int64, error) {
+	if acct.ID != user.AccountID {
+		return policy.Decision{}, 0, fmt.Errorf("access: account %s is not user %s's", acct.ID, user.ID)
+	}
 	f, err := userFacts(ctx, st, acct, user)
 	if err != nil {
 		return policy.Decision{}, 0, err

@@ -103,7 +103,7 @@ func (f *Flow) newSession(oldToken string, user gatehouse.User, state gatehouse.
 // one whom the policy no longer lets sign in through configID (it was
 // disabled or switched meanwhile) ErrPolicyForbids.
 func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, protocol, configID string, idpMFA bool) (Result, error) {
-	r, write, err := f.NewFederatedSession(ctx, oldToken, user, protocol, configID, idpMFA)
+	r, write, err := f.NewFederatedSession(ctx, oldToken, user, nil, protocol, configID, idpMFA)
 	if err != nil {
 		return Result{}, err
 	}
@@ -116,12 +116,22 @@ func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user 
 // NewFederatedSession decides as StartFederatedSession does and returns
 // the session with the write that starts it, for the caller to make in one
 // transaction with its own (the SSO finish step spends the flow's result
-// and audits the sign-in with it).
-func (f *Flow) NewFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, protocol, configID string, idpMFA bool) (Result, store.Write, error) {
+// and audits the sign-in with it). acct is user's account when the caller
+// has read it in this request, else nil.
+func (f *Flow) NewFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, acct *gatehouse.Account, protocol, configID string, idpMFA bool) (Result, store.Write, error) {
 	if user.Status != gatehouse.UserActive {
 		return Result{}, store.Write{}, ErrNoSession
 	}
-	d, version, err := access.DecideWithVersion(ctx, f.cfg.Store, user)
+	var (
+		d       policy.Decision
+		version int64
+		err     error
+	)
+	if acct != nil && acct.ID == user.AccountID {
+		d, version, err = access.DecideInAccount(ctx, f.cfg.Store, *acct, user)
+	} else {
+		d, version, err = access.DecideWithVersion(ctx, f.cfg.Store, user)
+	}
 	if err != nil {
 		return Result{}, store.Write{}, fmt.Errorf("login: start session: %w", err)
 	}

@@ -262,6 +262,8 @@ type Next struct {
 // configuration's owner.
 type owner struct {
 	accountID, partitionID, name string
+	// account is the owner when it is an account, as read in this request.
+	account *gatehouse.Account
 }
 
 func (f *Flow) ownerOf(ctx context.Context, c gatehouse.SSOConfig) (owner, error) {
@@ -276,7 +278,7 @@ func (f *Flow) ownerOf(ctx context.Context, c gatehouse.SSOConfig) (owner, error
 	if err != nil {
 		return owner{}, fmt.Errorf("sso: configuration's account: %w", err)
 	}
-	return owner{accountID: a.ID, partitionID: a.PartitionID, name: a.Name}, nil
+	return owner{accountID: a.ID, partitionID: a.PartitionID, name: a.Name, account: &a}, nil
 }
 
 // callback is one answer being handled.
@@ -443,7 +445,13 @@ func (f *Flow) answerSignIn(ctx context.Context, cb *callback, id Identity) (Nex
 	if err != nil {
 		return Next{}, fmt.Errorf("sso: result: %w", err)
 	}
-	writes = append(writes, store.FinishSSOFlowWrite(cb.flow.ID, b, cb.now))
+	if created {
+		// The flow made for this answer is stored answered (the write
+		// above reads it when it is made).
+		cb.flow.Result, cb.flow.FinishedAt = b, cb.now
+	} else {
+		writes = append(writes, store.FinishSSOFlowWrite(cb.flow.ID, b, cb.now))
+	}
 	var (
 		noSeat  *NoSeat
 		failure *gatehouse.AuditEvent
@@ -925,7 +933,7 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 		details["switched_from"] = auditName(cur.User, cb.owner.accountID)
 	}
 	idpMFA := res.Identity != nil && res.Identity.MFA
-	sess, started, err := f.cfg.Login.NewFederatedSession(ctx, oldToken, user, cb.conn.Method(), c.ID, idpMFA)
+	sess, started, err := f.cfg.Login.NewFederatedSession(ctx, oldToken, user, cb.owner.account, cb.conn.Method(), c.ID, idpMFA)
 	if errors.Is(err, login.ErrPolicyForbids) {
 		details["reason"] = "policy"
 		ref, err := f.auditSpent(ctx, cb, nil, "configuration "+c.Name+" no longer governs this person's sign-in (it was disabled or switched during the sign-in)", details, consumed)

@@ -81,12 +81,15 @@ func ReplaceSessionWrite(oldID string, next *gatehouse.Session) Write {
 	}}
 }
 
-// CreateSSOFlowWrite stores a flow that is starting.
+// CreateSSOFlowWrite stores a flow that is starting, or, with its Result
+// and FinishedAt set, one answered as it is made (an IdP-initiated
+// sign-in's).
 func CreateSSOFlowWrite(f *gatehouse.SSOFlow) Write {
 	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			f.ID, f.ConfigID, f.RequestID, f.BrowserHash, string(f.Purpose), f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID)
+		_, err := q.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id, result, finished_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			f.ID, f.ConfigID, f.RequestID, f.BrowserHash, string(f.Purpose), f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID,
+			f.Result, micros(f.FinishedAt))
 		return s.fail("create sso flow", err)
 	}}
 }
