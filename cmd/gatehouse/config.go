@@ -34,6 +34,9 @@ type config struct {
 	trustedProxies []netip.Prefix
 	// Pool sizes the database connection pool (--db-max-conns and friends).
 	Pool store.Pool
+	// baseURLFromAddr: no base URL was given, so it follows the address
+	// (and the port the system picks for ":0").
+	baseURLFromAddr bool
 }
 
 // newFlagSet returns a flag set that reports errors to stderr instead of
@@ -128,6 +131,7 @@ func envInt(fs *flag.FlagSet, p *int, name, env, help string, getenv func(string
 // Addr when unset.
 func (c *config) check() error {
 	if c.BaseURL == "" {
+		c.baseURLFromAddr = true
 		host := c.Addr
 		if strings.HasPrefix(host, ":") {
 			host = "127.0.0.1" + host

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -33,6 +35,64 @@ func TestServeRefusesToStartWithoutSecretKey(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "32") {
 		t.Fatalf("serve with a short key: %v, want a refusal", err)
 	}
+}
+
+// TestServeKeepsAGivenBaseURL: on any free port (":0"), the public URL is
+// the one given, not the listening address; without one, it follows the
+// port taken.
+func TestServeKeepsAGivenBaseURL(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"given":     {[]string{"--base-url", "https://signin.example.com"}, "(public URL https://signin.example.com)"},
+		"not given": {nil, "(public URL http://127.0.0.1:"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			db := "sqlite:" + filepath.Join(t.TempDir(), "g.db")
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--database", db}, tc.args...)
+			out := &lockedBuffer{}
+			done := make(chan error, 1)
+			go func() {
+				done <- run(ctx, args, env(map[string]string{"GATEHOUSE_SECRET_KEY": strings.Repeat("k", 32)}), out, io.Discard)
+			}()
+			deadline := time.After(30 * time.Second)
+			for !strings.Contains(out.String(), "listening on") {
+				select {
+				case err := <-done:
+					t.Fatalf("serve ended: %v", err)
+				case <-deadline:
+					t.Fatal("serve did not start")
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+			cancel()
+			<-done
+			if !strings.Contains(out.String(), tc.want) {
+				t.Fatalf("serve said %q, want it to contain %q", out.String(), tc.want)
+			}
+		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer a test reads while a command writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestUnknownCommandAndBadFlags(t *testing.T) {

@@ -300,8 +300,10 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 	if err != nil {
 		return err
 	}
-	if strings.HasSuffix(c.Addr, ":0") {
-		// A test asked for any free port: the public URL follows it.
+	if c.baseURLFromAddr && strings.HasSuffix(c.Addr, ":0") {
+		// A test asked for any free port and gave no public URL: the
+		// public URL follows the port. One given is kept (behind a proxy
+		// or a load balancer it is not this address).
 		c.BaseURL = "http://" + ln.Addr().String()
 	}
 	base, err := url.Parse(c.BaseURL)
