@@ -103,14 +103,35 @@ func (s *Store) ListUsers(ctx context.Context, accountID string, page gatehouse.
 }
 
 // accountUsersSQL is AccountUsers' query, served by users_account.
-const accountUsersSQL = `SELECT ` + userCols + ` FROM users WHERE account_id = $1 ORDER BY id`
+// It reads what the policy and the preview look at, not the secrets: the
+// password hash and the sealed TOTP seed only as whether there is one.
+const accountUsersSQL = `SELECT id, account_id, email, display_name, role, status,
+	CASE WHEN password_hash <> '' THEN 1 ELSE 0 END, CASE WHEN length(totp_secret) > 0 THEN 1 ELSE 0 END, created_at, updated_at
+	FROM users WHERE account_id = $1 ORDER BY id`
 
 // AccountUsers returns every user of an account, in ID order, in one
 // query: for the enable preview, which decides about all of them at once.
 // Paging through ListUsers would cost a query (and, on PostgreSQL, a round
 // trip) for every 200 of them.
+// The users carry HasPassword and TOTPEnrolled but neither the password
+// hash nor the TOTP seed.
 func (s *Store) AccountUsers(ctx context.Context, accountID string) ([]gatehouse.User, error) {
-	return list(ctx, s, "account users", scanUser, accountUsersSQL, accountID)
+	return list(ctx, s, "account users", scanUserFacts, accountUsersSQL, accountID)
+}
+
+// scanUserFacts scans accountUsersSQL's columns.
+func scanUserFacts(row interface{ Scan(...any) error }) (gatehouse.User, error) {
+	var (
+		u                 gatehouse.User
+		role, status      string
+		hasPassword, totp int
+		cat, uat          int64
+	)
+	err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.DisplayName, &role, &status, &hasPassword, &totp, &cat, &uat)
+	u.Role, u.Status = gatehouse.Role(role), gatehouse.UserStatus(status)
+	u.CreatedAt, u.UpdatedAt = fromMicros(cat), fromMicros(uat)
+	u.HasPassword, u.TOTPEnrolled = hasPassword == 1, totp == 1
+	return u, err
 }
 
 // UpdateUser saves u's email, display name, role and status. A change of
