@@ -6,7 +6,9 @@ package gatehouse
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 )
@@ -449,6 +451,31 @@ type SSOConfig struct {
 	LastTest     *SSOTest  `json:"last_test,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Clone copies c deeply: changing the copy's settings, keys or last test
+// leaves c as it was.
+func (c SSOConfig) Clone() SSOConfig {
+	if c.SAML != nil {
+		s := *c.SAML
+		s.Certificates = slices.Clone(s.Certificates)
+		c.SAML = &s
+	}
+	if c.OIDC != nil {
+		o := *c.OIDC
+		o.Scopes = slices.Clone(o.Scopes)
+		o.AllowedAlgorithms = slices.Clone(o.AllowedAlgorithms)
+		o.EntraTenants = slices.Clone(o.EntraTenants)
+		o.TrustedAudiences = slices.Clone(o.TrustedAudiences)
+		c.OIDC = &o
+	}
+	if c.LastTest != nil {
+		t := *c.LastTest
+		t.Details = maps.Clone(t.Details)
+		c.LastTest = &t
+	}
+	c.SPKey, c.ClientSecret = slices.Clone(c.SPKey), slices.Clone(c.ClientSecret)
+	return c
 }
 
 // TestIsCurrent reports whether the configuration passed a test since its

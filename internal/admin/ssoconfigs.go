@@ -139,24 +139,6 @@ func (s *Service) view(c gatehouse.SSOConfig) (SSOConfigView, error) {
 	return v, nil
 }
 
-// cloneSSOConfig copies c deeply enough to edit the copy's settings.
-func cloneSSOConfig(c gatehouse.SSOConfig) gatehouse.SSOConfig {
-	if c.SAML != nil {
-		s := *c.SAML
-		s.Certificates = slices.Clone(s.Certificates)
-		c.SAML = &s
-	}
-	if c.OIDC != nil {
-		o := *c.OIDC
-		o.Scopes = slices.Clone(o.Scopes)
-		o.AllowedAlgorithms = slices.Clone(o.AllowedAlgorithms)
-		o.EntraTenants = slices.Clone(o.EntraTenants)
-		o.TrustedAudiences = slices.Clone(o.TrustedAudiences)
-		c.OIDC = &o
-	}
-	return c
-}
-
 // OIDCInput is a partial set of OIDC settings: fields left out (nil) keep
 // their value (or the preset's default on create). ClientSecret is
 // write-only: it is sealed before it is stored and never shown, logged or
@@ -433,7 +415,7 @@ func (s *Service) UpdateSSOConfig(ctx context.Context, p Principal, o policy.Own
 	if err := checkVersion(c, in.UpdatedAt); err != nil {
 		return SSOConfigView{}, err
 	}
-	next := cloneSSOConfig(c)
+	next := c.Clone()
 	if in.Preset != nil {
 		v := &gatehouse.ValidationError{}
 		if _, ok := checkPreset(v, strings.TrimSpace(*in.Preset), c.Protocol); !ok {
@@ -704,7 +686,7 @@ func (s *Service) ImportSSOMetadata(ctx context.Context, p Principal, o policy.O
 		}
 		return SSOConfigView{}, &gatehouse.ValidationError{Fields: []gatehouse.FieldError{{Field: field, Message: msg}}}
 	}
-	next := cloneSSOConfig(c)
+	next := c.Clone()
 	next.SAML.IdPEntityID, next.SAML.SSOURL, next.SAML.SSOBinding = imported.IdPEntityID, imported.SSOURL, imported.SSOBinding
 	next.SAML.Certificates = imported.Certificates
 	// The NameID format the admin (or preset) chose stays: metadata only
@@ -729,7 +711,7 @@ func (s *Service) RotateSPKey(ctx context.Context, p Principal, o policy.Owner, 
 	if c.Protocol != gatehouse.ProtocolSAML {
 		return SSOConfigView{}, &gatehouse.ValidationError{Fields: []gatehouse.FieldError{{Field: "protocol", Message: "SP signing keys are for SAML configurations"}}}
 	}
-	next := cloneSSOConfig(c)
+	next := c.Clone()
 	if err := ssoconfig.NewSPKey(s.secrets, &next, s.now()); err != nil {
 		return SSOConfigView{}, err
 	}

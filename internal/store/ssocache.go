@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"maps"
-	"slices"
 	"sync"
 
 	"gatehouse"
@@ -39,7 +37,7 @@ func (s *Store) CurrentSSOConfig(ctx context.Context, id string) (gatehouse.SSOC
 	cached, ok := c.configs[id]
 	c.mu.Unlock()
 	if ok && cached.UpdatedAt.Equal(fromMicros(updated)) && cached.Enabled == (enabled == 1) {
-		return cloneSSOConfig(cached), nil
+		return cached.Clone(), nil
 	}
 	fresh, err := s.SSOConfig(ctx, id)
 	if err != nil {
@@ -50,31 +48,6 @@ func (s *Store) CurrentSSOConfig(ctx context.Context, id string) (gatehouse.SSOC
 	if c.configs == nil || len(c.configs) >= maxCachedSSOConfigs {
 		c.configs = map[string]gatehouse.SSOConfig{}
 	}
-	c.configs[id] = cloneSSOConfig(fresh)
+	c.configs[id] = fresh.Clone()
 	return fresh, nil
-}
-
-// cloneSSOConfig copies c deeply enough that changing the copy's settings
-// leaves the cached original as it was.
-func cloneSSOConfig(c gatehouse.SSOConfig) gatehouse.SSOConfig {
-	if c.SAML != nil {
-		s := *c.SAML
-		s.Certificates = slices.Clone(s.Certificates)
-		c.SAML = &s
-	}
-	if c.OIDC != nil {
-		o := *c.OIDC
-		o.Scopes = slices.Clone(o.Scopes)
-		o.AllowedAlgorithms = slices.Clone(o.AllowedAlgorithms)
-		o.EntraTenants = slices.Clone(o.EntraTenants)
-		o.TrustedAudiences = slices.Clone(o.TrustedAudiences)
-		c.OIDC = &o
-	}
-	if c.LastTest != nil {
-		t := *c.LastTest
-		t.Details = maps.Clone(t.Details)
-		c.LastTest = &t
-	}
-	c.SPKey, c.ClientSecret = slices.Clone(c.SPKey), slices.Clone(c.ClientSecret)
-	return c
 }
