@@ -17,14 +17,26 @@ import (
 // finish step's consumed flow, new session and audit event, all or none.
 type Write struct {
 	apply func(ctx context.Context, s *Store, q querier) error
+	// oneStatement: apply runs a single statement, which is atomic by
+	// itself, so Apply of this write alone needs no transaction (on
+	// PostgreSQL a BEGIN and a COMMIT are two more round trips).
+	oneStatement bool
 }
 
 // Apply makes every write, in order, in one transaction: all of them or,
 // when one fails, none. A write's own refusal (ErrReplayed,
 // ErrAnsweredBefore, gatehouse.ErrNotFound) is returned as it is.
 func (s *Store) Apply(ctx context.Context, writes ...Write) error {
-	if len(writes) == 0 {
+	switch {
+	case len(writes) == 0:
 		return nil
+	case len(writes) == 1 && writes[0].oneStatement:
+		done, err := s.writing(ctx)
+		if err != nil {
+			return s.fail("begin", err)
+		}
+		defer done()
+		return writes[0].apply(ctx, s, s.read)
 	}
 	return s.inTx(ctx, func(q querier) error {
 		for _, w := range writes {
@@ -63,7 +75,7 @@ func (s *Store) AppendAuditWrite(e *gatehouse.AuditEvent) Write {
 			e.ID, micros(e.Time), string(e.ActorType), e.ActorID, e.PartitionID, e.AccountID, string(e.Action), string(e.Outcome),
 			e.Reason, e.TargetType, e.TargetID, e.Address, e.UserAgent, string(details))
 		return s.fail("append audit", err)
-	}}
+	}, oneStatement: true}
 }
 
 // ReplaceSessionWrite deletes the session oldID (when not empty) and stores
@@ -78,7 +90,7 @@ func ReplaceSessionWrite(oldID string, next *gatehouse.Session) Write {
 		}
 		_, err := q.ExecContext(ctx, insertSession, insertSessionArgs(next)...)
 		return s.fail("replace session", err)
-	}}
+	}, oneStatement: oldID == ""}
 }
 
 // CreateSSOFlowWrite stores a flow that is starting, or, with its Result
@@ -91,7 +103,7 @@ func CreateSSOFlowWrite(f *gatehouse.SSOFlow) Write {
 			f.ID, f.ConfigID, f.RequestID, f.BrowserHash, string(f.Purpose), f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID,
 			f.Result, micros(f.FinishedAt))
 		return s.fail("create sso flow", err)
-	}}
+	}, oneStatement: true}
 }
 
 // MarkMessageSeenWrite records that a configuration accepted a message
@@ -102,7 +114,7 @@ func MarkMessageSeenWrite(configID, messageID string, expires time.Time) Write {
 		res, err := q.ExecContext(ctx, `INSERT INTO sso_replay(config_id, message_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 			configID, messageID, micros(expires))
 		return s.expectOneOr("mark message seen", res, err, ErrReplayed)
-	}}
+	}, oneStatement: true}
 }
 
 // FinishSSOFlowWrite writes a flow's checked result, once: ErrAnsweredBefore
@@ -114,7 +126,7 @@ func FinishSSOFlowWrite(id string, result []byte, at time.Time) Write {
 		res, err := q.ExecContext(ctx, `UPDATE sso_flows SET result = $2, finished_at = $3 WHERE id = $1 AND finished_at = 0 AND expires_at > $3`,
 			id, result, micros(at))
 		return s.expectOneOr("finish sso flow", res, err, ErrAnsweredBefore)
-	}}
+	}, oneStatement: true}
 }
 
 // ConsumeSSOFlowWrite spends a finished flow's result, once:
@@ -124,7 +136,7 @@ func ConsumeSSOFlowWrite(id string, at time.Time) Write {
 	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE sso_flows SET consumed_at = $2 WHERE id = $1 AND consumed_at = 0 AND finished_at > 0 AND expires_at > $2`, id, micros(at))
 		return s.expectOne("consume sso flow", res, err)
-	}}
+	}, oneStatement: true}
 }
 
 // expectOneOr returns err as a store error, or refusal when the statement
