@@ -103,7 +103,7 @@ func (st *policyStory) passwordSession(flow *Flow, u gatehouse.User) string {
 
 func (st *policyStory) ssoSession(u gatehouse.User, c gatehouse.SSOConfig) string {
 	st.f.t.Helper()
-	res, err := st.f.flow.StartFederatedSession(context.Background(), "", u, "saml", c.ID, false)
+	res, err := startFederated(st.f.flow, u, c.ID)
 	if err != nil {
 		st.f.t.Fatalf("%s through %s: %v", u.Email, c.Name, err)
 	}
@@ -186,7 +186,7 @@ func TestSessionsFollowThePolicy(t *testing.T) {
 		b := st.config(false)
 		st.enable(b)
 		st.expect("switched", flow, sessions, map[string]bool{"ada": true})
-		if _, err := flow.StartFederatedSession(ctx, "", st.gil, "saml", a.ID, false); !errors.Is(err, ErrPolicyForbids) {
+		if _, err := startFederated(flow, st.gil, a.ID); !errors.Is(err, ErrPolicyForbids) {
 			t.Errorf("a sign-in finishing through the switched-off configuration: %v, want ErrPolicyForbids", err)
 		}
 		sessions["gil"] = st.ssoSession(st.gil, b)
@@ -285,4 +285,15 @@ func TestPolicyChangeEndsSessionsOnEveryProcess(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startFederated starts a SAML session for u through configuration
+// configID as the SSO finish step does, writing it alone.
+func startFederated(flow *Flow, u gatehouse.User, configID string) (Result, error) {
+	ctx := context.Background()
+	r, write, err := flow.NewFederatedSession(ctx, "", u, nil, "saml", configID, false)
+	if err != nil {
+		return Result{}, err
+	}
+	return r, flow.cfg.Store.Apply(ctx, write)
 }

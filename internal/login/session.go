@@ -91,33 +91,20 @@ func (f *Flow) newSession(oldToken string, user gatehouse.User, state gatehouse.
 	return Result{Token: token, Session: sess}, store.ReplaceSessionWrite(oldID, &sess)
 }
 
-// StartFederatedSession starts an authenticated session for user, whom the
-// identity provider of SSO configuration configID vouched for, replacing
-// the browser's session oldToken with a new ID. No TOTP step follows: SSO
-// users inherit their IdP's MFA. protocol ("saml", "oidc") is the session's
-// method; idpMFA, that the IdP asserted multi-factor authentication
-// (sso.Identity.MFA), is recorded with the session for the amr and acr of
-// the OpenID Provider's tokens.
-// The caller has matched the user in the configuration's own account and
-// audits the sign-in; a user who is no longer active gets ErrNoSession, and
-// one whom the policy no longer lets sign in through configID (it was
-// disabled or switched meanwhile) ErrPolicyForbids.
-func (f *Flow) StartFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, protocol, configID string, idpMFA bool) (Result, error) {
-	r, write, err := f.NewFederatedSession(ctx, oldToken, user, nil, protocol, configID, idpMFA)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := f.cfg.Store.Apply(ctx, write); err != nil {
-		return Result{}, fmt.Errorf("login: start session: %w", err)
-	}
-	return r, nil
-}
-
-// NewFederatedSession decides as StartFederatedSession does and returns
-// the session with the write that starts it, for the caller to make in one
-// transaction with its own (the SSO finish step spends the flow's result
-// and audits the sign-in with it). acct is user's account when the caller
-// has read it in this request, else nil.
+// NewFederatedSession decides whether user, whom the identity provider of
+// SSO configuration configID vouched for, may have an authenticated session
+// now, and returns the session with the write that starts it in place of
+// the browser's session oldToken, for the caller to make in one transaction
+// with its own (the SSO finish step spends the flow's result and audits the
+// sign-in with it). No TOTP step follows: SSO users inherit their IdP's
+// MFA. protocol ("saml", "oidc") is the session's method; idpMFA, that the
+// IdP asserted multi-factor authentication (sso.Identity.MFA), is recorded
+// with the session for the amr and acr of the OpenID Provider's tokens.
+// The caller has matched the user in the configuration's own account; a
+// user who is no longer active gets ErrNoSession, and one whom the policy
+// no longer lets sign in through configID (it was disabled or switched
+// meanwhile) ErrPolicyForbids. acct is user's account when the caller has
+// read it in this request, else nil.
 func (f *Flow) NewFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, acct *gatehouse.Account, protocol, configID string, idpMFA bool) (Result, store.Write, error) {
 	if user.Status != gatehouse.UserActive {
 		return Result{}, store.Write{}, ErrNoSession
