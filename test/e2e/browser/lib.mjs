@@ -10,6 +10,10 @@ import { createRequire } from 'node:module';
 // Set by configure().
 let base, artifacts, allowedOrigins, checkedOrigins;
 const TIMEOUT = 15_000;
+// A full-page screenshot of a long page may take longer than an action
+// when CI's other suites have just loaded the machine; it checks nothing
+// itself, so it gets more time than the steps do.
+const SCREENSHOT_TIMEOUT = 60_000;
 export const PASSWORD = 'gatehouse-demo';
 
 // axe-core runs in each page through the DevTools protocol (page.evaluate),
@@ -177,7 +181,7 @@ export function hold(s, url) {
 export async function shot(s, step, { checks = true, status = 200 } = {}) {
   const { page } = s;
   const name = `${String(++shotNo).padStart(2, '0')}-${s.id}-${step}.png`;
-  await page.screenshot({ path: path.join(artifacts, name), fullPage: true });
+  await page.screenshot({ path: path.join(artifacts, name), fullPage: true, timeout: SCREENSHOT_TIMEOUT });
   const where = new URL(page.url());
   if (!checks || !checkedOrigins.has(where.origin)) return;
   const label = `(${s.id}) ${name} ${where.origin === base ? '' : 'sample IdP '}${where.pathname}`;
