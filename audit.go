@@ -38,6 +38,11 @@ const (
 	ActionSSOConfigEnable         AuditAction = "sso_config.enable"
 	ActionSSOConfigDisable        AuditAction = "sso_config.disable"
 	ActionSSOConfigDelete         AuditAction = "sso_config.delete"
+	// An edit of an enabled configuration's IdP settings is staged as a
+	// pending version (audited as an update with version=pending); these
+	// make a tested pending version live, or drop it.
+	ActionSSOConfigPendingApply   AuditAction = "sso_config.pending_apply"
+	ActionSSOConfigPendingDiscard AuditAction = "sso_config.pending_discard"
 	ActionBreakGlass              AuditAction = "sso.break_glass"
 )
 
@@ -73,6 +78,10 @@ const (
 	ActionPartitionUpdate AuditAction = "partition.update"
 	ActionPartitionDelete AuditAction = "partition.delete"
 	ActionAPITokenCreate  AuditAction = "api_token.create"
+	// An account's email domains: claimed, verified by DNS, dropped.
+	ActionDomainClaim  AuditAction = "domain.claim"
+	ActionDomainVerify AuditAction = "domain.verify"
+	ActionDomainDelete AuditAction = "domain.delete"
 )
 
 // Actions on the OpenID Provider's clients (DESIGN rule 13), which only

@@ -415,7 +415,7 @@ type OIDCSettings struct {
 // SSOTest is the outcome of the last Test of a configuration.
 type SSOTest struct {
 	At      time.Time `json:"at"`
-	By      string    `json:"by"` // the admin's user ID
+	By      string    `json:"by"` // the admin's user ID, or the setup link's ID (IsSetupLinkID)
 	Outcome Outcome   `json:"outcome"`
 	// Reason is the precise failure, for the admin; empty on success.
 	Reason string `json:"reason,omitempty"`
@@ -451,6 +451,105 @@ type SSOConfig struct {
 	LastTest     *SSOTest  `json:"last_test,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// Pending is an edit of the IdP settings staged beside the live ones:
+	// sign-ins keep using the live settings, a Test runs the pending ones,
+	// and only a tested pending version is applied (issue 14). Nil when
+	// nothing is pending.
+	Pending *SSOPending `json:"-"`
+	// PendingView marks a configuration made by WithPending: the pending
+	// settings in the live ones' place, for a Test. It is never stored.
+	PendingView bool `json:"-"`
+	// MetadataURL is where the IdP settings were last imported from, when
+	// they came from a URL, and MetadataFetchedAt when.
+	MetadataURL       string    `json:"-"`
+	MetadataFetchedAt time.Time `json:"-"`
+	// LastSignInAt is about when someone last signed in through this
+	// configuration (written at most once a minute per process).
+	LastSignInAt time.Time `json:"-"`
+	// JIT makes seats at first sign-in (issue 15); off by default. It is
+	// not an IdP setting: it applies at once, never waits as pending.
+	JIT JITSettings `json:"jit"`
+}
+
+// JITSettings is just-in-time provisioning: when Enabled, a person the IdP
+// vouches for, with a verified email at a domain the configuration's
+// account verified and no seat yet, gets one (role user) at their first
+// sign-in, joining the account's existing groups named in the attribute
+// (or claim) GroupsAttribute.
+type JITSettings struct {
+	Enabled         bool   `json:"enabled"`
+	GroupsAttribute string `json:"groups_attribute"`
+}
+
+// SettingsKey names the settings c holds, for caches of what is derived
+// from them (parsed certificates, an IdP's discovery): the live and the
+// pending settings of one configuration get different keys. Each edit
+// moves UpdatedAt, which such caches compare as well.
+func (c *SSOConfig) SettingsKey() string {
+	if c.PendingView {
+		return c.ID + "#pending"
+	}
+	return c.ID
+}
+
+// AccountDomain is an email domain an account claims: verified once the
+// DNS TXT record Gatehouse asked for was found (VerifiedAt set). A domain
+// is verified for one account at most.
+type AccountDomain struct {
+	AccountID string `json:"account_id"`
+	Domain    string `json:"domain"`
+	// Challenge is the random value the TXT record must hold.
+	Challenge  string    `json:"-"`
+	CreatedAt  time.Time `json:"created_at"`
+	VerifiedAt time.Time `json:"verified_at"`
+}
+
+// Verified reports whether the domain was verified.
+func (d AccountDomain) Verified() bool { return !d.VerifiedAt.IsZero() }
+
+// SSOPending is a staged version of a configuration's settings: what
+// Apply would make live.
+type SSOPending struct {
+	Preset string        `json:"preset"`
+	SAML   *SAMLSettings `json:"saml,omitempty"`
+	OIDC   *OIDCSettings `json:"oidc,omitempty"`
+	// ClientSecret is the sealed OIDC client secret the pending version
+	// would use.
+	ClientSecret []byte `json:"client_secret,omitempty"`
+	// CreatedAt is when the first change was staged; ChangedAt when the
+	// pending version last changed: a test older than it is out of date,
+	// and a Test started on an older version is not recorded.
+	CreatedAt time.Time `json:"created_at"`
+	ChangedAt time.Time `json:"changed_at"`
+	// CreatedBy is the user who staged the first change.
+	CreatedBy string   `json:"created_by,omitempty"`
+	LastTest  *SSOTest `json:"last_test,omitempty"`
+}
+
+// TestIsCurrent reports whether the pending version passed a test since
+// it last changed.
+func (p *SSOPending) TestIsCurrent() bool {
+	return p.LastTest != nil && p.LastTest.Outcome == OutcomeSuccess && !p.LastTest.At.Before(p.ChangedAt)
+}
+
+// IsVersion reports whether the pending version is the one that changed
+// at changedAt, to the microsecond (the precision a flow stores).
+func (p *SSOPending) IsVersion(changedAt time.Time) bool {
+	return p.ChangedAt.UnixMicro() == changedAt.UnixMicro()
+}
+
+// WithPending is c with its pending settings in place of the live ones, as
+// a Test of the pending version uses it; c itself when nothing is pending.
+func (c SSOConfig) WithPending() SSOConfig {
+	if c.Pending == nil {
+		return c
+	}
+	p := c.Clone()
+	pend := p.Pending
+	p.Preset, p.SAML, p.OIDC, p.ClientSecret = pend.Preset, pend.SAML, pend.OIDC, pend.ClientSecret
+	p.IdPChangedAt, p.LastTest = pend.ChangedAt, pend.LastTest
+	p.Pending, p.PendingView = nil, true
+	return p
 }
 
 // Clone copies c deeply: changing the copy's settings, keys or last test
@@ -475,6 +574,12 @@ func (c SSOConfig) Clone() SSOConfig {
 		c.LastTest = &t
 	}
 	c.SPKey, c.ClientSecret = slices.Clone(c.SPKey), slices.Clone(c.ClientSecret)
+	if c.Pending != nil {
+		staged := SSOConfig{SAML: c.Pending.SAML, OIDC: c.Pending.OIDC, LastTest: c.Pending.LastTest, ClientSecret: c.Pending.ClientSecret}.Clone()
+		p := *c.Pending
+		p.SAML, p.OIDC, p.LastTest, p.ClientSecret = staged.SAML, staged.OIDC, staged.LastTest, staged.ClientSecret
+		c.Pending = &p
+	}
 	return c
 }
 
@@ -513,7 +618,7 @@ type SSOFlow struct {
 	// the flow; the result is only handed to that browser.
 	BrowserHash string
 	Purpose     SSOFlowPurpose
-	TesterID    string // the admin running a Test
+	TesterID    string // the admin running a Test, or the setup link it runs through
 	ReturnTo    string
 	// Secret is sealed flow material, such as an OIDC PKCE verifier.
 	Secret     []byte
@@ -523,6 +628,11 @@ type SSOFlow struct {
 	// Result is the checked outcome, as JSON, written once by the ACS or
 	// callback.
 	Result []byte
+	// PendingChangedAt, on a Test, is the ChangedAt of the pending version
+	// it tests (zero when it tests the live settings): the answer is
+	// checked against that version, and recorded only while it is still
+	// the pending one.
+	PendingChangedAt time.Time
 }
 
 // IdentityLink ties a person at an IdP to a user, once they have been

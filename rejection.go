@@ -1,6 +1,10 @@
 package gatehouse
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+	"unicode"
+)
 
 // Side says who has to act to fix a rejected sign-in.
 type Side string
@@ -25,6 +29,18 @@ type Rejection struct {
 	Received string `json:"received,omitempty"`
 	// FixIn says which side's settings must change.
 	FixIn Side `json:"fix_in"`
+	// IdPMessage is what the IdP said when it refused the sign-in itself
+	// (SAML StatusMessage, OIDC error_description), cleaned by
+	// IdPMessageText; empty when it said nothing. The person may be shown
+	// it, as the IdP's words.
+	IdPMessage string `json:"idp_message,omitempty"`
+	// Subject and Email name the person a refused answer is about, when
+	// what names them is the IdP's verified word (a SAML assertion whose
+	// signature verified) and a later check refused the answer; empty
+	// otherwise. They go to the audit log and the Test page only: nobody
+	// is signed in by them.
+	Subject string `json:"subject,omitempty"`
+	Email   string `json:"email,omitempty"`
 
 	protocol Protocol
 	kind     error
@@ -92,4 +108,28 @@ func Quote(s string) string {
 		s = s[:maxLen] + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// MaxIdPMessage bounds Rejection.IdPMessage, in characters: a sentence or
+// two, enough for "AADSTS50105: the user is not assigned to a role for the
+// application", too little for a page of someone else's text.
+const MaxIdPMessage = 200
+
+// IdPMessageText makes what an IdP said readable as one line of plain
+// text: invalid UTF-8 and control characters become spaces, runs of
+// spaces one, invisible formatting characters (bidirectional overrides
+// that could reorder what is read) are dropped, and it is cut to
+// MaxIdPMessage characters. Pages escape it like any other text.
+func IdPMessageText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, " "))
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if r := []rune(s); len(r) > MaxIdPMessage {
+		s = strings.TrimSpace(string(r[:MaxIdPMessage])) + "…"
+	}
+	return s
 }

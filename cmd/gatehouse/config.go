@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"gatehouse/internal/clientaddr"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/store"
 )
 
@@ -34,6 +36,15 @@ type config struct {
 	trustedProxies []netip.Prefix
 	// Pool sizes the database connection pool (--db-max-conns and friends).
 	Pool store.Pool
+	// Entra is the provider's Entra ID application as configured; check
+	// loads it into entraApp (nil: none).
+	Entra    entraConfig
+	entraApp *oidcrp.EntraApp
+	// Mail is the SMTP server of password reset mail (--smtp-url).
+	Mail mailConfig
+	// DNSResolver is the DNS server (host:port) that verifies email
+	// domains' TXT records; empty is the system's resolver.
+	DNSResolver string
 	// baseURLFromAddr: no base URL was given, so it follows the address
 	// (and the port the system picks for ":0").
 	baseURLFromAddr bool
@@ -90,6 +101,10 @@ func serveFlags(fs *flag.FlagSet, c *config, defaults config, getenv func(string
 		"allow IdP metadata URLs on loopback and private addresses ($GATEHOUSE_ALLOW_PRIVATE_METADATA_URLS)")
 	envString(fs, &c.TrustedProxies, "trusted-proxies", "GATEHOUSE_TRUSTED_PROXIES", "",
 		"reverse proxies whose X-Forwarded-For names the client, as addresses or CIDR prefixes separated by commas (default: none; the TCP peer is the client)", getenv)
+	entraFlags(fs, &c.Entra, getenv)
+	smtpFlags(fs, &c.Mail, getenv)
+	envString(fs, &c.DNSResolver, "dns-resolver", "GATEHOUSE_DNS_RESOLVER", "",
+		"DNS server (HOST:PORT) that email domains' TXT records are looked up at (default: the system's resolver)", getenv)
 	if err := envDuration(fs, &c.SessionIdle, "session-idle", "GATEHOUSE_SESSION_IDLE", 2*time.Hour, "sign a browser out after this long without a request", getenv); err != nil {
 		return err
 	}
@@ -130,6 +145,11 @@ func envInt(fs *flag.FlagSet, p *int, name, env, help string, getenv func(string
 // check validates a config after flags are parsed; it fills BaseURL from
 // Addr when unset.
 func (c *config) check() error {
+	if c.DNSResolver != "" {
+		if _, _, err := net.SplitHostPort(c.DNSResolver); err != nil {
+			return fmt.Errorf("DNS resolver %q: want HOST:PORT, such as 127.0.0.1:53", c.DNSResolver)
+		}
+	}
 	if c.BaseURL == "" {
 		c.baseURLFromAddr = true
 		host := c.Addr
@@ -148,6 +168,9 @@ func (c *config) check() error {
 	}
 	if c.Pool.MaxConns < 0 || c.Pool.MaxIdleTime < 0 {
 		return errors.New("--db-max-conns and --db-max-idle-time: want 0 (the default) or more")
+	}
+	if c.entraApp, err = c.Entra.load(); err != nil {
+		return err
 	}
 	c.trustedProxies, err = clientaddr.ParseTrusted(c.TrustedProxies)
 	return err

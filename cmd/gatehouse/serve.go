@@ -20,6 +20,7 @@ import (
 	"gatehouse/internal/demo"
 	"gatehouse/internal/demoapp"
 	"gatehouse/internal/demoidp"
+	"gatehouse/internal/domainverify"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/ssoconfig"
@@ -137,6 +138,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	c.SecretKey = key
+	c.Mail.demo = true
 	log := newLogger(stderr, c.LogLevel)
 	st, err := openStore(ctx, c.DatabaseURL, c.Pool, log)
 	if err != nil {
@@ -311,9 +313,15 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 		ln.Close()
 		return err
 	}
-	gh := app.New(app.Config{Store: st, Secrets: box, Logger: log, BaseURL: base,
+	sender, outbox, err := c.Mail.sender()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	gh := app.New(app.Config{Store: st, Secrets: box, Logger: log, BaseURL: base, Mail: sender, Outbox: outbox,
 		SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute,
-		AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs, TrustedProxies: c.trustedProxies})
+		AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs, TrustedProxies: c.trustedProxies, EntraApp: c.entraApp,
+		DNS: domainverify.Resolver(c.DNSResolver)})
 	srv := &http.Server{
 		Handler:           gh.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -327,7 +335,8 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 	go gh.OP.RunLogouts(ctx, 2*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "base_url", c.BaseURL, "database", string(st.Dialect()), "trusted_proxies", len(c.trustedProxies))
+	log.Info("listening", append([]any{"addr", ln.Addr().String(), "base_url", c.BaseURL, "database", string(st.Dialect()), "trusted_proxies", len(c.trustedProxies)},
+		entraLogAttrs(c.entraApp)...)...)
 	listening(ln.Addr().String(), c.BaseURL)
 	select {
 	case err := <-errc:

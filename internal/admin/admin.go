@@ -15,10 +15,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"time"
 
 	"gatehouse"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store"
@@ -48,6 +51,18 @@ type Config struct {
 	AllowPrivateMetadataURLs bool
 	// Passwords hashes the passwords admins set; SetUserPassword needs it.
 	Passwords *password.Hasher
+	// EntraApp is the provider's multi-tenant Entra ID application; nil
+	// when the operator configured none, and the multi-tenant preset is
+	// refused.
+	EntraApp *oidcrp.EntraApp
+	// IdPClient resolves Entra ID tenant domains; nil is a client with the
+	// relying party's timeout.
+	IdPClient *http.Client
+	// DNS looks up the TXT records that verify email domains; nil is the
+	// system's resolver.
+	DNS *net.Resolver
+	// Recovery unlocks people and sends them reset links; nil refuses both.
+	Recovery PeopleRecovery
 }
 
 // Service performs admin operations against the store.
@@ -59,17 +74,25 @@ type Service struct {
 	secrets      *secretbox.Box
 	allowPrivate bool
 	passwords    *password.Hasher
+	entraApp     *oidcrp.EntraApp
+	idpClient    *http.Client
+	dns          *net.Resolver
+	recovery     PeopleRecovery
 }
 
 // New returns the Service cfg describes.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, logger: cfg.Logger, now: cfg.Now, baseURL: cfg.BaseURL,
-		secrets: cfg.Secrets, allowPrivate: cfg.AllowPrivateMetadataURLs, passwords: cfg.Passwords}
+		secrets: cfg.Secrets, allowPrivate: cfg.AllowPrivateMetadataURLs, passwords: cfg.Passwords,
+		entraApp: cfg.EntraApp, idpClient: cfg.IdPClient, dns: cfg.DNS, recovery: cfg.Recovery}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.dns == nil {
+		s.dns = net.DefaultResolver
 	}
 	return s
 }

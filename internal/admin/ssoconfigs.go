@@ -12,7 +12,6 @@ import (
 	"gatehouse"
 	"gatehouse/internal/access"
 	"gatehouse/internal/metadatafetch"
-	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/policy"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/secretbox"
@@ -50,14 +49,22 @@ type SSOConfigView struct {
 	UpdatedAt           time.Time              `json:"updated_at"`
 	// DisabledConfigID names the configuration an enable switched off.
 	DisabledConfigID string `json:"disabled_config_id,omitempty"`
+	// Pending is the edit waiting for a Test and Apply, or nil.
+	Pending *PendingView `json:"pending"`
+	// MetadataURL is where the IdP settings were last imported from.
+	MetadataURL string `json:"metadata_url,omitempty"`
+	// JIT is just-in-time provisioning of seats at first sign-in.
+	JIT gatehouse.JITSettings `json:"jit"`
 }
 
 // OIDCView is an OIDC configuration's settings as admins see them: the
 // client secret only as whether one is set, and for Entra ID multi-tenant
-// the admin consent link of each allowed tenant.
+// (on the provider's application, ProviderApp) the application's issuer
+// and client ID and the admin consent link of each allowed tenant.
 type OIDCView struct {
 	gatehouse.OIDCSettings
 	ClientSecretSet  bool           `json:"client_secret_set"`
+	ProviderApp      bool           `json:"provider_app,omitempty"`
 	AdminConsentURLs []AdminConsent `json:"admin_consent_urls,omitempty"`
 }
 
@@ -113,6 +120,7 @@ func (s *Service) view(c gatehouse.SSOConfig) (SSOConfigView, error) {
 		LastTest:     c.LastTest, TestCurrent: c.TestIsCurrent(),
 		TestURL:      s.baseURL.String() + ssoconfig.TestPath(c.Protocol, c.ID),
 		IdPChangedAt: c.IdPChangedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		MetadataURL: c.MetadataURL, JIT: c.JIT,
 	}
 	if c.OIDC != nil {
 		o := &OIDCView{OIDCSettings: *c.OIDC, ClientSecretSet: len(c.ClientSecret) > 0}
@@ -122,13 +130,15 @@ func (s *Service) view(c gatehouse.SSOConfig) (SSOConfigView, error) {
 		if o.AllowedAlgorithms == nil {
 			o.AllowedAlgorithms = []string{}
 		}
-		if p, ok := oidcrp.PresetByID(c.Preset); ok && p.Entra != nil && p.Entra.MultiTenant && o.ClientID != "" {
-			for _, tenant := range o.EntraTenants {
-				o.AdminConsentURLs = append(o.AdminConsentURLs, AdminConsent{Tenant: tenant,
-					URL: oidcrp.AdminConsentURL(o.ClientID, tenant, v.SP.RedirectURI)})
-			}
-		}
+		s.providerAppView(o, &c)
 		v.OIDC = o
+	}
+	if c.Pending != nil {
+		p, err := s.pendingView(c)
+		if err != nil {
+			return SSOConfigView{}, err
+		}
+		v.Pending = p
 	}
 	if c.SPCertificate != "" {
 		v.SPCertificate = c.SPCertificate
@@ -338,11 +348,18 @@ func (s *Service) CreateSSOConfig(ctx context.Context, p Principal, o policy.Own
 	if c.OIDC != nil {
 		in.OIDC.applyTo(c.OIDC)
 	}
+	domains, err := s.providerAppInput(ctx, c.Preset, in.OIDC, c.OIDC)
+	if err != nil {
+		return SSOConfigView{}, err
+	}
 	ssoconfig.Normalize(&c)
 	if err := s.store.CreateSSOConfig(ctx, &c); err != nil {
 		return SSOConfigView{}, err
 	}
 	details := map[string]string{"name": c.Name, "protocol": string(c.Protocol), "preset": c.Preset}
+	if domains != "" {
+		details["entra_tenant_domains"] = domains
+	}
 	// The secret is sealed under the configuration's ID, known only now;
 	// until the update below stores it the configuration reads as one
 	// without a secret, which is a draft (or a public client).
@@ -404,6 +421,15 @@ type UpdateSSOConfigInput struct {
 	Preset    *string    `json:"preset"`
 	SAML      *SAMLInput `json:"saml"`
 	OIDC      *OIDCInput `json:"oidc"`
+	// JIT turns just-in-time seats on or off; fields left out keep their
+	// value.
+	JIT *JITInput `json:"jit"`
+}
+
+// JITInput is a partial gatehouse.JITSettings.
+type JITInput struct {
+	Enabled         *bool   `json:"enabled"`
+	GroupsAttribute *string `json:"groups_attribute"`
 }
 
 // UpdateSSOConfig edits configuration id of owner o.
@@ -415,7 +441,8 @@ func (s *Service) UpdateSSOConfig(ctx context.Context, p Principal, o policy.Own
 	if err := checkVersion(c, in.UpdatedAt); err != nil {
 		return SSOConfigView{}, err
 	}
-	next := c.Clone()
+	// An admin edits what they see: the pending version when there is one.
+	next := c.Clone().WithPending()
 	if in.Preset != nil {
 		v := &gatehouse.ValidationError{}
 		if _, ok := checkPreset(v, strings.TrimSpace(*in.Preset), c.Protocol); !ok {
@@ -441,18 +468,37 @@ func (s *Service) UpdateSSOConfig(ctx context.Context, p Principal, o policy.Own
 		// A new secret is sealed afresh; omitted, the stored one stays.
 		in.OIDC.sealSecret(s.secrets, &next)
 	}
+	details := map[string]string{}
+	if domains, err := s.providerAppInput(ctx, next.Preset, in.OIDC, next.OIDC); err != nil {
+		return SSOConfigView{}, err
+	} else if domains != "" {
+		details["entra_tenant_domains"] = domains
+	}
+	if in.JIT != nil {
+		setIf(&next.JIT.Enabled, in.JIT.Enabled)
+		if in.JIT.GroupsAttribute != nil {
+			next.JIT.GroupsAttribute = strings.TrimSpace(*in.JIT.GroupsAttribute)
+		}
+		if len(next.JIT.GroupsAttribute) > 256 {
+			return SSOConfigView{}, &gatehouse.ValidationError{Fields: []gatehouse.FieldError{{Field: "jit.groups_attribute", Message: "must be at most 256 characters"}}}
+		}
+	}
 	ssoconfig.Normalize(&next)
-	return s.saveSSOConfig(ctx, p, own, c, next, gatehouse.ActionSSOConfigUpdate, map[string]string{})
+	return s.saveSSOConfig(ctx, p, own, c, next, gatehouse.ActionSSOConfigUpdate, details)
 }
 
-// saveSSOConfig stores an edit of configuration before. It makes an SP key
-// when signing is turned on without one, refuses an edit that would leave
-// an enabled configuration invalid, marks the last test out of date when an
-// IdP setting changed, and audits what changed. An edit that changes
-// nothing writes nothing.
+// saveSSOConfig stores an edit of configuration before: next is what the
+// admin made of before's pending version, or of its live settings when
+// nothing is pending. The edit of an enabled configuration's IdP settings
+// is staged as a pending version (see landingOf). It makes an SP key when
+// signing is turned on without one, refuses an edit that would leave an
+// enabled configuration's live settings invalid, marks the last test out
+// of date when a live IdP setting changed, and audits what changed. An
+// edit that changes nothing writes nothing.
 func (s *Service) saveSSOConfig(ctx context.Context, p Principal, own ownerOf,
 	before, next gatehouse.SSOConfig, action gatehouse.AuditAction, details map[string]string) (SSOConfigView, error) {
-	changed := changedFields(&before, &next)
+	base := before.Clone().WithPending()
+	changed := changedFields(&base, &next)
 	if next.SAML != nil && next.SAML.SignRequests && len(next.SPKey) == 0 {
 		if s.secrets == nil {
 			return SSOConfigView{}, ErrNotConfigured
@@ -462,37 +508,73 @@ func (s *Service) saveSSOConfig(ctx context.Context, p Principal, own ownerOf,
 		}
 		details["sp_key"] = "created"
 	}
-	if len(changed) == 0 && details["sp_key"] == "" {
+	refetched := next.MetadataURL != before.MetadataURL || !next.MetadataFetchedAt.Equal(before.MetadataFetchedAt)
+	if len(changed) == 0 && details["sp_key"] == "" && !refetched {
 		return s.view(before)
 	}
-	status, problems := ssoconfig.Validate(&next, s.now())
-	if next.Enabled && len(problems) > 0 {
-		return SSOConfigView{}, &StaysEnabledError{Problems: problems}
-	}
-	idpChanged := slices.ContainsFunc(changed, idpField)
-	if err := s.store.UpdateSSOConfig(ctx, &next, idpChanged); err != nil {
+	land := linkLanding(p, landingOf(&before, &base, &next))
+	out := staged(before, next, land, s.now(), p.ID)
+	if err := linkMayStore(p, &before, &out); err != nil {
 		return SSOConfigView{}, err
 	}
-	details["name"] = next.Name
+	out.SPKey, out.SPCertificate = next.SPKey, next.SPCertificate
+	out.MetadataURL, out.MetadataFetchedAt = next.MetadataURL, next.MetadataFetchedAt
+	// Just-in-time seats are no IdP setting: they apply at once.
+	out.JIT = next.JIT
+	status, problems := ssoconfig.Validate(&out, s.now())
+	if out.Enabled && out.Pending != nil {
+		// A pending version is made to be applied: it must be complete
+		// too, or its Test could never pass.
+		staged := out.WithPending()
+		_, problems = ssoconfig.Validate(&staged, s.now())
+	}
+	if out.Enabled && len(problems) > 0 {
+		return SSOConfigView{}, &StaysEnabledError{Problems: problems}
+	}
+	// A certificate added for a rollover leaves the tested key trusted:
+	// the last test stays current.
+	idpChanged := land != landRollover && slices.ContainsFunc(changedFields(&before, &out), idpField)
+	if err := s.store.UpdateSSOConfig(ctx, &out, idpChanged); err != nil {
+		return SSOConfigView{}, err
+	}
+	details["name"] = out.Name
 	details["status"] = string(status)
 	if len(changed) > 0 {
 		details["changed"] = strings.Join(changed, ",")
 	}
+	switch {
+	case land == landRollover:
+		details["version"] = "live_at_once"
+		details["rollover"] = "certificate_added"
+	case out.Pending != nil:
+		details["version"] = "pending"
+	}
 	if idpChanged && before.TestIsCurrent() {
 		details["test"] = "out_of_date"
 	}
-	if next.OIDC != nil {
-		oidcDetails(details, oidcSettingsOf(&before), *next.OIDC)
+	for k, v := range changeDetails(&base, &next) {
+		details[k] = v
 	}
-	if next.SAML != nil {
-		b := settingsOf(&before)
-		if b.IdPEntityID != next.SAML.IdPEntityID {
-			details["idp_entity_id"] = next.SAML.IdPEntityID
+	s.Record(ctx, p, own.event(action, out.ID, details))
+	return s.view(out)
+}
+
+// changeDetails are the audit details that say which IdP, client and keys
+// a configuration trusts, where after differs from before.
+func changeDetails(before, after *gatehouse.SSOConfig) map[string]string {
+	details := map[string]string{}
+	if after.OIDC != nil {
+		oidcDetails(details, oidcSettingsOf(before), *after.OIDC)
+	}
+	if after.SAML != nil {
+		b := settingsOf(before)
+		if b.IdPEntityID != after.SAML.IdPEntityID {
+			details["idp_entity_id"] = after.SAML.IdPEntityID
 		}
-		if b.SSOURL != next.SAML.SSOURL {
-			details["sso_url"] = next.SAML.SSOURL
+		if b.SSOURL != after.SAML.SSOURL {
+			details["sso_url"] = after.SAML.SSOURL
 		}
-		was, is := fingerprints(b.Certificates), fingerprints(next.SAML.Certificates)
+		was, is := fingerprints(b.Certificates), fingerprints(after.SAML.Certificates)
 		if added := without(is, was); len(added) > 0 {
 			details["certificates_added"] = strings.Join(added, ",")
 		}
@@ -500,9 +582,9 @@ func (s *Service) saveSSOConfig(ctx context.Context, p Principal, own ownerOf,
 			details["certificates_removed"] = strings.Join(removed, ",")
 		}
 	}
-	s.Record(ctx, p, own.event(action, next.ID, details))
-	return s.view(next)
+	return details
 }
+
 func settingsOf(c *gatehouse.SSOConfig) gatehouse.SAMLSettings {
 	if c.SAML == nil {
 		return gatehouse.SAMLSettings{}
@@ -595,6 +677,8 @@ func changedFields(before, after *gatehouse.SSOConfig) []string {
 		{"oidc.entra_tenants", slices.Equal(ob.EntraTenants, oa.EntraTenants)},
 		{"oidc.hosted_domain", ob.HostedDomain == oa.HostedDomain},
 		{"oidc.trusted_audiences", slices.Equal(ob.TrustedAudiences, oa.TrustedAudiences)},
+		{"jit.enabled", before.JIT.Enabled == after.JIT.Enabled},
+		{"jit.groups_attribute", before.JIT.GroupsAttribute == after.JIT.GroupsAttribute},
 	} {
 		if !f.same {
 			out = append(out, f.name)
@@ -686,7 +770,13 @@ func (s *Service) ImportSSOMetadata(ctx context.Context, p Principal, o policy.O
 		}
 		return SSOConfigView{}, &gatehouse.ValidationError{Fields: []gatehouse.FieldError{{Field: field, Message: msg}}}
 	}
-	next := c.Clone()
+	next := c.Clone().WithPending()
+	// Where the settings came from, for the health view and Refresh: a URL
+	// fetched now, or none when they were pasted as XML.
+	next.MetadataURL, next.MetadataFetchedAt = "", time.Time{}
+	if hasURL {
+		next.MetadataURL, next.MetadataFetchedAt = strings.TrimSpace(in.URL), s.now()
+	}
 	next.SAML.IdPEntityID, next.SAML.SSOURL, next.SAML.SSOBinding = imported.IdPEntityID, imported.SSOURL, imported.SSOBinding
 	next.SAML.Certificates = imported.Certificates
 	// The NameID format the admin (or preset) chose stays: metadata only
@@ -821,27 +911,6 @@ func (s *Service) ReviewEnable(ctx context.Context, p Principal, o policy.Owner,
 	}
 	refusal, err = s.enableRefusal(ctx, own, c, &preview)
 	return preview, refusal, err
-}
-
-// DisableSSOConfig turns configuration id of owner o off.
-func (s *Service) DisableSSOConfig(ctx context.Context, p Principal, o policy.Owner, id string) (SSOConfigView, error) {
-	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
-	if err != nil {
-		return SSOConfigView{}, err
-	}
-	if !c.Enabled {
-		return s.view(c)
-	}
-	if err := s.store.DisableSSOConfig(ctx, c.ID); err != nil {
-		return SSOConfigView{}, err
-	}
-	s.Record(ctx, p, own.event(gatehouse.ActionSSOConfigDisable, c.ID, map[string]string{"name": c.Name,
-		DetailSessionsEnded: s.EndForbiddenSessions(ctx, s.governedAccounts(ctx, own)...)}))
-	after, err := s.store.SSOConfig(ctx, c.ID)
-	if err != nil {
-		return SSOConfigView{}, err
-	}
-	return s.view(after)
 }
 
 // DeleteSSOConfig deletes configuration id of owner o, which must not be

@@ -68,5 +68,9 @@ func routes(s *server) []route {
 	}
 	// SSO configurations of accounts and of partitions: one set of handlers.
 	out = append(out, ssoConfigRoutes(s, "/api/v1/accounts/{account_id}", accountOwner)...)
+	out = append(out, setupLinkRoutes(s)...)
+	out = append(out, scimRoutes(s)...)
+	out = append(out, recoveryRoutes(s)...)
+	out = append(out, domainRoutes(s)...)
 	return append(out, ssoConfigRoutes(s, "/api/v1/partitions/{partition_id}", partitionOwner)...)
 }

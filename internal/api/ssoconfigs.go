@@ -50,7 +50,12 @@ func ssoConfigRoutes(s *server, prefix string, ownerOf ssoOwnerOf) []route {
 		{"POST", one + "/sp-key", a(handleSSOConfigRotateKey(s, ownerOf))},
 		{"POST", one + "/enable", a(handleSSOConfigEnable(s, ownerOf))},
 		{"POST", one + "/disable", a(handleSSOConfigDisable(s, ownerOf))},
+		{"POST", one + "/undo-disable", a(handleSSOConfigUndoDisable(s, ownerOf))},
 		{"GET", one + "/enable-preview", a(handleSSOConfigEnablePreview(s, ownerOf))},
+		{"GET", one + "/health", a(handleSSOConfigHealth(s, ownerOf))},
+		{"POST", one + "/metadata/refresh", a(handleSSOConfigMetadataRefresh(s, ownerOf))},
+		{"POST", one + "/pending/apply", a(handleSSOConfigPending(ownerOf, s.admin.Reach, s.admin.ApplyPendingSSOConfig))},
+		{"POST", one + "/pending/discard", a(handleSSOConfigPending(ownerOf, s.admin.Reach, s.admin.DiscardPendingSSOConfig))},
 	}
 }
 
@@ -59,7 +64,7 @@ func handleSSOPresetList(s *server) apiHandler {
 		if _, err := queryOf(r); err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, list[ssoconfig.Preset]{Items: ssoconfig.Presets()})
+		writeJSON(w, http.StatusOK, list[ssoconfig.Preset]{Items: s.admin.SSOPresets()})
 		return nil
 	}
 }
@@ -179,10 +184,6 @@ func handleSSOConfigRotateKey(s *server, ownerOf ssoOwnerOf) apiHandler {
 
 func handleSSOConfigEnable(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return handleSSOConfigAction(ownerOf, s.admin.EnableSSOConfig)
-}
-
-func handleSSOConfigDisable(s *server, ownerOf ssoOwnerOf) apiHandler {
-	return handleSSOConfigAction(ownerOf, s.admin.DisableSSOConfig)
 }
 
 func handleSSOConfigDelete(s *server, ownerOf ssoOwnerOf) apiHandler {

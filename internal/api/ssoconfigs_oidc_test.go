@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -22,6 +21,7 @@ type oidcConfig struct {
 	OIDC *struct {
 		gatehouse.OIDCSettings
 		ClientSecretSet  bool `json:"client_secret_set"`
+		ProviderApp      bool `json:"provider_app"`
 		AdminConsentURLs []struct {
 			Tenant string `json:"tenant"`
 			URL    string `json:"url"`
@@ -124,24 +124,28 @@ func TestOIDCConfigLifecycle(t *testing.T) {
 			t.Errorf("secret after a PATCH without one: %q, test current %v", settings.ClientSecret, kept.TestCurrent)
 		}
 
-		// A new secret replaces it and puts the test out of date; the
-		// configuration stays enabled.
+		// A new secret on the enabled configuration is staged: sign-ins keep
+		// the first one until a tested pending version is applied.
 		replaced := f.oidcDo(f.acct, http.StatusOK, "PATCH", cfgPath, map[string]any{"oidc": map[string]any{"client_secret": secondSecret}})
 		stored, _ = s.SSOConfig(context.Background(), draft.ID)
-		if settings, _ := ssoconfig.OIDCSettings(&stored, f.box); settings.ClientSecret != secondSecret || replaced.TestCurrent || !replaced.Enabled {
-			t.Errorf("after a new secret: %q, test current %v, enabled %v", settings.ClientSecret, replaced.TestCurrent, replaced.Enabled)
+		if settings, _ := ssoconfig.OIDCSettings(&stored, f.box); settings.ClientSecret != firstSecret || !replaced.TestCurrent || !replaced.Enabled {
+			t.Errorf("live after a new secret: %q, test current %v, enabled %v", settings.ClientSecret, replaced.TestCurrent, replaced.Enabled)
+		}
+		staged := stored.WithPending()
+		if settings, _ := ssoconfig.OIDCSettings(&staged, f.box); settings.ClientSecret != secondSecret || replaced.Pending == nil || replaced.Pending.TestCurrent {
+			t.Errorf("pending after a new secret: %q, %+v", settings.ClientSecret, replaced.Pending)
 		}
 
-		// Each IdP-side field puts the test out of date.
+		// Each IdP-side field lands in the pending version, untested, and
+		// leaves the live test current.
 		for _, change := range []map[string]any{
 			{"issuer": "https://acme2.okta.example"},
 			{"client_id": "0oa2okta"},
 			{"allowed_algorithms": []string{"RS256"}},
 		} {
-			f.passTest(draft.ID)
 			got := f.oidcDo(f.acct, http.StatusOK, "PATCH", cfgPath, map[string]any{"oidc": change})
-			if got.TestCurrent {
-				t.Errorf("%v left the test current", change)
+			if !got.TestCurrent || got.Pending == nil || got.Pending.TestCurrent {
+				t.Errorf("%v: live test current %v, pending %+v", change, got.TestCurrent, got.Pending)
 			}
 		}
 
@@ -178,12 +182,12 @@ func TestOIDCConfigLifecycle(t *testing.T) {
 		upd := f.audit(gatehouse.AuditFilter{AccountID: f.a1.ID, ActionPrefix: "sso_config.update"})
 		var sawSecretChange bool
 		for _, e := range upd {
-			if e.Details["changed"] == "oidc.client_secret" && e.Details["test"] == "out_of_date" {
+			if e.Details["changed"] == "oidc.client_secret" && e.Details["version"] == "pending" {
 				sawSecretChange = true
 			}
 		}
 		if !sawSecretChange {
-			t.Errorf("the secret change is not audited as a change: %+v", upd)
+			t.Errorf("the secret change is not audited as a staged change: %+v", upd)
 		}
 		f.assertSecretsNowhere(t)
 	})
@@ -194,7 +198,7 @@ func TestOIDCConfigCreateInput(t *testing.T) {
 		f := newSSOFixture(t, s)
 
 		// Every problem at once, saved as a draft.
-		draft := f.oidcCreate(f.acct, f.a1.ID, map[string]any{"preset": "entra_id_multitenant_oidc", "oidc": map[string]any{
+		draft := f.oidcCreate(f.acct, f.a1.ID, map[string]any{"preset": "entra_id_oidc", "oidc": map[string]any{
 			"issuer": "http://login.example.com/x/v2.0", "scopes": []string{"email"}, "email_claim": "",
 			"allowed_algorithms": []string{"none", "HS256"}, "entra_tenants": []string{"contoso.onmicrosoft.com"}, "hosted_domain": "example.com"}})
 		want := []string{"oidc.allowed_algorithms[0]", "oidc.allowed_algorithms[1]", "oidc.client_id", "oidc.client_secret", "oidc.email_claim",
@@ -219,7 +223,7 @@ func TestOIDCConfigCreateInput(t *testing.T) {
 			o := map[string]any{"client_id": "client-" + p.ID, "client_secret": firstSecret}
 			switch {
 			case p.Entra != nil && p.Entra.MultiTenant:
-				o["entra_tenants"] = []string{tenantA}
+				continue // on the provider's application: entra_test.go
 			case p.Entra != nil:
 				o["issuer"] = "https://login.microsoftonline.com/" + tenantA + "/v2.0"
 			case p.AsksHostedDomain:
@@ -231,44 +235,6 @@ func TestOIDCConfigCreateInput(t *testing.T) {
 			if c.Status != gatehouse.SSOComplete {
 				t.Errorf("%s: %s %+v", p.ID, c.Status, c.Problems)
 			}
-		}
-		f.assertSecretsNowhere(t)
-	})
-}
-
-func TestOIDCConfigEntraConsent(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newSSOFixture(t, s)
-		c := f.oidcCreate(f.acct, f.a1.ID, map[string]any{"preset": "entra_id_multitenant_oidc", "oidc": map[string]any{
-			"client_id": "11111111-aaaa-bbbb-cccc-222222222222", "client_secret": firstSecret, "entra_tenants": []string{tenantA, " " + strings.ToUpper(tenantB)}}})
-		if c.Status != gatehouse.SSOComplete || c.OIDC.Issuer != "https://login.microsoftonline.com/{tenantid}/v2.0" {
-			t.Fatalf("multi-tenant %s %+v %+v", c.Status, c.Problems, c.OIDC)
-		}
-		if len(c.OIDC.AdminConsentURLs) != 2 {
-			t.Fatalf("consent URLs %+v", c.OIDC.AdminConsentURLs)
-		}
-		for i, tenant := range []string{tenantA, tenantB} {
-			got := c.OIDC.AdminConsentURLs[i]
-			u, err := url.Parse(got.URL)
-			if err != nil || got.Tenant != tenant || u.Host != "login.microsoftonline.com" || u.Path != "/"+tenant+"/adminconsent" ||
-				u.Query().Get("client_id") != "11111111-aaaa-bbbb-cccc-222222222222" || u.Query().Get("redirect_uri") != c.SP.RedirectURI {
-				t.Errorf("consent %d: %+v", i, got)
-			}
-			if got.URL != oidcrp.AdminConsentURL("11111111-aaaa-bbbb-cccc-222222222222", tenant, c.SP.RedirectURI) {
-				t.Errorf("consent %d is not internal/oidcrp's link: %s", i, got.URL)
-			}
-		}
-		// Tenants changed: the test is out of date, and the links follow.
-		f.passTest(c.ID)
-		got := f.oidcDo(f.acct, http.StatusOK, "PATCH", f.configsPath(f.a1.ID)+"/"+c.ID, map[string]any{"oidc": map[string]any{"entra_tenants": []string{tenantB}}})
-		if got.TestCurrent || len(got.OIDC.AdminConsentURLs) != 1 || got.OIDC.AdminConsentURLs[0].Tenant != tenantB {
-			t.Errorf("after a tenant change: current %v, %+v", got.TestCurrent, got.OIDC.AdminConsentURLs)
-		}
-		// Single-tenant configurations have no consent links.
-		single := f.oidcCreate(f.acct, f.a1.ID, map[string]any{"preset": "entra_id_oidc", "oidc": map[string]any{
-			"issuer": "https://login.microsoftonline.com/" + tenantA + "/v2.0", "client_id": "x", "client_secret": firstSecret}})
-		if single.Status != gatehouse.SSOComplete || len(single.OIDC.AdminConsentURLs) != 0 {
-			t.Errorf("single tenant %s %+v", single.Status, single.OIDC)
 		}
 		f.assertSecretsNowhere(t)
 	})

@@ -53,6 +53,17 @@ type ssoConfig struct {
 	TestURL          string                 `json:"test_url"`
 	UpdatedAt        time.Time              `json:"updated_at"`
 	DisabledConfigID string                 `json:"disabled_config_id"`
+	Pending          *pendingVersion        `json:"pending"`
+}
+
+// pendingVersion is the pending part of an SSO configuration.
+type pendingVersion struct {
+	Preset      string                                  `json:"preset"`
+	SAML        *gatehouse.SAMLSettings                 `json:"saml"`
+	Changes     []struct{ Field, Live, Pending string } `json:"changes"`
+	LastTest    *gatehouse.SSOTest                      `json:"last_test"`
+	TestCurrent bool                                    `json:"test_current"`
+	ChangedAt   time.Time                               `json:"changed_at"`
 }
 
 func (c ssoConfig) problemFields() []string {
@@ -247,10 +258,15 @@ func TestSSOConfigFromDraftToEnabled(t *testing.T) {
 			t.Errorf("after the refused edit: %+v", after)
 		}
 
-		// A valid edit keeps it enabled and puts its test out of date.
+		// A valid edit of its IdP settings is staged as a pending version:
+		// the live settings and their test stay until a tested one is
+		// applied.
 		edited := decodeAs[ssoConfig](t, c.must(http.StatusOK, "PATCH", path+"/"+second.ID, `{"saml":{"sso_url":"https://entra.idp.example/sso2"}}`))
-		if !edited.Enabled || edited.Status != gatehouse.SSOEnabled || edited.TestCurrent || edited.SAML.SSOURL != "https://entra.idp.example/sso2" {
-			t.Errorf("valid edit of an enabled configuration: %+v", edited)
+		if !edited.Enabled || edited.Status != gatehouse.SSOEnabled || !edited.TestCurrent || edited.SAML.SSOURL != before.SAML.SSOURL {
+			t.Errorf("the live settings after an edit of an enabled configuration: %+v", edited)
+		}
+		if p := edited.Pending; p == nil || p.TestCurrent || p.SAML.SSOURL != "https://entra.idp.example/sso2" {
+			t.Errorf("the pending version after an edit of an enabled configuration: %+v", p)
 		}
 
 		// An enabled configuration cannot be deleted; a disabled one can.
@@ -276,7 +292,7 @@ func TestSSOConfigFromDraftToEnabled(t *testing.T) {
 			t.Errorf("refused enable audited as %+v", evs)
 		}
 		upd := f.audit(gatehouse.AuditFilter{TargetID: second.ID, ActionPrefix: "sso_config.update"})
-		if d := upd[0].Details; d["changed"] != "saml.sso_url" || d["sso_url"] != "https://entra.idp.example/sso2" || d["test"] != "out_of_date" {
+		if d := upd[0].Details; d["changed"] != "saml.sso_url" || d["sso_url"] != "https://entra.idp.example/sso2" || d["version"] != "pending" || d["test"] != "" {
 			t.Errorf("update audit details %v", d)
 		}
 		if d := f.audit(gatehouse.AuditFilter{TargetID: draft.ID, ActionPrefix: "sso_config.disable"})[0].Details; d["reason"] != "switched to "+second.ID {

@@ -7,6 +7,7 @@ package app
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -18,14 +19,19 @@ import (
 	"gatehouse/internal/admin"
 	"gatehouse/internal/api"
 	"gatehouse/internal/login"
+	"gatehouse/internal/mail"
 	"gatehouse/internal/metrics"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/op"
 	"gatehouse/internal/password"
+	"gatehouse/internal/recovery"
+	"gatehouse/internal/scim"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/server"
 	"gatehouse/internal/sso"
 	"gatehouse/internal/sso/oidcconnector"
 	"gatehouse/internal/sso/samlconnector"
+	"gatehouse/internal/ssoconfig"
 	"gatehouse/internal/store"
 	"gatehouse/internal/web"
 	"gatehouse/internal/web/console"
@@ -57,6 +63,18 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client.
 	TrustedProxies []netip.Prefix
+	// EntraApp is the provider's multi-tenant Entra ID application, which
+	// the Entra ID multi-tenant preset signs in through; nil when the
+	// operator configured none (the preset is then refused).
+	EntraApp *oidcrp.EntraApp
+	// DNS looks up the TXT records that verify email domains; nil is the
+	// system's resolver.
+	DNS *net.Resolver
+	// Mail sends password reset links (SMTP, or the demo's Outbox); nil
+	// offers no "Forgot password?". Outbox, in the demo only, is also
+	// shown at /demo/outbox.
+	Mail   mail.Sender
+	Outbox *mail.Outbox
 }
 
 // App is Gatehouse built: its services, one of each, and its handlers.
@@ -66,6 +84,10 @@ type App struct {
 	Admin *admin.Service
 	// OP is the OpenID Provider of the provider's own apps.
 	OP *op.Provider
+	// Recovery is password recovery; Mail delivers its email (nil
+	// without Config.Mail).
+	Recovery *recovery.Service
+	Mail     *mail.Queue
 	// Pages serves the sign-in pages, the SSO endpoints and the console;
 	// API serves /api/v1/; Handler serves both with /healthz, /readyz and
 	// /metrics, behind logging, metrics and panic recovery.
@@ -98,6 +120,10 @@ func New(cfg Config) *App {
 		SessionIdle:     cfg.SessionIdle,
 		SessionAbsolute: cfg.SessionAbsolute,
 	})
+	if cfg.Mail != nil {
+		a.Mail = mail.NewQueue(cfg.Mail, cfg.Logger, nil)
+	}
+	a.Recovery = recovery.New(recovery.Config{Store: cfg.Store, Passwords: cfg.Passwords, Login: a.Login, Mail: a.Mail, BaseURL: cfg.BaseURL, Now: cfg.Now})
 	a.SSO = sso.New(sso.Config{
 		Store:   cfg.Store,
 		Login:   a.Login,
@@ -105,15 +131,18 @@ func New(cfg Config) *App {
 		Now:     cfg.Now,
 		Connectors: map[gatehouse.Protocol]sso.Connector{
 			gatehouse.ProtocolSAML: samlconnector.New(cfg.BaseURL, cfg.Secrets),
-			gatehouse.ProtocolOIDC: oidcconnector.New(oidcconnector.Config{BaseURL: cfg.BaseURL, Secrets: cfg.Secrets, Client: cfg.IdPClient, Now: cfg.Now}),
+			gatehouse.ProtocolOIDC: oidcconnector.New(oidcconnector.Config{BaseURL: cfg.BaseURL, Secrets: cfg.Secrets, Client: cfg.IdPClient, Now: cfg.Now,
+				Settings: ssoconfig.OIDCSettingsWith(cfg.EntraApp)}),
 		},
 	})
 	a.Admin = admin.New(admin.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, BaseURL: cfg.BaseURL,
-		Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs, Passwords: cfg.Passwords})
+		Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs, Passwords: cfg.Passwords,
+		EntraApp: cfg.EntraApp, IdPClient: cfg.IdPClient, DNS: cfg.DNS,
+		Recovery: peopleRecovery{login: a.Login, recovery: a.Recovery}})
 	a.Pages = pages(cfg, a)
 	a.API = api.New(api.Config{Store: cfg.Store, Admin: a.Admin, Logger: cfg.Logger})
 	a.Handler = server.New(server.Config{Ready: cfg.Store, Metrics: cfg.Metrics, Logger: cfg.Logger,
-		TrustedProxies: cfg.TrustedProxies, API: a.API, Pages: a.Pages})
+		TrustedProxies: cfg.TrustedProxies, API: a.API, Pages: a.Pages, SCIM: scim.New(scim.Config{Admin: a.Admin, Logger: cfg.Logger})})
 	return a
 }
 
@@ -127,7 +156,7 @@ func pages(cfg Config, a *App) http.Handler {
 	site := web.New(web.Config{Login: a.Login, Logger: cfg.Logger, BaseURL: cfg.BaseURL})
 	mux := http.NewServeMux()
 	signin.Routes(mux, signin.Config{Site: site, Store: cfg.Store, Login: a.Login, SSO: a.SSO, Admin: a.Admin,
-		Secrets: cfg.Secrets, BaseURL: cfg.BaseURL})
+		Secrets: cfg.Secrets, BaseURL: cfg.BaseURL, Recovery: a.Recovery, Outbox: cfg.Outbox})
 	issuer := ""
 	if cfg.BaseURL != nil {
 		issuer = strings.TrimSuffix(cfg.BaseURL.String(), "/")

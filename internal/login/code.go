@@ -158,17 +158,24 @@ type pendingEnrollment struct {
 	UserID  string    `json:"u"`
 	Secret  string    `json:"s"`
 	Expires time.Time `json:"x"`
+	// Replace: the person proved a code of their current app
+	// (StartReEnrollment), so this key may replace it.
+	Replace bool `json:"r,omitempty"`
 }
 
 // StartEnrollment makes a new TOTP key for user and returns it with the
 // sealed pending enrolment to post back with the first code. Nothing is
 // stored until ConfirmEnrollment.
 func (f *Flow) StartEnrollment(user gatehouse.User) (totp.Key, string, error) {
+	return f.startEnrollment(user, false)
+}
+
+func (f *Flow) startEnrollment(user gatehouse.User, replace bool) (totp.Key, string, error) {
 	key, err := totp.NewKey(f.cfg.Issuer, user.Email)
 	if err != nil {
 		return totp.Key{}, "", err
 	}
-	b, err := json.Marshal(pendingEnrollment{UserID: user.ID, Secret: key.Secret, Expires: f.cfg.Now().Add(FlowLifetime)})
+	b, err := json.Marshal(pendingEnrollment{UserID: user.ID, Secret: key.Secret, Expires: f.cfg.Now().Add(FlowLifetime), Replace: replace})
 	if err != nil {
 		return totp.Key{}, "", fmt.Errorf("login: start enrolment: %w", err)
 	}
@@ -209,12 +216,12 @@ func (f *Flow) openEnrollment(user gatehouse.User, sealed string) (pendingEnroll
 // ErrFlowExpired, and enrolling over an existing TOTP is refused.
 func (f *Flow) ConfirmEnrollment(ctx context.Context, cur Current, sealed, code string, c Client) ([]string, error) {
 	a := attempt{action: gatehouse.ActionTOTPEnroll, client: c, email: cur.User.Email, user: &cur.User}
-	if cur.User.TOTPEnrolled {
-		return nil, f.fail(ctx, a, "totp already enrolled", ErrFlowExpired)
-	}
 	p, err := f.openEnrollment(cur.User, sealed)
 	if err != nil {
 		return nil, err
+	}
+	if cur.User.TOTPEnrolled && !p.Replace {
+		return nil, f.fail(ctx, a, "totp already enrolled", ErrFlowExpired)
 	}
 	step, ok := totp.Verify(p.Secret, code, f.cfg.Now())
 	if !ok {

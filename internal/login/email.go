@@ -10,6 +10,8 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/access"
+	"gatehouse/internal/domainverify"
+	"gatehouse/internal/policy"
 )
 
 // flowPurpose binds sealed flow state to its use, so no other sealed value
@@ -101,7 +103,7 @@ func (f *Flow) Begin(ctx context.Context, input, returnTo string) (State, error)
 	case len(users) > 0:
 		st.AccountID = users[0].AccountID
 	default:
-		return st, nil
+		return f.newcomer(ctx, st)
 	}
 	acct, err := f.cfg.Store.Account(ctx, st.AccountID)
 	if err != nil {
@@ -116,6 +118,36 @@ func (f *Flow) Begin(ctx context.Context, input, returnTo string) (State, error)
 	if err != nil {
 		return State{}, fmt.Errorf("login: email step: %w", err)
 	}
+	return st, nil
+}
+
+// newcomer is the email step of an email with no seat anywhere. At a
+// domain an account verified, whose sign-in SSO governs, the person is
+// sent to that account's IdP (issue 15): a new employee reaches the
+// company's sign-in, where a seat may be made for them or they are told to
+// ask their admin. Any other unknown email is answered like a password
+// user's, so the page never tells whether an email has a seat.
+func (f *Flow) newcomer(ctx context.Context, st State) (State, error) {
+	accountID, err := f.cfg.Store.VerifiedDomainAccount(ctx, domainverify.DomainOf(st.Email))
+	switch {
+	case errors.Is(err, gatehouse.ErrNotFound):
+		return st, nil
+	case err != nil:
+		return State{}, fmt.Errorf("login: email step: verified domain: %w", err)
+	}
+	acct, err := f.cfg.Store.Account(ctx, accountID)
+	if err != nil {
+		return State{}, fmt.Errorf("login: email step: account: %w", err)
+	}
+	facts, err := access.AccountFacts(ctx, f.cfg.Store, acct)
+	if err != nil {
+		return State{}, fmt.Errorf("login: email step: %w", err)
+	}
+	facts.Role = gatehouse.RoleUser
+	if !policy.Decide(facts).SSO() {
+		return st, nil
+	}
+	st.AccountID, st.PartitionID, st.Way = acct.ID, acct.PartitionID, WaySSO
 	return st, nil
 }
 

@@ -89,8 +89,9 @@ func (p *Provider) AuthURL(ctx context.Context, r AuthRequest) (string, error) {
 // Exchange redeems code at the IdP's token endpoint with the PKCE verifier
 // and returns the raw ID token, to be checked with VerifyIDToken. The client
 // authenticates with client_secret_basic (client_secret_post only when the
-// IdP advertises post and not basic); a configuration without a secret sends
-// its client_id alone. An error is a *gatehouse.Rejection (ErrExchange, or
+// IdP advertises post and not basic), or with a client assertion signed by
+// its ClientCertificate when it has one; a configuration without either
+// sends its client_id alone. An error is a *gatehouse.Rejection (ErrExchange, or
 // ErrDiscovery).
 func (p *Provider) Exchange(ctx context.Context, redirectURI, code, pkceVerifier string) (string, error) {
 	switch {
@@ -108,7 +109,16 @@ func (p *Provider) Exchange(ctx context.Context, redirectURI, code, pkceVerifier
 	ctx, cancel := context.WithTimeout(ctx, HTTPTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.client)
-	tok, err := p.oauth2Config(doc, redirectURI).Exchange(ctx, code, oauth2.VerifierOption(pkceVerifier))
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(pkceVerifier)}
+	if cc := p.cfg.clientCert; cc != nil {
+		// private_key_jwt: the assertion is for this token endpoint only.
+		assertion, err := cc.assertion(p.cfg.clientID, doc.TokenEndpoint, p.now())
+		if err != nil {
+			return "", reject(ErrConfiguration, gatehouse.FixInGatehouse, "could not sign the client assertion with the client certificate: "+err.Error()).Wrap(err)
+		}
+		opts = append(opts, oauth2.SetAuthURLParam("client_assertion_type", ClientAssertionType), oauth2.SetAuthURLParam("client_assertion", assertion))
+	}
+	tok, err := p.oauth2Config(doc, redirectURI).Exchange(ctx, code, opts...)
 	if err != nil {
 		return "", exchangeError(doc.TokenEndpoint, err)
 	}
@@ -121,7 +131,12 @@ func (p *Provider) Exchange(ctx context.Context, redirectURI, code, pkceVerifier
 
 func (p *Provider) oauth2Config(doc *Discovery, redirectURI string) *oauth2.Config {
 	style := oauth2.AuthStyleInHeader
-	if p.cfg.clientSecret == "" ||
+	secret := p.cfg.clientSecret
+	if p.cfg.clientCert != nil {
+		// The client assertion authenticates; no secret goes with it.
+		secret = ""
+	}
+	if secret == "" ||
 		(len(doc.TokenAuthMethods) > 0 && !slices.Contains(doc.TokenAuthMethods, "client_secret_basic") && slices.Contains(doc.TokenAuthMethods, "client_secret_post")) {
 		// A public client has nothing to put in a Basic header; oauth2 then
 		// sends client_id in the body and no client_secret.
@@ -129,7 +144,7 @@ func (p *Provider) oauth2Config(doc *Discovery, redirectURI string) *oauth2.Conf
 	}
 	return &oauth2.Config{
 		ClientID:     p.cfg.clientID,
-		ClientSecret: p.cfg.clientSecret,
+		ClientSecret: secret,
 		RedirectURL:  redirectURI,
 		Scopes:       p.cfg.scopes,
 		Endpoint: oauth2.Endpoint{

@@ -363,17 +363,6 @@ func TestPresets(t *testing.T) {
 	}
 }
 
-func TestAdminConsentURL(t *testing.T) {
-	got := oidcrp.AdminConsentURL("app-1", tenantA, "https://gatehouse.example/sso/oidc/consent?x=1")
-	want := "https://login.microsoftonline.com/" + tenantA + "/adminconsent?client_id=app-1&redirect_uri=https%3A%2F%2Fgatehouse.example%2Fsso%2Foidc%2Fconsent%3Fx%3D1"
-	if got != want {
-		t.Errorf("AdminConsentURL = %s", got)
-	}
-	if got := oidcrp.AdminConsentURL("app-1", "", "https://g.example/cb"); !strings.HasPrefix(got, "https://login.microsoftonline.com/organizations/adminconsent?") {
-		t.Errorf("AdminConsentURL without tenant = %s", got)
-	}
-}
-
 func fmtAll(s oidcrp.Settings) string {
 	return fmt.Sprintf("%v %+v %#v %s %v", s, s, s, s, &s)
 }

@@ -97,6 +97,10 @@ type Settings struct {
 	// ClientSecret is plaintext in memory only; empty for a public client,
 	// which then sends its client_id and PKCE alone.
 	ClientSecret string
+	// ClientCertificate, when set, authenticates the client with a signed
+	// JWT client assertion (private_key_jwt) instead of ClientSecret, as
+	// an Entra ID application with a certificate credential does.
+	ClientCertificate *ClientCertificate
 	// Scopes are requested; empty means DefaultScopes, and openid is always
 	// added.
 	Scopes []string
@@ -134,6 +138,9 @@ func (s Settings) String() string {
 	if s.ClientSecret != "" {
 		secret = "(set)"
 	}
+	if s.ClientCertificate != nil {
+		secret += "(certificate " + s.ClientCertificate.Thumbprint() + ")"
+	}
 	return fmt.Sprintf("oidc.Settings{Issuer:%q ClientID:%q ClientSecret:%s Scopes:%q EmailClaim:%q AllowedAlgs:%q Entra:%v GoogleHostedDomain:%q TrustedAudiences:%q}",
 		s.Issuer, s.ClientID, secret, s.Scopes, s.EmailClaim, s.AllowedAlgs, s.Entra, s.GoogleHostedDomain, s.TrustedAudiences)
 }
@@ -159,6 +166,7 @@ type config struct {
 	discoveryURL string
 	clientID     string
 	clientSecret string
+	clientCert   *ClientCertificate
 	scopes       []string
 	emailClaim   string
 	algs         []jose.SignatureAlgorithm
@@ -181,6 +189,7 @@ func (s Settings) compile() (config, *gatehouse.Rejection) {
 	c := config{
 		clientID:     strings.TrimSpace(s.ClientID),
 		clientSecret: s.ClientSecret,
+		clientCert:   s.ClientCertificate,
 		emailClaim:   strings.TrimSpace(s.EmailClaim),
 		hostedDomain: strings.ToLower(strings.TrimSpace(s.GoogleHostedDomain)),
 	}
@@ -189,6 +198,9 @@ func (s Settings) compile() (config, *gatehouse.Rejection) {
 	}
 	if c.clientID == "" {
 		return bad("the client ID is empty")
+	}
+	if cc := c.clientCert; cc != nil && (cc.Certificate == nil || cc.Key == nil) {
+		return bad("the client certificate has no certificate or no key")
 	}
 	if c.emailClaim == "" {
 		c.emailClaim = DefaultEmailClaim

@@ -1,9 +1,7 @@
 package oidcrp
 
 import (
-	"net/url"
 	"slices"
-	"strings"
 )
 
 // Preset is a starting point for one kind of OIDC IdP: its display name, the
@@ -98,9 +96,10 @@ var presets = []Preset{
 		Scopes: DefaultScopes, EmailClaim: DefaultEmailClaim,
 		Entra: &EntraSettings{MultiTenant: true},
 		Steps: []string{
-			"In the Microsoft Entra admin center, on the Entra ID Overview page, copy the Tenant ID and add it to Gatehouse's allowed tenants.",
-			"Open the admin consent link Gatehouse shows and sign in as a Global Administrator, Cloud Application Administrator or Application Administrator of that tenant; review the permissions and select Accept.",
-			"Optionally, under Enterprise applications, open the app, set Assignment required? to Yes in Properties, and choose who may sign in under Users and groups.",
+			"Nothing to register: you sign in through the provider's own Entra ID application, which you only allow into your tenant.",
+			"In the Microsoft Entra admin center, on the Entra ID Overview page, copy the Tenant ID (or note a verified domain of your tenant, such as contoso.com) and enter it in Gatehouse on the next step.",
+			"Open the admin consent link Gatehouse then shows, sign in as a Global Administrator, Cloud Application Administrator or Application Administrator of that tenant, review the permissions and select Accept; Microsoft sends you back to Gatehouse.",
+			"Optionally, under Enterprise applications, open the provider's application, set Assignment required? to Yes in Properties, and choose who may sign in under Users and groups.",
 			stepTest,
 		},
 	},
@@ -189,18 +188,4 @@ func clonePreset(p Preset) Preset {
 		p.Entra = &e
 	}
 	return p
-}
-
-// AdminConsentURL is the link a customer's Entra ID admin opens to grant the
-// provider's multi-tenant app (clientID) consent in their tenant; Entra then
-// sends the browser to redirectURI with tenant and admin_consent (or error)
-// parameters. An empty tenant lets the admin's own sign-in pick it
-// ("organizations").
-func AdminConsentURL(clientID, tenant, redirectURI string) string {
-	tenant = strings.TrimSpace(tenant)
-	if tenant == "" {
-		tenant = "organizations"
-	}
-	q := url.Values{"client_id": {clientID}, "redirect_uri": {redirectURI}}
-	return "https://login.microsoftonline.com/" + url.PathEscape(tenant) + "/adminconsent?" + q.Encode()
 }

@@ -107,6 +107,17 @@ func validateResponse(sp SP, idp IdP, samlResponse string, expectedRequestIDs []
 	// envelope of a Response that is not signed itself, which only ever
 	// causes a rejection or is matched against signed values.
 	r := &verifiedResponse{root: shape.root, assertion: shape.assertion, responseSigned: shape.responseSig != nil}
+	a, verr := checkVerified(sp, idp, r, expectedRequestIDs, now, skew, signer)
+	if verr != nil {
+		nameRefused(idp, r.assertion, verr)
+		return nil, verr
+	}
+	return a, nil
+}
+
+// checkVerified makes the checks of a response whose signatures verified
+// and builds its Assertion.
+func checkVerified(sp SP, idp IdP, r *verifiedResponse, expectedRequestIDs []string, now time.Time, skew time.Duration, signer *x509.Certificate) (*Assertion, *gatehouse.Rejection) {
 	if verr := checkProtocol(sp, idp, r, windowInstant(r.assertion, now, skew), now, skew); verr != nil {
 		return nil, verr
 	}

@@ -210,11 +210,13 @@ func checkStatus(root *etree.Element) *gatehouse.Rejection {
 		codes = append(codes, sub.SelectAttrValue("Value", ""))
 	}
 	msg := "the IdP answered with status " + strings.Join(codes, " / ")
+	said := ""
 	if m := child(status[0], nsProtocol, "StatusMessage"); m != nil {
 		msg += ": " + gatehouse.Quote(strings.TrimSpace(m.Text()))
+		said = gatehouse.IdPMessageText(m.Text())
 	}
 	verr := reject(ErrStatus, gatehouse.FixInIdP, msg)
-	verr.Expected, verr.Received = statusSuccess, strings.Join(codes, " ")
+	verr.Expected, verr.Received, verr.IdPMessage = statusSuccess, strings.Join(codes, " "), said
 	return verr
 }
 

@@ -28,6 +28,8 @@ type Config struct {
 	Logger  *slog.Logger
 	API     http.Handler // serves /api/v1/…
 	Pages   http.Handler // serves everything else
+	// SCIM serves /scim/v2/… (the accounts' SCIM endpoints); nil serves none.
+	SCIM http.Handler
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (clientaddr.Resolve); none by default.
 	TrustedProxies []netip.Prefix
@@ -46,6 +48,9 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /readyz", readyz(cfg.Ready, cfg.Logger))
 	mux.Handle("GET /metrics", cfg.Metrics.Handler())
 	mux.Handle("/api/v1/", cfg.API)
+	if cfg.SCIM != nil {
+		mux.Handle("/scim/v2/", cfg.SCIM)
+	}
 	mux.Handle("/", cfg.Pages)
 	return clientaddr.Middleware(cfg.TrustedProxies, observe(mux, cfg.Metrics, cfg.Logger))
 }

@@ -54,6 +54,10 @@ var (
 type Rejected struct {
 	Reference string
 	Err       *gatehouse.Rejection
+	// IdPMessage is what the IdP said when it refused the person itself,
+	// set only when the answer belongs to a sign-in started at Gatehouse
+	// and still open (see shownIdPMessage); the person's page quotes it.
+	IdPMessage string
 }
 
 func (r *Rejected) Error() string { return "sso: rejected (" + r.Reference + "): " + r.Err.Message }
@@ -206,7 +210,19 @@ func (f *Flow) StartTest(ctx context.Context, protocol gatehouse.Protocol, confi
 	if err := f.mayAdminister(ctx, tester, c); err != nil {
 		return Started{Config: c}, err
 	}
-	return f.start(ctx, c, gatehouse.SSOFlow{Purpose: gatehouse.SSOFlowTest, TesterID: tester.ID}, "")
+	return f.startTest(ctx, c, tester.ID)
+}
+
+// startTest starts a Test of c run by testerID, a user or a setup link.
+func (f *Flow) startTest(ctx context.Context, c gatehouse.SSOConfig, testerID string) (Started, error) {
+	row := gatehouse.SSOFlow{Purpose: gatehouse.SSOFlowTest, TesterID: testerID}
+	if c.Pending != nil {
+		// A Test runs the pending settings: sign-ins keep the live ones
+		// until a tested pending version is applied.
+		row.PendingChangedAt = c.Pending.ChangedAt
+		c = c.WithPending()
+	}
+	return f.start(ctx, c, row, "")
 }
 
 // mayAdminister returns nil when u administers c's owner, ErrNotAllowed
@@ -256,6 +272,9 @@ func (f *Flow) start(ctx context.Context, c gatehouse.SSOConfig, row gatehouse.S
 type Next struct {
 	FlowID string
 	Test   bool
+	// SetupLinkID is the setup link a Test ran through; its result page
+	// is the link's.
+	SetupLinkID string
 }
 
 // owner is what the audit log and the person's pages name for a
@@ -290,6 +309,10 @@ type callback struct {
 	now    time.Time
 	// flow is the flow the answer belongs to; nil when none was found.
 	flow *gatehouse.SSOFlow
+	// target is the ID of the user a failed attempt was aimed at, when
+	// the answer named one of the account's users (see nameTarget): its
+	// audit event names them, so their sign-in history lists it.
+	target string
 }
 
 // Callback handles the IdP's answer posted to configuration configID's
@@ -350,6 +373,18 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 			// not be able to decide an admin's test result.
 			return f.auditRefusal(ctx, cb, e, nil)
 		}
+	}
+
+	if cb.flow != nil && !cb.flow.PendingChangedAt.IsZero() {
+		// A Test of a pending version is checked against that version, and
+		// only while it is still the pending one.
+		if c.Pending == nil || !c.Pending.IsVersion(cb.flow.PendingChangedAt) {
+			return f.refuse(ctx, cb, &gatehouse.Rejection{Reason: "pending_changed",
+				Message: "the pending changes this test was started for were changed, applied or discarded since; start the test again",
+				FixIn:   gatehouse.FixInGatehouse}, nil)
+		}
+		c = c.WithPending()
+		cb.config = c
 	}
 
 	pending := Pending{Now: cb.now}
@@ -552,7 +587,7 @@ func (cb *callback) strangeAnswer(key string, browserToken func(string) string) 
 		return &gatehouse.Rejection{Reason: "state_used", Message: "the sign-in this state names was answered before; a state is accepted once and this answer was not redeemed",
 			Received: fl.ID, FixIn: gatehouse.FixInIdP}
 	case !cb.now.Before(fl.ExpiresAt):
-		return &gatehouse.Rejection{Reason: "expired", Message: fmt.Sprintf("the sign-in started at %s and expired after %s; start again",
+		return &gatehouse.Rejection{Reason: "flow_expired", Message: fmt.Sprintf("the sign-in started at %s and expired after %s; start again",
 			fl.CreatedAt.UTC().Format(time.RFC3339), Lifetime), FixIn: gatehouse.FixInIdP}
 	case fl.BrowserHash != "" && subtle.ConstantTimeCompare([]byte(BrowserHash(browserToken(fl.ID))), []byte(fl.BrowserHash)) != 1:
 		return &gatehouse.Rejection{Reason: "browser_mismatch", Message: "the answer arrived in another browser than the one that started the sign-in; it was not redeemed",
@@ -573,6 +608,9 @@ func clipKey(key string) string {
 // answered, as the Test's outcome, shown on its result page; otherwise as a
 // failed sign-in, audited with the precise reason.
 func (f *Flow) refuse(ctx context.Context, cb *callback, e *gatehouse.Rejection, id *Identity) (Next, error) {
+	if id == nil {
+		id = namedBy(e)
+	}
 	if cb.flow != nil && cb.flow.Purpose == gatehouse.SSOFlowTest && cb.flow.FinishedAt.IsZero() && cb.now.Before(cb.flow.ExpiresAt) {
 		res := Result{Outcome: gatehouse.OutcomeFailure, Error: e, Identity: id}
 		return f.recordTest(ctx, cb, res, nil)
@@ -585,13 +623,16 @@ func (f *Flow) refuse(ctx context.Context, cb *callback, e *gatehouse.Rejection,
 func (f *Flow) auditRefusal(ctx context.Context, cb *callback, e *gatehouse.Rejection, id *Identity) (Next, error) {
 	details := map[string]string{"reason": e.Reason, "fix_in": string(e.FixIn), "expected": e.Expected, "received": e.Received}
 	if id != nil {
-		details["subject"] = id.Subject
+		details["subject"], details["email"] = id.Subject, id.Email
+		if err := f.nameTarget(ctx, cb, id); err != nil {
+			return Next{}, err
+		}
 	}
 	ref, err := f.auditSignIn(ctx, cb, nil, e.Message, details)
 	if err != nil {
 		return Next{}, err
 	}
-	return Next{}, &Rejected{Reference: ref, Err: e}
+	return Next{}, &Rejected{Reference: ref, Err: e, IdPMessage: shownIdPMessage(cb, e)}
 }
 
 // finishTest records a Test whose answer passed every check. The person is
@@ -605,6 +646,13 @@ func (f *Flow) finishTest(ctx context.Context, cb *callback, id Identity, m matc
 }
 
 func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *gatehouse.User) (Next, error) {
+	link, refusal, err := f.testLink(ctx, cb)
+	if err != nil {
+		return Next{}, err
+	}
+	if refusal != nil {
+		return f.auditRefusal(ctx, cb, refusal, res.Identity)
+	}
 	t := gatehouse.SSOTest{At: cb.now.UTC(), By: cb.flow.TesterID, Outcome: res.Outcome, Details: map[string]string{}}
 	if user != nil {
 		res.UserID, t.UserID = user.ID, user.ID
@@ -650,15 +698,33 @@ func (f *Flow) recordTest(ctx context.Context, cb *callback, res Result, user *g
 	}
 	ev := f.event(cb, gatehouse.ActionSSOConfigTest, t.Reason)
 	ev.ActorType, ev.ActorID = gatehouse.ActorUser, cb.flow.TesterID
+	if link != "" {
+		ev.ActorType = gatehouse.ActorSetupLink
+	}
 	ev.Details = map[string]string{"sso_config": cb.config.Name, "flow": cb.flow.ID, "subject": t.Subject, "user": t.Details["user"],
 		"matched_by": t.Details["matched_by"], "reason": t.Details["reason"], "fix_in": string(t.FixIn)}
+	if !cb.flow.PendingChangedAt.IsZero() {
+		ev.Details["version"] = "pending"
+	}
 	if err := f.appendAudit(ctx, &ev); err != nil {
 		return Next{}, err
 	}
-	if err := f.cfg.Store.RecordSSOTest(ctx, cb.config.ID, t); err != nil {
+	if cb.flow.PendingChangedAt.IsZero() {
+		err = f.cfg.Store.RecordSSOTest(ctx, cb.config.ID, t)
+	} else {
+		// Recorded only on the version it tested: one changed, applied or
+		// discarded meanwhile keeps its own (or no) result.
+		_, err = f.cfg.Store.RecordPendingSSOTest(ctx, cb.config.ID, cb.flow.PendingChangedAt, t)
+	}
+	if err != nil {
 		return Next{}, fmt.Errorf("sso: record test: %w", err)
 	}
-	return Next{FlowID: cb.flow.ID, Test: true}, nil
+	if link != "" && t.Outcome == gatehouse.OutcomeSuccess {
+		if err := f.cfg.Store.UseUpSetupLink(ctx, link, cb.now); err != nil {
+			return Next{}, fmt.Errorf("sso: record test: %w", err)
+		}
+	}
+	return Next{FlowID: cb.flow.ID, Test: true, SetupLinkID: link}, nil
 }
 
 // matched is who an answer names in the configuration's account.
@@ -723,6 +789,17 @@ func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, flowAc
 		return matched{none: fmt.Sprintf("%q is not a usable email address: %v", id.Email, err)}, nil
 	}
 	u, err := f.cfg.Store.UserByEmail(ctx, target, email)
+	byEmail, byVerifiedEmail := MatchEmail, MatchVerifiedEmail
+	if errors.Is(err, gatehouse.ErrNotFound) && link && c.JIT.Enabled {
+		m, why, perr := f.provision(ctx, c, o, email, id)
+		if perr != nil {
+			return matched{}, perr
+		}
+		if m.user == nil {
+			return matched{none: fmt.Sprintf("no user has the email %s in account %s, and no seat was made: %s", email, o.name, why)}, nil
+		}
+		u, err, byEmail, byVerifiedEmail = *m.user, nil, m.by, m.by
+	}
 	switch {
 	case errors.Is(err, gatehouse.ErrNotFound):
 		return matched{none: fmt.Sprintf("no user has the email %s in account %s", email, o.name)}, nil
@@ -731,9 +808,9 @@ func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, flowAc
 	case u.Status != gatehouse.UserActive:
 		return matched{none: fmt.Sprintf("the user %s in account %s is disabled", email, o.name)}, nil
 	case id.LinkKey == "":
-		return matched{user: &u, by: MatchEmail}, nil
+		return matched{user: &u, by: byEmail}, nil
 	case !link:
-		return matched{user: &u, by: MatchVerifiedEmail}, nil
+		return matched{user: &u, by: byVerifiedEmail}, nil
 	}
 	l, err := f.cfg.Store.LinkIdentity(ctx, &gatehouse.IdentityLink{ConfigID: c.ID, Key: id.LinkKey, UserID: u.ID})
 	if err != nil {
@@ -744,7 +821,7 @@ func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, flowAc
 		// is the one that counts.
 		return f.seat(ctx, target, o, l.UserID, MatchLink)
 	}
-	return matched{user: &u, by: MatchVerifiedEmail}, nil
+	return matched{user: &u, by: byVerifiedEmail}, nil
 }
 
 // seat returns user userID as rule by found them, if they are still an
@@ -877,8 +954,10 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 	}
 	details := map[string]string{}
 	if res.Identity != nil {
-		details["subject"] = res.Identity.Subject
+		details["subject"], details["email"] = res.Identity.Subject, res.Identity.Email
 	}
+	// Whatever fails from here was aimed at the user the answer matched.
+	cb.target = res.UserID
 	if fl.BrowserHash != "" && subtle.ConstantTimeCompare([]byte(BrowserHash(browserToken)), []byte(fl.BrowserHash)) != 1 {
 		// Spent all the same: a result another browser reached for is
 		// nobody's any more.
@@ -927,7 +1006,7 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 		if err != nil {
 			return Finished{}, err
 		}
-		return Finished{}, &Rejected{Reference: ref, Err: &gatehouse.Rejection{Reason: "no_seat", Message: "the user is no longer active", FixIn: gatehouse.FixInGatehouse}}
+		return Finished{}, &NoSeat{Email: details["email"], AccountName: cb.owner.name, Reference: ref}
 	}
 	if switching {
 		details["switched_from"] = auditName(cur.User, cb.owner.accountID)
@@ -1037,6 +1116,8 @@ func (f *Flow) signInEvent(cb *callback, user *gatehouse.User, reason string, de
 		e.ActorType, e.ActorID = gatehouse.ActorUser, user.ID
 		e.TargetType, e.TargetID = "user", user.ID
 		details["email"] = user.Email
+	} else if cb.target != "" {
+		e.TargetType, e.TargetID = "user", cb.target
 	}
 	details["sso_config"] = cb.config.ID
 	if cb.flow != nil {
@@ -1081,6 +1162,8 @@ type TestReport struct {
 	User *gatehouse.User
 	// Attributes lists Result.Identity's attributes sorted by name.
 	Attributes []Attribute
+	// SetupLink is the link the Test ran through, Tester then being none.
+	SetupLink *gatehouse.SetupLink
 }
 
 // Attribute is one attribute received, with every value.
@@ -1093,6 +1176,13 @@ type Attribute struct {
 // anyone else gets ErrNoResult, as if there were none. A Test still waiting
 // for the IdP is ErrPending.
 func (f *Flow) TestResult(ctx context.Context, flowID string, tester gatehouse.User) (TestReport, error) {
+	if tester.ID == "" {
+		return TestReport{}, ErrNoResult
+	}
+	return f.testResult(ctx, flowID, tester.ID, tester)
+}
+
+func (f *Flow) testResult(ctx context.Context, flowID, testerID string, tester gatehouse.User) (TestReport, error) {
 	if flowID == "" || len(flowID) > maxFlowKey {
 		return TestReport{}, ErrNoResult
 	}
@@ -1103,7 +1193,7 @@ func (f *Flow) TestResult(ctx context.Context, flowID string, tester gatehouse.U
 	if err != nil {
 		return TestReport{}, fmt.Errorf("sso: test result: %w", err)
 	}
-	if fl.Purpose != gatehouse.SSOFlowTest || fl.TesterID == "" || fl.TesterID != tester.ID {
+	if fl.Purpose != gatehouse.SSOFlowTest || fl.TesterID == "" || fl.TesterID != testerID {
 		return TestReport{}, ErrNoResult
 	}
 	c, err := f.cfg.Store.SSOConfig(ctx, fl.ConfigID)

@@ -36,7 +36,7 @@ var idpCatalogue = []struct {
 	{"Microsoft Entra ID (Azure AD)", "Microsoft Entra ID", [][2]string{
 		{"entra_id_saml", "SAML 2.0"},
 		{"entra_id_oidc", "OpenID Connect"},
-		{"entra_id_multitenant_oidc", "OpenID Connect, multi-tenant app with admin consent"},
+		{"entra_id_multitenant_oidc", "Multi-tenant: allow the provider's app into your tenant (admin consent, nothing to register)"},
 	}},
 	{"Okta", "Okta", [][2]string{{"okta_saml", "SAML 2.0"}, {"okta_oidc", "OpenID Connect"}}},
 	{"Google Workspace", "Google Workspace", [][2]string{{"google_saml", "SAML 2.0"}, {"google_workspace_oidc", "OpenID Connect"}}},
@@ -61,7 +61,7 @@ var spLabels = map[string]SPLabels{
 
 	"generic_oidc":              {RedirectURI: "Redirect URI"},
 	"entra_id_oidc":             {RedirectURI: "Redirect URI (Web platform)"},
-	"entra_id_multitenant_oidc": {RedirectURI: "Redirect URI (Web platform)"},
+	"entra_id_multitenant_oidc": {}, // nothing to paste: the provider's app is registered already
 	"okta_oidc":                 {RedirectURI: "Sign-in redirect URIs"},
 	"google_workspace_oidc":     {RedirectURI: "Authorized redirect URIs"},
 	"auth0_oidc":                {RedirectURI: "Allowed Callback URLs"},

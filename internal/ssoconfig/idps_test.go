@@ -35,7 +35,8 @@ func TestEveryPresetIsOfferedOnce(t *testing.T) {
 				t.Errorf("%s: SAML labels %+v", p.ID, l)
 			}
 		case gatehouse.ProtocolOIDC:
-			if l.RedirectURI == "" || l.EntityID != "" || l.ACSURL != "" {
+			// On the provider's Entra ID app there is nothing to paste.
+			if (l.RedirectURI == "") != p.ProviderApp || l.EntityID != "" || l.ACSURL != "" {
 				t.Errorf("%s: OIDC labels %+v", p.ID, l)
 			}
 		}

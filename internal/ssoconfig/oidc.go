@@ -30,8 +30,16 @@ func SealClientSecret(box *secretbox.Box, c *gatehouse.SSOConfig, secret string)
 // OIDCSettings returns the OIDC settings of configuration c for the
 // relying party, with its client secret opened. The preset decides what is
 // Entra-specific (tenants) and Google-specific (hosted domain), so a value
-// left over from another preset is never applied.
+// left over from another preset is never applied. A configuration on the
+// provider's Entra ID application needs OIDCSettingsWith the application;
+// here it is ErrNoProviderApp.
 func OIDCSettings(c *gatehouse.SSOConfig, box *secretbox.Box) (oidcrp.Settings, error) {
+	return OIDCSettingsWith(nil)(c, box)
+}
+
+// ownSettings is OIDCSettings of a configuration that names its own IdP
+// and client.
+func ownSettings(c *gatehouse.SSOConfig, box *secretbox.Box) (oidcrp.Settings, error) {
 	if c.Protocol != gatehouse.ProtocolOIDC || c.OIDC == nil {
 		return oidcrp.Settings{}, fmt.Errorf("ssoconfig: %s is not an OIDC configuration", c.Name)
 	}
@@ -100,32 +108,10 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 		}
 	}
 
-	switch issuer := strings.TrimSpace(o.Issuer); {
-	case issuer == "" && p.IssuerHint != "":
-		v.Add("oidc.issuer", "is required: the IdP's issuer URL, such as "+p.IssuerHint)
-	case issuer == "":
-		v.Add("oidc.issuer", "is required: the IdP's issuer URL")
-	case len(issuer) > MaxURLLength:
-		v.Add("oidc.issuer", fmt.Sprintf("must be at most %d characters", MaxURLLength))
-	default:
-		probe("oidc.issuer", func(s *oidcrp.Settings) { s.Issuer = issuer })
-	}
-
-	switch id := o.ClientID; {
-	case strings.TrimSpace(id) == "":
-		v.Add("oidc.client_id", "is required: the client (application) ID the IdP gave Gatehouse")
-	case utf8.RuneCountInString(id) > MaxClientIDLength:
-		v.Add("oidc.client_id", fmt.Sprintf("must be at most %d characters", MaxClientIDLength))
-	case hasControl(id):
-		v.Add("oidc.client_id", "must not contain control characters")
-	}
-
-	switch {
-	case len(c.ClientSecret) > 0 || p.ClientSecretOptional:
-	case known:
-		v.Add("oidc.client_secret", "is required: "+p.DisplayName+" clients are confidential; paste the client secret the IdP shows")
-	default:
-		v.Add("oidc.client_secret", "is required: paste the client secret the IdP shows")
+	// On the provider's application the operator's settings are the
+	// issuer, client and credentials, whatever the configuration stores.
+	if !UsesProviderApp(c.Preset) {
+		clientProblems(v, c, o, p, known, probe)
 	}
 
 	switch {
@@ -159,7 +145,7 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 	case !entra && len(o.EntraTenants) > 0:
 		v.Add("oidc.entra_tenants", "is only for Microsoft Entra ID presets; remove the tenant IDs")
 	case multiTenant && len(o.EntraTenants) == 0:
-		v.Add("oidc.entra_tenants", "at least one tenant ID is required: the Tenant ID on the customer's Entra ID Overview page")
+		v.Add("oidc.entra_tenants", "at least one tenant is required: the Tenant ID on your Entra ID Overview page, or a verified domain of your tenant")
 	case len(o.EntraTenants) > MaxEntraTenants:
 		v.Add("oidc.entra_tenants", fmt.Sprintf("must hold at most %d tenant IDs", MaxEntraTenants))
 	case entra:
@@ -188,7 +174,8 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 	// Rules between fields (a single-tenant issuer and its allowed tenants)
 	// are checked once each field is fine on its own.
 	if len(v.Fields) == 0 && known {
-		s, _ := OIDCSettings(&gatehouse.SSOConfig{Protocol: gatehouse.ProtocolOIDC, Preset: c.Preset, OIDC: o}, nil)
+		probeApp := &oidcrp.EntraApp{ClientID: "probe", ClientSecret: "probe"}
+		s, _ := OIDCSettingsWith(probeApp)(&gatehouse.SSOConfig{Protocol: gatehouse.ProtocolOIDC, Preset: c.Preset, OIDC: o}, nil)
 		if err := s.Validate(); err != nil {
 			field := "oidc"
 			if entra {
@@ -196,6 +183,38 @@ func oidcProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig) {
 			}
 			v.Add(field, oidcMessage(err))
 		}
+	}
+}
+
+// clientProblems adds the problems of the IdP and client a configuration
+// names itself: issuer, client ID and secret.
+func clientProblems(v *gatehouse.ValidationError, c *gatehouse.SSOConfig, o *gatehouse.OIDCSettings, p Preset, known bool, probe func(string, func(*oidcrp.Settings))) {
+	switch issuer := strings.TrimSpace(o.Issuer); {
+	case issuer == "" && p.IssuerHint != "":
+		v.Add("oidc.issuer", "is required: the IdP's issuer URL, such as "+p.IssuerHint)
+	case issuer == "":
+		v.Add("oidc.issuer", "is required: the IdP's issuer URL")
+	case len(issuer) > MaxURLLength:
+		v.Add("oidc.issuer", fmt.Sprintf("must be at most %d characters", MaxURLLength))
+	default:
+		probe("oidc.issuer", func(s *oidcrp.Settings) { s.Issuer = issuer })
+	}
+
+	switch id := o.ClientID; {
+	case strings.TrimSpace(id) == "":
+		v.Add("oidc.client_id", "is required: the client (application) ID the IdP gave Gatehouse")
+	case utf8.RuneCountInString(id) > MaxClientIDLength:
+		v.Add("oidc.client_id", fmt.Sprintf("must be at most %d characters", MaxClientIDLength))
+	case hasControl(id):
+		v.Add("oidc.client_id", "must not contain control characters")
+	}
+
+	switch {
+	case len(c.ClientSecret) > 0 || p.ClientSecretOptional:
+	case known:
+		v.Add("oidc.client_secret", "is required: "+p.DisplayName+" clients are confidential; paste the client secret the IdP shows")
+	default:
+		v.Add("oidc.client_secret", "is required: paste the client secret the IdP shows")
 	}
 }
 

@@ -62,7 +62,8 @@ func completeOIDC(t testing.TB, box *secretbox.Box, preset string, secret bool) 
 
 func TestOIDCSettingsOpensTheSealedSecret(t *testing.T) {
 	box := testBox(t)
-	c := completeOIDC(t, box, oidcrp.PresetEntraMulti, true)
+	c := completeOIDC(t, box, oidcrp.PresetEntraSingle, true)
+	c.OIDC.EntraTenants = []string{entraTenant}
 	if bytes.Contains(c.ClientSecret, []byte(testSecret)) {
 		t.Fatal("the sealed secret holds the plaintext")
 	}
@@ -71,7 +72,7 @@ func TestOIDCSettingsOpensTheSealedSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.ClientSecret != testSecret || s.Issuer != c.OIDC.Issuer || s.ClientID != c.OIDC.ClientID ||
-		s.Entra == nil || !s.Entra.MultiTenant || len(s.Entra.AllowedTenants) != 1 || s.Entra.AllowedTenants[0] != entraTenant {
+		s.Entra == nil || s.Entra.MultiTenant || len(s.Entra.AllowedTenants) != 1 || s.Entra.AllowedTenants[0] != entraTenant {
 		t.Fatalf("settings %v", s)
 	}
 	if err := s.Validate(); err != nil {
@@ -149,15 +150,20 @@ func TestOIDCFieldRules(t *testing.T) {
 		{"multi-tenant with a tenant that is no GUID", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.EntraTenants = []string{entraTenant, "contoso.onmicrosoft.com"}
 		}, []string{"oidc.entra_tenants[1]"}, "GUID"},
-		{"multi-tenant with a tenant's own issuer", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		// The provider's application is the operator's: what a
+		// configuration stores of issuer and client is not its to decide.
+		{"multi-tenant without issuer, client ID or secret", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+			c.OIDC.Issuer, c.OIDC.ClientID, c.ClientSecret = "", "", nil
+		}, nil, ""},
+		{"multi-tenant with a leftover issuer", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/" + entraTenant + "/v2.0"
-		}, []string{"oidc.issuer"}, "{tenantid}"},
+		}, nil, ""},
 		// E-consumer: Microsoft's shared endpoints and consumer tenant are
 		// no customer's tenant.
-		{"multi-tenant at the organizations endpoint", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		{"single-tenant at the organizations endpoint", oidcrp.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/organizations/v2.0"
 		}, []string{"oidc.issuer"}, "shared endpoint for every work or school tenant"},
-		{"multi-tenant at the common endpoint", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
+		{"single-tenant at the common endpoint", oidcrp.PresetEntraSingle, func(c *gatehouse.SSOConfig) {
 			c.OIDC.Issuer = "https://login.microsoftonline.com/common/v2.0"
 		}, []string{"oidc.issuer"}, "personal Microsoft accounts"},
 		{"multi-tenant allowing the consumer tenant", oidcrp.PresetEntraMulti, func(c *gatehouse.SSOConfig) {
@@ -212,8 +218,8 @@ func TestOIDCFieldRules(t *testing.T) {
 			c.ClientSecret = nil
 			c.OIDC = &gatehouse.OIDCSettings{Issuer: "http://login.example.com/x/v2.0", Scopes: []string{"email"},
 				AllowedAlgorithms: []string{"HS256", "none"}, EntraTenants: []string{"nope"}, HostedDomain: "example.com"}
-		}, []string{"oidc.allowed_algorithms[0]", "oidc.allowed_algorithms[1]", "oidc.client_id", "oidc.client_secret", "oidc.email_claim",
-			"oidc.entra_tenants[0]", "oidc.hosted_domain", "oidc.issuer", "oidc.scopes"}, ""},
+		}, []string{"oidc.allowed_algorithms[0]", "oidc.allowed_algorithms[1]", "oidc.email_claim",
+			"oidc.entra_tenants[0]", "oidc.hosted_domain", "oidc.scopes"}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -232,7 +238,7 @@ func TestOIDCFieldRules(t *testing.T) {
 			}
 			if tc.want == nil {
 				// What validation accepts the relying party accepts too.
-				s, err := ssoconfig.OIDCSettings(c, box)
+				s, err := ssoconfig.OIDCSettingsWith(&oidcrp.EntraApp{ClientID: "provider-app", ClientSecret: "s"})(c, box)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -278,7 +284,7 @@ func TestOIDCPresetsComplete(t *testing.T) {
 	multi, _ := ssoconfig.PresetByID(oidcrp.PresetEntraMulti)
 	google, _ := ssoconfig.PresetByID(oidcrp.PresetGoogleWorkspace)
 	generic, _ := ssoconfig.PresetByID(oidcrp.PresetGeneric)
-	if !multi.AsksEntraTenants || !strings.Contains(multi.OIDC.Issuer, oidcrp.TenantPlaceholder) || !google.AsksHostedDomain ||
+	if !multi.AsksEntraTenants || multi.OIDC.Issuer != "" || !multi.ProviderApp || !google.AsksHostedDomain ||
 		google.OIDC.Issuer != "https://accounts.google.com" || !generic.ClientSecretOptional || multi.ClientSecretOptional {
 		t.Errorf("multi %+v google %+v generic %+v", multi, google, generic)
 	}

@@ -21,8 +21,7 @@ type Preset struct {
 	// SSO URL, certificates) are always empty here.
 	SAML gatehouse.SAMLSettings `json:"saml,omitzero"`
 	// OIDC holds an OIDC preset's defaults: the issuer only when the IdP has
-	// one for everybody (Google, Entra ID multi-tenant's template), never a
-	// client ID.
+	// one for everybody (Google), never a client ID.
 	OIDC *gatehouse.OIDCSettings `json:"oidc,omitempty"`
 	// IssuerHint shows an OIDC customer's issuer with {placeholders} when
 	// the preset has no issuer of its own.
@@ -35,6 +34,13 @@ type Preset struct {
 	// ClientSecretOptional is set where a public client (no secret, PKCE
 	// only) is acceptable.
 	ClientSecretOptional bool `json:"client_secret_optional,omitempty"`
+	// ProviderApp is set where sign-in goes through the provider's own
+	// Entra ID application (UsesProviderApp): the admin names tenants and
+	// grants consent, and gives no issuer, client ID or secret.
+	ProviderApp bool `json:"provider_app,omitempty"`
+	// Unavailable, when set, says why this server does not offer the
+	// preset (the provider's application is not configured).
+	Unavailable string `json:"unavailable,omitempty"`
 	// MetadataURLHint shows where the IdP publishes its metadata, with
 	// {placeholders} for the customer's own parts; empty when the IdP only
 	// offers a download.
@@ -187,10 +193,15 @@ func withSPLabels(ps []Preset) []Preset {
 func oidcPresets() []Preset {
 	var out []Preset
 	for _, p := range oidcrp.Presets() {
+		issuer := p.Issuer
+		if UsesProviderApp(p.ID) {
+			// The application's authority decides it, at sign-in.
+			issuer = ""
+		}
 		out = append(out, Preset{
 			ID: p.ID, DisplayName: p.DisplayName, Protocol: gatehouse.ProtocolOIDC,
 			OIDC: &gatehouse.OIDCSettings{
-				Issuer:            p.Issuer,
+				Issuer:            issuer,
 				Scopes:            p.Scopes,
 				EmailClaim:        p.EmailClaim,
 				AllowedAlgorithms: slices.Clone(oidcrp.DefaultAllowedAlgs),
@@ -199,6 +210,7 @@ func oidcPresets() []Preset {
 			AsksEntraTenants:     p.Entra != nil && p.Entra.MultiTenant,
 			AsksHostedDomain:     p.AsksHostedDomain,
 			ClientSecretOptional: p.ID == oidcrp.PresetGeneric,
+			ProviderApp:          UsesProviderApp(p.ID),
 			Steps:                p.Steps,
 		})
 	}

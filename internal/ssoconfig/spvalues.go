@@ -33,7 +33,7 @@ func SP(base *url.URL, c *gatehouse.SSOConfig) SPValues {
 	root := base.String()
 	switch c.Protocol {
 	case gatehouse.ProtocolOIDC:
-		return SPValues{RedirectURI: root + CallbackPath(c.ID)}
+		return SPValues{RedirectURI: root + RedirectPath(c)}
 	default:
 		meta := root + MetadataPath(c.ID)
 		return SPValues{EntityID: meta, MetadataURL: meta, ACSURL: root + ACSPath(c.ID)}

@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -334,6 +335,9 @@ type Certificate struct {
 	Expiring bool `json:"expiring"`
 	// Warning says what to do about an expired or expiring certificate.
 	Warning string `json:"warning,omitempty"`
+	// DaysLeft is how many whole days it stays valid (negative once
+	// expired).
+	DaysLeft int `json:"days_left"`
 }
 
 // Certificates describes every configured certificate that parses, as of
@@ -374,6 +378,7 @@ func DescribeCertificates(text string, now time.Time) ([]Certificate, error) {
 func describe(index int, info saml.CertInfo, now time.Time) Certificate {
 	c := Certificate{Index: index, Subject: info.Subject, SHA256Fingerprint: info.SHA256Fingerprint,
 		NotBefore: info.NotBefore.UTC(), NotAfter: info.NotAfter.UTC()}
+	c.DaysLeft = int(math.Floor(info.NotAfter.Sub(now).Hours() / 24))
 	day := c.NotAfter.Format(time.DateOnly)
 	switch {
 	case !now.Before(info.NotAfter):
@@ -381,8 +386,7 @@ func describe(index int, info saml.CertInfo, now time.Time) Certificate {
 		c.Warning = fmt.Sprintf("certificate %d (%s) expired on %s; Gatehouse still accepts its signatures, but add the IdP's new certificate and remove this one", index, c.Subject, day)
 	case now.Add(ExpiryWarning).After(info.NotAfter):
 		c.Expiring = true
-		days := int(info.NotAfter.Sub(now).Hours() / 24)
-		c.Warning = fmt.Sprintf("certificate %d (%s) expires on %s, in %d days; add the IdP's next certificate now (several can be configured at once)", index, c.Subject, day, days)
+		c.Warning = fmt.Sprintf("certificate %d (%s) expires on %s, in %d days; add the IdP's next certificate now (several can be configured at once)", index, c.Subject, day, c.DaysLeft)
 	}
 	return c
 }

@@ -12,23 +12,25 @@ import (
 	"gatehouse"
 )
 
-const ssoConfigCols = `id, name, account_id, partition_id, protocol, preset, enabled, settings, sp_key, sp_certificate, idp_changed_at, last_test, created_at, updated_at, client_secret`
+const ssoConfigCols = `id, name, account_id, partition_id, protocol, preset, enabled, settings, sp_key, sp_certificate, idp_changed_at, last_test, created_at, updated_at, client_secret, pending, metadata_url, metadata_fetched_at, last_signin_at`
 
 func scanSSOConfig(row interface{ Scan(...any) error }) (gatehouse.SSOConfig, error) {
 	var (
 		c                  gatehouse.SSOConfig
 		protocol, settings string
-		lastTest           string
+		lastTest, pending  string
 		enabled            int
 		changed, cat, uat  int64
+		fetched, signedIn  int64
 	)
 	err := row.Scan(&c.ID, &c.Name, &c.AccountID, &c.PartitionID, &protocol, &c.Preset, &enabled, &settings,
-		&c.SPKey, &c.SPCertificate, &changed, &lastTest, &cat, &uat, &c.ClientSecret)
+		&c.SPKey, &c.SPCertificate, &changed, &lastTest, &cat, &uat, &c.ClientSecret, &pending, &c.MetadataURL, &fetched, &signedIn)
 	if err != nil {
 		return c, err
 	}
 	c.Protocol, c.Enabled = gatehouse.Protocol(protocol), enabled == 1
 	c.IdPChangedAt, c.CreatedAt, c.UpdatedAt = fromMicros(changed), fromMicros(cat), fromMicros(uat)
+	c.MetadataFetchedAt, c.LastSignInAt = fromMicros(fetched), fromMicros(signedIn)
 	if err := decodeSettings(&c, settings); err != nil {
 		return c, err
 	}
@@ -38,13 +40,29 @@ func scanSSOConfig(row interface{ Scan(...any) error }) (gatehouse.SSOConfig, er
 			return c, fmt.Errorf("last test of %s: %w", c.ID, err)
 		}
 	}
+	if pending != "" {
+		c.Pending = &gatehouse.SSOPending{}
+		if err := json.Unmarshal([]byte(pending), c.Pending); err != nil {
+			return c, fmt.Errorf("pending version of %s: %w", c.ID, err)
+		}
+	}
 	return c, nil
+}
+
+// encodePending is how a pending version is kept: JSON, or "" for none.
+func encodePending(p *gatehouse.SSOPending) (string, error) {
+	if p == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
 }
 
 // ssoSettings is how protocol settings are kept: one JSON document.
 type ssoSettings struct {
 	SAML *gatehouse.SAMLSettings `json:"saml,omitempty"`
 	OIDC *gatehouse.OIDCSettings `json:"oidc,omitempty"`
+	JIT  *gatehouse.JITSettings  `json:"jit,omitempty"`
 }
 
 func decodeSettings(c *gatehouse.SSOConfig, raw string) error {
@@ -53,11 +71,18 @@ func decodeSettings(c *gatehouse.SSOConfig, raw string) error {
 		return fmt.Errorf("settings of %s: %w", c.ID, err)
 	}
 	c.SAML, c.OIDC = s.SAML, s.OIDC
+	if s.JIT != nil {
+		c.JIT = *s.JIT
+	}
 	return nil
 }
 
 func encodeSettings(c *gatehouse.SSOConfig) string {
-	b, _ := json.Marshal(ssoSettings{SAML: c.SAML, OIDC: c.OIDC})
+	settings := ssoSettings{SAML: c.SAML, OIDC: c.OIDC}
+	if c.JIT != (gatehouse.JITSettings{}) {
+		settings.JIT = &c.JIT
+	}
+	b, _ := json.Marshal(settings)
 	return string(b)
 }
 
@@ -99,7 +124,7 @@ func (s *Store) CreateSSOConfig(ctx context.Context, c *gatehouse.SSOConfig) err
 		var err error
 		for range 5 {
 			c.Name = newSSOName()
-			_, err = q.ExecContext(ctx, `INSERT INTO sso_configs(`+ssoConfigCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, '', $10, $10, $11)`,
+			_, err = q.ExecContext(ctx, `INSERT INTO sso_configs(`+ssoConfigCols+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, '', $10, $10, $11, '', '', 0, 0)`,
 				c.ID, c.Name, c.AccountID, c.PartitionID, string(c.Protocol), c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(now), c.ClientSecret)
 			if err == nil || !strings.Contains(strings.ToLower(err.Error()), "name") {
 				break
@@ -138,21 +163,27 @@ func (s *Store) EnabledSSOConfigID(ctx context.Context, accountID, partitionID s
 	return id, s.fail("enabled sso config", err)
 }
 
-// UpdateSSOConfig saves a configuration's preset, settings and SP key. When
-// idpChanged, its IdP settings count as changed now, which puts its last
-// test out of date. The update applies only if the configuration still has
-// the UpdatedAt the caller read (else a *ConflictError), so two admins
-// editing at once cannot silently overwrite each other, and a check made on
-// what was read still holds.
+// UpdateSSOConfig saves a configuration's preset, settings, SP key and
+// pending version. When idpChanged, its IdP settings count as changed now,
+// which puts its last test out of date. The update applies only if the
+// configuration still has the UpdatedAt the caller read (else a
+// *ConflictError), so two admins editing at once cannot silently overwrite
+// each other, and a check made on what was read still holds.
 func (s *Store) UpdateSSOConfig(ctx context.Context, c *gatehouse.SSOConfig, idpChanged bool) error {
 	now := s.now()
 	changed := c.IdPChangedAt
 	if idpChanged {
 		changed = now
 	}
+	pending, err := encodePending(c.Pending)
+	if err != nil {
+		return err
+	}
 	res, err := s.exec(ctx, `UPDATE sso_configs SET preset = $2, settings = $3, sp_key = $4, sp_certificate = $5,
-		idp_changed_at = $6, updated_at = $7, client_secret = $9 WHERE id = $1 AND updated_at = $8`,
-		c.ID, c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(changed), micros(now), micros(c.UpdatedAt), c.ClientSecret)
+		idp_changed_at = $6, updated_at = $7, client_secret = $9, pending = $10, metadata_url = $11, metadata_fetched_at = $12
+		WHERE id = $1 AND updated_at = $8`,
+		c.ID, c.Preset, encodeSettings(c), c.SPKey, c.SPCertificate, micros(changed), micros(now), micros(c.UpdatedAt), c.ClientSecret, pending,
+		c.MetadataURL, micros(c.MetadataFetchedAt))
 	if err := s.expectOne("update sso config", res, err); err != nil {
 		return s.staleOrMissing(ctx, c.ID, err)
 	}
@@ -160,8 +191,69 @@ func (s *Store) UpdateSSOConfig(ctx context.Context, c *gatehouse.SSOConfig, idp
 	return nil
 }
 
-// staleOrMissing turns "no row updated" into ErrNotFound when the
-// configuration is gone, or a conflict when it changed meanwhile.
+// ApplyPendingSSOConfig makes c's pending version live: its settings, its
+// client secret and its passing test take the live ones' place, and
+// nothing is pending any more, in one update that applies only to the
+// version the caller read (else a *ConflictError). c must hold the
+// settings to make live, with Pending nil.
+func (s *Store) ApplyPendingSSOConfig(ctx context.Context, c *gatehouse.SSOConfig) error {
+	if c.Pending != nil || c.LastTest == nil {
+		return errors.New("store: apply pending sso config: give the settings to make live, with their test, and nothing pending")
+	}
+	test, err := json.Marshal(c.LastTest)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	res, err := s.exec(ctx, `UPDATE sso_configs SET preset = $2, settings = $3, client_secret = $4, idp_changed_at = $5,
+		last_test = $6, pending = '', updated_at = $7 WHERE id = $1 AND updated_at = $8 AND pending <> ''`,
+		c.ID, c.Preset, encodeSettings(c), c.ClientSecret, micros(c.IdPChangedAt), string(test), micros(now), micros(c.UpdatedAt))
+	if err := s.expectOne("apply pending sso config", res, err); err != nil {
+		return s.staleOrMissing(ctx, c.ID, err)
+	}
+	c.UpdatedAt = now
+	return nil
+}
+
+// RecordPendingSSOTest keeps the outcome of a Test of configuration id's
+// pending version, when the version that changed at changedAt is still the
+// pending one; otherwise it records nothing and returns false. Like
+// RecordSSOTest, it is not an edit.
+func (s *Store) RecordPendingSSOTest(ctx context.Context, id string, changedAt time.Time, t gatehouse.SSOTest) (bool, error) {
+	recorded := false
+	err := s.inTx(ctx, func(q querier) error {
+		var raw string
+		if err := q.QueryRowContext(ctx, `SELECT pending FROM sso_configs WHERE id = $1`, id).Scan(&raw); err != nil {
+			return s.fail("record pending sso test", err)
+		}
+		if raw == "" {
+			return nil
+		}
+		var p gatehouse.SSOPending
+		if err := json.Unmarshal([]byte(raw), &p); err != nil {
+			return fmt.Errorf("pending version of %s: %w", id, err)
+		}
+		if !p.IsVersion(changedAt) {
+			return nil
+		}
+		p.LastTest = &t
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		// The version is compared again in the update, as text: a change
+		// staged meanwhile leaves the row unmatched.
+		res, err := q.ExecContext(ctx, `UPDATE sso_configs SET pending = $2 WHERE id = $1 AND pending = $3`, id, string(b), raw)
+		if err != nil {
+			return s.fail("record pending sso test", err)
+		}
+		n, err := res.RowsAffected()
+		recorded = err == nil && n == 1
+		return err
+	})
+	return recorded, err
+}
+
 func (s *Store) staleOrMissing(ctx context.Context, id string, err error) error {
 	if !errors.Is(err, gatehouse.ErrNotFound) {
 		return err
@@ -183,7 +275,11 @@ func (s *Store) DeleteSSOConfig(ctx context.Context, id string) error {
 			return &gatehouse.ConflictError{Field: "enabled", Message: "an enabled configuration cannot be deleted; disable it first"}
 		}
 		res, err := q.ExecContext(ctx, `DELETE FROM sso_configs WHERE id = $1`, id)
-		return s.expectOne("delete sso config", res, err)
+		if err := s.expectOne("delete sso config", res, err); err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, `DELETE FROM sso_failures WHERE config_id = $1`, id)
+		return s.fail("delete sso config's failure counts", err)
 	})
 }
 
@@ -283,15 +379,16 @@ func (s *Store) RecordSSOTest(ctx context.Context, id string, t gatehouse.SSOTes
 	return s.expectOne("record sso test", res, err)
 }
 
-const ssoFlowCols = `id, config_id, account_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, finished_at, result`
+const ssoFlowCols = `id, config_id, account_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, finished_at, result, pending_changed_at`
 
 func scanSSOFlow(row interface{ Scan(...any) error }) (gatehouse.SSOFlow, error) {
 	var (
 		f             gatehouse.SSOFlow
 		cat, exp, fin int64
+		pend          int64
 	)
-	err := row.Scan(&f.ID, &f.ConfigID, &f.AccountID, &f.RequestID, &f.BrowserHash, &f.Purpose, &f.TesterID, &f.ReturnTo, &f.Secret, &cat, &exp, &fin, &f.Result)
-	f.CreatedAt, f.ExpiresAt, f.FinishedAt = fromMicros(cat), fromMicros(exp), fromMicros(fin)
+	err := row.Scan(&f.ID, &f.ConfigID, &f.AccountID, &f.RequestID, &f.BrowserHash, &f.Purpose, &f.TesterID, &f.ReturnTo, &f.Secret, &cat, &exp, &fin, &f.Result, &pend)
+	f.CreatedAt, f.ExpiresAt, f.FinishedAt, f.PendingChangedAt = fromMicros(cat), fromMicros(exp), fromMicros(fin), fromMicros(pend)
 	return f, err
 }
 
@@ -369,8 +466,11 @@ func (s *Store) DeleteExpiredSSOState(ctx context.Context, now time.Time) error 
 	if _, err := s.exec(ctx, `DELETE FROM sso_flows WHERE expires_at < $1`, micros(now)); err != nil {
 		return s.fail("delete expired sso flows", err)
 	}
-	_, err := s.exec(ctx, `DELETE FROM sso_replay WHERE expires_at < $1`, micros(now))
-	return s.fail("delete expired replay entries", err)
+	if _, err := s.exec(ctx, `DELETE FROM sso_replay WHERE expires_at < $1`, micros(now)); err != nil {
+		return s.fail("delete expired replay entries", err)
+	}
+	_, err := s.exec(ctx, `DELETE FROM sso_failures WHERE hour < $1`, micros(now.Add(-failureCountsKept)))
+	return s.fail("delete old failure counts", err)
 }
 
 // LinkIdentity ties a person at a configuration's IdP (key) to a user. A key

@@ -49,6 +49,8 @@ type Store struct {
 	stmts *stmtCache
 	// ssoConfigs serves CurrentSSOConfig.
 	ssoConfigs ssoConfigCache
+	// signIns paces the recording of configurations' latest sign-ins.
+	signIns signInMarks
 	// writer holds the turn of this process's one SQLite writer; see
 	// writing.
 	writer chan struct{}

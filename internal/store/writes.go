@@ -65,6 +65,9 @@ func (s *Store) AppendAuditWrite(e *gatehouse.AuditEvent) Write {
 		e.Time = s.now()
 	}
 	e.ID = newID("evt", e.Time)
+	// A sign-in through an SSO configuration also counts in its health,
+	// in the same transaction.
+	health := s.healthWrite(e)
 	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
 		details := []byte("{}")
 		if len(e.Details) > 0 {
@@ -74,8 +77,11 @@ func (s *Store) AppendAuditWrite(e *gatehouse.AuditEvent) Write {
 		reason, target_type, target_id, address, user_agent, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			e.ID, micros(e.Time), string(e.ActorType), e.ActorID, e.PartitionID, e.AccountID, string(e.Action), string(e.Outcome),
 			e.Reason, e.TargetType, e.TargetID, e.Address, e.UserAgent, string(details))
-		return s.fail("append audit", err)
-	}, oneStatement: true}
+		if err != nil || health == nil {
+			return s.fail("append audit", err)
+		}
+		return health(ctx, q)
+	}, oneStatement: health == nil}
 }
 
 // ReplaceSessionWrite deletes the session oldID (when not empty) and stores
@@ -98,10 +104,10 @@ func ReplaceSessionWrite(oldID string, next *gatehouse.Session) Write {
 // sign-in's).
 func CreateSSOFlowWrite(f *gatehouse.SSOFlow) Write {
 	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id, result, finished_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		_, err := q.ExecContext(ctx, `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id, result, finished_at, pending_changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			f.ID, f.ConfigID, f.RequestID, f.BrowserHash, string(f.Purpose), f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID,
-			f.Result, micros(f.FinishedAt))
+			f.Result, micros(f.FinishedAt), micros(f.PendingChangedAt))
 		return s.fail("create sso flow", err)
 	}, oneStatement: true}
 }

@@ -19,13 +19,19 @@ type AdminNav struct {
 	// Account is the account the page is about; zero on pages about none.
 	Account gatehouse.Account
 	// Current names the section the page belongs to: "accounts", "apps",
-	// "authentication", "sign-ins" or "audit".
+	// "partition", "authentication", "sign-ins" or "audit".
 	Current string
+	// PartitionSSO is a partition admin's partition's Authentication page.
+	PartitionSSO string
 }
 
 // NewAdminNav is the navigation of admin p, signed in as email, on a page
 // of section current about account a (zero for none).
 func NewAdminNav(p admin.Principal, email string, a gatehouse.Account, current string) *AdminNav {
-	return &AdminNav{Email: email, Accounts: p.Scope != gatehouse.ScopeAccount, Apps: admin.MayManageClients(p) == nil,
+	n := &AdminNav{Email: email, Accounts: p.Scope != gatehouse.ScopeAccount, Apps: admin.MayManageClients(p) == nil,
 		Account: a, Current: current}
+	if p.Scope == gatehouse.ScopePartition {
+		n.PartitionSSO = "/admin/partitions/" + p.ScopeID + "/authentication"
+	}
+	return n
 }

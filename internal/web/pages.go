@@ -35,6 +35,9 @@ type View struct {
 	// Nav is the administration navigation: pages that have one get the
 	// wide layout and the htmx and admin scripts with it.
 	Nav *AdminNav
+	// Scripts gives a page without Nav the wide layout and those scripts
+	// too: a setup link's wizard pages, whose holder administers nothing.
+	Scripts bool
 	// Message is the text of an error page; Reference the audit event a
 	// person can quote; Back and BackText a way on other than the sign-in
 	// page (admin pages lead back with Back too).

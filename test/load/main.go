@@ -44,6 +44,8 @@ type options struct {
 	baselines    bool
 	maxPresigned int
 	serveFlags   []string
+	// idpAlg is how the OIDC load's provider signs ID tokens.
+	idpAlg string
 }
 
 // flagList is a repeatable string flag.
@@ -67,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.users, "users", 0, "users in the account (default 256; for password, twice the clients)")
 	fs.BoolVar(&o.baselines, "baselines", true, "measure the gosaml2 and RSA floor baselines in the same run")
 	fs.IntVar(&o.maxPresigned, "max-presigned", 60000, "most SAML responses pre-signed for one round (about 7 KB each)")
+	fs.StringVar(&o.idpAlg, "idp-alg", "RS256", "how the OIDC load's provider signs ID tokens: RS256 (as most IdPs) or ES256 (a cheaper signature, so the provider takes less of the shared cores)")
 	fs.Var(&serve, "serve-flag", "extra flag for gatehouse serve, e.g. -serve-flag=--log-level=warn (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -86,6 +89,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	o.warmup = min(o.warmup, o.duration)
 	switch {
+	case o.idpAlg != "RS256" && o.idpAlg != "ES256":
+		return o, fmt.Errorf("-idp-alg %q: want RS256 or ES256", o.idpAlg)
 	case o.protocol != "saml" && o.protocol != "oidc" && o.protocol != "password":
 		return o, fmt.Errorf("-protocol %q: want saml, oidc or password", o.protocol)
 	case o.procs < 1 || (o.procs > 1 && o.postgres == ""):

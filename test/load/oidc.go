@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -22,13 +25,14 @@ import (
 
 // provider is the minimal OpenID Provider the OIDC load signs in at:
 // discovery, JWKS and a token endpoint redeeming codes (client_secret_basic,
-// PKCE S256) for RS256 ID tokens carrying the authorization request's
+// PKCE S256) for ID tokens (RS256, or ES256 with -idp-alg) carrying the authorization request's
 // nonce. It runs in the tool's process, and counts its own time (busy) so
 // the report can state the figures without it.
 type provider struct {
 	srv          *http.Server
 	url          string
-	key          *rsa.PrivateKey
+	public       any // the signing key's public half
+	alg          jose.SignatureAlgorithm
 	signer       jose.Signer
 	clientID     string
 	clientSecret string
@@ -39,12 +43,23 @@ type provider struct {
 // grant is what a code stands for.
 type grant struct{ redirectURI, challenge, nonce, email string }
 
-func startProvider() (*provider, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+func startProvider(alg string) (*provider, error) {
+	var (
+		key    crypto.Signer
+		err    error
+		jalg   = jose.SignatureAlgorithm(alg)
+		public any
+	)
+	if jalg == jose.ES256 {
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	} else {
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	}
 	if err != nil {
 		return nil, err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
+	public = key.Public()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jalg, Key: key},
 		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "load-1"))
 	if err != nil {
 		return nil, err
@@ -53,7 +68,7 @@ func startProvider() (*provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &provider{url: "http://" + ln.Addr().String(), key: key, signer: signer,
+	p := &provider{url: "http://" + ln.Addr().String(), public: public, alg: jalg, signer: signer,
 		clientID: "gatehouse-load", clientSecret: rand.Text()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
@@ -90,7 +105,7 @@ func (p *provider) discovery(w http.ResponseWriter, _ *http.Request) {
 		"jwks_uri":                              p.url + "/jwks",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"id_token_signing_alg_values_supported": []string{string(p.alg)},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
 		"scopes_supported":                      []string{"openid", "email", "profile"},
@@ -99,7 +114,7 @@ func (p *provider) discovery(w http.ResponseWriter, _ *http.Request) {
 
 func (p *provider) jwks(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: &p.key.PublicKey, KeyID: "load-1", Algorithm: string(jose.RS256), Use: "sig"},
+		{Key: p.public, KeyID: "load-1", Algorithm: string(p.alg), Use: "sig"},
 	}})
 }
 
@@ -180,8 +195,8 @@ type oidcLoad struct {
 
 // newOIDCTarget starts the provider, configures an OIDC SSO configuration
 // at Gatehouse pointing at it, runs its Test as the admin and enables it.
-func newOIDCTarget(ctx context.Context, cl *cluster, t *tenant, tr *http.Transport) (*target, func(), error) {
-	p, err := startProvider()
+func newOIDCTarget(ctx context.Context, cl *cluster, t *tenant, tr *http.Transport, alg string) (*target, func(), error) {
+	p, err := startProvider(alg)
 	if err != nil {
 		return nil, nil, err
 	}

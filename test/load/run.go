@@ -104,7 +104,7 @@ func gatehouseTarget(ctx context.Context, o options, cl *cluster, t *tenant, tr 
 	case "saml":
 		main, err = newSAMLTarget(ctx, cl, t, o, tr)
 	case "oidc":
-		main, stop, err = newOIDCTarget(ctx, cl, t, tr)
+		main, stop, err = newOIDCTarget(ctx, cl, t, tr, o.idpAlg)
 	default:
 		main = newPasswordTarget(cl, t, o.clients, tr)
 	}

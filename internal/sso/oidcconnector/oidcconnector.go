@@ -124,7 +124,7 @@ func flowError(err error) error {
 func (k *Connector) provider(c *gatehouse.SSOConfig) (*oidcrp.Provider, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if cp, ok := k.providers[c.ID]; ok && cp.updatedAt.Equal(c.UpdatedAt) {
+	if cp, ok := k.providers[c.SettingsKey()]; ok && cp.updatedAt.Equal(c.UpdatedAt) {
 		return cp.provider, nil
 	}
 	if c.OIDC == nil {
@@ -141,7 +141,7 @@ func (k *Connector) provider(c *gatehouse.SSOConfig) (*oidcrp.Provider, error) {
 	if err != nil {
 		return nil, flowError(err)
 	}
-	k.providers[c.ID] = cachedProvider{updatedAt: c.UpdatedAt, provider: p}
+	k.providers[c.SettingsKey()] = cachedProvider{updatedAt: c.UpdatedAt, provider: p}
 	return p, nil
 }
 
@@ -231,7 +231,8 @@ func (k *Connector) Finish(ctx context.Context, c *gatehouse.SSOConfig, answer u
 		if d := answer.Get("error_description"); d != "" {
 			msg += " (" + idpText(d) + ")"
 		}
-		return sso.Identity{}, &gatehouse.Rejection{Reason: "idp_error", Message: msg, Received: idpText(code), FixIn: gatehouse.FixInIdP}
+		return sso.Identity{}, &gatehouse.Rejection{Reason: "idp_error", Message: msg, Received: idpText(code), FixIn: gatehouse.FixInIdP,
+			IdPMessage: gatehouse.IdPMessageText(answer.Get("error_description"))}
 	}
 	redirectURI, err := k.redirectURI(c)
 	if err != nil {

@@ -57,7 +57,7 @@ func New(base *url.URL, box *secretbox.Box) *Connector {
 // are parsed once, not at every sign-in.
 func (c *Connector) idp(cfg *gatehouse.SSOConfig) (saml.IdP, error) {
 	c.mu.Lock()
-	cached, ok := c.idps[cfg.ID]
+	cached, ok := c.idps[cfg.SettingsKey()]
 	c.mu.Unlock()
 	if ok && cached.updatedAt.Equal(cfg.UpdatedAt) {
 		return cached.idp, nil
@@ -71,7 +71,7 @@ func (c *Connector) idp(cfg *gatehouse.SSOConfig) (saml.IdP, error) {
 	if len(c.idps) >= maxCachedIdPs {
 		clear(c.idps)
 	}
-	c.idps[cfg.ID] = cachedIdP{updatedAt: cfg.UpdatedAt, idp: idp}
+	c.idps[cfg.SettingsKey()] = cachedIdP{updatedAt: cfg.UpdatedAt, idp: idp}
 	return idp, nil
 }
 

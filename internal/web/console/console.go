@@ -51,22 +51,43 @@ func Routes(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /admin/accounts/{account_id}/authentication", s.authenticationPage)
 	mux.HandleFunc("GET /admin/accounts/{account_id}/sso/new", s.ssoNewPage)
 	mux.HandleFunc("POST /admin/accounts/{account_id}/sso", s.ssoCreate)
-	const one = "/admin/accounts/{account_id}/sso/{config_id}"
-	mux.HandleFunc("GET "+one, s.ssoOverview)
-	mux.HandleFunc("GET "+one+"/setup", s.ssoSetupPage)
-	mux.HandleFunc("GET "+one+"/connect", s.ssoConnectPage)
-	mux.HandleFunc("POST "+one+"/connect", s.ssoConnectSave)
-	mux.HandleFunc("POST "+one+"/metadata", s.ssoMetadataImport)
-	mux.HandleFunc("GET "+one+"/test", s.ssoTestPage)
-	mux.HandleFunc("GET "+one+"/enable", s.ssoEnablePage)
-	mux.HandleFunc("POST "+one+"/enable", s.ssoEnable)
-	mux.HandleFunc("POST "+one+"/disable", s.ssoDisable)
-	mux.HandleFunc("GET "+one+"/delete", s.ssoDeletePage)
-	mux.HandleFunc("POST "+one+"/delete", s.ssoDelete)
+	mux.HandleFunc("POST /admin/accounts/{account_id}/partition-sso", s.accountUsePartitionSSO)
+	mux.HandleFunc("POST /admin/accounts/{account_id}/domains", s.domainClaim)
+	s.provisioningRoutes(mux)
+	mux.HandleFunc("POST /admin/accounts/{account_id}/domains/{domain}/verify", s.domainVerify)
+	mux.HandleFunc("POST /admin/accounts/{account_id}/domains/{domain}/remove", s.domainRemove)
+	mux.HandleFunc("GET /admin/partitions/{partition_id}/authentication", s.partitionAuthenticationPage)
+	mux.HandleFunc("GET /admin/partitions/{partition_id}/sso/new", s.ssoNewPage)
+	mux.HandleFunc("POST /admin/partitions/{partition_id}/sso", s.ssoCreate)
+	// An account's configurations and a partition's have the same pages.
+	for _, one := range []string{"/admin/accounts/{account_id}/sso/{config_id}", "/admin/partitions/{partition_id}/sso/{config_id}"} {
+		mux.HandleFunc("GET "+one, s.ssoOverview)
+		mux.HandleFunc("GET "+one+"/setup", s.ssoSetupPage)
+		mux.HandleFunc("GET "+one+"/connect", s.ssoConnectPage)
+		mux.HandleFunc("POST "+one+"/connect", s.ssoConnectSave)
+		mux.HandleFunc("POST "+one+"/metadata", s.ssoMetadataImport)
+		mux.HandleFunc("GET "+one+"/test", s.ssoTestPage)
+		mux.HandleFunc("GET "+one+"/enable", s.ssoEnablePage)
+		mux.HandleFunc("POST "+one+"/enable", s.ssoEnable)
+		mux.HandleFunc("GET "+one+"/disable", s.ssoDisablePage)
+		mux.HandleFunc("POST "+one+"/disable", s.ssoDisable)
+		mux.HandleFunc("POST "+one+"/undo-disable", s.ssoUndoDisable)
+		mux.HandleFunc("GET "+one+"/health", s.ssoHealthPage)
+		mux.HandleFunc("POST "+one+"/metadata/refresh", s.ssoRefreshMetadata)
+		mux.HandleFunc("POST "+one+"/jit", s.ssoJIT)
+		mux.HandleFunc("GET "+one+"/apply", s.ssoApplyPage)
+		mux.HandleFunc("POST "+one+"/apply", s.ssoApply)
+		mux.HandleFunc("POST "+one+"/discard", s.ssoDiscard)
+		mux.HandleFunc("GET "+one+"/delete", s.ssoDeletePage)
+		mux.HandleFunc("POST "+one+"/delete", s.ssoDelete)
+	}
 	mux.HandleFunc("POST /admin/certificate", s.certificateInfo)
 	s.exemptionRoutes(mux)
+	s.entraRoutes(mux)
 	s.recordRoutes(mux)
 	s.appRoutes(mux)
+	s.setupLinkRoutes(mux)
+	s.peopleRoutes(mux)
 }
 
 //go:embed templates
@@ -101,6 +122,8 @@ type adminCaller struct {
 	User gatehouse.User
 	Home gatehouse.Account
 	P    admin.Principal
+	// Session is the session they are signed in with.
+	Session gatehouse.Session
 }
 
 // nav is the navigation of a page of section current about account a
@@ -129,7 +152,7 @@ func (s *server) adminCaller(w http.ResponseWriter, r *http.Request) (adminCalle
 			Message: "Only administrators can open this page.", Back: "/", BackText: "Go to your home page"})
 		return adminCaller{}, false
 	}
-	return adminCaller{User: cur.User, Home: home, P: p}, true
+	return adminCaller{User: cur.User, Home: home, P: p, Session: cur.Session}, true
 }
 
 // adminAccount returns the signed-in administrator and the account the

@@ -20,6 +20,7 @@ import (
 func (s *server) recordRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/accounts", s.accountsPage)
 	mux.HandleFunc("GET /admin/accounts/{account_id}/sign-ins", s.signInsPage)
+	mux.HandleFunc("POST /admin/accounts/{account_id}/sign-ins/create-seat", s.createSeat)
 	mux.HandleFunc("GET /admin/accounts/{account_id}/audit", s.auditPage)
 	mux.HandleFunc("GET /admin/accounts/{account_id}/break-glass", s.breakGlassPage)
 	mux.HandleFunc("POST /admin/accounts/{account_id}/break-glass", s.breakGlassSubmit)
@@ -226,6 +227,11 @@ type signInRow struct {
 	Failed bool
 	// AuditURL is the audit log showing this event alone.
 	AuditURL string
+	// Details are the event's details, sorted by key, behind a disclosure.
+	Details []detail
+	// SeatFor is the email of an SSO sign-in refused for want of a seat:
+	// the page offers to create that seat (issue 15).
+	SeatFor string
 }
 
 // signInsPage lists an account's sign-in attempts, newest first, filtered
@@ -242,6 +248,13 @@ func (s *server) signInsPage(w http.ResponseWriter, r *http.Request) {
 	pg.Outcomes, pg.Methods = optionsOf(outcomeChoices, pg.Outcome), optionsOf(methods, pg.Method)
 	pg.Filtered = pg.Person != "" || pg.Outcome != "" || pg.Method != ""
 	v := view{View: web.View{Title: "Sign-in history", Nav: c.nav(a, "sign-ins")}, Errs: map[string]string{}, Page: &pg}
+	if id := q.Get("seat"); id != "" {
+		// The notice names the seat just created, read back: a query
+		// parameter never becomes page text.
+		if u, err := s.admin.User(r.Context(), c.P, a.ID, id); err == nil {
+			v.Notice = "Created a seat for " + u.Email + ": they can sign in now."
+		}
+	}
 
 	if !offered(outcomeChoices, pg.Outcome) {
 		v.Errs["outcome"] = "Choose one of the listed outcomes."
@@ -288,9 +301,19 @@ func (s *server) signInsPage(w http.ResponseWriter, r *http.Request) {
 		pg.Rows = append(pg.Rows, signInRow{Event: e, Person: personOf(e, emails),
 			Method:   methodName(strings.TrimPrefix(string(e.Action), gatehouse.SignInActionPrefix)),
 			Failed:   e.Outcome != gatehouse.OutcomeSuccess,
-			AuditURL: accountPath(a.ID) + "/audit?" + url.Values{"ref": {e.ID}}.Encode()})
+			AuditURL: accountPath(a.ID) + "/audit?" + url.Values{"ref": {e.ID}}.Encode(), Details: detailsOf(e.Details),
+			SeatFor: seatFor(e)})
 	}
 	s.pages.Render(w, http.StatusOK, "admin_signins.html", v)
+}
+
+// seatFor is the email an SSO sign-in was refused for want of a seat, ""
+// for any other event.
+func seatFor(e gatehouse.AuditEvent) string {
+	if e.Outcome != gatehouse.OutcomeFailure || e.Details["reason"] != "no_seat" || e.TargetType == "user" {
+		return ""
+	}
+	return e.Details["email"]
 }
 
 // personOf names whom a sign-in attempt was by or aimed at: the signed-in
@@ -358,6 +381,11 @@ var actionLabels = map[gatehouse.AuditAction]string{
 	gatehouse.ActionSSOConfigEnable:         "Enabled SSO configuration",
 	gatehouse.ActionSSOConfigDisable:        "Disabled SSO configuration",
 	gatehouse.ActionSSOConfigDelete:         "Deleted SSO configuration",
+	gatehouse.ActionDomainClaim:             "Claimed an email domain",
+	gatehouse.ActionDomainVerify:            "Verified an email domain",
+	gatehouse.ActionDomainDelete:            "Removed an email domain",
+	gatehouse.ActionSSOConfigPendingApply:   "Applied tested changes to SSO configuration",
+	gatehouse.ActionSSOConfigPendingDiscard: "Discarded pending changes to SSO configuration",
 	gatehouse.ActionBreakGlass:              "Break-glass: turned off SSO",
 	gatehouse.ActionExemptionListCreate:     "Created exemption list",
 	gatehouse.ActionExemptionListUpdate:     "Edited exemption list",
@@ -367,6 +395,12 @@ var actionLabels = map[gatehouse.AuditAction]string{
 	gatehouse.ActionUserUpdate:              "Changed user",
 	gatehouse.ActionUserDelete:              "Deleted user",
 	gatehouse.ActionUserPasswordSet:         "Set a user's password",
+	gatehouse.ActionUserUnlock:              "Unlocked a user's sign-in",
+	gatehouse.ActionUserResetLinkSend:       "Sent a user a password reset link",
+	gatehouse.ActionPasswordResetRequest:    "Asked for a password reset link",
+	gatehouse.ActionPasswordReset:           "Reset their password with a link",
+	gatehouse.ActionPasswordChange:          "Changed their password",
+	gatehouse.ActionRecoveryCodesRenew:      "Got new recovery codes",
 	gatehouse.ActionGroupCreate:             "Created group",
 	gatehouse.ActionGroupUpdate:             "Renamed group",
 	gatehouse.ActionGroupDelete:             "Deleted group",

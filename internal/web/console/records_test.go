@@ -44,7 +44,7 @@ func TestRecordsSignInHistory(t *testing.T) {
 		}
 		p.MustShow(t, `aria-current="page">Sign-in history`, "bob@acme.example", "carol@acme.example", "wrong password",
 			`<span class="badge failure">Failed</span>`, `<span class="badge enabled">Succeeded</span>`,
-			`<td data-label="Method">Password</td>`, `<td data-label="Address">127.0.0.1</td>`,
+			`<td data-label="Method">Password</td>`, `<span class="detail-key">address:</span> 127.0.0.1`,
 			`<code class="reference">`+failed.ID+`</code>`,
 			// From a row to that event in the audit log.
 			`href="/admin/accounts/`+acme.ID+`/audit?ref=`+failed.ID+`"`,
@@ -161,7 +161,8 @@ func TestRecordsAuditLog(t *testing.T) {
 
 // TestRecordsSSOReference: the reference a person quotes from a failed SSO
 // sign-in finds, in the account's audit log, that attempt with the precise
-// reason; the sign-in history lists it under SAML SSO and leads there.
+// reason and the person the verified answer named; the sign-in history
+// lists it under SAML SSO and leads there.
 func TestRecordsSSOReference(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := webtest.NewEnv(t, s, webtest.NewClock())
@@ -180,7 +181,7 @@ func TestRecordsSSOReference(t *testing.T) {
 			t.Fatalf("the quoted reference: %d rows, want its event alone", n)
 		}
 		p.MustShow(t, "SAML SSO sign-in", "(<code>signin.saml</code>)", html.EscapeString(ev.Reason),
-			`<td data-label="Target">SSO configuration `+acme.Config.Name+`</td>`, `<span class="badge failure">Failed</span>`)
+			`<td data-label="Target">bob@acme.example</td>`, `<span class="badge failure">Failed</span>`)
 
 		p = ada.Get("/admin/accounts/" + acme.Config.AccountID + "/sign-ins?method=saml")
 		if n := p.RowCount("When"); n != 1 {
@@ -503,5 +504,37 @@ func TestBreakGlassPartitionSSO(t *testing.T) {
 		if err != nil || !c.Enabled {
 			t.Fatalf("the partition's configuration: %+v, %v; want it still on", c, err)
 		}
+	})
+}
+
+// TestRecordsSayWhatPeopleWereTold: the sign-in history does not claim
+// that everyone who failed was told their email or password was
+// incorrect (an SSO failure shows its own page, with a reference); each
+// row keeps its reference in view and its address, browser and details
+// behind a disclosure, so the table fits the window.
+func TestRecordsSayWhatPeopleWereTold(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := webtest.NewEnv(t, s, webtest.NewClock())
+		acme := e.SAMLConfig("Acme", "acme", true, nil)
+		e.Member("Acme", "ada@acme.example", gatehouse.RoleAdmin)
+		e.User("Acme", "bob@acme.example")
+		b := e.Browser()
+		req := webtest.IdPRequest(t, b.Post("/login", url.Values{"email": {"bob@acme.example"}}))
+		ev := e.Refused(b.PostACS(acme.Config.ID, acme.Response(req.ID, "bob@acme.example", func(r *samltest.Response) { r.Audience = "https://elsewhere.example/sp" }), req.RelayState))
+
+		ada := e.SignedIn("ada@acme.example")
+		p := ada.Get("/admin/accounts/" + acme.Config.AccountID + "/sign-ins")
+		p.MustShow(t, "a failed password says only &ldquo;Incorrect email or password.&rdquo;",
+			"a failed SSO sign-in shows a page with a reference, the one in the Reference column here",
+			`<td data-label="Reference"><a href="/admin/accounts/`+acme.Config.AccountID+`/audit?ref=`+ev.ID+`"`,
+			`<details class="more"><summary>Details<span class="visually-hidden"> of `+ev.ID+`</span></summary>`,
+			`<span class="detail-key">address:</span> 127.0.0.1`, `<span class="detail-key">browser:</span> Go-http-client`)
+		p.MustOmit(t, "People who failed were told only that the email or password was incorrect", `class="table-scroll"`)
+
+		p = ada.Get("/admin/accounts/" + acme.Config.AccountID + "/audit?ref=" + ev.ID)
+		p.MustShow(t, `<td data-label="Reference"><code class="reference">`+ev.ID+`</code></td>`,
+			`<details class="more"><summary>Details<span class="visually-hidden"> of `+ev.ID+`</span></summary>`,
+			`<span class="badge failure">Failed</span> <span class="reason">`+html.EscapeString(ev.Reason)+`</span>`)
+		p.MustOmit(t, `class="table-scroll"`)
 	})
 }

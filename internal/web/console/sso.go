@@ -38,6 +38,8 @@ type ssoRow struct {
 	IdP      string
 	Path     string
 	TestPath string
+	// Health sums up how it is doing: latest sign-in, failures.
+	Health *healthData
 }
 
 func rowOf(v admin.SSOConfigView) ssoRow {
@@ -45,28 +47,48 @@ func rowOf(v admin.SSOConfigView) ssoRow {
 	if idp, ok := ssoconfig.IdPOf(v.Preset); ok {
 		name = idp.Name + ", " + idp.Presets[0].Variant
 	}
-	return ssoRow{SSOConfigView: v, IdP: name, Path: ssoPath(v.AccountID, v.ID), TestPath: testPath(v)}
+	path := ssoPath(v.AccountID, v.ID)
+	if v.AccountID == "" {
+		path = partitionPath(v.PartitionID) + "/sso/" + v.ID
+	}
+	return ssoRow{SSOConfigView: v, IdP: name, Path: path, TestPath: testPath(v)}
 }
 
 // authenticationData is what the Authentication section shows.
 type authenticationData struct {
 	Account gatehouse.Account
 	Configs []ssoRow
+	// SSONewPath starts the wizard for a new configuration.
+	SSONewPath string
+	// PartitionSSO is the section about the partition's SSO.
+	PartitionSSO *accountPartitionSSO
+	// Domains is the Verified domains section.
+	Domains domainSection
+	// Provisioning is the Provisioning (SCIM) section.
+	Provisioning provisioningSection
 	// Exemptions is the Exemptions section's, from exemptionSection.
 	Exemptions exemptionSectionData
 	// BreakGlass is the latest break-glass, shown until a configuration
 	// is changed or enabled after it.
 	BreakGlass *gatehouse.AuditEvent
+	// Disabled is the latest disable by an admin, shown with its reason
+	// and Undo while nothing has been enabled since.
+	Disabled *disableNotice
 }
 
 // ssoNotices are the messages after a change, chosen by the done
 // parameter; %s is the configuration's name. They are fixed texts: a query
 // parameter never becomes page text.
 var ssoNotices = map[string]string{
-	"enabled":  "%s is enabled: it now governs sign-in for this account.",
-	"switched": "%s is enabled, and %s was switched off in the same step.",
-	"disabled": "%s is disabled: everyone signs in with their password again.",
-	"deleted":  "The SSO configuration %s was deleted.",
+	"enabled":           "%s is enabled: it now governs sign-in for this account.",
+	"switched":          "%s is enabled, and %s was switched off in the same step.",
+	"disabled":          "%s is disabled: everyone signs in with their password again.",
+	"undone":            "%s is enabled again, as it was before it was turned off.",
+	"partition-sso-on":  "This account now uses its partition's SSO.",
+	"partition-sso-off": "This account no longer uses its partition's SSO.",
+	"applied":           "The tested changes to %s are applied: sign-ins use them from now on.",
+	"discarded":         "The pending changes to %s were discarded: its live settings stay as they were.",
+	"deleted":           "The SSO configuration %s was deleted.",
 }
 
 // ssoNameRe is what a configuration's system name looks like (the deleted
@@ -113,9 +135,17 @@ func (s *server) authenticationPage(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	data := authenticationData{Account: a}
+	data := authenticationData{Account: a, SSONewPath: accountPath(a.ID) + "/sso/new"}
 	for _, v := range views {
-		data.Configs = append(data.Configs, rowOf(v))
+		row := rowOf(v)
+		h, err := s.admin.SSOConfigHealth(ctx, c.P, policy.Owner{AccountID: a.ID}, v.ID)
+		if err != nil {
+			s.adminError(w, r, err)
+			return
+		}
+		d := healthDataOf(accountSSOOwner(a), h)
+		row.Health = &d
+		data.Configs = append(data.Configs, row)
 	}
 	if data.Exemptions, err = s.exemptionSection(ctx, c, a); err != nil {
 		s.adminError(w, r, err)
@@ -125,8 +155,24 @@ func (s *server) authenticationPage(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
+	if data.Disabled, err = s.standingDisable(ctx, c, a, views); err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	if data.PartitionSSO, err = s.accountPartitionSection(ctx, c, a, views); err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	if data.Domains, err = s.domainSection(ctx, c, a); err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	if data.Provisioning, err = s.provisioningSection(ctx, c, a); err != nil {
+		s.adminError(w, r, err)
+		return
+	}
 	s.pages.Render(w, http.StatusOK, "authentication.html", view{
-		View: web.View{Title: "Authentication", Nav: c.nav(a, "authentication"), Notice: ssoNotice(r, data.Configs) + exemptionNotice(r, data.Exemptions)},
+		View: web.View{Title: "Authentication", Nav: c.nav(a, "authentication"), Notice: ssoNotice(r, data.Configs) + exemptionNotice(r, data.Exemptions) + domainNotice(r, data.Domains.Domains) + provisioningNotice(r)},
 		Page: data,
 	})
 }
@@ -162,55 +208,70 @@ func (s *server) standingBreakGlass(ctx context.Context, c adminCaller, a gateho
 // ---- Step 1: choose the IdP.
 
 type ssoNewData struct {
-	Account gatehouse.Account
-	IdPs    []ssoconfig.IdP
-	Chosen  string
+	Owner  ssoOwner
+	IdPs   []ssoconfig.IdP
+	Chosen string
 }
 
 func (s *server) ssoNewPage(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.adminAccount(w, r)
+	c, o, ok := s.adminSSOOwner(w, r)
 	if !ok {
 		return
 	}
 	s.pages.Render(w, http.StatusOK, "admin_sso_new.html", view{
-		View: web.View{Title: "Set up SSO: choose your identity provider", Nav: c.nav(a, "authentication")},
-		Page: ssoNewData{Account: a, IdPs: ssoconfig.IdPs()},
+		View: web.View{Title: "Set up SSO: choose your identity provider", Nav: c.ownerNav(o, "authentication")},
+		Page: ssoNewData{Owner: o, IdPs: s.idps()},
 	})
 }
 
 func (s *server) ssoCreate(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.adminAccountForm(w, r)
+	c, o, ok := s.adminSSOOwnerForm(w, r)
 	if !ok {
 		return
 	}
 	preset := r.PostFormValue("preset")
-	if _, known := ssoconfig.PresetByID(preset); !known {
+	_, known := ssoconfig.PresetByID(preset)
+	if why := s.presetUnavailable(preset); !known || why != "" {
+		if why == "" {
+			why = "Choose one of the identity providers listed."
+		}
 		s.pages.Render(w, http.StatusUnprocessableEntity, "admin_sso_new.html", view{
-			View: web.View{Title: "Set up SSO: choose your identity provider", Nav: c.nav(a, "authentication"),
+			View: web.View{Title: "Set up SSO: choose your identity provider", Nav: c.ownerNav(o, "authentication"),
 				Error: "Choose your identity provider, then continue."},
-			Errs: map[string]string{"preset": "Choose one of the identity providers listed."},
-			Page: ssoNewData{Account: a, IdPs: ssoconfig.IdPs()},
+			Errs: map[string]string{"preset": why},
+			Page: ssoNewData{Owner: o, IdPs: s.idps()},
 		})
 		return
 	}
-	v, err := s.admin.CreateSSOConfig(r.Context(), c.P, policy.Owner{AccountID: a.ID}, admin.CreateSSOConfigInput{Preset: preset})
+	v, err := s.admin.CreateSSOConfig(r.Context(), c.P, o.Policy, admin.CreateSSOConfigInput{Preset: preset})
 	if err != nil {
 		s.adminError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, ssoPath(a.ID, v.ID)+"/setup", http.StatusSeeOther)
+	http.Redirect(w, r, o.configPath(v.ID)+"/setup", http.StatusSeeOther)
 }
 
 // ---- The steps after the first share what they show about the configuration.
 
 // ssoStep is what every step of the wizard shows.
 type ssoStep struct {
+	// Owner is whose configuration it is; Account is the account, zero
+	// for a partition's.
+	Owner   ssoOwner
 	Account gatehouse.Account
-	Config  admin.SSOConfigView
-	IdP     ssoconfig.IdP
-	Preset  ssoconfig.IdPPreset
+	// Config is the configuration as the steps show it: its pending
+	// version when one is waiting (Config.Pending is then set), and Live
+	// its live settings.
+	Config admin.SSOConfigView
+	Live   admin.SSOConfigView
+	IdP    ssoconfig.IdP
+	Preset ssoconfig.IdPPreset
 	// Step is "setup", "connect", "test" or "enable".
-	Step     string
+	Step string
+	// ByLink: the page is a setup link's (setuplink.go), whose holder
+	// administers nothing: Path is the link's, and what only admins may
+	// do is not offered.
+	ByLink   bool
 	Path     string
 	TestPath string
 	// Connect: the form as shown, and metadata import's state.
@@ -231,6 +292,19 @@ type ssoStep struct {
 	Refusal  string
 	Blocker  string // "plan", "incomplete", "test", "lockout" or ""
 	Switches string // the enabled configuration enabling this one would switch off
+	// Apply: what applying the pending changes would change.
+	Changes []labelledChange
+	// Health: how the configuration is doing.
+	Health *healthData
+	// PartitionLists: a partition's configuration's enable preview, by
+	// account.
+	PartitionLists *partitionLists
+}
+
+// labelledChange is a field a pending version changes, named as the
+// connect form names it.
+type labelledChange struct {
+	Label, Live, Pending string
 }
 
 // previewLists is an enable preview as the page lists it.
@@ -273,20 +347,30 @@ type labelledProblem struct{ Field, Label, Message, Anchor string }
 
 // ssoStepFor loads the configuration of the path for a step page.
 func (s *server) ssoStepFor(w http.ResponseWriter, r *http.Request, step string) (adminCaller, ssoStep, bool) {
-	c, a, ok := s.adminAccount(w, r)
+	c, o, ok := s.adminSSOOwner(w, r)
 	if !ok {
 		return c, ssoStep{}, false
 	}
-	v, err := s.admin.SSOConfig(r.Context(), c.P, policy.Owner{AccountID: a.ID}, r.PathValue("config_id"))
+	v, err := s.admin.SSOConfig(r.Context(), c.P, o.Policy, r.PathValue("config_id"))
 	if err != nil {
 		s.adminError(w, r, err)
 		return c, ssoStep{}, false
 	}
-	return c, s.stepOf(a, v, step), true
+	return c, s.stepFor(o, v, step), true
 }
 
-func (s *server) stepOf(a gatehouse.Account, v admin.SSOConfigView, step string) ssoStep {
-	st := ssoStep{Account: a, Config: v, Step: step, Path: ssoPath(a.ID, v.ID), TestPath: testPath(v)}
+// stepFor is what step shows of owner o's configuration v.
+func (s *server) stepFor(o ssoOwner, v admin.SSOConfigView, step string) ssoStep {
+	// While changes are pending, the steps show and edit them; Live keeps
+	// what sign-ins use.
+	live := v
+	switch step {
+	case "enable", "disable", "delete", "health":
+		// These act on the live settings.
+	default:
+		v = withPending(v)
+	}
+	st := ssoStep{Owner: o, Live: live, Account: o.Account, Config: v, Step: step, Path: o.configPath(v.ID), TestPath: testPath(v)}
 	if idp, ok := ssoconfig.IdPOf(v.Preset); ok {
 		st.IdP, st.Preset = idp, idp.Presets[0]
 	} else {
@@ -387,6 +471,7 @@ func (s *server) ssoOverview(w http.ResponseWriter, r *http.Request) {
 	next := "/connect"
 	switch {
 	case st.Config.Enabled:
+		next = "/health"
 	case st.Config.Status == gatehouse.SSOComplete && st.Config.TestCurrent:
 		next = "/enable"
 	case st.Config.Status == gatehouse.SSOComplete:
@@ -403,7 +488,7 @@ func (s *server) ssoSetupPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.pages.Render(w, http.StatusOK, "admin_sso_setup.html", view{
-		View: web.View{Title: stepTitle(st, "Set up "+st.IdP.InSentence), Nav: c.nav(st.Account, "authentication")},
+		View: web.View{Title: stepTitle(st, "Set up "+st.IdP.InSentence), Nav: c.ownerNav(st.Owner, "authentication")},
 		Page: st,
 	})
 }
@@ -415,14 +500,16 @@ func (s *server) ssoTestPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if t := st.Config.LastTest; t != nil && t.By != "" {
+	if t := st.Config.LastTest; t != nil && gatehouse.IsSetupLinkID(t.By) {
+		st.Tester = "the holder of setup link " + t.By
+	} else if t != nil && t.By != "" {
 		// The tester is an admin who reaches this account, or was.
 		if u, err := s.store.User(r.Context(), t.By); err == nil {
 			st.Tester = u.Email
 		}
 	}
 	s.pages.Render(w, http.StatusOK, "admin_sso_test.html", view{
-		View: web.View{Title: stepTitle(st, "Test"), Nav: c.nav(st.Account, "authentication")},
+		View: withConsentNotice(r, st.Config, web.View{Title: stepTitle(st, "Test"), Nav: c.ownerNav(st.Owner, "authentication")}),
 		Page: st,
 	})
 }
@@ -445,8 +532,8 @@ func (s *server) renderEnable(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	s.renderAdmin(w, r, status, "admin_sso_enable.html", view{
-		View: web.View{Title: stepTitle(st, "Enable"), Nav: c.nav(st.Account, "authentication"), Error: problem,
-			Back: accountPath(st.Account.ID) + "/authentication"},
+		View: web.View{Title: stepTitle(st, "Enable"), Nav: c.ownerNav(st.Owner, "authentication"), Error: problem,
+			Back: st.Owner.Path + "/authentication"},
 		Page: st,
 	})
 }
@@ -454,7 +541,7 @@ func (s *server) renderEnable(w http.ResponseWriter, r *http.Request, status int
 // enablePreview fills in who enabling would govern how, why it may not be
 // enabled yet, and what it would switch off.
 func (s *server) enablePreview(ctx context.Context, c adminCaller, st *ssoStep) error {
-	owner := policy.Owner{AccountID: st.Account.ID}
+	owner := st.Owner.Policy
 	if st.Config.Enabled {
 		return nil
 	}
@@ -465,6 +552,9 @@ func (s *server) enablePreview(ctx context.Context, c adminCaller, st *ssoStep) 
 	st.Blocker, st.Refusal = blockerOf(refusal)
 	if preview.Account != nil {
 		st.Lists = listsOf(*preview.Account)
+	}
+	if preview.Partition != nil {
+		st.PartitionLists = partitionListsOf(*preview.Partition)
 	}
 	configs, err := s.admin.SSOConfigs(ctx, c.P, owner)
 	if err != nil {
@@ -499,11 +589,11 @@ func blockerOf(refusal error) (blocker, message string) {
 }
 
 func (s *server) ssoEnable(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.adminAccountForm(w, r)
+	c, o, ok := s.adminSSOOwnerForm(w, r)
 	if !ok {
 		return
 	}
-	v, err := s.admin.EnableSSOConfig(r.Context(), c.P, policy.Owner{AccountID: a.ID}, r.PathValue("config_id"))
+	v, err := s.admin.EnableSSOConfig(r.Context(), c.P, o.Policy, r.PathValue("config_id"))
 	var refused *ssoconfig.EnableError
 	var lockout *admin.LockoutError
 	switch {
@@ -516,24 +606,11 @@ func (s *server) ssoEnable(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	target := accountPath(a.ID) + "/authentication?done=enabled&config=" + v.ID
+	target := o.Path + "/authentication?done=enabled&config=" + v.ID
 	if v.DisabledConfigID != "" {
-		target = accountPath(a.ID) + "/authentication?done=switched&config=" + v.ID + "&other=" + v.DisabledConfigID
+		target = o.Path + "/authentication?done=switched&config=" + v.ID + "&other=" + v.DisabledConfigID
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
-}
-
-func (s *server) ssoDisable(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.adminAccountForm(w, r)
-	if !ok {
-		return
-	}
-	v, err := s.admin.DisableSSOConfig(r.Context(), c.P, policy.Owner{AccountID: a.ID}, r.PathValue("config_id"))
-	if err != nil {
-		s.adminError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, accountPath(a.ID)+"/authentication?done=disabled&config="+v.ID, http.StatusSeeOther)
 }
 
 // ---- Delete, after a confirmation.
@@ -544,8 +621,8 @@ func (s *server) ssoDeletePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderAdmin(w, r, http.StatusOK, "admin_sso_delete.html", view{
-		View: web.View{Title: "Delete " + st.Config.Name + "?", Nav: c.nav(st.Account, "authentication"),
-			Back: accountPath(st.Account.ID) + "/authentication"},
+		View: web.View{Title: "Delete " + st.Config.Name + "?", Nav: c.ownerNav(st.Owner, "authentication"),
+			Back: st.Owner.Path + "/authentication"},
 		Page: st,
 	})
 }
@@ -558,12 +635,12 @@ func (s *server) ssoDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := s.admin.DeleteSSOConfig(r.Context(), c.P, policy.Owner{AccountID: st.Account.ID}, st.Config.ID)
+	err := s.admin.DeleteSSOConfig(r.Context(), c.P, st.Owner.Policy, st.Config.ID)
 	if errors.Is(err, gatehouse.ErrConflict) {
 		st.Config.Enabled = true
 		s.pages.Render(w, http.StatusConflict, "admin_sso_delete.html", view{
-			View: web.View{Title: "Delete " + st.Config.Name + "?", Nav: c.nav(st.Account, "authentication"),
-				Error: "An enabled configuration cannot be deleted: disable it first.", Back: accountPath(st.Account.ID) + "/authentication"},
+			View: web.View{Title: "Delete " + st.Config.Name + "?", Nav: c.ownerNav(st.Owner, "authentication"),
+				Error: "An enabled configuration cannot be deleted: disable it first.", Back: st.Owner.Path + "/authentication"},
 			Page: st,
 		})
 		return
@@ -572,7 +649,7 @@ func (s *server) ssoDelete(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, accountPath(st.Account.ID)+"/authentication?done=deleted&name="+st.Config.Name, http.StatusSeeOther)
+	http.Redirect(w, r, st.Owner.Path+"/authentication?done=deleted&name="+st.Config.Name, http.StatusSeeOther)
 }
 
 // ---- A pasted certificate, described as the admin types.

@@ -15,7 +15,6 @@ import (
 	"gatehouse"
 	"gatehouse/internal/admin"
 	"gatehouse/internal/oidcrp"
-	"gatehouse/internal/policy"
 	"gatehouse/internal/saml"
 	"gatehouse/internal/ssoconfig"
 	"gatehouse/internal/web"
@@ -201,6 +200,12 @@ func parseConnectForm(form url.Values, v admin.SSOConfigView, preset ssoconfig.P
 		if preset.AsksHostedDomain {
 			in.OIDC.HostedDomain = &f.HostedDomain
 		}
+		if preset.ProviderApp {
+			// The provider's Entra ID application is the operator's: the
+			// form has no issuer, client or secret to send.
+			in.OIDC.Issuer, in.OIDC.ClientID = nil, nil
+			break
+		}
 		// An empty box keeps the stored secret: it is never shown, so
 		// the box is always empty when the form opens.
 		if secret := form.Get("client_secret"); strings.TrimSpace(secret) != "" {
@@ -225,7 +230,8 @@ func (s *server) renderConnect(w http.ResponseWriter, c adminCaller, st ssoStep,
 	}
 	v.Errs = withListErrors(v.Errs, "oidc.entra_tenants", "oidc.trusted_audiences")
 	st.Form, st.NameIDFormats, st.Algorithms = f, nameIDFormats, oidcrp.SupportedAlgorithms()
-	v.Title, v.Nav, v.Page = stepTitle(st, "Connect "+st.IdP.InSentence), c.nav(st.Account, "authentication"), st
+	v.Title, v.Nav, v.Page = stepTitle(st, "Connect "+st.IdP.InSentence), stepNav(c, st), st
+	v.Scripts = st.ByLink
 	s.pages.Render(w, status, "admin_sso_connect.html", v)
 }
 
@@ -259,9 +265,23 @@ func withListErrors(errs map[string]string, lists ...string) map[string]string {
 
 // connectNotices follow a save or an import.
 var connectNotices = map[string]string{
-	"saved":    "Saved.",
-	"draft":    "Saved as a draft. What is still missing is marked below; come back any time.",
-	"imported": "Imported your identity provider's metadata: its entity ID, single sign-on URL and signing certificate are filled in below. Check them, then save and continue.",
+	"saved":            "Saved.",
+	"draft":            "Saved as a draft. What is still missing is marked below; come back any time.",
+	"imported-pending": "Imported your identity provider's metadata as pending changes: sign-ins keep using the live settings until you test these changes and apply them.",
+	"pending":          "Saved as pending changes. Sign-ins keep using the live settings until you test these changes and apply them.",
+	"imported":         "Imported your identity provider's metadata: its entity ID, single sign-on URL and signing certificate are filled in below. Check them, then save and continue.",
+}
+
+// connectView is the connect step's view after the action the done
+// parameter names, with its notice from notices.
+func connectView(r *http.Request, st ssoStep, notices map[string]string) view {
+	done := r.URL.Query().Get("done")
+	v := view{View: web.View{Notice: notices[done]}}
+	if done == "draft" {
+		// Right after a save, each missing field says so beside it.
+		v.Errs = problemMap(st.Config.Problems)
+	}
+	return v
 }
 
 func (s *server) ssoConnectPage(w http.ResponseWriter, r *http.Request) {
@@ -269,13 +289,7 @@ func (s *server) ssoConnectPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	done := r.URL.Query().Get("done")
-	v := view{View: web.View{Notice: connectNotices[done]}}
-	if done == "draft" {
-		// Right after a save, each missing field says so beside it.
-		v.Errs = problemMap(st.Config.Problems)
-	}
-	s.renderConnect(w, c, st, formOf(st.Config), http.StatusOK, v)
+	s.renderConnect(w, c, st, formOf(st.Config), http.StatusOK, connectView(r, st, connectNotices))
 }
 
 // msgStale is the answer to a save over a newer edit.
@@ -297,7 +311,7 @@ func (s *server) ssoConnectSave(w http.ResponseWriter, r *http.Request) {
 		refuse("Nothing was saved: correct what is marked below.", errs)
 		return
 	}
-	v, err := s.admin.UpdateSSOConfig(r.Context(), c.P, policy.Owner{AccountID: st.Account.ID}, st.Config.ID, in)
+	v, err := s.admin.UpdateSSOConfig(r.Context(), c.P, st.Owner.Policy, st.Config.ID, in)
 	var stays *admin.StaysEnabledError
 	switch {
 	case errors.As(err, &stays):
@@ -316,6 +330,10 @@ func (s *server) ssoConnectSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case v.Pending != nil && r.PostFormValue("next") == "continue":
+		http.Redirect(w, r, st.Path+"/test", http.StatusSeeOther)
+	case v.Pending != nil:
+		http.Redirect(w, r, st.Path+"/connect?done=pending", http.StatusSeeOther)
 	case r.PostFormValue("next") != "continue":
 		done := "saved"
 		if v.Status == gatehouse.SSODraft {
@@ -341,11 +359,11 @@ func problemMap(problems []gatehouse.FieldError) map[string]string {
 // 1 MiB, and the multipart form around it a little more.
 const maxMetadataUpload = 1<<20 + 64<<10
 
-// ssoMetadataImport imports the IdP's metadata from the URL form or the
-// file form of the connect step.
-func (s *server) ssoMetadataImport(w http.ResponseWriter, r *http.Request) {
-	in := admin.MetadataInput{}
-	errs := map[string]string{}
+// metadataForm reads the URL form or the file form of the connect step:
+// the import it asks for, and the problems that stop it before the admin
+// service sees it. ok is false when it answered the request itself.
+func (s *server) metadataForm(w http.ResponseWriter, r *http.Request) (in admin.MetadataInput, errs map[string]string, ok bool) {
+	errs = map[string]string{}
 	r.Body = http.MaxBytesReader(w, r.Body, maxMetadataUpload)
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 		if err := r.ParseMultipartForm(maxMetadataUpload); err != nil {
@@ -376,11 +394,21 @@ func (s *server) ssoMetadataImport(w http.ResponseWriter, r *http.Request) {
 	}
 	// The file is XML, whose parser checks its encoding; the fields are text.
 	if !s.site.FormIsText(w, r) {
-		return
+		return in, nil, false
 	}
 	in.EntityID = strings.TrimSpace(r.PostFormValue("entity_id"))
 	if t, err := time.Parse(time.RFC3339Nano, r.PostFormValue("updated_at")); err == nil {
 		in.UpdatedAt = &t
+	}
+	return in, errs, true
+}
+
+// ssoMetadataImport imports the IdP's metadata from the URL form or the
+// file form of the connect step.
+func (s *server) ssoMetadataImport(w http.ResponseWriter, r *http.Request) {
+	in, errs, ok := s.metadataForm(w, r)
+	if !ok {
+		return
 	}
 	c, st, ok := s.ssoStepFor(w, r, "connect")
 	if !ok {
@@ -394,7 +422,7 @@ func (s *server) ssoMetadataImport(w http.ResponseWriter, r *http.Request) {
 		refuse("Nothing was imported: correct what is marked below.", errs)
 		return
 	}
-	_, err := s.admin.ImportSSOMetadata(r.Context(), c.P, policy.Owner{AccountID: st.Account.ID}, st.Config.ID, in)
+	imported, err := s.admin.ImportSSOMetadata(r.Context(), c.P, st.Owner.Policy, st.Config.ID, in)
 	var choose *admin.ChooseEntityError
 	var stays *admin.StaysEnabledError
 	switch {
@@ -414,6 +442,8 @@ func (s *server) ssoMetadataImport(w http.ResponseWriter, r *http.Request) {
 		refuse("Nothing was imported: correct what is marked below.", fields)
 	case err != nil:
 		s.adminError(w, r, err)
+	case imported.Pending != nil:
+		http.Redirect(w, r, st.Path+"/connect?done=imported-pending", http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, st.Path+"/connect?done=imported", http.StatusSeeOther)
 	}

@@ -81,6 +81,9 @@ func (s *server) emailPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Has("signed_out") {
 		v.Notice = "You have signed out."
 	}
+	if r.URL.Query().Has("password_reset") {
+		v.Notice = "Your password is changed, and you are signed out everywhere. Sign in with your new password."
+	}
 	s.pages.Render(w, http.StatusOK, "email.html", v)
 }
 
@@ -154,7 +157,7 @@ func (s *server) passwordPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, flowPage(st), http.StatusSeeOther)
 		return
 	}
-	s.pages.Render(w, http.StatusOK, "password.html", view{View: web.View{Title: "Enter your password"}, Email: st.Email})
+	s.pages.Render(w, http.StatusOK, "password.html", view{View: web.View{Title: "Enter your password"}, Email: st.Email, CanReset: s.recovery.Enabled()})
 }
 
 func (s *server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
@@ -172,13 +175,13 @@ func (s *server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.flow.Password(r.Context(), st, r.PostFormValue("password"), web.Client(r), s.site.SessionToken(r))
 	retry := func(status int, msg string) {
-		s.pages.Render(w, status, "password.html", view{View: web.View{Title: "Enter your password", Error: msg}, Email: st.Email})
+		s.pages.Render(w, status, "password.html", view{View: web.View{Title: "Enter your password", Error: msg}, Email: st.Email, CanReset: s.recovery.Enabled()})
 	}
 	switch {
 	case errors.Is(err, login.ErrIncorrect):
 		retry(http.StatusOK, msgIncorrect)
 	case errors.Is(err, login.ErrLocked):
-		retry(http.StatusTooManyRequests, msgLocked)
+		retry(http.StatusTooManyRequests, s.lockedMessage(r, st.Email))
 	case errors.Is(err, login.ErrTooManyAttempts):
 		retry(http.StatusTooManyRequests, msgTooMany)
 	case errors.Is(err, login.ErrFlowExpired):

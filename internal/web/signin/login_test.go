@@ -180,7 +180,10 @@ func TestThrottleLocksOneEmail(t *testing.T) {
 		if p.Status != http.StatusTooManyRequests || p.Session() != "" {
 			t.Fatalf("locked sign-in: %d, session %q", p.Status, p.Session())
 		}
-		p.MustShow(t, `role="alert">Too many failed attempts. Wait 15 minutes, then try again.</p>`)
+		// The page says when the lock ends (the fifth failure, a minute
+		// ago, locked it for 15 minutes).
+		until := c.Now().Add(14 * time.Minute).UTC().Format("15:04")
+		p.MustShow(t, `role="alert">Too many failed attempts. Sign-in with this email is locked until `+until+` UTC (about 14 minutes).`)
 		if ev := e.Audit("signin.password"); !strings.HasPrefix(ev.Reason, "locked: 5 failures since") {
 			t.Errorf("audit reason %q, want locked", ev.Reason)
 		}
@@ -188,7 +191,7 @@ func TestThrottleLocksOneEmail(t *testing.T) {
 		for range 6 {
 			p = e.Browser().SignIn("ghost@example.com", "guess")
 		}
-		p.MustShow(t, "Too many failed attempts. Wait 15 minutes")
+		p.MustShow(t, "Sign-in with this email is locked until "+c.Now().Add(15*time.Minute).UTC().Format("15:04")+" UTC (about 15 minutes)")
 
 		// Another email, from the same address, is not affected.
 		e.Browser().SignIn("hank@example.com", webtest.GoodPassword).MustShow(t, "Signed in as hank@example.com")

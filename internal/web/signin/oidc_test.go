@@ -81,9 +81,10 @@ func TestOIDCSignInLinksAndKeepsThePerson(t *testing.T) {
 		if sess, err := s.Session(context.Background(), login.SessionID(b2.Session())); err != nil || sess.UserID != bob.ID {
 			t.Fatalf("changed email claim signed in %+v, %v; want bob", sess, err)
 		}
-		// The same token's answer again is a replay of a used state.
-		if p := b2.Get("/sso/finish/" + req.State); p.Status != http.StatusBadRequest {
-			t.Errorf("finish again: %d", p.Status)
+		// The same token's answer again is a replay of a used state: the
+		// browser is told it is signed in already.
+		if p := b2.Get("/sso/finish/" + req.State); p.Status != http.StatusOK || p.Title() != "You are already signed in" {
+			t.Errorf("finish again: %d %q", p.Status, p.Title())
 		}
 	})
 }
@@ -131,7 +132,11 @@ func TestOIDCStateRefusedBeforeTheCodeIsRedeemed(t *testing.T) {
 			}
 			before := e.TokenHits(op)
 			q.Set("code", acme.Code(req, acme.Claims(req.Nonce, "sub-bob", "bob@acme.example")))
-			noRedeem(t, b.Callback(acme, q), "state_used")
+			// Refused and audited; the browser, signed in by the first
+			// answer, is told so.
+			if ev := alreadySignedIn(t, e, b.Callback(acme, q), "bob@acme.example"); ev.Details["reason"] != "state_used" {
+				t.Errorf("audit reason %q, want state_used: %+v", ev.Details["reason"], ev)
+			}
 			if e.TokenHits(op) != before {
 				t.Fatal("the token endpoint was called for a used state")
 			}

@@ -41,6 +41,9 @@ func (s *server) securityPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Has("removed") && !cur.User.TOTPEnrolled {
 		v.Notice = "Your authenticator app is off. Sign-in now asks for your password only."
 	}
+	if r.URL.Query().Has("password_changed") {
+		v.Notice = "Your password is changed. Every other browser and app signed in as you is signed out."
+	}
 	s.renderSecurity(w, r, cur, http.StatusOK, v)
 }
 

@@ -16,6 +16,8 @@ import (
 	"gatehouse"
 	"gatehouse/internal/admin"
 	"gatehouse/internal/login"
+	"gatehouse/internal/mail"
+	"gatehouse/internal/recovery"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/sso"
 	"gatehouse/internal/ssoconfig"
@@ -37,6 +39,11 @@ type Config struct {
 	// BaseURL is where people and IdPs reach Gatehouse; the SP metadata
 	// is built from it.
 	BaseURL *url.URL
+	// Recovery is password recovery; nil, or one without mail, offers no
+	// "Forgot password?".
+	Recovery *recovery.Service
+	// Outbox, in the demo only, is shown at /demo/outbox.
+	Outbox *mail.Outbox
 }
 
 // SAMLACSPattern returns the SAML ACS route: the IdP's auto-submitted form
@@ -56,6 +63,9 @@ func Routes(mux *http.ServeMux, cfg Config) {
 		secrets: cfg.Secrets,
 		base:    cfg.BaseURL,
 		log:     cfg.Site.Logger(),
+
+		recovery: cfg.Recovery,
+		outbox:   cfg.Outbox,
 	}
 	mux.HandleFunc("GET /{$}", s.home)
 
@@ -74,15 +84,19 @@ func Routes(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET "+ssoconfig.MetadataPath("{config_id}"), s.samlMetadata)
 	mux.HandleFunc(SAMLACSPattern(), s.samlACS)
 	mux.HandleFunc("GET "+ssoconfig.CallbackPath("{config_id}"), s.oidcCallback)
+	mux.HandleFunc("GET "+ssoconfig.EntraCallbackPath, s.entraCallback)
 	mux.HandleFunc("GET "+ssoconfig.TestPath("{protocol}", "{config_id}"), s.ssoTest)
 	mux.HandleFunc("GET /sso/finish/{flow_id}", s.ssoFinish)
 	mux.HandleFunc("POST /sso/finish/{flow_id}", s.ssoSwitch)
 	mux.HandleFunc("GET /sso/test-result/{flow_id}", s.ssoTestResult)
+	mux.HandleFunc("GET "+startAgainPath, s.startAgain)
+	s.setupLinkRoutes(mux)
 
 	mux.HandleFunc("GET /account/security", s.securityPage)
 	mux.HandleFunc("POST /account/security/totp", s.totpStart)
 	mux.HandleFunc("POST /account/security/totp/confirm", s.totpConfirm)
 	mux.HandleFunc("POST /account/security/totp/remove", s.totpRemove)
+	s.recoveryRoutes(mux)
 }
 
 //go:embed templates
@@ -98,6 +112,9 @@ type server struct {
 	secrets *secretbox.Box
 	base    *url.URL
 	log     *slog.Logger
+
+	recovery *recovery.Service
+	outbox   *mail.Outbox
 }
 
 // view is what a sign-in page shows; each page uses some of it.
@@ -125,6 +142,8 @@ type view struct {
 	SetupURL string
 	// Page is the page's own data.
 	Page any
+	// CanReset offers "Forgot password?" on the password step.
+	CanReset bool
 }
 
 // consoleAccounts is the console's list of accounts; an account's admin

@@ -32,14 +32,10 @@ const oidcCookiePrefix = "gatehouse_sso_"
 // a few kilobytes, large group lists a few hundred.
 const maxACSBytes = 1 << 20
 
-// What people are told about SSO. The audit log, found by the reference,
-// has the precise reason.
+// What people are told about SSO besides its failure pages (ssofailure.go).
+// The audit log, found by the reference, has the precise reason.
 const (
-	msgSSOFailed   = "Your company's sign-in could not be completed. Try again; if it keeps failing, ask your administrator and quote this reference."
-	msgSSOGone     = "This sign-in has expired or was already used. Please sign in again."
 	msgSSORequired = "Your organization signs you in through its own sign-in page, not with a Gatehouse password."
-	msgSSOBroken   = "Your company's sign-in is not set up correctly. Ask your administrator."
-	msgSSODown     = "Your company's sign-in cannot be reached right now. Please try again in a few minutes."
 	msgUnverified  = "We could not verify your email address with your company's sign-in, so we cannot tell which account is yours. Ask your administrator to have your email address verified at your company's sign-in, and quote this reference."
 )
 
@@ -59,7 +55,7 @@ type formField struct{ Name, Value string }
 func (s *server) renderIdPRedirect(w http.ResponseWriter, st sso.Started, v view) {
 	s.site.SetCookie(w, ssoCookie, st.BrowserToken, "/sso/finish/"+st.FlowID, int(sso.Lifetime.Seconds()))
 	if st.Config.Protocol == gatehouse.ProtocolOIDC {
-		s.site.SetCookie(w, oidcCookiePrefix+st.FlowID, st.BrowserToken, ssoconfig.CallbackPath(st.Config.ID), int(sso.Lifetime.Seconds()))
+		s.site.SetCookie(w, oidcCookiePrefix+st.FlowID, st.BrowserToken, ssoconfig.RedirectPath(&st.Config), int(sso.Lifetime.Seconds()))
 	}
 	rd := st.Redirect
 	if rd.RedirectURL != "" {
@@ -81,11 +77,6 @@ func (s *server) renderIdPRedirect(w http.ResponseWriter, st sso.Started, v view
 	s.pages.Render(w, http.StatusOK, "sso_redirect.html", v)
 }
 
-// refusedPage shows a generic failure with the audit event's reference.
-func (s *server) refusedPage(w http.ResponseWriter, status int, reference string) {
-	s.site.ErrorPage(w, status, web.View{Title: "Sign-in failed", Message: msgSSOFailed, Reference: reference})
-}
-
 // ssoError answers the errors the SSO flow shares between its steps.
 func (s *server) ssoError(w http.ResponseWriter, r *http.Request, err error) {
 	var rejected *sso.Rejected
@@ -94,17 +85,13 @@ func (s *server) ssoError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &noSeat) && noSeat.EmailUnverified:
 		s.site.ErrorPage(w, http.StatusForbidden, web.View{Title: "Your email could not be verified", Message: msgUnverified, Reference: noSeat.Reference})
 	case errors.As(err, &noSeat):
-		s.site.ErrorPage(w, http.StatusForbidden, web.View{
-			Title:     "No seat at " + noSeat.AccountName,
-			Message:   "There is no seat for " + noSeat.Email + " at " + noSeat.AccountName + ". Ask your administrator.",
-			Reference: noSeat.Reference,
-		})
+		s.noSeatPage(w, noSeat)
 	case errors.As(err, &rejected):
-		s.refusedPage(w, http.StatusForbidden, rejected.Reference)
+		s.rejectedPage(w, r, http.StatusForbidden, rejected)
 	case errors.Is(err, sso.ErrUnknownConfig):
 		s.site.NotFound(w, r)
 	case errors.Is(err, sso.ErrFlowGone):
-		s.site.ErrorPage(w, http.StatusBadRequest, web.View{Title: "Sign-in expired", Message: msgSSOGone})
+		s.stalePage(w, r, http.StatusBadRequest, reasonGone, "")
 	default:
 		s.site.Fail(w, r, err)
 	}
@@ -173,6 +160,8 @@ func (s *server) afterCallback(w http.ResponseWriter, r *http.Request, next sso.
 	switch {
 	case err != nil:
 		s.ssoError(w, r, err)
+	case next.Test && next.SetupLinkID != "":
+		http.Redirect(w, r, linkResultPath(next.SetupLinkID, next.FlowID), http.StatusSeeOther)
 	case next.Test:
 		http.Redirect(w, r, "/sso/test-result/"+next.FlowID, http.StatusSeeOther)
 	default:
@@ -262,6 +251,7 @@ func (s *server) finished(w http.ResponseWriter, r *http.Request, id string, fin
 	}
 	s.site.SetSession(w, fin.Session)
 	s.site.SetCookie(w, ssoCookie, "", "/sso/finish/"+id, -1)
+	s.forgetStart(w)
 	s.endFlow(w)
 	s.site.Continue(w, r, web.LocalPath(fin.ReturnTo))
 }
@@ -300,16 +290,25 @@ func (s *server) loginSSO(w http.ResponseWriter, r *http.Request) {
 		st.Way = login.WayPassword
 		s.setFlow(w, st)
 		http.Redirect(w, r, "/login/password", http.StatusSeeOther)
-	case errors.As(err, &cerr) && cerr.Reason == "discovery":
-		s.log.Warn("the IdP of an enabled SSO configuration cannot be reached", "account", st.AccountID, "reason", cerr.Message)
-		w.Header().Set("Retry-After", "60")
-		s.site.ErrorPage(w, http.StatusServiceUnavailable, web.View{Title: "Sign-in unavailable", Message: msgSSODown})
 	case errors.As(err, &cerr):
-		s.log.Warn("enabled SSO configuration cannot start a sign-in", "account", st.AccountID, "reason", cerr.Message)
-		s.site.ErrorPage(w, http.StatusInternalServerError, web.View{Title: "Sign-in unavailable", Message: msgSSOBroken})
+		status, lead := http.StatusInternalServerError, leadBroken
+		if cerr.Reason == "discovery" {
+			s.log.Warn("the IdP of an enabled SSO configuration cannot be reached", "account", st.AccountID, "reason", cerr.Message)
+			w.Header().Set("Retry-After", "60")
+			status, lead = http.StatusServiceUnavailable, leadDown
+		} else {
+			s.log.Warn("enabled SSO configuration cannot start a sign-in", "account", st.AccountID, "reason", cerr.Message)
+		}
+		rej, err := s.sso.RefuseStart(r.Context(), started.Config, st.AccountID, st.Email, cerr, web.Client(r))
+		if err != nil {
+			s.site.Fail(w, r, err)
+			return
+		}
+		s.failure(w, status, titleBroken, rej.Reference, failurePage{Kind: failureBroken, Lead: lead, PasswordURL: passwordWay(st)})
 	case err != nil:
 		s.site.Fail(w, r, err)
 	default:
+		s.rememberStart(w, st.Email, web.LocalPath(st.ReturnTo))
 		s.renderIdPRedirect(w, started, view{View: web.View{Title: "Taking you to your company's sign-in…"}, Email: st.Email})
 	}
 }
@@ -427,7 +426,7 @@ func nonTextAnswer(answer url.Values) *gatehouse.Rejection {
 func (s *server) rejectUnread(w http.ResponseWriter, r *http.Request, protocol gatehouse.Protocol, configID string, status int, e *gatehouse.Rejection) {
 	var rejected *sso.Rejected
 	if err := s.sso.RejectUnread(r.Context(), protocol, configID, e, web.Client(r)); errors.As(err, &rejected) {
-		s.refusedPage(w, status, rejected.Reference)
+		s.rejectedPage(w, r, status, rejected)
 	} else {
 		s.ssoError(w, r, err)
 	}

@@ -87,7 +87,7 @@ func TestSAMLSwitchAsksFirst(t *testing.T) {
 			t.Errorf("audit %+v", ev)
 		}
 		// The answer was used once.
-		if p := b.Answer(action, "continue", "same-origin"); p.Status != http.StatusBadRequest || p.Title() != "Sign-in expired" {
+		if p := b.Answer(action, "continue", "same-origin"); p.Status != http.StatusBadRequest || p.Title() != "Your sign-in has expired" {
 			t.Errorf("confirming again: %d %q", p.Status, p.Title())
 		}
 	})
@@ -126,7 +126,7 @@ func TestSAMLSwitchDeclined(t *testing.T) {
 
 		// The answer is spent: neither the question nor a confirmation
 		// brings it back.
-		if p := b.Get(action); p.Status != http.StatusBadRequest || p.Title() != "Sign-in expired" {
+		if p := b.Get(action); p.Status != http.StatusOK || p.Title() != "You are already signed in" {
 			t.Errorf("the question after staying: %d %q", p.Status, p.Title())
 		}
 		if p := b.Answer(action, "continue", "same-origin"); p.Status != http.StatusBadRequest {
@@ -250,9 +250,11 @@ func TestSSOTestNeverSwitches(t *testing.T) {
 		}
 		// Neither the finish step nor a confirmation takes a Test's result.
 		finish := "/sso/finish/" + req.RelayState
-		if p := b.Get(finish); p.Status != http.StatusBadRequest {
+		p := b.Get(finish)
+		if p.Status != http.StatusOK || p.Title() != "You are already signed in" {
 			t.Errorf("finishing a Test: %d %q", p.Status, p.Title())
 		}
+		p.MustShow(t, "You are signed in as <strong>ada@acme.example</strong>")
 		if p := b.Answer(finish, "continue", "same-origin"); p.Status != http.StatusBadRequest {
 			t.Errorf("confirming a Test: %d %q", p.Status, p.Title())
 		}

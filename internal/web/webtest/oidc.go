@@ -34,13 +34,16 @@ type OIDCSetup struct {
 
 // OIDCConfig creates an OIDC configuration for the account trusting op,
 // with its client secret sealed, enabled when asked. preset is an
-// internal/oidcrp preset ID; the Entra multi-tenant one allows tenantA.
+// internal/oidcrp preset ID; the Entra multi-tenant one allows tenantA and
+// signs in through the provider's Entra ID application, which is op's
+// client (the Env is built again with it, see UseEntraApp).
 func (e *Env) OIDCConfig(accountName string, op *oidctest.OP, k *oidctest.Key, preset string, enable bool) *OIDCSetup {
 	e.T.Helper()
 	settings := &gatehouse.OIDCSettings{Issuer: op.URL, ClientID: op.ClientID, Scopes: []string{"openid", "email", "profile"},
 		EmailClaim: "email", AllowedAlgorithms: []string{"RS256"}}
 	if preset == oidcrp.PresetEntraMulti {
-		settings.Issuer, settings.EntraTenants = op.TemplateIssuer(), []string{TenantA}
+		e.UseEntraApp(oidcrp.EntraApp{Authority: op.URL, ClientID: op.ClientID, ClientSecret: op.ClientSecret})
+		settings.Issuer, settings.ClientID, settings.EntraTenants = "", "", []string{TenantA}
 	}
 	c := gatehouse.SSOConfig{AccountID: e.Account(accountName).ID, Protocol: gatehouse.ProtocolOIDC, Preset: preset, OIDC: settings}
 	ctx := context.Background()
@@ -132,10 +135,11 @@ func (o *OIDCSetup) Code(req AuthRequest, claims map[string]any) string {
 	return o.op.IssueCode(oidctest.Grant{ClientID: req.ClientID, RedirectURI: req.RedirectURI, Challenge: req.Challenge, IDToken: tok})
 }
 
-// Callback follows the OP's redirect to the configuration's redirect URI.
+// Callback follows the OP's redirect to the configuration's redirect URI
+// (the provider's Entra ID application's, for the multi-tenant preset).
 func (b *Browser) Callback(o *OIDCSetup, q url.Values) Page {
 	b.t.Helper()
-	return b.Get(ssoconfig.CallbackPath(o.Config.ID) + "?" + q.Encode())
+	return b.Get(ssoconfig.RedirectPath(&o.Config) + "?" + q.Encode())
 }
 
 // SignInOIDC runs a whole sign-in of email whose token says sub and

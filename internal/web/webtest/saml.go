@@ -228,14 +228,15 @@ func (b *Browser) PostACS(configID, samlResponse, relayState string) Page {
 
 var referenceRe = regexp.MustCompile(`Reference: <code class="reference">([^<]+)</code>`)
 
-// Refused checks the generic refusal page and returns the audit event its
-// reference names.
+// Refused checks a refusal page (one of the SSO failure pages, with a
+// reference and without the precise reason) and returns the audit event
+// its reference names.
 func (e *Env) Refused(p Page) gatehouse.AuditEvent {
 	e.T.Helper()
 	if p.Status < 400 || p.Status > 499 {
 		e.T.Fatalf("status %d at %s, want a 4xx:\n%s", p.Status, p.Path, p.Body)
 	}
-	p.MustShow(e.T, "Your company&#39;s sign-in could not be completed.")
+	p.MustShow(e.T, "Quote it when you ask for help.")
 	m := referenceRe.FindStringSubmatch(p.Body)
 	if m == nil {
 		e.T.Fatalf("no reference on the refusal page:\n%s", p.Body)
@@ -249,6 +250,7 @@ func (e *Env) Refused(p Page) gatehouse.AuditEvent {
 			if ev.Outcome != gatehouse.OutcomeFailure || ev.Reason == "" {
 				e.T.Errorf("referenced event = %+v", ev)
 			}
+			p.MustOmit(e.T, html.EscapeString(ev.Reason))
 			return ev
 		}
 	}

@@ -9,16 +9,20 @@ package webtest
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"gatehouse"
 	"gatehouse/internal/app"
+	"gatehouse/internal/mail"
 	"gatehouse/internal/metrics"
+	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store"
@@ -94,7 +98,18 @@ type Env struct {
 	secrets  *secretbox.Box
 	Server   *httptest.Server
 	Accounts map[string]gatehouse.Account
+	// pages is what Server serves: Gatehouse as last built (UseEntraApp
+	// builds it again with the operator's Entra ID application).
+	pages    atomic.Pointer[http.Handler]
+	entraApp *oidcrp.EntraApp
+	// mail and mailQueue: see UseMail.
+	mail      mail.Sender
+	mailQueue *mail.Queue
 }
+
+// BaseURL is the public URL the Env's Gatehouse is built with; browsers
+// reach it at Server.URL.
+const BaseURL = "http://gatehouse.test"
 
 // NewEnv builds Gatehouse on store s with clock c, as internal/app does
 // for cmd/gatehouse, and serves its pages over HTTP until the test ends.
@@ -105,27 +120,51 @@ func NewEnv(t testing.TB, s *store.Store, c *Clock) *Env {
 		t.Fatal(err)
 	}
 	s.Now = c.Now
-	h := app.New(app.Config{
-		Store:           s,
+	e := &Env{T: t, Store: s, Clock: c, secrets: box, Accounts: map[string]gatehouse.Account{}}
+	e.build()
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*e.pages.Load()).ServeHTTP(w, r) }))
+	t.Cleanup(e.Server.Close)
+	return e
+}
+
+// build builds Gatehouse's pages from the Env's settings.
+func (e *Env) build() {
+	base, _ := url.Parse(BaseURL)
+	built := app.New(app.Config{
+		Store:           e.Store,
 		Passwords:       Hasher,
-		Secrets:         box,
+		Secrets:         e.secrets,
 		Metrics:         metrics.New(),
-		BaseURL:         &url.URL{Scheme: "http", Host: "gatehouse.test"},
+		BaseURL:         base,
 		SessionIdle:     30 * time.Minute,
 		SessionAbsolute: 2 * time.Hour,
-		Now:             c.Now,
+		Now:             e.Clock.Now,
 		// Admin tests import metadata from httptest servers on loopback.
 		AllowPrivateMetadataURLs: true,
-	}).Pages
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &Env{T: t, Store: s, Clock: c, secrets: box, Server: srv, Accounts: map[string]gatehouse.Account{}}
+		EntraApp:                 e.entraApp,
+		Mail:                     e.mail,
+	})
+	h := built.Pages
+	e.mailQueue = built.Mail
+	e.pages.Store(&h)
+}
+
+// UseEntraApp builds Gatehouse again as an operator who configured the
+// provider's Entra ID application app would run it (an authority of a
+// test stand-in, see oidcrp/entratest). Call it before the test's
+// requests: the Env's caches start afresh.
+func (e *Env) UseEntraApp(app oidcrp.EntraApp) {
+	e.entraApp = &app
+	e.build()
 }
 
 // Another starts a second Gatehouse process on the same database.
 func (e *Env) Another() *Env {
 	o := NewEnv(e.T, e.Store, e.Clock)
 	o.Accounts = e.Accounts
+	if e.entraApp != nil {
+		o.UseEntraApp(*e.entraApp)
+	}
 	return o
 }
 

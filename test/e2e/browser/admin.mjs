@@ -357,6 +357,98 @@ export async function adminStories({ base, idp, ssp, sspDir, idpSh }) {
     });
   });
 
+  await story('m2', 'ian changes Initech\'s live configuration: the change waits for a Test, then he applies it', async (s) => {
+    const { page } = s;
+    await ianWithRecoveryCode(s);
+    await page.getByRole('link', { name: 'Authentication (SSO)' }).click();
+    await expectHeading(page, 'Authentication');
+    await page.getByRole('link', { name: `Edit ${configName}` }).click();
+    await expectHeading(page, 'Connect');
+    await page.getByText('Advanced settings').click();
+    await page.getByLabel('Clock skew (seconds)').fill('60');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved as pending changes' }).waitFor();
+    await check('(m2) an edit of the enabled configuration is saved as pending changes, shown in the form', async () => {
+      assert((await page.getByLabel('Clock skew (seconds)').inputValue()) === '60', 'the form does not show the pending value');
+      const note = await page.locator('#pending-note').innerText();
+      assert(note.includes('Changes pending test') && note.includes('keep using the live settings'), `note: ${note}`);
+    });
+    await shot(s, 'pending-saved');
+
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Authentication' }).click();
+    await check('(m2) the table says "Enabled, changes pending test"', async () => {
+      const row = page.locator('#sso-configs tbody tr', { hasText: configName });
+      assert((await row.innerText()).includes('Enabled, changes pending test'), await row.innerText());
+    });
+    await shot(s, 'pending-table');
+
+    // Apply waits for a Test; the Test signs in with the changes.
+    await page.getByRole('link', { name: `Test the pending changes to ${configName}` }).click();
+    await expectHeading(page, 'Test');
+    await page.getByRole('link', { name: 'Run test' }).click();
+    await sspSignIn(s, 'alice');
+    await page.waitForURL((u) => u.origin === base && u.pathname.startsWith('/sso/test-result/'));
+    await expectHeading(page, 'passed');
+
+    await page.goto(`${base}/admin`);
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Authentication' }).click();
+    await expectHeading(page, 'Authentication');
+    await page.getByRole('link', { name: `Review and apply the changes to ${configName}` }).click();
+    await expectHeading(page, `Apply the changes to ${configName}?`);
+    await check('(m2) the apply page shows the live and the tested value side by side', async () => {
+      const t = await page.locator('#pending-changes').innerText();
+      assert(/Clock skew[\s\S]*120[\s\S]*60/.test(t), `changes: ${t}`);
+    });
+    await shot(s, 'pending-apply');
+    await page.getByRole('button', { name: 'Apply the changes' }).click();
+    await page.getByRole('status').filter({ hasText: `The tested changes to ${configName} are applied` }).waitFor();
+    await check('(m2) after Apply nothing is pending and the configuration stays enabled', async () => {
+      const row = await page.locator('#sso-configs tbody tr', { hasText: configName }).innerText();
+      assert(!row.includes('pending') && row.includes('Enabled'), row);
+    });
+    await shot(s, 'pending-applied');
+
+    // The health view: alice's sign-ins, the certificate's days left, the
+    // metadata URL it came from.
+    await page.getByRole('link', { name: new RegExp(`Last sign-in .* through ${configName}`) }).click();
+    await expectHeading(page, 'Health');
+    await check('(m2) the health view names the latest sign-in, the certificate\'s days left and the metadata URL', async () => {
+      const t = await mainText(page);
+      assert(/Last successful sign-in\s+\d/.test(t), `health: ${t.slice(0, 400)}`);
+      assert(t.includes('Days left') && t.includes(sspMetadata), `health: ${t}`);
+    });
+    await shot(s, 'health');
+  });
+
+  await story('m3', 'a new employee of Initech: her email goes to the company\'s sign-in, and she gets a seat there', async (s) => {
+    const { page } = s;
+    // ian gives new people a seat at their first sign-in (initech.example
+    // is verified: the demo seeds it so, as there is no DNS zone here).
+    await ianWithRecoveryCode(s);
+    await page.getByRole('link', { name: 'Authentication (SSO)' }).click();
+    await check('(m3) the Authentication page lists initech.example as verified', async () => {
+      const t = await page.locator('#domains').innerText();
+      assert(t.includes('initech.example') && t.includes('Verified'), t);
+    });
+    await page.getByRole('link', { name: new RegExp(`Last sign-in .* through ${configName}`) }).click();
+    await expectHeading(page, 'Health');
+    await page.getByLabel(/Give a seat \(role user\) at their first sign-in/).check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'just-in-time seats are on' }).waitFor();
+    await shot(s, 'jit-on');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    // newbie, with no seat, types her own email: straight to SimpleSAMLphp.
+    await emailStep(s, 'newbie@initech.example');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await sspSignIn(s, 'newbie');
+    await page.waitForURL(isHome);
+    await check('(m3) newbie is signed in with the seat made for her', async () => {
+      assert((await mainText(page)).includes('newbie@initech.example'), 'home does not name newbie');
+    });
+    await shot(s, 'new-employee-home');
+  });
+
   await story('n', 'provider support breaks the glass for Initech; bob gets his password back; ian sees why', async (s) => {
     const { page } = s;
     await signInWithPassword(s, 'support@provider.example');

@@ -16,6 +16,12 @@ import {
   expectHeading, clickAndWait, emailStep, passwordStep, isHome as home, PASSWORD,
 } from './lib.mjs';
 import { adminStories } from './admin.mjs';
+import { setupLinkStories } from './setuplink.mjs';
+import { partitionStories } from './partition.mjs';
+import { entraStories } from './entra.mjs';
+import { failureStories } from './failures.mjs';
+import { consoleStories } from './console.mjs';
+import { recoveryStories } from './recovery.mjs';
 
 const [baseArg, artifacts] = process.argv.slice(2);
 const sspArg = process.env.SSP_URL;
@@ -286,7 +292,13 @@ try {
     });
   });
 
+  await failureStories({ base, idp });
   await adminStories({ base, idp, ssp, sspDir: process.env.SSP_DIR, idpSh: process.env.IDP_SH });
+  await setupLinkStories({ base });
+  await entraStories({ base });
+  await consoleStories({ base, idp, ssp });
+  await partitionStories();
+  await recoveryStories({ base });
 } finally {
   await browser.close();
 }

@@ -40,10 +40,10 @@ type Server struct {
 var bannerRe = regexp.MustCompile(`(?m)^gatehouse listening on (\S+) \(public URL (\S+)\)$`)
 
 // Start builds cmd/gatehouse and serves it on a fresh SQLite database
-// until the test ends (Build, then Serve).
-func Start(t *testing.T) *Server {
+// until the test ends (Build, then Serve), with serve's flags args added.
+func Start(t *testing.T, args ...string) *Server {
 	t.Helper()
-	return Serve(t, Build(t), "sqlite:"+filepath.Join(t.TempDir(), "gatehouse.db"))
+	return Serve(t, Build(t), "sqlite:"+filepath.Join(t.TempDir(), "gatehouse.db"), args...)
 }
 
 // Build builds cmd/gatehouse into the test's temporary directory and
@@ -67,9 +67,10 @@ func Build(t testing.TB) string {
 
 // Serve mints a super API token with the CLI of bin on database db (SQLite
 // or PostgreSQL) and runs `gatehouse serve` on a free loopback port until
-// the test ends. When the test ends, serve gets SIGTERM and must stop
-// cleanly, and no line it logged may be at level ERROR.
-func Serve(t *testing.T, bin, db string) *Server {
+// the test ends, with serve's flags args added. When the test ends, serve
+// gets SIGTERM and must stop cleanly, and no line it logged may be at
+// level ERROR.
+func Serve(t *testing.T, bin, db string, args ...string) *Server {
 	t.Helper()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -83,7 +84,7 @@ func Serve(t *testing.T, bin, db string) *Server {
 
 	// --allow-private-metadata-urls: the operator's switch for IdPs on
 	// private addresses (the suites' IdPs are on loopback).
-	serve := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database", db, "--allow-private-metadata-urls")
+	serve := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--database", db, "--allow-private-metadata-urls"}, args...)...)
 	serve.Env = env
 	serve.SysProcAttr = ProcAttr()
 	banner := &bannerWriter{found: make(chan []string, 1)}

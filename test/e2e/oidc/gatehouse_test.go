@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -63,7 +64,7 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 	// Gatehouse is configured; the OP starts once the configurations exist
 	// and its clients can be registered with their redirect URIs.
 	h := newHarness(t)
-	g := startGatehouse(t)
+	g := startGatehouse(t, h.base)
 	ex := g.seed(t)
 	plainIss := h.base + plainPath
 	issA := h.base + "/" + tenantA + "/v2.0"
@@ -73,9 +74,9 @@ func TestGatehouseWithOIDCProvider(t *testing.T) {
 	p.authEndpoint = plainIss + "/auth"
 	// Entra's multi-tenant issuer is a template; Gatehouse discovers it at
 	// the shared "organizations" endpoint, which the OP imitates.
-	e := g.createOIDCConfig(t, ex, "entra_id_multitenant_oidc", map[string]any{
-		"issuer": h.base + "/{tenantid}/v2.0", "client_id": entraClient, "client_secret": entraSecret,
-		"entra_tenants": []string{tenantA}})
+	// The customer names the tenant only: issuer, client and secret are
+	// the provider's Entra ID application's, configured on the server.
+	e := g.createOIDCConfig(t, ex, "entra_id_multitenant_oidc", map[string]any{"entra_tenants": []string{tenantA}})
 	e.authEndpoint, e.entra = h.base+orgsPath+"/auth", true
 
 	h.cfg = opConfigFor(p, e)
@@ -380,10 +381,15 @@ func (h *harness) count(t *testing.T, s string) int {
 type gatehouseServer struct{ *gatehouseproc.Server }
 
 // startGatehouse builds cmd/gatehouse, mints an API token with its CLI and
-// runs `gatehouse serve` on a free loopback port until the test ends.
-func startGatehouse(t *testing.T) *gatehouseServer {
+// runs `gatehouse serve` on a free loopback port until the test ends, with
+// the provider's Entra ID application (entraClient) at the OP's authority.
+func startGatehouse(t *testing.T, authority string) *gatehouseServer {
 	t.Helper()
-	g := &gatehouseServer{gatehouseproc.Start(t)}
+	secretFile := filepath.Join(t.TempDir(), "entra-secret")
+	if err := os.WriteFile(secretFile, []byte(entraSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := &gatehouseServer{gatehouseproc.Start(t, "--entra-client-id", entraClient, "--entra-authority", authority, "--entra-client-secret-file", secretFile)}
 	if g.BannerURL != g.Base {
 		t.Fatalf("serve listens on %s but names the public URL %s", g.Base, g.BannerURL)
 	}
@@ -454,7 +460,15 @@ func (g *gatehouseServer) createOIDCConfig(t *testing.T, ex example, preset stri
 	if v.Status != "complete" || len(v.Problems) != 0 || v.Enabled || v.Preset != preset {
 		t.Fatalf("new %s configuration: status %q, enabled %v, preset %q, problems %+v; want complete", preset, v.Status, v.Enabled, v.Preset, v.Problems)
 	}
-	if v.OIDC == nil || !v.OIDC.ClientSecretSet || v.OIDC.Issuer != settings["issuer"] || v.OIDC.ClientID != settings["client_id"] {
+	wantIssuer, wantClient, wantSecret, wantRedirect := settings["issuer"], settings["client_id"], true, g.Base+"/sso/oidc/"+v.ID+"/callback"
+	if preset == "entra_id_multitenant_oidc" && v.OIDC != nil {
+		// The provider's Entra ID application's, shared by every customer.
+		wantIssuer, wantClient, wantSecret, wantRedirect = v.OIDC.Issuer, entraClient, false, g.Base+"/sso/entra/callback"
+		if !strings.HasSuffix(v.OIDC.Issuer, "/{tenantid}/v2.0") {
+			t.Errorf("the provider application's issuer %q is not the {tenantid} template", v.OIDC.Issuer)
+		}
+	}
+	if v.OIDC == nil || v.OIDC.ClientSecretSet != wantSecret || v.OIDC.Issuer != wantIssuer || v.OIDC.ClientID != wantClient {
 		t.Fatalf("new %s configuration's OIDC settings %+v", preset, v.OIDC)
 	}
 	secret, _ := settings["client_secret"].(string)
@@ -462,7 +476,7 @@ func (g *gatehouseServer) createOIDCConfig(t *testing.T, ex example, preset stri
 		t.Errorf("the API shows the client secret of the new %s configuration", preset)
 	}
 	c := &ghConfig{id: v.ID, name: v.Name, clientID: v.OIDC.ClientID, redirectURI: v.SP.RedirectURI, testURL: v.TestURL}
-	if want := g.Base + "/sso/oidc/" + v.ID + "/callback"; c.redirectURI != want {
+	if want := wantRedirect; c.redirectURI != want {
 		t.Errorf("redirect URI %q, want %q", c.redirectURI, want)
 	}
 	if want := g.Base + "/sso/oidc/" + v.ID + "/test"; c.testURL != want {
@@ -520,11 +534,11 @@ func (g *gatehouseServer) referenced(t *testing.T, ex example, p webPage) auditE
 	return g.FailedAuditEvent(t, ex, "signin.oidc", ref)
 }
 
-// refused checks Gatehouse's generic refusal page and returns the failed
+// refused checks one of Gatehouse's SSO failure pages and returns the failed
 // signin.oidc audit event its reference names.
 func (g *gatehouseServer) refused(t *testing.T, ex example, p webPage) auditEvent {
 	t.Helper()
-	if p.Status != http.StatusForbidden || !strings.Contains(p.Text(), "Your company's sign-in could not be completed.") {
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Text(), "Quote it when you ask for help.") {
 		t.Fatalf("want the refusal page, got %d %q at %s:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 	}
 	return g.referenced(t, ex, p)

@@ -141,15 +141,25 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 		br.NoSession()
 	})
 
-	step("A: allow IdP-initiated (the test goes out of date, A stays enabled); alice signs in IdP-initiated", func(t *testing.T) {
-		v := g.patch(t, ex, a.id, map[string]any{"saml": map[string]any{"allow_idp_initiated": true}})
-		if !v.SAML.AllowIdPInitiated || !v.Enabled || v.Status != "enabled" || v.TestCurrent {
-			t.Fatalf("after the edit: allow_idp_initiated %v, enabled %v, status %q, test_current %v; want true, true, enabled, false",
-				v.SAML.AllowIdPInitiated, v.Enabled, v.Status, v.TestCurrent)
+	step("A: allow IdP-initiated: staged, tested, applied; alice signs in IdP-initiated", func(t *testing.T) {
+		v := g.stage(t, ex, a.id, map[string]any{"saml": map[string]any{"allow_idp_initiated": true}})
+		if v.SAML.AllowIdPInitiated || !v.Pending.SAML.AllowIdPInitiated || !v.TestCurrent {
+			t.Fatalf("after the edit: live allow_idp_initiated %v, pending %v, live test_current %v; want false, true, true",
+				v.SAML.AllowIdPInitiated, v.Pending.SAML.AllowIdPInitiated, v.TestCurrent)
 		}
+		// Not applied yet: an IdP-initiated answer is still refused.
 		br := g.browser(t)
-		post := br.idpInitiated(h.idp, a)
-		br.acs(post, h.idp).signedInAs(t, br, aliceEmail)
+		if ev := g.refused(t, ex, br.acs(br.idpInitiated(h.idp, a), h.idp)); ev.Details["reason"] != "unsolicited" {
+			t.Errorf("IdP-initiated before apply: audit %+v, want reason unsolicited", ev)
+		}
+		if p := g.testPending(t, h, a); p.Title() != "Test of "+a.name+" passed" {
+			t.Fatalf("test of the pending version: %q:\n%.3000s", p.Title(), p.Body)
+		}
+		if v = g.applyPending(t, ex, a.id); !v.SAML.AllowIdPInitiated || !v.Enabled {
+			t.Fatalf("after apply: allow_idp_initiated %v, enabled %v", v.SAML.AllowIdPInitiated, v.Enabled)
+		}
+		br = g.browser(t)
+		br.acs(br.idpInitiated(h.idp, a), h.idp).signedInAs(t, br, aliceEmail)
 	})
 
 	step("A: assertion-only signing", func(t *testing.T) {
@@ -162,10 +172,14 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 		h.verify(t, 1, writeTemp(t, "assertion-only.xml", raw), "")
 	})
 
-	step("A: AuthnRequest by the HTTP-POST binding", func(t *testing.T) {
+	step("A: AuthnRequest by the HTTP-POST binding: staged, tested, applied", func(t *testing.T) {
 		h.sh(t, "sp", h.dir, a.entityID, a.acsURL) // both signed again
-		if v := g.patch(t, ex, a.id, map[string]any{"saml": map[string]any{"sso_binding": "post"}}); v.SAML.SSOBinding != "post" || !v.Enabled {
-			t.Fatalf("after the edit: binding %q, enabled %v", v.SAML.SSOBinding, v.Enabled)
+		g.stage(t, ex, a.id, map[string]any{"saml": map[string]any{"sso_binding": "post"}})
+		if p := g.testPending(t, h, a); p.Title() != "Test of "+a.name+" passed" {
+			t.Fatalf("test of the pending version: %q:\n%.3000s", p.Title(), p.Body)
+		}
+		if v := g.applyPending(t, ex, a.id); v.SAML.SSOBinding != "post" || !v.Enabled {
+			t.Fatalf("after apply: binding %q, enabled %v", v.SAML.SSOBinding, v.Enabled)
 		}
 		br := g.browser(t)
 		p := br.post(g.Base+"/login", url.Values{"email": {aliceEmail}})
@@ -235,11 +249,64 @@ func TestGatehouseWithSimpleSAMLphp(t *testing.T) {
 		h.verify(t, 2, file, "")
 		h.verifyFails(t, 1, file)
 
-		// Only certificate 1 trusted: the IdP's answer, signed by key 2, is refused.
-		v = g.patch(t, ex, b.id, map[string]any{"saml": map[string]any{"certificates": []string{pem1}}})
-		if len(v.SAML.Certificates) != 1 {
-			t.Fatalf("after removing certificate 2: %d certificates", len(v.SAML.Certificates))
+		// A wrong pending certificate (only certificate 1 while the IdP signs
+		// with key 2) fails its Test, and sign-ins keep working meanwhile.
+		v = g.stage(t, ex, b.id, map[string]any{"saml": map[string]any{"certificates": []string{pem1}}})
+		if len(v.SAML.Certificates) != 2 {
+			t.Fatalf("removing certificate 2 changed the live settings: %d certificates", len(v.SAML.Certificates))
 		}
+		if p := g.testPending(t, h, b); p.Title() != "Test of "+b.name+" failed" {
+			t.Fatalf("test of a pending version trusting only the old key: %q:\n%.3000s", p.Title(), p.Body)
+		}
+		if v = g.config(t, ex, b.id); v.Pending == nil || v.Pending.LastTest == nil || v.Pending.LastTest.Outcome != "failure" {
+			t.Errorf("the pending version's last test: %+v", v.Pending)
+		}
+		g.browser(t).signInSPInitiatedAs(h.idp, b, "alice", "alicepass", aliceEmail, nil)
+		g.Call(t, "POST", ex.ConfigPath(b.id)+"/pending/apply", nil, http.StatusUnprocessableEntity, nil)
+
+		// The right one (only certificate 2: the rollover finished) passes
+		// its Test and is applied while alice keeps signing in: none fails.
+		g.stage(t, ex, b.id, map[string]any{"saml": map[string]any{"certificates": []string{pem2}}})
+		if p := g.testPending(t, h, b); p.Title() != "Test of "+b.name+" passed" {
+			t.Fatalf("test of a pending version trusting the new key: %q:\n%.3000s", p.Title(), p.Body)
+		}
+		failedBefore := len(g.AuditEvents(t, ex, "signin.saml", "failure"))
+		stop, done := make(chan struct{}), make(chan int)
+		go func() {
+			n := 0
+			defer func() { done <- n }()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				br := g.browser(t)
+				p := br.post(g.Base+"/login", url.Values{"email": {aliceEmail}})
+				post, _ := br.throughIdP(p, h.idp, b, "alice", "alicepass")
+				if p := br.acs(post, h.idp); p.URL.Path != "/" {
+					t.Errorf("sign-in %d around the apply: %d %q at %s", n+1, p.Status, p.Title(), p.URL)
+				}
+				n++
+			}
+		}()
+		time.Sleep(time.Second)
+		v = g.applyPending(t, ex, b.id)
+		time.Sleep(time.Second)
+		close(stop)
+		if n := <-done; n < 2 {
+			t.Errorf("only %d sign-ins ran around the apply", n)
+		}
+		if got := certsOf(t, v.SAML.Certificates); len(got) != 1 || got[0] != h.certBase64(t, 2) {
+			t.Errorf("after apply: %d certificates, want only certificate 2", len(got))
+		}
+		if failed := len(g.AuditEvents(t, ex, "signin.saml", "failure")) - failedBefore; failed != 0 {
+			t.Errorf("%d sign-ins failed around the apply", failed)
+		}
+
+		// The IdP back on key 1: its answers are refused now.
+		h.sh(t, "cert", h.dir, "1")
+		h.sh(t, "restart", h.dir)
 		br := g.browser(t)
 		p := br.post(g.Base+"/login", url.Values{"email": {aliceEmail}})
 		post, _ := br.throughIdP(p, h.idp, b, "alice", "alicepass")

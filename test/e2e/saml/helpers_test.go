@@ -117,6 +117,20 @@ type configView struct {
 	TestCurrent      bool   `json:"test_current"`
 	TestURL          string `json:"test_url"`
 	DisabledConfigID string `json:"disabled_config_id"`
+	// Pending is an edit of an enabled configuration waiting for a Test
+	// and Apply.
+	Pending *struct {
+		SAML struct {
+			SSOBinding        string   `json:"sso_binding"`
+			Certificates      []string `json:"certificates"`
+			AllowIdPInitiated bool     `json:"allow_idp_initiated"`
+		} `json:"saml"`
+		LastTest *struct {
+			Outcome string `json:"outcome"`
+			Reason  string `json:"reason"`
+		} `json:"last_test"`
+		TestCurrent bool `json:"test_current"`
+	} `json:"pending"`
 }
 
 // spConfig is a configuration and Gatehouse's SP values for it, as read
@@ -209,6 +223,39 @@ func (g *gatehouseServer) patch(t *testing.T, ex example, id string, body map[st
 	return v
 }
 
+// stage is patch on an enabled configuration: the edit must wait as a
+// pending version, untested, while the live settings stay.
+func (g *gatehouseServer) stage(t *testing.T, ex example, id string, body map[string]any) configView {
+	t.Helper()
+	v := g.patch(t, ex, id, body)
+	if v.Pending == nil || v.Pending.TestCurrent || !v.Enabled {
+		t.Fatalf("an edit of enabled configuration %s: pending %+v, enabled %v; want it staged, untested", id, v.Pending, v.Enabled)
+	}
+	return v
+}
+
+// testPending runs a Test of configuration c's pending version as ada,
+// signing in at the IdP as alice, and returns the result page.
+func (g *gatehouseServer) testPending(t *testing.T, h *harness, c *spConfig) webPage {
+	t.Helper()
+	ada := g.browser(t)
+	ada.signInWithPassword(adaEmail, adaPassword, true)
+	p := ada.get(g.Base + "/sso/saml/" + c.id + "/test")
+	post, _ := ada.throughIdP(p, h.idp, c, "alice", "alicepass")
+	return ada.acs(post, h.idp)
+}
+
+// applyPending makes configuration id's tested pending version live.
+func (g *gatehouseServer) applyPending(t *testing.T, ex example, id string) configView {
+	t.Helper()
+	var v configView
+	g.Call(t, "POST", ex.ConfigPath(id)+"/pending/apply", nil, http.StatusOK, &v)
+	if v.Pending != nil || !v.TestCurrent {
+		t.Fatalf("after apply: pending %+v, test_current %v", v.Pending, v.TestCurrent)
+	}
+	return v
+}
+
 func (g *gatehouseServer) enable(t *testing.T, ex example, id string) configView {
 	t.Helper()
 	var v configView
@@ -224,11 +271,11 @@ func (g *gatehouseServer) lastSignIn(t *testing.T, ex example, outcome string) a
 	return g.LastAuditEvent(t, ex, "signin.saml", outcome)
 }
 
-// refused checks Gatehouse's generic refusal page and returns the failed
+// refused checks one of Gatehouse's SSO failure pages and returns the failed
 // signin.saml audit event its reference names.
 func (g *gatehouseServer) refused(t *testing.T, ex example, p webPage) auditEvent {
 	t.Helper()
-	if p.Status < 400 || p.Status > 499 || !strings.Contains(p.Text(), "Your company's sign-in could not be completed.") {
+	if p.Status < 400 || p.Status > 499 || !strings.Contains(p.Text(), "Quote it when you ask for help.") {
 		t.Fatalf("want the refusal page, got %d %q at %s:\n%.2000s", p.Status, p.Title(), p.URL, p.Body)
 	}
 	ref := p.Reference()
