@@ -78,6 +78,7 @@ const (
 	ActionPartitionUpdate AuditAction = "partition.update"
 	ActionPartitionDelete AuditAction = "partition.delete"
 	ActionAPITokenCreate  AuditAction = "api_token.create"
+	ActionAPITokenRevoke  AuditAction = "api_token.revoke"
 	// An account's email domains: claimed, verified by DNS, dropped.
 	ActionDomainClaim  AuditAction = "domain.claim"
 	ActionDomainVerify AuditAction = "domain.verify"

@@ -291,7 +291,10 @@ type APIToken struct {
 	Scope      TokenScope `json:"scope"`
 	ScopeID    string     `json:"scope_id,omitempty"` // partition or account ID
 	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt time.Time  `json:"last_used_at,omitzero"`
+	LastUsedAt time.Time  `json:"last_used_at,omitzero"` // to the minute
+	ExpiresAt  time.Time  `json:"expires_at,omitzero"`   // zero: never
+	RevokedAt  time.Time  `json:"revoked_at,omitzero"`
+	RevokedBy  string     `json:"revoked_by,omitempty"`
 }
 
 // Outcome of an audited action.

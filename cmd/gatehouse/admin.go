@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/admin"
@@ -17,7 +18,9 @@ import (
 
 const adminUsage = `Usage:
   gatehouse admin bootstrap --email EMAIL [--name NAME]
-  gatehouse admin token create --name NAME --scope super|partition|account [--scope-id ID]
+  gatehouse admin token create --name NAME --scope super|partition|account [--scope-id ID] [--expires-in DURATION]
+  gatehouse admin token list
+  gatehouse admin token revoke --id ID
   gatehouse admin sso disable --account ID --reason TEXT --by WHO
   gatehouse admin client create --name NAME --kind web|spa|native --redirect-uri URI [--redirect-uri URI ...]
       [--post-logout-redirect-uri URI ...] [--backchannel-logout-uri URI] [--jwks-file FILE] [--id-token-alg ES256|RS256]
@@ -30,6 +33,9 @@ const adminUsage = `Usage:
       the OpenID Provider's signing key: the new one is published now and signs 15 minutes later
   gatehouse admin users import --account ID --file users.csv|users.jsonl [--format csv|jsonl] [--existing error|skip] [--dry-run]
       users and their groups, all or nothing: every row is checked first, each bad one printed as "line N: reason"
+  gatehouse admin audit export --before DATE --out FILE.jsonl
+  gatehouse admin audit prune --before DATE --exported FILE.jsonl
+      audit and sign-in history older than DATE (2006-01-02 or RFC 3339): export it, then delete what the export holds
 `
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -38,6 +44,8 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return runBootstrap(ctx, args[1:], getenv, stdout, stderr)
 	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
 		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
+	case len(args) >= 2 && args[0] == "token" && (args[1] == "list" || args[1] == "revoke"):
+		return runTokenLifecycle(ctx, args[1], args[2:], getenv, stdout, stderr)
 	case len(args) >= 2 && args[0] == "sso" && args[1] == "disable":
 		return runSSODisable(ctx, args[2:], getenv, stdout, stderr)
 	case len(args) >= 1 && args[0] == "client":
@@ -46,6 +54,10 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return runKeysRotate(ctx, args[2:], getenv, stdout, stderr)
 	case len(args) >= 2 && args[0] == "users" && args[1] == "import":
 		return runUsersImport(ctx, args[2:], getenv, stdout, stderr)
+	case len(args) >= 2 && args[0] == "audit" && args[1] == "export":
+		return runAuditExport(ctx, args[2:], getenv, stdout, stderr)
+	case len(args) >= 2 && args[0] == "audit" && args[1] == "prune":
+		return runAuditPrune(ctx, args[2:], getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, adminUsage)
 	return errUsage
@@ -145,7 +157,12 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	fs.StringVar(&name, "name", "", "what the token is for (required)")
 	fs.StringVar(&scope, "scope", "", "super, partition or account (required)")
 	fs.StringVar(&scopeID, "scope-id", "", "the partition or account ID, for those scopes")
+	expiresIn := fs.String("expires-in", "", "stop working after this long: 90d, 720h, 30m (default: never)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	expiresAt, err := expiryOf(*expiresIn, time.Now())
+	if err != nil {
 		return err
 	}
 	name = strings.TrimSpace(name)
@@ -170,13 +187,17 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer st.Close()
-	secret, tok, err := apitoken.Mint(ctx, st, name, sc, scopeID)
+	secret, tok, err := apitoken.MintExpiring(ctx, st, name, sc, scopeID, expiresAt)
 	if err != nil {
 		return err
 	}
+	details := map[string]string{"scope": string(sc), "scope_id": scopeID, "name": name}
+	if !expiresAt.IsZero() {
+		details["expires_at"] = tok.ExpiresAt.Format(time.RFC3339)
+	}
 	if err := st.AppendAudit(ctx, &gatehouse.AuditEvent{ActorType: gatehouse.ActorSystem, ActorID: "cli", Action: gatehouse.ActionAPITokenCreate,
 		Outcome: gatehouse.OutcomeSuccess, TargetType: "api_token", TargetID: tok.ID,
-		Details: map[string]string{"scope": string(sc), "scope_id": scopeID, "name": name}}); err != nil {
+		Details: details}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\n", secret)

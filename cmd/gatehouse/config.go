@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/api"
 	"gatehouse/internal/clientaddr"
 	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/store"
@@ -42,9 +44,16 @@ type config struct {
 	entraApp *oidcrp.EntraApp
 	// Mail is the SMTP server of password reset mail (--smtp-url).
 	Mail mailConfig
+	// TLSCert and TLSKey are the PEM files serve answers TLS with (both or
+	// neither), read again on SIGHUP.
+	TLSCert, TLSKey string
+	// MetricsAddr, when set, serves /metrics there instead of on Addr.
+	MetricsAddr string
 	// DNSResolver is the DNS server (host:port) that verifies email
 	// domains' TXT records; empty is the system's resolver.
 	DNSResolver string
+	// APIRateLimits bound the API per token and per address (--api-rate-limit).
+	APIRateLimits api.RateLimits
 	// baseURLFromAddr: no base URL was given, so it follows the address
 	// (and the port the system picks for ":0").
 	baseURLFromAddr bool
@@ -103,12 +112,18 @@ func serveFlags(fs *flag.FlagSet, c *config, defaults config, getenv func(string
 		"reverse proxies whose X-Forwarded-For names the client, as addresses or CIDR prefixes separated by commas (default: none; the TCP peer is the client)", getenv)
 	entraFlags(fs, &c.Entra, getenv)
 	smtpFlags(fs, &c.Mail, getenv)
+	envString(fs, &c.TLSCert, "tls-cert", "GATEHOUSE_TLS_CERT", "", "PEM certificate chain to serve TLS with (with --tls-key; reloaded on SIGHUP)", getenv)
+	envString(fs, &c.TLSKey, "tls-key", "GATEHOUSE_TLS_KEY", "", "PEM private key of --tls-cert", getenv)
+	envString(fs, &c.MetricsAddr, "metrics-addr", "GATEHOUSE_METRICS_ADDR", "", "serve /metrics on this address (HOST:PORT) instead of the public one", getenv)
 	envString(fs, &c.DNSResolver, "dns-resolver", "GATEHOUSE_DNS_RESOLVER", "",
 		"DNS server (HOST:PORT) that email domains' TXT records are looked up at (default: the system's resolver)", getenv)
 	if err := envDuration(fs, &c.SessionIdle, "session-idle", "GATEHOUSE_SESSION_IDLE", 2*time.Hour, "sign a browser out after this long without a request", getenv); err != nil {
 		return err
 	}
 	if err := envDuration(fs, &c.SessionAbsolute, "session-absolute", "GATEHOUSE_SESSION_ABSOLUTE", 12*time.Hour, "sign a browser out this long after sign-in, whatever it does", getenv); err != nil {
+		return err
+	}
+	if err := rateLimitFlags(fs, &c.APIRateLimits, getenv); err != nil {
 		return err
 	}
 	return poolFlags(fs, &c.Pool, getenv)
@@ -145,6 +160,18 @@ func envInt(fs *flag.FlagSet, p *int, name, env, help string, getenv func(string
 // check validates a config after flags are parsed; it fills BaseURL from
 // Addr when unset.
 func (c *config) check() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both, or neither")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics address %q: want HOST:PORT, such as 127.0.0.1:9090", c.MetricsAddr)
+		}
+	}
 	if c.DNSResolver != "" {
 		if _, _, err := net.SplitHostPort(c.DNSResolver); err != nil {
 			return fmt.Errorf("DNS resolver %q: want HOST:PORT, such as 127.0.0.1:53", c.DNSResolver)
@@ -156,7 +183,11 @@ func (c *config) check() error {
 		if strings.HasPrefix(host, ":") {
 			host = "127.0.0.1" + host
 		}
-		c.BaseURL = "http://" + host
+		scheme := "http"
+		if c.TLSCert != "" {
+			scheme = "https"
+		}
+		c.BaseURL = scheme + "://" + host
 	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {

@@ -18,12 +18,18 @@ const usage = `Usage: gatehouse COMMAND [flags]
 Commands:
   serve                 run the service (production)
   demo                  run a demo on an embedded SQLite file, seeded with sample data
-  migrate               apply database migrations and exit
+  migrate               apply database migrations and exit (--status: list them, applied or pending)
+  backup                copy a SQLite database, while in use, to a new file (PostgreSQL: pg_dump)
+  restore               put a backup in place of a SQLite database no process has open
+  version               print the version
+  healthcheck           ask a running Gatehouse whether it is ready (for containers)
   admin bootstrap       create the first super admin
   admin token create    mint an API token
   admin sso disable     break-glass: disable an account's SSO, with a reason
   admin client          the apps Gatehouse signs people in to: create, list, update, rotate-secret, delete
   admin users import    add many users and groups to an account at once, from CSV or JSON lines
+  admin audit export    write audit and sign-in history older than a date as JSON lines
+  admin audit prune     delete that history once exported (the only way audit rows are deleted)
 
 Run "gatehouse COMMAND -h" for a command's flags. Every flag can also be set
 with the GATEHOUSE_* environment variable named in its help.
@@ -59,8 +65,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, rest, getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version":
+		return runVersion(stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -21,6 +21,7 @@ import (
 	"gatehouse/internal/demoapp"
 	"gatehouse/internal/demoidp"
 	"gatehouse/internal/domainverify"
+	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
 	"gatehouse/internal/ssoconfig"
@@ -63,6 +64,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("migrate", stderr)
 	var dbURL string
+	status := fs.Bool("status", false, "list every migration, applied or pending, and change nothing")
 	databaseFlag(fs, &dbURL, "sqlite:gatehouse.db", getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,6 +74,9 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer st.Close()
+	if *status {
+		return printMigrationStatus(ctx, st, stdout)
+	}
 	applied, err := st.Migrate(ctx)
 	if err != nil {
 		return err
@@ -306,7 +311,24 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 		// A test asked for any free port and gave no public URL: the
 		// public URL follows the port. One given is kept (behind a proxy
 		// or a load balancer it is not this address).
-		c.BaseURL = "http://" + ln.Addr().String()
+		scheme := "http"
+		if c.TLSCert != "" {
+			scheme = "https"
+		}
+		c.BaseURL = scheme + "://" + ln.Addr().String()
+	}
+	if ln, err = tlsListener(ctx, ln, c, log); err != nil {
+		return err
+	}
+	m := metrics.New()
+	m.SetBuild(build())
+	if c.MetricsAddr != "" {
+		addr, err := serveMetrics(ctx, c.MetricsAddr, m, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		log.Info("metrics listening", "addr", addr)
 	}
 	base, err := url.Parse(c.BaseURL)
 	if err != nil {
@@ -319,6 +341,7 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 		return err
 	}
 	gh := app.New(app.Config{Store: st, Secrets: box, Logger: log, BaseURL: base, Mail: sender, Outbox: outbox,
+		Metrics: m, MetricsElsewhere: c.MetricsAddr != "", APIRateLimits: c.APIRateLimits,
 		SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute,
 		AllowPrivateMetadataURLs: c.AllowPrivateMetadataURLs, TrustedProxies: c.trustedProxies, EntraApp: c.entraApp,
 		DNS: domainverify.Resolver(c.DNSResolver)})

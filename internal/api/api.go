@@ -27,6 +27,8 @@ type Config struct {
 	Admin *admin.Service
 	// Logger receives failures worth an operator's look; nil discards them.
 	Logger *slog.Logger
+	// RateLimits bound requests per token and per address; zero is none.
+	RateLimits RateLimits
 }
 
 // server holds the dependencies the handlers close over.
@@ -34,12 +36,16 @@ type server struct {
 	store  *store.Store
 	admin  *admin.Service
 	logger *slog.Logger
+	// byToken and byAddress are the rate limits; nil is none.
+	byToken, byAddress *limiter
 }
 
 // New returns the API handler. It expects to be mounted at /api/v1/ and to
 // see full request paths.
 func New(cfg Config) http.Handler {
-	s := &server{store: cfg.Store, logger: cfg.Logger, admin: cfg.Admin}
+	s := &server{store: cfg.Store, logger: cfg.Logger, admin: cfg.Admin,
+		byToken:   newLimiter("token", cfg.RateLimits.PerToken, cfg.RateLimits.Now),
+		byAddress: newLimiter("address", cfg.RateLimits.PerAddress, cfg.RateLimits.Now)}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -85,6 +91,16 @@ func (s *server) authed(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Answers hold personal data: no shared cache may keep them.
 		w.Header().Set("Cache-Control", "no-store")
+		var limits []standing
+		if s.byAddress != nil {
+			st := s.byAddress.take(remoteHost(r.RemoteAddr))
+			limits = append(limits, st)
+			rateHeaders(w, limits)
+			if !st.allowed {
+				tooMany(w, st, "from this address")
+				return
+			}
+		}
 		scheme, plaintext, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(plaintext) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
@@ -95,11 +111,20 @@ func (s *server) authed(h apiHandler) http.Handler {
 		if err != nil {
 			if isNotFound(err) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
-				writeProblem(w, &problem{Status: http.StatusUnauthorized, Detail: "the API token is not valid"})
+				writeProblem(w, &problem{Status: http.StatusUnauthorized, Detail: tokenRefusal(err)})
 				return
 			}
 			s.writeError(w, r, err)
 			return
+		}
+		if s.byToken != nil {
+			st := s.byToken.take(tok.ID)
+			limits = append(limits, st)
+			rateHeaders(w, limits)
+			if !st.allowed {
+				tooMany(w, st, "with this API token")
+				return
+			}
 		}
 		who := admin.TokenPrincipal(tok, remoteHost(r.RemoteAddr), r.UserAgent())
 		if err := h(w, r, who); err != nil {

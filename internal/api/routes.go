@@ -72,5 +72,6 @@ func routes(s *server) []route {
 	out = append(out, scimRoutes(s)...)
 	out = append(out, recoveryRoutes(s)...)
 	out = append(out, domainRoutes(s)...)
+	out = append(out, apiTokenRoutes(s)...)
 	return append(out, ssoConfigRoutes(s, "/api/v1/partitions/{partition_id}", partitionOwner)...)
 }

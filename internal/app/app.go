@@ -75,6 +75,12 @@ type Config struct {
 	// shown at /demo/outbox.
 	Mail   mail.Sender
 	Outbox *mail.Outbox
+	// MetricsElsewhere leaves /metrics off the public handler: Metrics is
+	// served on a separate address.
+	MetricsElsewhere bool
+	// APIRateLimits bound the API's requests per token and per address;
+	// zero is none.
+	APIRateLimits api.RateLimits
 }
 
 // App is Gatehouse built: its services, one of each, and its handlers.
@@ -140,8 +146,9 @@ func New(cfg Config) *App {
 		EntraApp: cfg.EntraApp, IdPClient: cfg.IdPClient, DNS: cfg.DNS,
 		Recovery: peopleRecovery{login: a.Login, recovery: a.Recovery}})
 	a.Pages = pages(cfg, a)
-	a.API = api.New(api.Config{Store: cfg.Store, Admin: a.Admin, Logger: cfg.Logger})
+	a.API = api.New(api.Config{Store: cfg.Store, Admin: a.Admin, Logger: cfg.Logger, RateLimits: cfg.APIRateLimits})
 	a.Handler = server.New(server.Config{Ready: cfg.Store, Metrics: cfg.Metrics, Logger: cfg.Logger,
+		MetricsElsewhere: cfg.MetricsElsewhere, HSTS: cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https",
 		TrustedProxies: cfg.TrustedProxies, API: a.API, Pages: a.Pages, SCIM: scim.New(scim.Config{Admin: a.Admin, Logger: cfg.Logger})})
 	return a
 }

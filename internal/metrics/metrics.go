@@ -18,6 +18,14 @@ type Metrics struct {
 	// RequestDuration observes HTTP request latency by route pattern, method
 	// and status code.
 	RequestDuration *prometheus.HistogramVec
+	// BuildInfo is 1, labelled with the running binary's version, VCS
+	// revision and Go version (gatehouse_build_info).
+	BuildInfo *prometheus.GaugeVec
+}
+
+// Build names the running binary.
+type Build struct {
+	Version, Revision, GoVersion string
 }
 
 // New creates the metrics in a fresh registry (with Go and process metrics).
@@ -34,9 +42,19 @@ func New() *Metrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method", "code"}),
 	}
-	m.registry.MustRegister(m.SignIns, m.RequestDuration,
+	m.BuildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "gatehouse_build_info",
+		Help: "1, labelled with the running binary's version, VCS revision and Go version.",
+	}, []string{"version", "revision", "goversion"})
+	m.registry.MustRegister(m.SignIns, m.RequestDuration, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// SetBuild records which binary runs, for gatehouse_build_info.
+func (m *Metrics) SetBuild(b Build) {
+	m.BuildInfo.Reset()
+	m.BuildInfo.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
 }
 
 // SignIn counts one sign-in attempt.

@@ -33,6 +33,12 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (clientaddr.Resolve); none by default.
 	TrustedProxies []netip.Prefix
+	// MetricsElsewhere leaves /metrics out: the operator serves it on a
+	// separate address (--metrics-addr), so it need not be public.
+	MetricsElsewhere bool
+	// HSTS adds Strict-Transport-Security to every response: set when
+	// people reach Gatehouse over https.
+	HSTS bool
 }
 
 // New returns the whole HTTP handler: the operational endpoints listed
@@ -46,13 +52,30 @@ func New(cfg Config) http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /readyz", readyz(cfg.Ready, cfg.Logger))
-	mux.Handle("GET /metrics", cfg.Metrics.Handler())
+	if !cfg.MetricsElsewhere {
+		mux.Handle("GET /metrics", cfg.Metrics.Handler())
+	}
 	mux.Handle("/api/v1/", cfg.API)
 	if cfg.SCIM != nil {
 		mux.Handle("/scim/v2/", cfg.SCIM)
 	}
 	mux.Handle("/", cfg.Pages)
-	return clientaddr.Middleware(cfg.TrustedProxies, observe(mux, cfg.Metrics, cfg.Logger))
+	var h http.Handler = mux
+	if cfg.HSTS {
+		h = hsts(mux)
+	}
+	return clientaddr.Middleware(cfg.TrustedProxies, observe(h, cfg.Metrics, cfg.Logger))
+}
+
+// hstsValue asks browsers to use https only, for a year, on the host.
+const hstsValue = "max-age=31536000"
+
+// hsts sets Strict-Transport-Security on every response.
+func hsts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", hstsValue)
+		next.ServeHTTP(w, r)
+	})
 }
 
 func readyz(ready Readiness, log *slog.Logger) http.Handler {

@@ -93,38 +93,6 @@ func (s *Store) DeleteStaleSessions(ctx context.Context, now, idleCutoff time.Ti
 	return n, s.fail("delete stale sessions", err)
 }
 
-// CreateAPIToken stores a token's description and the hash of its secret.
-func (s *Store) CreateAPIToken(ctx context.Context, t *gatehouse.APIToken, secretHash string) error {
-	now := s.now()
-	t.ID, t.CreatedAt = newID("tok", now), now
-	_, err := s.exec(ctx, `INSERT INTO api_tokens(id, name, scope, scope_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.ID, t.Name, string(t.Scope), t.ScopeID, secretHash, micros(now))
-	return s.fail("create api token", err)
-}
-
-// APITokenByHash finds the token whose secret hashes to secretHash and
-// records its use.
-func (s *Store) APITokenByHash(ctx context.Context, secretHash string) (gatehouse.APIToken, error) {
-	var (
-		t         gatehouse.APIToken
-		scope     string
-		cat, used int64
-	)
-	err := s.read.QueryRowContext(ctx, `SELECT id, name, scope, scope_id, created_at, last_used_at FROM api_tokens WHERE secret_hash = $1`, secretHash).
-		Scan(&t.ID, &t.Name, &scope, &t.ScopeID, &cat, &used)
-	if err != nil {
-		return t, s.fail("api token", err)
-	}
-	t.Scope, t.CreatedAt, t.LastUsedAt = gatehouse.TokenScope(scope), fromMicros(cat), fromMicros(used)
-	// Last-used is advisory; write it at most once a minute per token.
-	if now := s.Now(); now.Sub(t.LastUsedAt) > time.Minute {
-		if _, err := s.exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, t.ID, micros(now)); err != nil {
-			return t, s.fail("api token: last used", err)
-		}
-	}
-	return t, nil
-}
-
 // DeleteAPIToken revokes a token.
 func (s *Store) DeleteAPIToken(ctx context.Context, id string) error {
 	res, err := s.exec(ctx, `DELETE FROM api_tokens WHERE id = $1`, id)

@@ -545,15 +545,15 @@ func TestAPITokens(t *testing.T) {
 		if err := s.CreateAPIToken(ctx, &tok, "secrethash"); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.APITokenByHash(ctx, "secrethash")
+		got, _, err := s.APITokenByHash(ctx, "secrethash")
 		if err != nil || got.ID != tok.ID || got.Scope != gatehouse.ScopeSuper {
 			t.Fatalf("APITokenByHash = %+v, %v", got, err)
 		}
-		if _, err := s.APITokenByHash(ctx, "other"); !errors.Is(err, gatehouse.ErrNotFound) {
+		if _, _, err := s.APITokenByHash(ctx, "other"); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("unknown token: %v", err)
 		}
 		s.DeleteAPIToken(ctx, tok.ID)
-		if _, err := s.APITokenByHash(ctx, "secrethash"); !errors.Is(err, gatehouse.ErrNotFound) {
+		if _, _, err := s.APITokenByHash(ctx, "secrethash"); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("revoked token still works: %v", err)
 		}
 	})

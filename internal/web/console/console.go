@@ -88,6 +88,7 @@ func Routes(mux *http.ServeMux, cfg Config) {
 	s.appRoutes(mux)
 	s.setupLinkRoutes(mux)
 	s.peopleRoutes(mux)
+	s.apiTokenRoutes(mux)
 }
 
 //go:embed templates

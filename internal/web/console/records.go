@@ -413,6 +413,7 @@ var actionLabels = map[gatehouse.AuditAction]string{
 	gatehouse.ActionPartitionUpdate:         "Renamed partition",
 	gatehouse.ActionPartitionDelete:         "Deleted partition",
 	gatehouse.ActionAPITokenCreate:          "Created API token",
+	gatehouse.ActionAPITokenRevoke:          "Revoked API token",
 	gatehouse.ActionClientCreate:            "Registered app",
 	gatehouse.ActionClientUpdate:            "Changed app",
 	gatehouse.ActionClientSecretRotate:      "Replaced an app's client secret",
