@@ -106,6 +106,15 @@ func (s *Service) AccountsSSO(ctx context.Context, p Principal, accounts []gateh
 	return out, nil
 }
 
+// PartitionSSOAccounts lists up to limit accounts of partition
+// partitionID (which p must reach) set to use its SSO.
+func (s *Service) PartitionSSOAccounts(ctx context.Context, p Principal, partitionID string, limit int) ([]gatehouse.Account, error) {
+	if _, err := s.Partition(ctx, p, partitionID); err != nil {
+		return nil, err
+	}
+	return s.store.PartitionSSOAccounts(ctx, partitionID, limit)
+}
+
 // enabledConfig names the enabled configuration of an account (or, with
 // accountID empty, of a partition); nil when none is enabled.
 func (s *Service) enabledConfig(ctx context.Context, accountID, partitionID string) (*BreakGlassConfig, error) {

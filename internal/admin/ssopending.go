@@ -182,7 +182,11 @@ func fieldText(c *gatehouse.SSOConfig, f string) string {
 	case "saml.sso_binding":
 		return s.SSOBinding
 	case "saml.certificates":
-		return "SHA-256 " + strings.Join(fingerprints(s.Certificates), ", SHA-256 ")
+		fps := fingerprints(s.Certificates)
+		if len(fps) == 0 {
+			return "none"
+		}
+		return "SHA-256 " + strings.Join(fps, ", SHA-256 ")
 	case "saml.name_id_format":
 		return s.NameIDFormat
 	case "saml.email_attribute":

@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"gatehouse"
@@ -115,6 +117,11 @@ func TestJITAppliesAtOnce(t *testing.T) {
 		got := decodeAs[withJIT](t, c.must(http.StatusOK, "PATCH", one, `{"jit":{"enabled":true,"groups_attribute":"groups"}}`))
 		if !got.JIT.Enabled || got.JIT.GroupsAttribute != "groups" || got.Pending == nil || !got.Pending.ChangedAt.Equal(staged.Pending.ChangedAt) {
 			t.Errorf("JIT while changes are pending: jit %+v, pending %+v (was changed at %v)", got.JIT, got.Pending, staged.Pending.ChangedAt)
+		}
+		// A groups attribute longer than any IdP's attribute name is refused.
+		long, _ := json.Marshal(map[string]any{"jit": map[string]any{"groups_attribute": strings.Repeat("g", 257)}})
+		if p := problemOf(t, c.must(http.StatusUnprocessableEntity, "PATCH", one, string(long))); !equal(p.fields(), []string{"jit.groups_attribute"}) {
+			t.Errorf("a 257-character groups attribute: %+v", p)
 		}
 		stored, _ := s.SSOConfig(t.Context(), cfg.ID)
 		if !stored.JIT.Enabled || stored.SAML.SSOURL == "https://entra.idp.example/sso-new" {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gatehouse"
 	"gatehouse/internal/domainverify"
@@ -70,11 +72,22 @@ func (f *Flow) provision(ctx context.Context, c gatehouse.SSOConfig, o owner, em
 // MatchJIT: no one had the email, and a just-in-time seat was made for it.
 const MatchJIT = "just_in_time"
 
-// displayNameOf is the person's name as the IdP sent it, if it did.
+// maxDisplayName bounds a name taken from the IdP, in characters, as the
+// admin pages bound the names admins type.
+const maxDisplayName = 200
+
+// displayNameOf is the person's name as the IdP sent it: the first of the
+// usual attributes that holds a usable name (at most maxDisplayName
+// characters, no control characters); "" when none does.
 func displayNameOf(id Identity) string {
 	for _, name := range []string{"displayName", "name", "http://schemas.microsoft.com/identity/claims/displayname", "cn"} {
-		if v := id.Attributes[name]; len(v) > 0 && strings.TrimSpace(v[0]) != "" {
-			return strings.TrimSpace(v[0])
+		v := id.Attributes[name]
+		if len(v) == 0 {
+			continue
+		}
+		n := strings.TrimSpace(v[0])
+		if n != "" && utf8.RuneCountInString(n) <= maxDisplayName && strings.IndexFunc(n, unicode.IsControl) < 0 {
+			return n
 		}
 	}
 	return ""

@@ -32,3 +32,23 @@ func TestJITRefusal(t *testing.T) {
 		}
 	}
 }
+
+// TestDisplayNameOfBoundsTheIdPsName: a name from the IdP is kept only
+// when it is one an admin could type: not empty, at most 200 characters,
+// no control characters; the next attribute is tried otherwise.
+func TestDisplayNameOfBoundsTheIdPsName(t *testing.T) {
+	for _, c := range []struct {
+		attrs map[string][]string
+		want  string
+	}{
+		{map[string][]string{"displayName": {" Nina Newhire "}}, "Nina Newhire"},
+		{map[string][]string{"displayName": {strings.Repeat("n", 201)}, "name": {"Nina"}}, "Nina"},
+		{map[string][]string{"displayName": {"Nina\x00Admin"}}, ""},
+		{map[string][]string{"displayName": {"Nina\nNewhire"}, "cn": {"N. Newhire"}}, "N. Newhire"},
+		{nil, ""},
+	} {
+		if got := displayNameOf(Identity{Attributes: c.attrs}); got != c.want {
+			t.Errorf("displayNameOf(%q) = %q, want %q", c.attrs, got, c.want)
+		}
+	}
+}

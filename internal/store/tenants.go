@@ -109,6 +109,15 @@ func (s *Store) ListAccounts(ctx context.Context, partitionID string, page gateh
 		page.After, limitOf(page), partitionID)
 }
 
+// PartitionSSOAccounts returns up to limit accounts of partition
+// partitionID that are set to use its SSO, in ID order: one query over the
+// partition's accounts (accounts_partition), however many there are.
+func (s *Store) PartitionSSOAccounts(ctx context.Context, partitionID string, limit int) ([]gatehouse.Account, error) {
+	return list(ctx, s, "partition sso accounts", scanAccount,
+		`SELECT `+accountCols+` FROM accounts WHERE partition_id = $1 AND use_partition_sso = $2 ORDER BY id LIMIT $3`,
+		partitionID, boolInt(true), limit)
+}
+
 // UpdateAccount saves a's name, plan and use of its partition's SSO (an
 // account never changes partition). A change of plan or of the use of the
 // partition's SSO is a policy change, refused with a

@@ -73,36 +73,23 @@ func (s *server) partitionAuthenticationPage(w http.ResponseWriter, r *http.Requ
 // maxUsingShown bounds the accounts a partition's page lists.
 const maxUsingShown = 100
 
-// accountsUsing lists the partition's accounts set to use its SSO, with
-// each one's own enabled configuration.
+// accountsUsing lists the partition's accounts set to use its SSO (the
+// first maxUsingShown), with each one's own enabled configuration.
 func (s *server) accountsUsing(ctx context.Context, c adminCaller, partitionID string) ([]partitionAccount, error) {
-	var out []partitionAccount
-	for page := (gatehouse.Page{Limit: 100}); len(out) < maxUsingShown; {
-		batch, err := s.admin.Accounts(ctx, c.P, partitionID, page)
-		if err != nil {
-			return nil, err
+	using, err := s.admin.PartitionSSOAccounts(ctx, c.P, partitionID, maxUsingShown)
+	if err != nil {
+		return nil, err
+	}
+	sso, err := s.admin.AccountsSSO(ctx, c.P, using)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]partitionAccount, len(using))
+	for i, a := range using {
+		out[i] = partitionAccount{Account: a}
+		if own := sso[i].Own; own != nil {
+			out[i].Own = own.Name
 		}
-		var using []gatehouse.Account
-		for _, a := range batch {
-			if a.UsePartitionSSO {
-				using = append(using, a)
-			}
-		}
-		sso, err := s.admin.AccountsSSO(ctx, c.P, using)
-		if err != nil {
-			return nil, err
-		}
-		for i, a := range using {
-			row := partitionAccount{Account: a}
-			if own := sso[i].Own; own != nil {
-				row.Own = own.Name
-			}
-			out = append(out, row)
-		}
-		if len(batch) < page.Limit {
-			break
-		}
-		page.After = batch[len(batch)-1].ID
 	}
 	return out, nil
 }

@@ -6,9 +6,7 @@
 package people_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -66,37 +64,37 @@ func suite(t *testing.T, bin, db string) {
 	})
 
 	t.Run("ada forgets her password and resets it from the mail", func(t *testing.T) {
-		b := newBrowser(t, g.Base)
-		p := b.post("/login/forgot", url.Values{"email": {adaEmail}})
-		if p.status != http.StatusOK || !strings.Contains(p.body, "Check your email") {
-			t.Fatalf("forgot: %d\n%s", p.status, p.body)
+		b := g.Browser(t)
+		p := b.Post(g.Base+"/login/forgot", url.Values{"email": {adaEmail}})
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "Check your email") {
+			t.Fatalf("forgot: %d\n%s", p.Status, p.Body)
 		}
 		// An email with no seat gets the same answer and no mail.
-		if p := b.post("/login/forgot", url.Values{"email": {"nobody@example.com"}}); !strings.Contains(p.body, "Check your email") {
-			t.Errorf("forgot for an unknown email: %d", p.status)
+		if p := b.Post(g.Base+"/login/forgot", url.Values{"email": {"nobody@example.com"}}); !strings.Contains(p.Body, "Check your email") {
+			t.Errorf("forgot for an unknown email: %d", p.Status)
 		}
 		link := resetLink(t, mp, adaEmail, g.Base)
 		if len(mp.Messages(t, "nobody@example.com")) != 0 {
 			t.Error("mail was sent to an email with no seat")
 		}
 
-		p = b.get(link)
-		if !strings.Contains(p.body, "Choose a new password") {
-			t.Fatalf("the link: %d %s\n%s", p.status, p.url, p.body)
+		p = b.Get(link)
+		if !strings.Contains(p.Body, "Choose a new password") {
+			t.Fatalf("the link: %d %s\n%s", p.Status, p.URL, p.Body)
 		}
-		p = b.post(p.url.Path, url.Values{"username": {adaEmail}, "password": {newPassword}, "confirm": {newPassword}})
-		if p.status != http.StatusOK {
-			t.Fatalf("setting the new password: %d\n%s", p.status, p.body)
+		p = b.Post(g.Base+p.URL.Path, url.Values{"username": {adaEmail}, "password": {newPassword}, "confirm": {newPassword}})
+		if p.Status != http.StatusOK {
+			t.Fatalf("setting the new password: %d\n%s", p.Status, p.Body)
 		}
 		// The link works once.
-		if p := newBrowser(t, g.Base).get(link); p.status != http.StatusGone {
-			t.Errorf("the link again: %d", p.status)
+		if p := g.Browser(t).Get(link); p.Status != http.StatusGone {
+			t.Errorf("the link again: %d", p.Status)
 		}
 		// The new password signs her in; the old one no longer does.
-		if !newBrowser(t, g.Base).signIn(adaEmail, newPassword) {
+		if !signIn(t, g, adaEmail, newPassword) {
 			t.Error("the new password does not sign ada in")
 		}
-		if newBrowser(t, g.Base).signIn(adaEmail, adaPassword) {
+		if signIn(t, g, adaEmail, adaPassword) {
 			t.Error("the old password still signs ada in")
 		}
 	})
@@ -125,62 +123,19 @@ func resetLink(t *testing.T, mp *mailtest.Mailpit, email, base string) string {
 	}
 }
 
-// browser is an HTTP client with cookies on Gatehouse.
-type browser struct {
-	t    *testing.T
-	c    *http.Client
-	base string
-}
-
-type page struct {
-	status int
-	url    *url.URL
-	body   string
-}
-
-func newBrowser(t *testing.T, base string) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}, base: base}
-}
-
-func (b *browser) do(req *http.Request) page {
-	b.t.Helper()
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
+// signIn takes a fresh browser through the email and password steps,
+// choosing the password where SSO is offered, and reports whether it was
+// signed in.
+func signIn(t *testing.T, g *gatehouseproc.Server, email, password string) bool {
+	t.Helper()
+	b := g.Browser(t)
+	p := b.Post(g.Base+"/login", url.Values{"email": {email}, "return_to": {"/"}})
+	if p.URL.Path == "/login/way" {
+		p = b.Get(g.Base + "/login/password")
 	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return page{status: res.StatusCode, url: res.Request.URL, body: string(body)}
-}
-
-func (b *browser) get(u string) page {
-	b.t.Helper()
-	if strings.HasPrefix(u, "/") {
-		u = b.base + u
+	if p.URL.Path != "/login/password" {
+		t.Fatalf("%s after the email: %s", email, p.URL)
 	}
-	req, _ := http.NewRequest("GET", u, nil)
-	return b.do(req)
-}
-
-func (b *browser) post(path string, form url.Values) page {
-	b.t.Helper()
-	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
-
-// signIn takes email through the email and password steps, choosing the
-// password where SSO is offered, and reports whether it was signed in.
-func (b *browser) signIn(email, password string) bool {
-	b.t.Helper()
-	p := b.post("/login", url.Values{"email": {email}, "return_to": {"/"}})
-	if p.url.Path == "/login/way" {
-		p = b.get("/login/password")
-	}
-	if p.url.Path != "/login/password" {
-		b.t.Fatalf("%s after the email: %s", email, p.url)
-	}
-	p = b.post("/login/password", url.Values{"username": {email}, "password": {password}})
-	return p.url.Path == "/" && strings.Contains(p.body, email)
+	p = b.Post(g.Base+"/login/password", url.Values{"username": {email}, "password": {password}})
+	return p.URL.Path == "/" && b.Session() != "" && strings.Contains(p.Text(), "Signed in as "+email)
 }
