@@ -44,6 +44,19 @@ const (
 	ActionSSOConfigPendingApply   AuditAction = "sso_config.pending_apply"
 	ActionSSOConfigPendingDiscard AuditAction = "sso_config.pending_discard"
 	ActionBreakGlass              AuditAction = "sso.break_glass"
+	// The scheduled refresh of a configuration's metadata URL (outcome
+	// failure when it could not be fetched or read), and the daily notice
+	// that an enabled configuration's IdP certificate expires soon.
+	ActionSSOConfigMetadataRefresh     AuditAction = "sso_config.metadata_refresh"
+	ActionSSOConfigCertificateExpiring AuditAction = "sso_config.certificate_expiring"
+)
+
+// Actions on webhooks (issue 16): an account's or the provider's endpoints
+// that receive events.
+const (
+	ActionWebhookCreate AuditAction = "webhook.create"
+	ActionWebhookUpdate AuditAction = "webhook.update"
+	ActionWebhookDelete AuditAction = "webhook.delete"
 )
 
 // Actions on exemption lists.

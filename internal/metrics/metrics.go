@@ -64,6 +64,17 @@ func (m *Metrics) SignIn(method, outcome string) {
 	}
 }
 
+// Register adds collectors kept elsewhere (a scheduler's, the store's) to
+// the same registry.
+func (m *Metrics) Register(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := m.registry.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
