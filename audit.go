@@ -123,6 +123,10 @@ const (
 // token signing key (gatehouse admin keys rotate).
 const ActionSigningKeyRotate AuditAction = "op.signing_key_rotate"
 
+// ActionSecretKeyRotate records `gatehouse admin secret-key rotate`: every
+// stored secret re-sealed under a new secret key.
+const ActionSecretKeyRotate AuditAction = "secret_key.rotate"
+
 // ActorType says who performed an audited action; AuditEvent.ActorID says
 // which one.
 type ActorType string

@@ -31,6 +31,8 @@ const adminUsage = `Usage:
   gatehouse admin client delete --id ID
   gatehouse admin keys rotate [--alg ES256|RS256]
       the OpenID Provider's signing key: the new one is published now and signs 15 minutes later
+  gatehouse admin secret-key new | rotate [--dry-run]
+      a new secret key; re-seal every stored secret under it (the old one given as a previous key)
   gatehouse admin users import --account ID --file users.csv|users.jsonl [--format csv|jsonl] [--existing error|skip] [--dry-run]
       users and their groups, all or nothing: every row is checked first, each bad one printed as "line N: reason"
   gatehouse admin audit export --before DATE --out FILE.jsonl
@@ -50,6 +52,8 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return runSSODisable(ctx, args[2:], getenv, stdout, stderr)
 	case len(args) >= 1 && args[0] == "client":
 		return runClient(ctx, args[1:], getenv, stdout, stderr)
+	case len(args) >= 1 && args[0] == "secret-key":
+		return runSecretKey(ctx, args[1:], getenv, stdout, stderr)
 	case len(args) >= 2 && args[0] == "keys" && args[1] == "rotate":
 		return runKeysRotate(ctx, args[2:], getenv, stdout, stderr)
 	case len(args) >= 2 && args[0] == "users" && args[1] == "import":

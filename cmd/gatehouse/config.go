@@ -16,19 +16,23 @@ import (
 
 	"gatehouse/internal/api"
 	"gatehouse/internal/clientaddr"
+	"gatehouse/internal/metadatarefresh"
 	"gatehouse/internal/oidcrp"
 	"gatehouse/internal/store"
 )
 
 // config is what serve and demo run with.
 type config struct {
-	Addr            string
-	BaseURL         string
-	DatabaseURL     string
-	SecretKey       string
-	SessionIdle     time.Duration
-	SessionAbsolute time.Duration
-	LogLevel        string
+	Addr        string
+	BaseURL     string
+	DatabaseURL string
+	SecretKey   string
+	// PreviousSecretKeys still open what they sealed while the secret key
+	// is rotated (gatehouse admin secret-key rotate).
+	PreviousSecretKeys []string
+	SessionIdle        time.Duration
+	SessionAbsolute    time.Duration
+	LogLevel           string
 	// AllowPrivateMetadataURLs lets admins import IdP metadata from
 	// loopback and private addresses (an IdP inside the operator's network).
 	AllowPrivateMetadataURLs bool
@@ -54,6 +58,9 @@ type config struct {
 	DNSResolver string
 	// APIRateLimits bound the API per token and per address (--api-rate-limit).
 	APIRateLimits api.RateLimits
+	// MetadataRefreshInterval is how often IdP metadata URLs are fetched
+	// again; 0 turns the scheduled refresh off.
+	MetadataRefreshInterval time.Duration
 	// baseURLFromAddr: no base URL was given, so it follows the address
 	// (and the port the system picks for ":0").
 	baseURLFromAddr bool
@@ -126,6 +133,10 @@ func serveFlags(fs *flag.FlagSet, c *config, defaults config, getenv func(string
 	if err := rateLimitFlags(fs, &c.APIRateLimits, getenv); err != nil {
 		return err
 	}
+	if err := envDuration(fs, &c.MetadataRefreshInterval, "metadata-refresh-interval", "GATEHOUSE_METADATA_REFRESH_INTERVAL", metadatarefresh.DefaultInterval,
+		"fetch IdP metadata URLs again this often (0: never)", getenv); err != nil {
+		return err
+	}
 	return poolFlags(fs, &c.Pool, getenv)
 }
 
@@ -196,6 +207,9 @@ func (c *config) check() error {
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
 		return errors.New("session lifetimes: want 0 < idle <= absolute")
+	}
+	if c.MetadataRefreshInterval < 0 {
+		return errors.New("--metadata-refresh-interval: want 0 (off) or a duration such as 24h")
 	}
 	if c.Pool.MaxConns < 0 || c.Pool.MaxIdleTime < 0 {
 		return errors.New("--db-max-conns and --db-max-idle-time: want 0 (the default) or more")

@@ -65,6 +65,7 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	}
 	unit := string(raw)
 	for _, want := range []string{"NoNewPrivileges=yes", "ProtectSystem=strict", "DynamicUser=yes", "CapabilityBoundingSet=\n",
+		"LoadCredential=secret-key:/etc/gatehouse/secret-key", "GATEHOUSE_SECRET_KEY_FILE=%d/secret-key",
 		"SystemCallFilter=@system-service", "ExecReload=/bin/kill -HUP $MAINPID", "ExecStart=/usr/local/bin/gatehouse serve"} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("the unit lacks %q", want)
@@ -91,6 +92,50 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	out, err := exec.Command(analyze, "verify", "--man=no", path).CombinedOutput()
 	if err != nil || strings.Contains(string(out), "gatehouse.service") {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestExampleEnvironmentFile: deploy/gatehouse.env, as shipped, is settings
+// serve accepts, each one documented in the README's Configuration table.
+func TestExampleEnvironmentFile(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "deploy", "gatehouse.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]string{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(k, "GATEHOUSE_") {
+			t.Fatalf("not a setting: %q", line)
+		}
+		if !strings.Contains(string(readme), "`"+k+"`") {
+			t.Errorf("%s is not in the README's Configuration table", k)
+		}
+		settings[k] = v
+	}
+	if settings["GATEHOUSE_BASE_URL"] == "" || settings["GATEHOUSE_DATABASE_URL"] == "" {
+		t.Fatalf("the example lacks the base URL or the database: %v", settings)
+	}
+	fs := newFlagSet("serve", io.Discard)
+	var c config
+	if err := serveFlags(fs, &c, config{Addr: ":8080", DatabaseURL: "sqlite:gatehouse.db"}, env(settings)); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.check(); err != nil {
+		t.Fatalf("serve refuses the example settings: %v", err)
+	}
+	if c.BaseURL != "https://signin.example.com" || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("read %+v", c)
 	}
 }
 

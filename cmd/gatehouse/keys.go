@@ -10,7 +10,6 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/oidcop"
-	"gatehouse/internal/secretbox"
 )
 
 // runKeysRotate rotates the OpenID Provider's token signing key: a new
@@ -20,9 +19,10 @@ import (
 // tokens it signed may still be valid.
 func runKeysRotate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("admin keys rotate", stderr)
-	var dbURL, keyFile, alg string
+	var dbURL, alg string
+	var ring secretKeyFlags
 	databaseFlag(fs, &dbURL, "sqlite:gatehouse.db", getenv)
-	envString(fs, &keyFile, "secret-key-file", "GATEHOUSE_SECRET_KEY_FILE", "", "file holding the secret key that seals the signing keys (or set $GATEHOUSE_SECRET_KEY)", getenv)
+	ring.register(fs, getenv)
 	fs.StringVar(&alg, "alg", oidcop.AlgES256, "ES256 (default) or RS256")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -31,14 +31,7 @@ func runKeysRotate(ctx context.Context, args []string, getenv func(string) strin
 	if alg != oidcop.AlgES256 && alg != oidcop.AlgRS256 {
 		return errors.New("--alg must be ES256 or RS256")
 	}
-	key, err := readSecretKey(keyFile, getenv)
-	if err != nil {
-		return err
-	}
-	if key == "" {
-		return errors.New("keys rotate needs the secret key the servers run with: set GATEHOUSE_SECRET_KEY or --secret-key-file")
-	}
-	box, err := secretbox.New(key)
+	box, err := ring.box(getenv, "keys rotate")
 	if err != nil {
 		return err
 	}

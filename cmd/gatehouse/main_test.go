@@ -149,6 +149,15 @@ func TestMigrateBootstrapAndToken(t *testing.T) {
 // until the test ends and returns its base URL.
 func startDemo(t *testing.T, dataDir string, flags ...string) string {
 	t.Helper()
+	base, stop := startDemoUntilStopped(t, dataDir, flags...)
+	t.Cleanup(stop)
+	return base
+}
+
+// startDemoUntilStopped runs `gatehouse demo` until stop is called, which
+// waits for it to shut down.
+func startDemoUntilStopped(t *testing.T, dataDir string, flags ...string) (base string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -156,22 +165,22 @@ func startDemo(t *testing.T, dataDir string, flags ...string) string {
 		done <- run(ctx, append([]string{"demo", "--addr", "127.0.0.1:0", "--data", dataDir}, flags...), env(nil), pw, io.Discard)
 		pw.Close()
 	}()
-	t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("demo stopped with %v", err)
 		}
-	})
+	}
 	sc := bufio.NewScanner(pr)
 	urlRe := regexp.MustCompile(`Open (http://\S+)/login`)
 	for sc.Scan() {
 		if m := urlRe.FindStringSubmatch(sc.Text()); m != nil {
 			go io.Copy(io.Discard, pr)
-			return m[1]
+			return m[1], stop
 		}
 	}
 	t.Fatalf("demo printed no sign-in URL: %v", <-done)
-	return ""
+	return "", nil
 }
 
 // TestDemoAPIWithCLIToken: the demo starts with one command, and a token from

@@ -21,6 +21,7 @@ import (
 	"gatehouse/internal/demoapp"
 	"gatehouse/internal/demoidp"
 	"gatehouse/internal/domainverify"
+	"gatehouse/internal/metadatarefresh"
 	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
 	"gatehouse/internal/secretbox"
@@ -31,25 +32,25 @@ import (
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	var c config
-	var keyFile string
+	var keys secretKeyFlags
 	if err := serveFlags(fs, &c, config{Addr: ":8080", DatabaseURL: "sqlite:gatehouse.db"}, getenv); err != nil {
 		return err
 	}
-	envString(fs, &keyFile, "secret-key-file", "GATEHOUSE_SECRET_KEY_FILE", "", "file holding the secret key that encrypts secrets at rest (or set $GATEHOUSE_SECRET_KEY)", getenv)
+	keys.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := c.check(); err != nil {
 		return err
 	}
-	key, err := readSecretKey(keyFile, getenv)
+	key, previous, err := keys.load(getenv)
 	if err != nil {
 		return err
 	}
 	if key == "" {
 		return errors.New("serve needs a secret key: set GATEHOUSE_SECRET_KEY or --secret-key-file (at least 32 characters; keep it safe, it encrypts TOTP seeds and client secrets)")
 	}
-	c.SecretKey = key
+	c.SecretKey, c.PreviousSecretKeys = key, previous
 	log := newLogger(stderr, c.LogLevel)
 	st, err := openStore(ctx, c.DatabaseURL, c.Pool, log)
 	if err != nil {
@@ -299,10 +300,13 @@ func openStore(ctx context.Context, dbURL string, pool store.Pool, log *slog.Log
 
 // serve runs the HTTP service until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, listening func(addr, baseURL string)) error {
-	box, err := secretbox.New(c.SecretKey)
+	box, err := secretbox.NewRing(c.SecretKey, c.PreviousSecretKeys...)
 	if err != nil {
 		return err
 	}
+	// Key IDs name keys without revealing them: which key seals, and which
+	// earlier ones still open, while a rotation runs.
+	log.Info("secret key ring", "sealing_key", box.KeyID(), "previous_keys", strings.Join(box.KeyIDs()[1:], " "))
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -356,6 +360,8 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 	}
 	go sweepSessions(ctx, st, c, log)
 	go gh.OP.RunLogouts(ctx, 2*time.Second)
+	go metadatarefresh.New(metadatarefresh.Config{Store: st, Admin: gh.Admin, Metrics: m, Logger: log, Interval: c.MetadataRefreshInterval}).Run(ctx)
+	go gh.Webhooks.Run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", append([]any{"addr", ln.Addr().String(), "base_url", c.BaseURL, "database", string(st.Dialect()), "trusted_proxies", len(c.trustedProxies)},
@@ -376,8 +382,8 @@ func serve(ctx context.Context, c config, st *store.Store, log *slog.Logger, lis
 }
 
 // sweepSessions deletes expired and idle sessions, SSO flows and replay
-// entries, and the OpenID Provider's codes, grants and device codes past
-// their expiry, every few minutes.
+// entries, the OpenID Provider's codes, grants and device codes, and the
+// API's idempotency keys past their expiry, every few minutes.
 func sweepSessions(ctx context.Context, st *store.Store, c config, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -400,6 +406,9 @@ func sweepSessions(ctx context.Context, st *store.Store, c config, log *slog.Log
 			}
 			if err := st.DeleteExpiredDeviceCodes(ctx, now); err != nil {
 				log.Warn("device code sweep failed", "err", err)
+			}
+			if _, err := st.DeleteExpiredIdempotencyKeys(ctx, now); err != nil {
+				log.Warn("idempotency key sweep failed", "err", err)
 			}
 		}
 	}

@@ -64,39 +64,11 @@ func TestDemoAdminPasswordAndTOTP(t *testing.T) {
 	dir := t.TempDir()
 	base := startDemo(t, dir)
 	b := newBrowser(t, base)
-
-	signInWithPassword := func() (int, string, string) {
-		if _, _, body := b.do("GET", "/login", nil); !strings.Contains(body, "Email address") {
-			t.Fatalf("sign-in page: %.500s", body)
-		}
-		// Acme signs in with SSO; its admin may choose the password.
-		_, where, body := b.do("POST", "/login", url.Values{"email": {"Ada@Acme.example"}, "return_to": {"/"}})
-		if where != "/login/way" || !strings.Contains(body, "Use password") {
-			t.Fatalf("after the email: at %s: %.500s", where, body)
-		}
-		if _, where, body = b.do("GET", "/login/password", nil); where != "/login/password" {
-			t.Fatalf("after choosing the password: at %s: %.500s", where, body)
-		}
-		return b.do("POST", "/login/password", url.Values{"password": {"gatehouse-demo"}})
-	}
-	code, where, body := signInWithPassword()
+	code, where, body := signInAdaWithPassword(t, b)
 	if code != 200 || where != "/" || !strings.Contains(body, "ada@acme.example") || !strings.Contains(body, "Acme") {
 		t.Fatalf("password sign-in ended at %s (%d): %.800s", where, code, body)
 	}
-
-	_, _, body = b.do("POST", "/account/security/totp", url.Values{})
-	m := keyRe.FindStringSubmatch(body)
-	if m == nil || hidden(body, "enrollment") == "" {
-		t.Fatalf("enrolment page has no key: %.1500s", body)
-	}
-	key := strings.ReplaceAll(m[1], " ", "")
-	now := time.Now()
-	first, _ := totp.GenerateCode(key, now)
-	_, _, body = b.do("POST", "/account/security/totp/confirm", url.Values{"enrollment": {hidden(body, "enrollment")}, "code": {first}})
-	recovery := regexp.MustCompile(`\b[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}\b`).FindAllString(body, -1)
-	if len(recovery) != 10 {
-		t.Fatalf("after confirming, %d recovery codes shown, want 10: %.1500s", len(recovery), body)
-	}
+	key, first, now := enrolTOTP(t, b)
 
 	if _, where, _ := b.do("POST", "/logout", url.Values{}); where != "/login" && where != "/" {
 		t.Fatalf("logout ended at %s", where)
@@ -105,7 +77,7 @@ func TestDemoAdminPasswordAndTOTP(t *testing.T) {
 		t.Fatalf("after logout the home page is at %s, want the sign-in page", where)
 	}
 
-	_, where, body = signInWithPassword()
+	_, where, body = signInAdaWithPassword(t, b)
 	if where != "/login/totp" {
 		t.Fatalf("with TOTP enrolled the password step led to %s: %.500s", where, body)
 	}
@@ -119,4 +91,42 @@ func TestDemoAdminPasswordAndTOTP(t *testing.T) {
 	if where != "/" || !strings.Contains(body, "ada@acme.example") {
 		t.Fatalf("sign-in with a TOTP code ended at %s: %.800s", where, body)
 	}
+}
+
+// signInAdaWithPassword takes the demo's Acme admin through the email and
+// password steps.
+func signInAdaWithPassword(t *testing.T, b *browser) (int, string, string) {
+	t.Helper()
+	if _, _, body := b.do("GET", "/login", nil); !strings.Contains(body, "Email address") {
+		t.Fatalf("sign-in page: %.500s", body)
+	}
+	// Acme signs in with SSO; its admin may choose the password.
+	_, where, body := b.do("POST", "/login", url.Values{"email": {"Ada@Acme.example"}, "return_to": {"/"}})
+	if where != "/login/way" || !strings.Contains(body, "Use password") {
+		t.Fatalf("after the email: at %s: %.500s", where, body)
+	}
+	if _, where, body = b.do("GET", "/login/password", nil); where != "/login/password" {
+		t.Fatalf("after choosing the password: at %s: %.500s", where, body)
+	}
+	return b.do("POST", "/login/password", url.Values{"password": {"gatehouse-demo"}})
+}
+
+// enrolTOTP enrols the signed-in person's authenticator, returning its key
+// and the code spent on the enrolment, made at now.
+func enrolTOTP(t *testing.T, b *browser) (key, spent string, now time.Time) {
+	t.Helper()
+	_, _, body := b.do("POST", "/account/security/totp", url.Values{})
+	m := keyRe.FindStringSubmatch(body)
+	if m == nil || hidden(body, "enrollment") == "" {
+		t.Fatalf("enrolment page has no key: %.1500s", body)
+	}
+	key = strings.ReplaceAll(m[1], " ", "")
+	now = time.Now()
+	spent, _ = totp.GenerateCode(key, now)
+	_, _, body = b.do("POST", "/account/security/totp/confirm", url.Values{"enrollment": {hidden(body, "enrollment")}, "code": {spent}})
+	recovery := regexp.MustCompile(`\b[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}\b`).FindAllString(body, -1)
+	if len(recovery) != 10 {
+		t.Fatalf("after confirming, %d recovery codes shown, want 10: %.1500s", len(recovery), body)
+	}
+	return key, spent, now
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"strings"
+	"time"
 
 	"gatehouse"
 )
@@ -86,9 +87,19 @@ type ExemptionListUpdate struct {
 
 // UpdateExemptionList edits exemption list id of account accountID.
 func (s *Service) UpdateExemptionList(ctx context.Context, p Principal, accountID, id string, in ExemptionListUpdate) (gatehouse.ExemptionList, error) {
+	return s.UpdateExemptionListIf(ctx, p, accountID, id, in, time.Time{})
+}
+
+// UpdateExemptionListIf is UpdateExemptionList applied only to the version
+// of the list the caller read (its updated_at; any, when zero), else
+// store.ErrChanged.
+func (s *Service) UpdateExemptionListIf(ctx context.Context, p Principal, accountID, id string, in ExemptionListUpdate, version time.Time) (gatehouse.ExemptionList, error) {
 	a, l, err := s.exemptionList(ctx, p, accountID, id)
 	if err != nil {
 		return l, err
+	}
+	if err := sameVersion(l.UpdatedAt, version); err != nil {
+		return gatehouse.ExemptionList{}, err
 	}
 	v := &gatehouse.ValidationError{}
 	next := l
@@ -105,7 +116,7 @@ func (s *Service) UpdateExemptionList(ctx context.Context, p Principal, accountI
 	if err := v.Err(); err != nil {
 		return gatehouse.ExemptionList{}, err
 	}
-	if err := s.store.UpdateExemptionList(ctx, &next); err != nil {
+	if err := s.store.UpdateExemptionListIf(ctx, &next, version); err != nil {
 		return gatehouse.ExemptionList{}, err
 	}
 	e := exemptionEvent(gatehouse.ActionExemptionListUpdate, a, next)
@@ -120,11 +131,21 @@ func (s *Service) UpdateExemptionList(ctx context.Context, p Principal, accountI
 
 // DeleteExemptionList deletes exemption list id of account accountID.
 func (s *Service) DeleteExemptionList(ctx context.Context, p Principal, accountID, id string) error {
+	return s.DeleteExemptionListIf(ctx, p, accountID, id, time.Time{})
+}
+
+// DeleteExemptionListIf is DeleteExemptionList applied only to the version
+// of the list the caller read (its updated_at; any, when zero), else
+// store.ErrChanged.
+func (s *Service) DeleteExemptionListIf(ctx context.Context, p Principal, accountID, id string, version time.Time) error {
 	a, l, err := s.exemptionList(ctx, p, accountID, id)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteExemptionList(ctx, l.ID); err != nil {
+	if err := sameVersion(l.UpdatedAt, version); err != nil {
+		return err
+	}
+	if err := s.store.DeleteExemptionListIf(ctx, l.ID, version); err != nil {
 		return err
 	}
 	e := exemptionEvent(gatehouse.ActionExemptionListDelete, a, l)

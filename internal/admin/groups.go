@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"strings"
+	"time"
 
 	"gatehouse"
 )
@@ -64,8 +65,17 @@ func (s *Service) CreateGroup(ctx context.Context, p Principal, accountID string
 
 // UpdateGroup changes group id of account accountID as in says.
 func (s *Service) UpdateGroup(ctx context.Context, p Principal, accountID, id string, in GroupUpdate) (gatehouse.Group, error) {
+	return s.UpdateGroupIf(ctx, p, accountID, id, in, time.Time{})
+}
+
+// UpdateGroupIf is UpdateGroup applied only to the version of the group
+// the caller read (its updated_at; any, when zero), else store.ErrChanged.
+func (s *Service) UpdateGroupIf(ctx context.Context, p Principal, accountID, id string, in GroupUpdate, version time.Time) (gatehouse.Group, error) {
 	a, g, err := s.accountGroup(ctx, p, accountID, id)
 	if err != nil {
+		return gatehouse.Group{}, err
+	}
+	if err := sameVersion(g.UpdatedAt, version); err != nil {
 		return gatehouse.Group{}, err
 	}
 	v := &gatehouse.ValidationError{}
@@ -79,7 +89,7 @@ func (s *Service) UpdateGroup(ctx context.Context, p Principal, accountID, id st
 	if next.Name == g.Name {
 		return next, nil
 	}
-	if err := s.store.UpdateGroup(ctx, &next); err != nil {
+	if err := s.store.UpdateGroupIf(ctx, &next, version); err != nil {
 		return gatehouse.Group{}, err
 	}
 	s.Record(ctx, p, groupEvent(gatehouse.ActionGroupUpdate, a, g.ID, map[string]string{"changed": "name"}))
@@ -90,11 +100,20 @@ func (s *Service) UpdateGroup(ctx context.Context, p Principal, accountID, id st
 // an exemption the group gave them: the sessions the policy no longer
 // allows end.
 func (s *Service) DeleteGroup(ctx context.Context, p Principal, accountID, id string) error {
+	return s.DeleteGroupIf(ctx, p, accountID, id, time.Time{})
+}
+
+// DeleteGroupIf is DeleteGroup applied only to the version of the group
+// the caller read (its updated_at; any, when zero), else store.ErrChanged.
+func (s *Service) DeleteGroupIf(ctx context.Context, p Principal, accountID, id string, version time.Time) error {
 	a, g, err := s.accountGroup(ctx, p, accountID, id)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteGroup(ctx, g.ID); err != nil {
+	if err := sameVersion(g.UpdatedAt, version); err != nil {
+		return err
+	}
+	if err := s.store.DeleteGroupIf(ctx, g.ID, version); err != nil {
 		return err
 	}
 	s.Record(ctx, p, groupEvent(gatehouse.ActionGroupDelete, a, g.ID, map[string]string{"name": g.Name,

@@ -770,21 +770,11 @@ func (s *Service) ImportSSOMetadata(ctx context.Context, p Principal, o policy.O
 		}
 		return SSOConfigView{}, &gatehouse.ValidationError{Fields: []gatehouse.FieldError{{Field: field, Message: msg}}}
 	}
-	next := c.Clone().WithPending()
-	// Where the settings came from, for the health view and Refresh: a URL
-	// fetched now, or none when they were pasted as XML.
-	next.MetadataURL, next.MetadataFetchedAt = "", time.Time{}
+	fromURL, fetchedAt := "", time.Time{}
 	if hasURL {
-		next.MetadataURL, next.MetadataFetchedAt = strings.TrimSpace(in.URL), s.now()
+		fromURL, fetchedAt = in.URL, s.now()
 	}
-	next.SAML.IdPEntityID, next.SAML.SSOURL, next.SAML.SSOBinding = imported.IdPEntityID, imported.SSOURL, imported.SSOBinding
-	next.SAML.Certificates = imported.Certificates
-	// The NameID format the admin (or preset) chose stays: metadata only
-	// says which formats the IdP can send, not which one it is set up to.
-	if next.SAML.NameIDFormat == "" {
-		next.SAML.NameIDFormat = imported.NameIDFormat
-	}
-	ssoconfig.Normalize(&next)
+	next := withImportedMetadata(c, imported, fromURL, fetchedAt)
 	details["entity_id"] = imported.IdPEntityID
 	return s.saveSSOConfig(ctx, p, own, c, next, gatehouse.ActionSSOConfigMetadataImport, details)
 }
@@ -916,13 +906,23 @@ func (s *Service) ReviewEnable(ctx context.Context, p Principal, o policy.Owner,
 // DeleteSSOConfig deletes configuration id of owner o, which must not be
 // enabled (a *gatehouse.ConflictError otherwise).
 func (s *Service) DeleteSSOConfig(ctx context.Context, p Principal, o policy.Owner, id string) error {
+	return s.DeleteSSOConfigIf(ctx, p, o, id, time.Time{})
+}
+
+// DeleteSSOConfigIf is DeleteSSOConfig applied only to the version of the
+// configuration the caller read (its updated_at; any, when zero), else
+// store.ErrChanged.
+func (s *Service) DeleteSSOConfigIf(ctx context.Context, p Principal, o policy.Owner, id string, version time.Time) error {
 	own, c, err := s.ownedSSOConfig(ctx, p, o, id)
 	if err != nil {
 		return err
 	}
+	if err := sameVersion(c.UpdatedAt, version); err != nil {
+		return err
+	}
 	// The store refuses an enabled configuration in the same transaction
 	// as the delete.
-	if err := s.store.DeleteSSOConfig(ctx, c.ID); err != nil {
+	if err := s.store.DeleteSSOConfigIf(ctx, c.ID, version); err != nil {
 		return err
 	}
 	s.Record(ctx, p, own.event(gatehouse.ActionSSOConfigDelete, c.ID, map[string]string{"name": c.Name, "protocol": string(c.Protocol)}))

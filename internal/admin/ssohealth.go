@@ -30,6 +30,9 @@ type SSOHealth struct {
 	// URL; MetadataFetchedAt when it was last fetched.
 	MetadataURL       string     `json:"metadata_url"`
 	MetadataFetchedAt *time.Time `json:"metadata_fetched_at"`
+	// MetadataRefreshFailure is the scheduled refresh of the metadata URL
+	// failing since its last success (or the last fetch), or nil.
+	MetadataRefreshFailure *MetadataRefreshFailure `json:"metadata_refresh_failure"`
 }
 
 // ReasonCount is how many sign-ins failed for one reason (as the audit
@@ -53,7 +56,11 @@ func (s *Service) SSOConfigHealth(ctx context.Context, p Principal, o policy.Own
 	if err != nil {
 		return SSOHealth{}, err
 	}
-	return healthOf(&c, counts, now), nil
+	h := healthOf(&c, counts, now)
+	if err := s.scheduledRefreshHealth(ctx, &h, &c); err != nil {
+		return SSOHealth{}, err
+	}
+	return h, nil
 }
 
 // healthOf is configuration c's health given its failure counts by reason.

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/access"
@@ -133,8 +134,17 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, accountID string,
 // (SECURITY.md A-last-admin); a change of role ends the sessions the policy
 // no longer allows.
 func (s *Service) UpdateUser(ctx context.Context, p Principal, accountID, id string, in UserUpdate) (gatehouse.User, error) {
+	return s.UpdateUserIf(ctx, p, accountID, id, in, time.Time{})
+}
+
+// UpdateUserIf is UpdateUser applied only to the version of the user the
+// caller read (its updated_at; any, when zero), else store.ErrChanged.
+func (s *Service) UpdateUserIf(ctx context.Context, p Principal, accountID, id string, in UserUpdate, version time.Time) (gatehouse.User, error) {
 	a, u, err := s.userToChange(ctx, p, accountID, id)
 	if err != nil {
+		return gatehouse.User{}, err
+	}
+	if err := sameVersion(u.UpdatedAt, version); err != nil {
 		return gatehouse.User{}, err
 	}
 	v := &gatehouse.ValidationError{}
@@ -163,7 +173,7 @@ func (s *Service) UpdateUser(ctx context.Context, p Principal, accountID, id str
 	if ch.none() {
 		return next, nil
 	}
-	if err := s.store.UpdateUser(ctx, &next); err != nil {
+	if err := s.store.UpdateUserIf(ctx, &next, version); err != nil {
 		s.recordLastWayIn(ctx, p, a, gatehouse.ActionUserUpdate, u.ID, err)
 		return gatehouse.User{}, emailTaken(err)
 	}
@@ -178,11 +188,20 @@ func (s *Service) UpdateUser(ctx context.Context, p Principal, accountID, id str
 // DeleteUser deletes user id of account accountID; the store refuses
 // (audited here) to delete the last admin with a way in, as UpdateUser.
 func (s *Service) DeleteUser(ctx context.Context, p Principal, accountID, id string) error {
+	return s.DeleteUserIf(ctx, p, accountID, id, time.Time{})
+}
+
+// DeleteUserIf is DeleteUser applied only to the version of the user the
+// caller read (its updated_at; any, when zero), else store.ErrChanged.
+func (s *Service) DeleteUserIf(ctx context.Context, p Principal, accountID, id string, version time.Time) error {
 	a, u, err := s.userToChange(ctx, p, accountID, id)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+	if err := sameVersion(u.UpdatedAt, version); err != nil {
+		return err
+	}
+	if err := s.store.DeleteUserIf(ctx, u.ID, version); err != nil {
 		s.recordLastWayIn(ctx, p, a, gatehouse.ActionUserDelete, u.ID, err)
 		return err
 	}

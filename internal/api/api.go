@@ -17,6 +17,7 @@ import (
 
 	"gatehouse/internal/admin"
 	"gatehouse/internal/apitoken"
+	"gatehouse/internal/secretbox"
 	"gatehouse/internal/store"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	Logger *slog.Logger
 	// RateLimits bound requests per token and per address; zero is none.
 	RateLimits RateLimits
+	// Secrets seals the answers kept for Idempotency-Key; nil keeps none
+	// (a request with a key is refused).
+	Secrets *secretbox.Box
 }
 
 // server holds the dependencies the handlers close over.
@@ -38,12 +42,13 @@ type server struct {
 	logger *slog.Logger
 	// byToken and byAddress are the rate limits; nil is none.
 	byToken, byAddress *limiter
+	secrets            *secretbox.Box
 }
 
 // New returns the API handler. It expects to be mounted at /api/v1/ and to
 // see full request paths.
 func New(cfg Config) http.Handler {
-	s := &server{store: cfg.Store, logger: cfg.Logger, admin: cfg.Admin,
+	s := &server{store: cfg.Store, logger: cfg.Logger, admin: cfg.Admin, secrets: cfg.Secrets,
 		byToken:   newLimiter("token", cfg.RateLimits.PerToken, cfg.RateLimits.Now),
 		byAddress: newLimiter("address", cfg.RateLimits.PerAddress, cfg.RateLimits.Now)}
 	if s.logger == nil {

@@ -8,11 +8,11 @@ import (
 
 // domainRoutes are an account's email domains: claim, list, verify, drop.
 func domainRoutes(s *server) []route {
-	a := s.authed
+	a, once := s.authed, s.idempotent
 	const base = "/api/v1/accounts/{account_id}/domains"
 	return []route{
 		{"GET", base, a(handleDomainList(s))},
-		{"POST", base, a(handleDomainClaim(s))},
+		{"POST", base, a(once(handleDomainClaim(s)))},
 		{"POST", base + "/{domain}/verify", a(handleDomainVerify(s))},
 		{"DELETE", base + "/{domain}", a(handleDomainDelete(s))},
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/admin"
@@ -56,6 +57,7 @@ func handleExemptionGet(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
+		setETag(w, l.ID, l.UpdatedAt)
 		writeJSON(w, http.StatusOK, l)
 		return nil
 	}
@@ -64,18 +66,27 @@ func handleExemptionGet(s *server) apiHandler {
 func handleExemptionUpdate(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
 		accountID, id := r.PathValue("account_id"), r.PathValue("list_id")
+		cond, err := ifMatchOf(r)
+		if err != nil {
+			return err
+		}
 		// Out of reach answers 404 before the body is read.
-		if _, err := s.admin.ExemptionList(r.Context(), who, accountID, id); err != nil {
+		read, err := s.admin.ExemptionList(r.Context(), who, accountID, id)
+		if err != nil {
+			return err
+		}
+		if err := cond.check(read.ID, read.UpdatedAt); err != nil {
 			return err
 		}
 		var req admin.ExemptionListUpdate
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		l, err := s.admin.UpdateExemptionList(r.Context(), who, accountID, id, req)
+		l, err := s.admin.UpdateExemptionListIf(r.Context(), who, accountID, id, req, cond.version(read.UpdatedAt))
 		if err != nil {
-			return err
+			return cond.refusal(err)
 		}
+		setETag(w, l.ID, l.UpdatedAt)
 		writeJSON(w, http.StatusOK, l)
 		return nil
 	}
@@ -83,8 +94,24 @@ func handleExemptionUpdate(s *server) apiHandler {
 
 func handleExemptionDelete(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		if err := s.admin.DeleteExemptionList(r.Context(), who, r.PathValue("account_id"), r.PathValue("list_id")); err != nil {
+		accountID, id := r.PathValue("account_id"), r.PathValue("list_id")
+		cond, err := ifMatchOf(r)
+		if err != nil {
 			return err
+		}
+		var version time.Time
+		if cond.given {
+			read, err := s.admin.ExemptionList(r.Context(), who, accountID, id)
+			if err != nil {
+				return err
+			}
+			if err := cond.check(read.ID, read.UpdatedAt); err != nil {
+				return err
+			}
+			version = cond.version(read.UpdatedAt)
+		}
+		if err := s.admin.DeleteExemptionListIf(r.Context(), who, accountID, id, version); err != nil {
+			return cond.refusal(err)
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil

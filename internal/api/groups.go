@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/admin"
@@ -52,6 +53,7 @@ func handleGroupGet(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
+		setETag(w, g.ID, g.UpdatedAt)
 		writeJSON(w, http.StatusOK, g)
 		return nil
 	}
@@ -60,17 +62,26 @@ func handleGroupGet(s *server) apiHandler {
 func handleGroupUpdate(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
 		accountID, id := r.PathValue("account_id"), r.PathValue("group_id")
-		if _, err := s.admin.Group(r.Context(), who, accountID, id); err != nil {
+		cond, err := ifMatchOf(r)
+		if err != nil {
+			return err
+		}
+		read, err := s.admin.Group(r.Context(), who, accountID, id)
+		if err != nil {
+			return err
+		}
+		if err := cond.check(read.ID, read.UpdatedAt); err != nil {
 			return err
 		}
 		var req admin.GroupUpdate
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		g, err := s.admin.UpdateGroup(r.Context(), who, accountID, id, req)
+		g, err := s.admin.UpdateGroupIf(r.Context(), who, accountID, id, req, cond.version(read.UpdatedAt))
 		if err != nil {
-			return err
+			return cond.refusal(err)
 		}
+		setETag(w, g.ID, g.UpdatedAt)
 		writeJSON(w, http.StatusOK, g)
 		return nil
 	}
@@ -78,8 +89,24 @@ func handleGroupUpdate(s *server) apiHandler {
 
 func handleGroupDelete(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		if err := s.admin.DeleteGroup(r.Context(), who, r.PathValue("account_id"), r.PathValue("group_id")); err != nil {
+		accountID, id := r.PathValue("account_id"), r.PathValue("group_id")
+		cond, err := ifMatchOf(r)
+		if err != nil {
 			return err
+		}
+		var version time.Time
+		if cond.given {
+			read, err := s.admin.Group(r.Context(), who, accountID, id)
+			if err != nil {
+				return err
+			}
+			if err := cond.check(read.ID, read.UpdatedAt); err != nil {
+				return err
+			}
+			version = cond.version(read.UpdatedAt)
+		}
+		if err := s.admin.DeleteGroupIf(r.Context(), who, accountID, id, version); err != nil {
+			return cond.refusal(err)
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil

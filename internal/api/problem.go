@@ -76,13 +76,13 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, admin.ErrForbidden):
 		p = forbidden("this token may not do that")
 	case errors.Is(err, gatehouse.ErrUnavailable):
-		s.logger.Error("api: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.ErrorContext(r.Context(), "api: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		p = &problem{Status: http.StatusServiceUnavailable, Detail: "the service is temporarily unavailable; try again shortly"}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		s.logger.Warn("api: request ended early", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.WarnContext(r.Context(), "api: request ended early", "method", r.Method, "path", r.URL.Path, "err", err)
 		p = &problem{Status: http.StatusServiceUnavailable, Detail: "the request was cancelled or timed out; try again"}
 	default:
-		s.logger.Error("api: unexpected error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.ErrorContext(r.Context(), "api: unexpected error", "method", r.Method, "path", r.URL.Path, "err", err)
 		p = &problem{Status: http.StatusInternalServerError, Detail: "internal error"}
 	}
 	writeProblem(w, p)

@@ -12,10 +12,10 @@ import (
 // creation only. The SCIM endpoint itself is package scim's.
 
 func scimRoutes(s *server) []route {
-	a := s.authed
+	a, once := s.authed, s.idempotent
 	return []route{
 		{"GET", "/api/v1/accounts/{account_id}/scim", a(handleSCIMStatus(s))},
-		{"POST", "/api/v1/accounts/{account_id}/scim-tokens", a(handleSCIMTokenCreate(s))},
+		{"POST", "/api/v1/accounts/{account_id}/scim-tokens", a(once(handleSCIMTokenCreate(s)))},
 		{"DELETE", "/api/v1/accounts/{account_id}/scim-tokens/{token_id}", a(handleSCIMTokenRevoke(s))},
 	}
 }

@@ -12,11 +12,11 @@ import (
 // secret, is in the answer to its creation only.
 
 func setupLinkRoutes(s *server) []route {
-	a := s.authed
+	a, once := s.authed, s.idempotent
 	links := "/api/v1/accounts/{account_id}/sso-configs/{config_id}/setup-links"
 	return []route{
 		{"GET", links, a(handleSetupLinkList(s))},
-		{"POST", links, a(handleSetupLinkCreate(s))},
+		{"POST", links, a(once(handleSetupLinkCreate(s)))},
 		{"DELETE", links + "/{link_id}", a(handleSetupLinkRevoke(s))},
 	}
 }

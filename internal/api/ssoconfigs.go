@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/admin"
@@ -38,11 +39,11 @@ func ownerPath(o policy.Owner) string {
 // ssoConfigRoutes lists the routes of one owner's configurations under
 // prefix (the owner's path pattern); both owners share the handlers.
 func ssoConfigRoutes(s *server, prefix string, ownerOf ssoOwnerOf) []route {
-	a := s.authed
+	a, once := s.authed, s.idempotent
 	one := prefix + "/sso-configs/{config_id}"
 	return []route{
 		{"GET", prefix + "/sso-configs", a(handleSSOConfigList(s, ownerOf))},
-		{"POST", prefix + "/sso-configs", a(handleSSOConfigCreate(s, ownerOf))},
+		{"POST", prefix + "/sso-configs", a(once(handleSSOConfigCreate(s, ownerOf)))},
 		{"GET", one, a(handleSSOConfigGet(s, ownerOf))},
 		{"PATCH", one, a(handleSSOConfigUpdate(s, ownerOf))},
 		{"DELETE", one, a(handleSSOConfigDelete(s, ownerOf))},
@@ -54,8 +55,8 @@ func ssoConfigRoutes(s *server, prefix string, ownerOf ssoOwnerOf) []route {
 		{"GET", one + "/enable-preview", a(handleSSOConfigEnablePreview(s, ownerOf))},
 		{"GET", one + "/health", a(handleSSOConfigHealth(s, ownerOf))},
 		{"POST", one + "/metadata/refresh", a(handleSSOConfigMetadataRefresh(s, ownerOf))},
-		{"POST", one + "/pending/apply", a(handleSSOConfigPending(ownerOf, s.admin.Reach, s.admin.ApplyPendingSSOConfig))},
-		{"POST", one + "/pending/discard", a(handleSSOConfigPending(ownerOf, s.admin.Reach, s.admin.DiscardPendingSSOConfig))},
+		{"POST", one + "/pending/apply", a(handleSSOConfigPending(s, ownerOf, s.admin.ApplyPendingSSOConfig))},
+		{"POST", one + "/pending/discard", a(handleSSOConfigPending(s, ownerOf, s.admin.DiscardPendingSSOConfig))},
 	}
 }
 
@@ -127,6 +128,7 @@ func handleSSOConfigGet(s *server, ownerOf ssoOwnerOf) apiHandler {
 		if err != nil {
 			return err
 		}
+		setETag(w, v.ID, v.UpdatedAt)
 		writeJSON(w, http.StatusOK, v)
 		return nil
 	}
@@ -158,7 +160,8 @@ func handleSSOConfigEdit[In any](ownerOf ssoOwnerOf, reach reachFunc,
 type reachFunc func(context.Context, admin.Principal, policy.Owner, string) error
 
 func handleSSOConfigUpdate(s *server, ownerOf ssoOwnerOf) apiHandler {
-	return handleSSOConfigEdit(ownerOf, s.admin.Reach, s.admin.UpdateSSOConfig)
+	return handleSSOConfigVersioned(s, ownerOf, false, func(in *admin.UpdateSSOConfigInput) **time.Time { return &in.UpdatedAt },
+		s.admin.UpdateSSOConfig)
 }
 
 func handleSSOConfigMetadata(s *server, ownerOf ssoOwnerOf) apiHandler {
@@ -184,16 +187,6 @@ func handleSSOConfigRotateKey(s *server, ownerOf ssoOwnerOf) apiHandler {
 
 func handleSSOConfigEnable(s *server, ownerOf ssoOwnerOf) apiHandler {
 	return handleSSOConfigAction(ownerOf, s.admin.EnableSSOConfig)
-}
-
-func handleSSOConfigDelete(s *server, ownerOf ssoOwnerOf) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		if err := s.admin.DeleteSSOConfig(r.Context(), who, ownerOf(r), r.PathValue("config_id")); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	}
 }
 
 // handleSSOConfigEnablePreview answers who a configuration would govern

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/admin"
@@ -52,6 +53,7 @@ func handleUserGet(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
+		setETag(w, u.ID, u.UpdatedAt)
 		writeJSON(w, http.StatusOK, u)
 		return nil
 	}
@@ -60,17 +62,26 @@ func handleUserGet(s *server) apiHandler {
 func handleUserUpdate(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
 		accountID, id := r.PathValue("account_id"), r.PathValue("user_id")
-		if _, err := s.admin.UserToChange(r.Context(), who, accountID, id); err != nil {
+		cond, err := ifMatchOf(r)
+		if err != nil {
+			return err
+		}
+		read, err := s.admin.UserToChange(r.Context(), who, accountID, id)
+		if err != nil {
+			return err
+		}
+		if err := cond.check(read.ID, read.UpdatedAt); err != nil {
 			return err
 		}
 		var req admin.UserUpdate
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		u, err := s.admin.UpdateUser(r.Context(), who, accountID, id, req)
+		u, err := s.admin.UpdateUserIf(r.Context(), who, accountID, id, req, cond.version(read.UpdatedAt))
 		if err != nil {
-			return err
+			return cond.refusal(err)
 		}
+		setETag(w, u.ID, u.UpdatedAt)
 		writeJSON(w, http.StatusOK, u)
 		return nil
 	}
@@ -78,8 +89,24 @@ func handleUserUpdate(s *server) apiHandler {
 
 func handleUserDelete(s *server) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, who admin.Principal) error {
-		if err := s.admin.DeleteUser(r.Context(), who, r.PathValue("account_id"), r.PathValue("user_id")); err != nil {
+		accountID, id := r.PathValue("account_id"), r.PathValue("user_id")
+		cond, err := ifMatchOf(r)
+		if err != nil {
 			return err
+		}
+		var version time.Time
+		if cond.given {
+			read, err := s.admin.UserToChange(r.Context(), who, accountID, id)
+			if err != nil {
+				return err
+			}
+			if err := cond.check(read.ID, read.UpdatedAt); err != nil {
+				return err
+			}
+			version = cond.version(read.UpdatedAt)
+		}
+		if err := s.admin.DeleteUserIf(r.Context(), who, accountID, id, version); err != nil {
+			return cond.refusal(err)
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil

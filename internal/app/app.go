@@ -36,6 +36,7 @@ import (
 	"gatehouse/internal/web"
 	"gatehouse/internal/web/console"
 	"gatehouse/internal/web/signin"
+	"gatehouse/internal/webhook/dispatch"
 )
 
 // Config is what Gatehouse is built from. Store and Secrets are required;
@@ -94,6 +95,8 @@ type App struct {
 	// without Config.Mail).
 	Recovery *recovery.Service
 	Mail     *mail.Queue
+	// Webhooks sends the webhooks' events; cmd/gatehouse runs it.
+	Webhooks *dispatch.Worker
 	// Pages serves the sign-in pages, the SSO endpoints and the console;
 	// API serves /api/v1/; Handler serves both with /healthz, /readyz and
 	// /metrics, behind logging, metrics and panic recovery.
@@ -116,12 +119,15 @@ func New(cfg Config) *App {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
+	cfg.Logger = server.WithRequestIDs(cfg.Logger)
+	observe(cfg)
 	a := &App{}
 	a.Login = login.New(login.Config{
 		Store:           cfg.Store,
 		Passwords:       cfg.Passwords,
 		Secrets:         cfg.Secrets,
 		Metrics:         cfg.Metrics,
+		Logger:          cfg.Logger,
 		Now:             cfg.Now,
 		SessionIdle:     cfg.SessionIdle,
 		SessionAbsolute: cfg.SessionAbsolute,
@@ -134,19 +140,22 @@ func New(cfg Config) *App {
 		Store:   cfg.Store,
 		Login:   a.Login,
 		Metrics: cfg.Metrics,
+		Logger:  cfg.Logger,
 		Now:     cfg.Now,
 		Connectors: map[gatehouse.Protocol]sso.Connector{
 			gatehouse.ProtocolSAML: samlconnector.New(cfg.BaseURL, cfg.Secrets),
 			gatehouse.ProtocolOIDC: oidcconnector.New(oidcconnector.Config{BaseURL: cfg.BaseURL, Secrets: cfg.Secrets, Client: cfg.IdPClient, Now: cfg.Now,
-				Settings: ssoconfig.OIDCSettingsWith(cfg.EntraApp)}),
+				Settings: ssoconfig.OIDCSettingsWith(cfg.EntraApp), Exchanged: tokenExchanged(cfg.Metrics)}),
 		},
 	})
 	a.Admin = admin.New(admin.Config{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now, BaseURL: cfg.BaseURL,
 		Secrets: cfg.Secrets, AllowPrivateMetadataURLs: cfg.AllowPrivateMetadataURLs, Passwords: cfg.Passwords,
 		EntraApp: cfg.EntraApp, IdPClient: cfg.IdPClient, DNS: cfg.DNS,
 		Recovery: peopleRecovery{login: a.Login, recovery: a.Recovery}})
+	a.Webhooks = dispatch.New(dispatch.Config{Store: cfg.Store, Secrets: cfg.Secrets, AllowPrivate: cfg.AllowPrivateMetadataURLs,
+		Logger: cfg.Logger, Now: cfg.Now})
 	a.Pages = pages(cfg, a)
-	a.API = api.New(api.Config{Store: cfg.Store, Admin: a.Admin, Logger: cfg.Logger, RateLimits: cfg.APIRateLimits})
+	a.API = api.New(api.Config{Store: cfg.Store, Admin: a.Admin, Logger: cfg.Logger, RateLimits: cfg.APIRateLimits, Secrets: cfg.Secrets})
 	a.Handler = server.New(server.Config{Ready: cfg.Store, Metrics: cfg.Metrics, Logger: cfg.Logger,
 		MetricsElsewhere: cfg.MetricsElsewhere, HSTS: cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https",
 		TrustedProxies: cfg.TrustedProxies, API: a.API, Pages: a.Pages, SCIM: scim.New(scim.Config{Admin: a.Admin, Logger: cfg.Logger})})

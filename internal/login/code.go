@@ -12,9 +12,6 @@ import (
 	"gatehouse/internal/totp"
 )
 
-// totpPurpose is the secretbox purpose of stored TOTP seeds.
-const totpPurpose = "totp"
-
 // enrollPurpose is the secretbox purpose of a TOTP enrolment waiting for its
 // first code.
 const enrollPurpose = "totp-enroll"
@@ -132,7 +129,7 @@ func (f *Flow) claimCode(ctx context.Context, user gatehouse.User, method, input
 	if _, err := totp.ParseCode(input); err != nil {
 		return "totp code malformed", nil
 	}
-	secret, err := f.cfg.Secrets.Open(totpPurpose, user.TOTPSecret)
+	secret, err := f.cfg.Secrets.Open(totp.SealPurpose, user.TOTPSecret)
 	if err != nil {
 		// Fail closed: a seed that does not open means the operator's key
 		// changed; no code can be checked.
@@ -228,7 +225,7 @@ func (f *Flow) ConfirmEnrollment(ctx context.Context, cur Current, sealed, code 
 		return nil, f.fail(ctx, a, "totp code wrong", ErrIncorrectCode)
 	}
 	codes, hashes := totp.NewRecoveryCodes()
-	if err := f.cfg.Store.EnrollTOTP(ctx, cur.User.ID, f.cfg.Secrets.Seal(totpPurpose, []byte(p.Secret)), hashes); err != nil {
+	if err := f.cfg.Store.EnrollTOTP(ctx, cur.User.ID, f.cfg.Secrets.Seal(totp.SealPurpose, []byte(p.Secret)), hashes); err != nil {
 		return nil, fmt.Errorf("login: enrol totp: %w", err)
 	}
 	if _, err := f.cfg.Store.UseTOTPStep(ctx, cur.User.ID, step); err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"gatehouse"
@@ -69,6 +70,9 @@ type Config struct {
 	Secrets   *secretbox.Box
 	// Metrics counts sign-in attempts; nil counts nothing.
 	Metrics SignInCounter
+	// Logger logs failed sign-ins (with the request's ID, from the
+	// context) and, at debug level, the steps; nil logs nothing.
+	Logger *slog.Logger
 	// Now is the clock (tests inject one).
 	Now func() time.Time
 	// Throttle is the per-email lockout; the zero value means DefaultThrottle.
@@ -80,10 +84,10 @@ type Config struct {
 }
 
 // SignInCounter counts sign-in attempts by method ("password", "totp",
-// "recovery_code", ...) and outcome ("success", "failure"), for the
-// operator's metrics.
+// "recovery_code", ...), outcome ("success", "failure") and reason code
+// ("" on success; see ReasonCode), for the operator's metrics.
 type SignInCounter interface {
-	SignIn(method, outcome string)
+	SignIn(method, outcome, reason string)
 }
 
 // Flow runs sign-ins. One Flow serves a process; any process sharing the
@@ -181,11 +185,11 @@ func (a attempt) event(now time.Time, reason string) gatehouse.AuditEvent {
 // when the audit cannot be written, so no sign-in goes unrecorded.
 func (f *Flow) record(ctx context.Context, a attempt, reason string) error {
 	e := a.event(f.cfg.Now(), reason)
-	if a.method != "" && f.cfg.Metrics != nil {
-		f.cfg.Metrics.SignIn(a.method, string(e.Outcome))
-	}
 	if err := f.cfg.Store.AppendAudit(ctx, &e); err != nil {
 		return fmt.Errorf("login: audit %s: %w", a.action, err)
+	}
+	if a.method != "" {
+		f.observe(ctx, a, e)
 	}
 	return nil
 }

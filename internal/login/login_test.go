@@ -385,8 +385,8 @@ func TestAttemptsAreCounted(t *testing.T) {
 		f.metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 		body, _ := io.ReadAll(rec.Body)
 		for _, want := range []string{
-			`gatehouse_signins_total{method="password",outcome="failure"} 1`,
-			`gatehouse_signins_total{method="password",outcome="success"} 1`,
+			`gatehouse_signins_total{method="password",outcome="failure",reason="wrong_password"} 1`,
+			`gatehouse_signins_total{method="password",outcome="success",reason="none"} 1`,
 		} {
 			if !strings.Contains(string(body), want) {
 				t.Errorf("metrics lack %s", want)

@@ -79,7 +79,9 @@ func (f *Flow) Password(ctx context.Context, st State, pw string, c Client, oldT
 	if a.user != nil && a.user.Status == gatehouse.UserActive {
 		hash = a.user.PasswordHash
 	}
+	checkStart := time.Now()
 	verr := f.cfg.Passwords.Verify(ctx, hash, pw)
+	f.debugStep(ctx, "password check", time.Since(checkStart), idOf(a.user))
 	if ctx.Err() != nil {
 		return Result{}, fmt.Errorf("login: password step: %w", ctx.Err())
 	}

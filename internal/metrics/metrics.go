@@ -13,7 +13,8 @@ import (
 type Metrics struct {
 	registry *prometheus.Registry
 	// SignIns counts sign-in attempts by method ("password", "totp",
-	// "recovery_code", "saml", "oidc") and outcome ("success", "failure").
+	// "recovery_code", "saml", "oidc"), outcome ("success", "failure") and
+	// reason (see SignIn).
 	SignIns *prometheus.CounterVec
 	// RequestDuration observes HTTP request latency by route pattern, method
 	// and status code.
@@ -21,6 +22,7 @@ type Metrics struct {
 	// BuildInfo is 1, labelled with the running binary's version, VCS
 	// revision and Go version (gatehouse_build_info).
 	BuildInfo *prometheus.GaugeVec
+	signals   signals
 }
 
 // Build names the running binary.
@@ -34,8 +36,9 @@ func New() *Metrics {
 		registry: prometheus.NewRegistry(),
 		SignIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_signins_total",
-			Help: "Sign-in attempts by method and outcome.",
-		}, []string{"method", "outcome"}),
+			Help: "Sign-in attempts by method, outcome and failure reason (none on success).",
+		}, []string{"method", "outcome", "reason"}),
+		signals: newSignals(),
 		RequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gatehouse_http_request_duration_seconds",
 			Help:    "HTTP request latency by route, method and status code.",
@@ -48,6 +51,7 @@ func New() *Metrics {
 	}, []string{"version", "revision", "goversion"})
 	m.registry.MustRegister(m.SignIns, m.RequestDuration, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.signals.collectors()...)
 	return m
 }
 
@@ -55,13 +59,6 @@ func New() *Metrics {
 func (m *Metrics) SetBuild(b Build) {
 	m.BuildInfo.Reset()
 	m.BuildInfo.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
-}
-
-// SignIn counts one sign-in attempt.
-func (m *Metrics) SignIn(method, outcome string) {
-	if m != nil {
-		m.SignIns.WithLabelValues(method, outcome).Inc()
-	}
 }
 
 // Register adds collectors kept elsewhere (a scheduler's, the store's) to

@@ -67,7 +67,8 @@ var (
 	ErrKeyAlgorithm = errors.New("op: unsupported signing key algorithm")
 )
 
-func sealPurpose(kid string) string { return SigningKeyPurpose + " " + kid }
+// SealPurpose is the purpose the signing key kid is sealed for.
+func SealPurpose(kid string) string { return SigningKeyPurpose + " " + kid }
 
 // NewSigningKey generates a signing key for alg (ES256 when empty, or
 // RS256 with 3072 bits) with a random kid, its private key in PKCS #8
@@ -98,7 +99,7 @@ func NewSigningKey(alg string, box *secretbox.Box, now time.Time) (gatehouse.Sig
 	return gatehouse.SigningKey{
 		ID:         kid,
 		Algorithm:  alg,
-		Sealed:     box.Seal(sealPurpose(kid), der),
+		Sealed:     box.Seal(SealPurpose(kid), der),
 		CreatedAt:  now,
 		ActiveFrom: now,
 	}, nil
@@ -210,7 +211,7 @@ func newerKey(a, b *keyEntry) bool {
 }
 
 func openKey(k gatehouse.SigningKey, box *secretbox.Box) (*keyEntry, error) {
-	der, err := box.Open(sealPurpose(k.ID), k.Sealed)
+	der, err := box.Open(SealPurpose(k.ID), k.Sealed)
 	if err != nil {
 		return nil, fmt.Errorf("op: open signing key %s: %w", k.ID, err)
 	}

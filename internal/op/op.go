@@ -255,7 +255,7 @@ func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, err error
 		status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "5")
 	}
-	p.cfg.Logger.Error("op: request failed", "path", r.URL.Path, "err", err)
+	p.cfg.Logger.ErrorContext(r.Context(), "op: request failed", "path", r.URL.Path, "err", err)
 	e := oidcop.ErrServerError("the service failed; try again shortly")
 	if status == http.StatusServiceUnavailable {
 		e = oidcop.NewError(oidcop.CodeTemporarilyUnavailable, "the service is temporarily unavailable; try again shortly")

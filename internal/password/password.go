@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -40,6 +41,8 @@ type Hasher struct {
 	// dummy is a hash of nothing anyone knows, checked when a user has no
 	// password so the answer takes as long as a real check.
 	dummy string
+	// waiting counts callers queued for a slot (see Waiting).
+	waiting atomic.Int64
 }
 
 // NewHasher returns a Hasher running at most concurrent hashes at once.
@@ -68,6 +71,13 @@ func CheckPolicy(pw string) error {
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	h.waiting.Add(1)
+	defer h.waiting.Add(-1)
 	select {
 	case h.slots <- struct{}{}:
 		return nil

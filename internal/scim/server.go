@@ -159,10 +159,10 @@ func (s *server) toSCIM(r *http.Request, err error) *Error {
 	case errors.Is(err, admin.ErrForbidden):
 		return &Error{Status: http.StatusForbidden, Detail: "this SCIM token may not do this"}
 	case errors.Is(err, gatehouse.ErrUnavailable):
-		s.logger.Error("scim: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.ErrorContext(r.Context(), "scim: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		return &Error{Status: http.StatusServiceUnavailable, Detail: "Gatehouse's database is unavailable; retry later"}
 	}
-	s.logger.Error("scim: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.logger.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	return &Error{Status: http.StatusInternalServerError, Detail: "internal error"}
 }
 

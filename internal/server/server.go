@@ -46,6 +46,7 @@ type Config struct {
 // their own routes (internal/api/routes.go, web/signin.Routes,
 // web/console.Routes).
 func New(cfg Config) http.Handler {
+	cfg.Logger = WithRequestIDs(cfg.Logger)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -64,7 +65,7 @@ func New(cfg Config) http.Handler {
 	if cfg.HSTS {
 		h = hsts(mux)
 	}
-	return clientaddr.Middleware(cfg.TrustedProxies, observe(h, cfg.Metrics, cfg.Logger))
+	return requestIDs(cfg.TrustedProxies, clientaddr.Middleware(cfg.TrustedProxies, observe(h, cfg.Metrics, cfg.Logger)))
 }
 
 // hstsValue asks browsers to use https only, for a year, on the host.
@@ -84,7 +85,7 @@ func readyz(ready Readiness, log *slog.Logger) http.Handler {
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if err := ready.Ready(ctx); err != nil {
-			log.Warn("not ready", "err", err)
+			log.WarnContext(r.Context(), "not ready", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte("not ready\n"))
 			return
@@ -127,7 +128,7 @@ func observe(next http.Handler, m *metrics.Metrics, log *slog.Logger) http.Handl
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("panic serving request", "path", r.URL.Path, "panic", p)
+				log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", p)
 				if rec.status == 0 {
 					http.Error(rec, "internal error", http.StatusInternalServerError)
 				}
@@ -138,7 +139,7 @@ func observe(next http.Handler, m *metrics.Metrics, log *slog.Logger) http.Handl
 			}
 			elapsed := time.Since(start)
 			m.RequestDuration.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Observe(elapsed.Seconds())
-			log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 				"duration_ms", float64(elapsed.Microseconds())/1000, "remote", r.RemoteAddr)
 		}()
 		next.ServeHTTP(rec, r)

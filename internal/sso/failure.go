@@ -115,8 +115,6 @@ func (f *Flow) RefuseStart(ctx context.Context, c gatehouse.SSOConfig, accountID
 	if err := f.appendAudit(ctx, &ev); err != nil {
 		return nil, err
 	}
-	if f.cfg.Metrics != nil {
-		f.cfg.Metrics.SignIn(method, string(ev.Outcome))
-	}
+	f.observe(ctx, method, &ev)
 	return &Rejected{Reference: ev.ID, Err: e}, nil
 }

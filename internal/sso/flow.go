@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sort"
 	"strings"
@@ -77,12 +78,15 @@ type NoSeat struct {
 
 func (n *NoSeat) Error() string { return "sso: no seat for " + n.Email + " at " + n.AccountName }
 
-// Config holds what the flow needs; every field but Now (nil is time.Now)
-// and Metrics (nil counts nothing) is required.
+// Config holds what the flow needs; every field but Now (nil is time.Now),
+// Metrics (nil counts nothing) and Logger (nil logs nothing) is required.
 type Config struct {
 	Store   *store.Store
 	Login   *login.Flow
-	Metrics login.SignInCounter
+	Metrics Metrics
+	// Logger logs refused sign-ins (with the request's ID, from the
+	// context) and, at debug level, each step with its configuration.
+	Logger *slog.Logger
 	// Connectors serve each protocol; a configuration whose protocol has
 	// none cannot be started or answered.
 	Connectors map[gatehouse.Protocol]Connector
@@ -264,6 +268,7 @@ func (f *Flow) start(ctx context.Context, c gatehouse.SSOConfig, row gatehouse.S
 	if err := f.cfg.Store.CreateSSOFlow(ctx, &row); err != nil {
 		return Started{}, fmt.Errorf("sso: start: %w", err)
 	}
+	f.debugStarted(ctx, c, row)
 	return Started{FlowID: row.ID, BrowserToken: token, Redirect: redirect, Config: c}, nil
 }
 
@@ -374,6 +379,7 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 			return f.auditRefusal(ctx, cb, e, nil)
 		}
 	}
+	f.answered(ctx, cb)
 
 	if cb.flow != nil && !cb.flow.PendingChangedAt.IsZero() {
 		// A Test of a pending version is checked against that version, and
@@ -518,7 +524,7 @@ func (f *Flow) answerSignIn(ctx context.Context, cb *callback, id Identity) (Nex
 	case err != nil:
 		return Next{}, fmt.Errorf("sso: callback: %w", err)
 	case noSeat != nil:
-		f.count(cb, failure)
+		f.count(ctx, cb, failure)
 		return Next{}, noSeat
 	}
 	return Next{FlowID: cb.flow.ID}, nil
@@ -1043,7 +1049,7 @@ func (f *Flow) auditSpent(ctx context.Context, cb *callback, user *gatehouse.Use
 	if err != nil {
 		return "", fmt.Errorf("sso: finish: %w", err)
 	}
-	f.count(cb, e)
+	f.count(ctx, cb, e)
 	return e.ID, nil
 }
 
@@ -1103,7 +1109,7 @@ func (f *Flow) auditSignIn(ctx context.Context, cb *callback, user *gatehouse.Us
 	if err := f.appendAudit(ctx, e); err != nil {
 		return "", err
 	}
-	f.count(cb, e)
+	f.count(ctx, cb, e)
 	return e.ID, nil
 }
 
@@ -1132,11 +1138,10 @@ func (f *Flow) signInEvent(cb *callback, user *gatehouse.User, reason string, de
 	return &e
 }
 
-// count counts sign-in attempt e, once it is recorded, in the metrics.
-func (f *Flow) count(cb *callback, e *gatehouse.AuditEvent) {
-	if f.cfg.Metrics != nil {
-		f.cfg.Metrics.SignIn(cb.conn.Method(), string(e.Outcome))
-	}
+// count counts sign-in attempt e, once it is recorded, in the metrics,
+// and logs it when it failed (see observe).
+func (f *Flow) count(ctx context.Context, cb *callback, e *gatehouse.AuditEvent) {
+	f.observe(ctx, cb.conn.Method(), e)
 }
 
 // appendAudit writes e without its empty details.

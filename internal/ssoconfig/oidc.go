@@ -17,6 +17,10 @@ import (
 // into another's row does not open.
 const clientSecretPurpose = "oidc-client-secret"
 
+// ClientSecretPurpose is the purpose configuration id's OIDC client secret
+// (live or pending) is sealed for.
+func ClientSecretPurpose(id string) string { return clientSecretPurpose + ":" + id }
+
 // SealClientSecret seals an OIDC client secret for configuration c and
 // stores it on c; an empty secret clears it (a public client).
 func SealClientSecret(box *secretbox.Box, c *gatehouse.SSOConfig, secret string) {
@@ -24,7 +28,7 @@ func SealClientSecret(box *secretbox.Box, c *gatehouse.SSOConfig, secret string)
 		c.ClientSecret = nil
 		return
 	}
-	c.ClientSecret = box.Seal(clientSecretPurpose+":"+c.ID, []byte(secret))
+	c.ClientSecret = box.Seal(ClientSecretPurpose(c.ID), []byte(secret))
 }
 
 // OIDCSettings returns the OIDC settings of configuration c for the
@@ -65,7 +69,7 @@ func ownSettings(c *gatehouse.SSOConfig, box *secretbox.Box) (oidcrp.Settings, e
 		if box == nil {
 			return oidcrp.Settings{}, errors.New("ssoconfig: no secret box to open the client secret with")
 		}
-		secret, err := box.Open(clientSecretPurpose+":"+c.ID, c.ClientSecret)
+		secret, err := box.Open(ClientSecretPurpose(c.ID), c.ClientSecret)
 		if err != nil {
 			return oidcrp.Settings{}, fmt.Errorf("ssoconfig: client secret of %s: %w", c.Name, err)
 		}

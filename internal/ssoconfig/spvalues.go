@@ -43,6 +43,9 @@ func SP(base *url.URL, c *gatehouse.SSOConfig) SPValues {
 // spKeyPurpose binds sealed SP keys to their use.
 const spKeyPurpose = "saml-sp-key"
 
+// SPKeyPurpose is the purpose configuration id's SAML SP key is sealed for.
+func SPKeyPurpose(id string) string { return spKeyPurpose + ":" + id }
+
 // NewSPKey makes a fresh SP signing key for c, sealed for storage.
 func NewSPKey(box *secretbox.Box, c *gatehouse.SSOConfig, now time.Time) error {
 	key, cert, err := saml.NewSigningKey(now)
@@ -53,7 +56,7 @@ func NewSPKey(box *secretbox.Box, c *gatehouse.SSOConfig, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	c.SPKey = box.Seal(spKeyPurpose+":"+c.ID, der)
+	c.SPKey = box.Seal(SPKeyPurpose(c.ID), der)
 	c.SPCertificate = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))
 	return nil
 }
@@ -72,7 +75,7 @@ func SAMLSP(base *url.URL, box *secretbox.Box, c *gatehouse.SSOConfig) (saml.SP,
 		}
 		return sp, nil
 	}
-	der, err := box.Open(spKeyPurpose+":"+c.ID, c.SPKey)
+	der, err := box.Open(SPKeyPurpose(c.ID), c.SPKey)
 	if err != nil {
 		return sp, fmt.Errorf("ssoconfig: SP key of %s: %w", c.Name, err)
 	}

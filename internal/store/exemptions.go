@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gatehouse"
 )
@@ -65,12 +66,22 @@ func (s *Store) CreateExemptionList(ctx context.Context, l *gatehouse.ExemptionL
 // UpdateExemptionList saves l's name and replaces its members; its kind and
 // account never change.
 func (s *Store) UpdateExemptionList(ctx context.Context, l *gatehouse.ExemptionList) error {
+	return s.UpdateExemptionListIf(ctx, l, time.Time{})
+}
+
+// UpdateExemptionListIf is UpdateExemptionList applied only while the list
+// still has the updated_at version the caller read (any, when zero), else
+// ErrChanged.
+func (s *Store) UpdateExemptionListIf(ctx context.Context, l *gatehouse.ExemptionList, version time.Time) error {
 	l.UpdatedAt = s.now()
 	l.Members = uniqueMembers(l.Members)
 	return s.inTx(ctx, func(q querier) error {
 		old, err := scanExemptionList(q.QueryRowContext(ctx, `SELECT `+exemptionCols+` FROM exemption_lists WHERE id = $1`, l.ID))
 		if err != nil {
 			return s.fail("update exemption list", err)
+		}
+		if !version.IsZero() && !old.UpdatedAt.Equal(version) {
+			return fmt.Errorf("store: update exemption list: %w", ErrChanged)
 		}
 		l.AccountID, l.Kind, l.CreatedAt = old.AccountID, old.Kind, old.CreatedAt
 		if err := s.policyChange(ctx, q, l.AccountID); err != nil {
@@ -79,9 +90,13 @@ func (s *Store) UpdateExemptionList(ctx context.Context, l *gatehouse.ExemptionL
 		if err := s.checkMembers(ctx, q, l.AccountID, l.Kind, l.Members); err != nil {
 			return err
 		}
-		_, err = q.ExecContext(ctx, `UPDATE exemption_lists SET name = $2, updated_at = $3 WHERE id = $1`, l.ID, l.Name, micros(l.UpdatedAt))
+		cond, args := versionClause(version, 4, []any{l.ID, l.Name, micros(l.UpdatedAt)})
+		res, err := q.ExecContext(ctx, `UPDATE exemption_lists SET name = $2, updated_at = $3 WHERE id = $1`+cond, args...)
 		if err := s.fail("update exemption list", err); err != nil {
 			return nameConflict(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return s.changedOrMissing(ctx, q, "update exemption list", "exemption_lists", l.ID)
 		}
 		if _, err := q.ExecContext(ctx, `DELETE FROM exemption_members WHERE list_id = $1`, l.ID); err != nil {
 			return s.fail("update exemption list: members", err)
@@ -266,6 +281,13 @@ func (s *Store) ListExemptionLists(ctx context.Context, accountID, prefix string
 // DeleteExemptionList removes a list; its members are no longer exempt
 // through it.
 func (s *Store) DeleteExemptionList(ctx context.Context, id string) error {
+	return s.DeleteExemptionListIf(ctx, id, time.Time{})
+}
+
+// DeleteExemptionListIf is DeleteExemptionList applied only while the list
+// still has the updated_at version the caller read (any, when zero), else
+// ErrChanged.
+func (s *Store) DeleteExemptionListIf(ctx context.Context, id string, version time.Time) error {
 	return s.inTx(ctx, func(q querier) error {
 		var accountID string
 		if err := q.QueryRowContext(ctx, `SELECT account_id FROM exemption_lists WHERE id = $1`, id).Scan(&accountID); err != nil {
@@ -274,8 +296,13 @@ func (s *Store) DeleteExemptionList(ctx context.Context, id string) error {
 		if err := s.policyChange(ctx, q, accountID); err != nil {
 			return err
 		}
-		res, err := q.ExecContext(ctx, `DELETE FROM exemption_lists WHERE id = $1`, id)
-		return s.expectOne("delete exemption list", res, err)
+		cond, args := versionClause(version, 2, []any{id})
+		res, err := q.ExecContext(ctx, `DELETE FROM exemption_lists WHERE id = $1`+cond, args...)
+		err = s.expectOne("delete exemption list", res, err)
+		if cond != "" && errors.Is(err, gatehouse.ErrNotFound) {
+			return s.changedOrMissing(ctx, q, "delete exemption list", "exemption_lists", id)
+		}
+		return err
 	})
 }
 

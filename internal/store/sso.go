@@ -266,16 +266,31 @@ func (s *Store) staleOrMissing(ctx context.Context, id string, err error) error 
 
 // DeleteSSOConfig removes a configuration that is not enabled.
 func (s *Store) DeleteSSOConfig(ctx context.Context, id string) error {
+	return s.DeleteSSOConfigIf(ctx, id, time.Time{})
+}
+
+// DeleteSSOConfigIf is DeleteSSOConfig applied only while the
+// configuration still has the updated_at version the caller read (any,
+// when zero), else ErrChanged.
+func (s *Store) DeleteSSOConfigIf(ctx context.Context, id string, version time.Time) error {
 	return s.inTx(ctx, func(q querier) error {
 		var enabled int
-		if err := q.QueryRowContext(ctx, `SELECT enabled FROM sso_configs WHERE id = $1`, id).Scan(&enabled); err != nil {
+		var updated int64
+		if err := q.QueryRowContext(ctx, `SELECT enabled, updated_at FROM sso_configs WHERE id = $1`, id).Scan(&enabled, &updated); err != nil {
 			return s.fail("delete sso config", err)
+		}
+		if !version.IsZero() && updated != micros(version) {
+			return fmt.Errorf("store: delete sso config: %w", ErrChanged)
 		}
 		if enabled == 1 {
 			return &gatehouse.ConflictError{Field: "enabled", Message: "an enabled configuration cannot be deleted; disable it first"}
 		}
-		res, err := q.ExecContext(ctx, `DELETE FROM sso_configs WHERE id = $1`, id)
+		cond, args := versionClause(version, 2, []any{id})
+		res, err := q.ExecContext(ctx, `DELETE FROM sso_configs WHERE id = $1`+cond, args...)
 		if err := s.expectOne("delete sso config", res, err); err != nil {
+			if cond != "" && errors.Is(err, gatehouse.ErrNotFound) {
+				return s.changedOrMissing(ctx, q, "delete sso config", "sso_configs", id)
+			}
 			return err
 		}
 		_, err = q.ExecContext(ctx, `DELETE FROM sso_failures WHERE config_id = $1`, id)

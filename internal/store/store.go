@@ -49,6 +49,8 @@ type Store struct {
 	stmts *stmtCache
 	// ssoConfigs serves CurrentSSOConfig.
 	ssoConfigs ssoConfigCache
+	// observer times queries (ObserveQueries).
+	observer observerSlot
 	// signIns paces the recording of configurations' latest sign-ins.
 	signIns signInMarks
 	// writer holds the turn of this process's one SQLite writer; see
@@ -183,6 +185,7 @@ func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 		s.stmts = &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
 		s.read = cachedDB{s.stmts}
 	}
+	s.read = timed{s.read, s}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := ping(pctx, db); err != nil {
@@ -376,6 +379,7 @@ func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 		return s.fail("begin", err)
 	}
 	defer done()
+	defer s.timeTx()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail("begin", err)

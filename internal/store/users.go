@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"gatehouse"
 )
@@ -141,11 +143,20 @@ func scanUserFacts(row interface{ Scan(...any) error }) (gatehouse.User, error) 
 // *gatehouse.LastWayInError (SECURITY.md A-last-admin). All in one
 // transaction.
 func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
+	return s.UpdateUserIf(ctx, u, time.Time{})
+}
+
+// UpdateUserIf is UpdateUser applied only while the user still has the
+// updated_at version the caller read (any, when zero), else ErrChanged.
+func (s *Store) UpdateUserIf(ctx context.Context, u *gatehouse.User, version time.Time) error {
 	u.UpdatedAt = s.now()
 	return s.inTx(ctx, func(q querier) error {
 		old, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, u.ID))
 		if err != nil {
 			return s.fail("update user", err)
+		}
+		if !version.IsZero() && !old.UpdatedAt.Equal(version) {
+			return fmt.Errorf("store: update user: %w", ErrChanged)
 		}
 		policyChanged := old.Role != u.Role || old.Status != u.Status
 		if policyChanged {
@@ -153,9 +164,12 @@ func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
 				return err
 			}
 		}
-		res, err := q.ExecContext(ctx, `UPDATE users SET email = $2, display_name = $3, role = $4, status = $5, updated_at = $6 WHERE id = $1`,
-			u.ID, u.Email, u.DisplayName, string(u.Role), string(u.Status), micros(u.UpdatedAt))
+		cond, args := versionClause(version, 7, []any{u.ID, u.Email, u.DisplayName, string(u.Role), string(u.Status), micros(u.UpdatedAt)})
+		res, err := q.ExecContext(ctx, `UPDATE users SET email = $2, display_name = $3, role = $4, status = $5, updated_at = $6 WHERE id = $1`+cond, args...)
 		if err := s.expectOne("update user", res, err); err != nil {
+			if cond != "" && errors.Is(err, gatehouse.ErrNotFound) {
+				return s.changedOrMissing(ctx, q, "update user", "users", u.ID)
+			}
 			return err
 		}
 		if u.Status == gatehouse.UserDisabled {
@@ -174,10 +188,19 @@ func (s *Store) UpdateUser(ctx context.Context, u *gatehouse.User) error {
 // admin whose removal would leave an account governed by SSO without a
 // password way in is kept, with a *gatehouse.LastWayInError.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.DeleteUserIf(ctx, id, time.Time{})
+}
+
+// DeleteUserIf is DeleteUser applied only while the user still has the
+// updated_at version the caller read (any, when zero), else ErrChanged.
+func (s *Store) DeleteUserIf(ctx context.Context, id string, version time.Time) error {
 	return s.inTx(ctx, func(q querier) error {
 		old, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 		if err != nil {
 			return s.fail("delete user", err)
+		}
+		if !version.IsZero() && !old.UpdatedAt.Equal(version) {
+			return fmt.Errorf("store: delete user: %w", ErrChanged)
 		}
 		// Only an admin's removal can change the account's way in; anyone
 		// else's changes no other person's decision.
@@ -186,8 +209,12 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		res, err := q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
+		cond, args := versionClause(version, 2, []any{id})
+		res, err := q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`+cond, args...)
 		if err := s.expectOne("delete user", res, err); err != nil {
+			if cond != "" && errors.Is(err, gatehouse.ErrNotFound) {
+				return s.changedOrMissing(ctx, q, "delete user", "users", id)
+			}
 			return err
 		}
 		if old.Role.IsAdmin() {
@@ -332,20 +359,42 @@ func (s *Store) ListGroups(ctx context.Context, accountID string, page gatehouse
 
 // UpdateGroup saves g's name.
 func (s *Store) UpdateGroup(ctx context.Context, g *gatehouse.Group) error {
+	return s.UpdateGroupIf(ctx, g, time.Time{})
+}
+
+// UpdateGroupIf is UpdateGroup applied only while the group still has the
+// updated_at version the caller read (any, when zero), else ErrChanged.
+func (s *Store) UpdateGroupIf(ctx context.Context, g *gatehouse.Group, version time.Time) error {
 	g.UpdatedAt = s.now()
-	res, err := s.exec(ctx, `UPDATE user_groups SET name = $2, updated_at = $3 WHERE id = $1`, g.ID, g.Name, micros(g.UpdatedAt))
-	return s.expectOne("update group", res, err)
+	cond, args := versionClause(version, 4, []any{g.ID, g.Name, micros(g.UpdatedAt)})
+	res, err := s.exec(ctx, `UPDATE user_groups SET name = $2, updated_at = $3 WHERE id = $1`+cond, args...)
+	err = s.expectOne("update group", res, err)
+	if cond != "" && errors.Is(err, gatehouse.ErrNotFound) {
+		return s.changedOrMissing(ctx, s.read, "update group", "user_groups", g.ID)
+	}
+	return err
 }
 
 // DeleteGroup removes a group and its memberships (not its members): a
 // policy change of its account, as its members may lose an exemption.
 func (s *Store) DeleteGroup(ctx context.Context, id string) error {
+	return s.DeleteGroupIf(ctx, id, time.Time{})
+}
+
+// DeleteGroupIf is DeleteGroup applied only while the group still has the
+// updated_at version the caller read (any, when zero), else ErrChanged.
+func (s *Store) DeleteGroupIf(ctx context.Context, id string, version time.Time) error {
 	return s.inTx(ctx, func(q querier) error {
 		if err := s.groupPolicyChange(ctx, q, id); err != nil {
 			return err
 		}
-		res, err := q.ExecContext(ctx, `DELETE FROM user_groups WHERE id = $1`, id)
-		return s.expectOne("delete group", res, err)
+		cond, args := versionClause(version, 2, []any{id})
+		res, err := q.ExecContext(ctx, `DELETE FROM user_groups WHERE id = $1`+cond, args...)
+		err = s.expectOne("delete group", res, err)
+		if cond != "" && errors.Is(err, gatehouse.ErrNotFound) {
+			return s.changedOrMissing(ctx, q, "delete group", "user_groups", id)
+		}
+		return err
 	})
 }
 

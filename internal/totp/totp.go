@@ -23,6 +23,9 @@ import (
 	pqtotp "github.com/pquerna/otp/totp"
 )
 
+// SealPurpose is the secretbox purpose stored TOTP seeds are sealed for.
+const SealPurpose = "totp"
+
 // Parameters every common authenticator app supports; others are ignored by
 // some apps, which then show codes that never work.
 const (

@@ -114,7 +114,7 @@ func (s *Site) ErrorPage(w http.ResponseWriter, status int, v View) {
 // is unavailable, a 500 otherwise. The detail goes to the log only.
 func (s *Site) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, gatehouse.ErrUnavailable) {
-		s.log.Warn("database unavailable", "path", r.URL.Path, "err", err)
+		s.log.WarnContext(r.Context(), "database unavailable", "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "30")
 		s.ErrorPage(w, http.StatusServiceUnavailable, View{
 			Title:   "Temporarily unavailable",
@@ -122,7 +122,7 @@ func (s *Site) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		})
 		return
 	}
-	s.log.Error("request failed", "path", r.URL.Path, "err", err)
+	s.log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 	s.ErrorPage(w, http.StatusInternalServerError, View{
 		Title:   "Something went wrong",
 		Message: "Something went wrong on our side. Please try again.",

@@ -51,6 +51,9 @@ type Config struct {
 	// Now is the providers' clock for their caches; nil is time.Now. Tokens
 	// are checked at the flow's time (sso.Pending.Now).
 	Now func() time.Time
+	// Exchanged, when set, is told how long each code exchange at a token
+	// endpoint took (the operator's gatehouse_idp_token_exchange_seconds).
+	Exchanged func(d time.Duration)
 }
 
 // Connector is the OIDC connector. The zero value is not usable; see New.
@@ -249,7 +252,11 @@ func (k *Connector) Finish(ctx context.Context, c *gatehouse.SSOConfig, answer u
 	if err != nil {
 		return sso.Identity{}, configError("the sign-in's PKCE verifier cannot be opened: the server's secret key changed during the sign-in; start again")
 	}
+	exchangeStart := time.Now()
 	raw, err := p.Exchange(ctx, redirectURI, answer.Get("code"), string(verifier))
+	if k.cfg.Exchanged != nil {
+		k.cfg.Exchanged(time.Since(exchangeStart))
+	}
 	if err != nil {
 		return sso.Identity{}, flowError(err)
 	}

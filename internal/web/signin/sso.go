@@ -293,11 +293,11 @@ func (s *server) loginSSO(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &cerr):
 		status, lead := http.StatusInternalServerError, leadBroken
 		if cerr.Reason == "discovery" {
-			s.log.Warn("the IdP of an enabled SSO configuration cannot be reached", "account", st.AccountID, "reason", cerr.Message)
+			s.log.WarnContext(r.Context(), "the IdP of an enabled SSO configuration cannot be reached", "account", st.AccountID, "reason", cerr.Message)
 			w.Header().Set("Retry-After", "60")
 			status, lead = http.StatusServiceUnavailable, leadDown
 		} else {
-			s.log.Warn("enabled SSO configuration cannot start a sign-in", "account", st.AccountID, "reason", cerr.Message)
+			s.log.WarnContext(r.Context(), "enabled SSO configuration cannot start a sign-in", "account", st.AccountID, "reason", cerr.Message)
 		}
 		rej, err := s.sso.RefuseStart(r.Context(), started.Config, st.AccountID, st.Email, cerr, web.Client(r))
 		if err != nil {

@@ -98,6 +98,10 @@ type Env struct {
 	secrets  *secretbox.Box
 	Server   *httptest.Server
 	Accounts map[string]gatehouse.Account
+	// Metrics and Logs are what the operator of this Env's Gatehouse
+	// would scrape and read.
+	Metrics *metrics.Metrics
+	Logs    *Logs
 	// pages is what Server serves: Gatehouse as last built (UseEntraApp
 	// builds it again with the operator's Entra ID application).
 	pages    atomic.Pointer[http.Handler]
@@ -120,7 +124,7 @@ func NewEnv(t testing.TB, s *store.Store, c *Clock) *Env {
 		t.Fatal(err)
 	}
 	s.Now = c.Now
-	e := &Env{T: t, Store: s, Clock: c, secrets: box, Accounts: map[string]gatehouse.Account{}}
+	e := &Env{T: t, Store: s, Clock: c, secrets: box, Accounts: map[string]gatehouse.Account{}, Metrics: metrics.New(), Logs: &Logs{}}
 	e.build()
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*e.pages.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(e.Server.Close)
@@ -134,7 +138,8 @@ func (e *Env) build() {
 		Store:           e.Store,
 		Passwords:       Hasher,
 		Secrets:         e.secrets,
-		Metrics:         metrics.New(),
+		Metrics:         e.Metrics,
+		Logger:          e.Logs.Logger(),
 		BaseURL:         base,
 		SessionIdle:     30 * time.Minute,
 		SessionAbsolute: 2 * time.Hour,
@@ -144,7 +149,7 @@ func (e *Env) build() {
 		EntraApp:                 e.entraApp,
 		Mail:                     e.mail,
 	})
-	h := built.Pages
+	h := built.Handler // the pages behind request IDs, logging and metrics, as served
 	e.mailQueue = built.Mail
 	e.pages.Store(&h)
 }
@@ -242,7 +247,7 @@ func (e *Env) Enroll(u gatehouse.User) (string, []string) {
 		e.T.Fatal(err)
 	}
 	codes, hashes := totp.NewRecoveryCodes()
-	if err := e.Store.EnrollTOTP(context.Background(), u.ID, e.secrets.Seal("totp", []byte(key.Secret)), hashes); err != nil {
+	if err := e.Store.EnrollTOTP(context.Background(), u.ID, e.secrets.Seal(totp.SealPurpose, []byte(key.Secret)), hashes); err != nil {
 		e.T.Fatal(err)
 	}
 	return key.Secret, codes

@@ -10,16 +10,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"gatehouse/internal/store/storetest"
 	"gatehouse/test/e2e/gatehouseproc"
 )
 
@@ -39,26 +35,8 @@ const (
 )
 
 func TestOpenIDClientAgainstGatehouse(t *testing.T) {
-	if os.Getenv(enableVar) != "1" {
-		t.Skip("*** SKIPPED: Gatehouse's OpenID Provider against npm `openid-client` 6 (a certified relying party). " +
-			"It needs Node.js >= 20.19 and test/e2e/op/rp's pinned packages: run test/e2e/op/run (installs them, then runs " +
-			"`" + enableVar + "=1 go test -count=1 -v ./test/e2e/op/...`), or set " + enableVar + "=1 after `test/e2e/op/rp.sh install`.")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatalf("%s=1 but node is missing: run test/e2e/op/rp.sh install", enableVar)
-	}
-	if _, err := os.Stat(filepath.Join("rp", "node_modules", "openid-client", "package.json")); err != nil {
-		t.Fatalf("%s=1 but openid-client is not installed: run test/e2e/op/rp.sh install (%v)", enableVar, err)
-	}
-	bin := gatehouseproc.Build(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		suite(t, bin, "sqlite:"+filepath.Join(t.TempDir(), "gatehouse.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		suite(t, bin, storetest.PostgresURL(t)) // skips loudly without GATEHOUSE_TEST_POSTGRES_URL
-	})
+	gatehouseproc.NodeSuite{EnableVar: enableVar, What: "Gatehouse's OpenID Provider against npm `openid-client` 6 (a certified relying party)",
+		Dir: "op", App: "rp", Packages: []string{"openid-client"}}.RunOnBothDatabases(t, suite)
 }
 
 // apps are the registered clients.

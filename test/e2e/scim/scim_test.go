@@ -10,40 +10,18 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"gatehouse/internal/store/storetest"
 	"gatehouse/test/e2e/gatehouseproc"
 )
 
 const enableVar = "GATEHOUSE_E2E_SCIM"
 
 func TestSCIMAgainstSCIMMYAndScimPatch(t *testing.T) {
-	if os.Getenv(enableVar) != "1" {
-		t.Skip("*** SKIPPED: Gatehouse's SCIM endpoint checked by npm scimmy 1.3.5 and scim-patch 0.8.3. " +
-			"It needs Node.js >= 20.19 and test/e2e/scim/checker's pinned packages: run test/e2e/scim/run (installs them, then runs " +
-			"`" + enableVar + "=1 go test -count=1 -v ./test/e2e/scim/...`), or set " + enableVar + "=1 after `test/e2e/scim/checker.sh install`.")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatalf("%s=1 but node is missing: run test/e2e/scim/checker.sh install", enableVar)
-	}
-	for _, pkg := range []string{"scimmy", "scim-patch"} {
-		if _, err := os.Stat(filepath.Join("checker", "node_modules", pkg, "package.json")); err != nil {
-			t.Fatalf("%s=1 but %s is not installed: run test/e2e/scim/checker.sh install (%v)", enableVar, pkg, err)
-		}
-	}
-	bin := gatehouseproc.Build(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		suite(t, bin, "sqlite:"+filepath.Join(t.TempDir(), "gatehouse.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		suite(t, bin, storetest.PostgresURL(t)) // skips loudly without GATEHOUSE_TEST_POSTGRES_URL
-	})
+	gatehouseproc.NodeSuite{EnableVar: enableVar, What: "Gatehouse's SCIM endpoint checked by npm scimmy 1.3.5 and scim-patch 0.8.3",
+		Dir: "scim", App: "checker", Packages: []string{"scimmy", "scim-patch"}}.RunOnBothDatabases(t, suite)
 }
 
 func suite(t *testing.T, bin, db string) {
