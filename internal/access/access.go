@@ -35,19 +35,21 @@ func Facts(ctx context.Context, st *store.Store, user gatehouse.User) (policy.Fa
 	return userFacts(ctx, st, acct, user)
 }
 
-// userFacts gathers what policy.Decide looks at for user of account acct.
+// userFacts gathers what policy.Decide looks at for user of account acct:
+// AccountFacts and the user's exemption, read in one statement.
 func userFacts(ctx context.Context, st *store.Store, acct gatehouse.Account, user gatehouse.User) (policy.Facts, error) {
-	f, err := AccountFacts(ctx, st, acct)
-	if err != nil {
-		return policy.Facts{}, err
+	partition := ""
+	if acct.UsePartitionSSO {
+		partition = acct.PartitionID
 	}
-	e, err := st.UserExemption(ctx, user.ID)
+	a, err := st.UserAccessFacts(ctx, acct.ID, partition, user.ID)
 	if err != nil {
-		return policy.Facts{}, fmt.Errorf("access: exemption: %w", err)
+		return policy.Facts{}, fmt.Errorf("access: enabled SSO configurations and exemption: %w", err)
 	}
-	f.Role, f.TOTPEnrolled = user.Role, user.TOTPEnrolled
-	f.ExemptByUserList, f.ExemptByGroupList = e.ByUserList, e.ByGroupList
-	return f, nil
+	return policy.Facts{Plan: acct.Plan, UsePartitionSSO: acct.UsePartitionSSO,
+		AccountSSO: a.AccountSSO, PartitionSSO: a.PartitionSSO,
+		Role: user.Role, TOTPEnrolled: user.TOTPEnrolled,
+		ExemptByUserList: a.ByUserList, ExemptByGroupList: a.ByGroupList}, nil
 }
 
 // AccountFacts gathers the facts every user of acct shares: its plan, the

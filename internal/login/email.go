@@ -111,9 +111,9 @@ func (f *Flow) Begin(ctx context.Context, input, returnTo string) (State, error)
 	}
 	st.PartitionID = acct.PartitionID
 	if len(active) == 1 {
-		st.Way, err = f.way(ctx, active[0])
+		st.Way, err = f.way(ctx, acct, active[0])
 	} else {
-		st.Way, err = f.way(ctx, users[0])
+		st.Way, err = f.way(ctx, acct, users[0])
 	}
 	if err != nil {
 		return State{}, fmt.Errorf("login: email step: %w", err)
@@ -153,8 +153,8 @@ func (f *Flow) newcomer(ctx context.Context, st State) (State, error) {
 
 // way decides how user signs in to their account, from the facts as the
 // database has them now (access.Decide).
-func (f *Flow) way(ctx context.Context, user gatehouse.User) (Way, error) {
-	d, err := access.Decide(ctx, f.cfg.Store, user)
+func (f *Flow) way(ctx context.Context, acct gatehouse.Account, user gatehouse.User) (Way, error) {
+	d, _, err := access.DecideInAccount(ctx, f.cfg.Store, acct, user)
 	if err != nil {
 		return "", err
 	}
@@ -199,7 +199,7 @@ func (f *Flow) Choose(ctx context.Context, st State, accountID string) (State, e
 	if err != nil {
 		return State{}, fmt.Errorf("login: account choice: %w", err)
 	}
-	if st.Way, err = f.way(ctx, u); err != nil {
+	if st.Way, err = f.way(ctx, acct, u); err != nil {
 		return State{}, fmt.Errorf("login: account choice: %w", err)
 	}
 	st.AccountID, st.PartitionID = acct.ID, acct.PartitionID

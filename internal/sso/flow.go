@@ -291,6 +291,15 @@ type owner struct {
 }
 
 func (f *Flow) ownerOf(ctx context.Context, c gatehouse.SSOConfig) (owner, error) {
+	return f.ownerWith(ctx, c, nil)
+}
+
+// ownerWith is ownerOf when the owning account, acct, was read with the
+// configuration in this request (nil: read it now).
+func (f *Flow) ownerWith(ctx context.Context, c gatehouse.SSOConfig, acct *gatehouse.Account) (owner, error) {
+	if acct != nil {
+		return owner{accountID: acct.ID, partitionID: acct.PartitionID, name: acct.Name, account: acct}, nil
+	}
 	if c.AccountID == "" {
 		p, err := f.cfg.Store.Partition(ctx, c.PartitionID)
 		if err != nil {
@@ -354,7 +363,7 @@ func (f *Flow) BrowserCallback(ctx context.Context, protocol gatehouse.Protocol,
 // come from the browser (a cross-site POST), whose binding is then checked
 // at the finish step alone.
 func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, configID string, answer url.Values, client login.Client, browserToken func(string) string) (Next, error) {
-	c, err := f.cfg.Store.CurrentSSOConfig(ctx, configID)
+	c, acct, err := f.cfg.Store.CurrentSSOConfigAndAccount(ctx, configID)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return Next{}, ErrUnknownConfig
 	}
@@ -365,7 +374,7 @@ func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, config
 	if c.Protocol != protocol || cb.conn == nil {
 		return Next{}, ErrUnknownConfig
 	}
-	if cb.owner, err = f.ownerOf(ctx, c); err != nil {
+	if cb.owner, err = f.ownerWith(ctx, c, acct); err != nil {
 		return Next{}, err
 	}
 	key, requestID := cb.conn.Correlate(answer)
@@ -469,7 +478,6 @@ func (f *Flow) answerSignIn(ctx context.Context, cb *callback, id Identity) (Nex
 		// configuration allows IdP-initiated sign-in: give it a flow of its
 		// own, bound to no browser.
 		row := gatehouse.SSOFlow{ID: rand.Text(), ConfigID: cb.config.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: cb.now, ExpiresAt: cb.now.Add(Lifetime)}
-		writes = append(writes, store.CreateSSOFlowWrite(&row))
 		cb.flow = &row
 	}
 	m, err := f.match(ctx, cb.config, cb.owner, cb.flow.AccountID, id, true)
@@ -487,9 +495,9 @@ func (f *Flow) answerSignIn(ctx context.Context, cb *callback, id Identity) (Nex
 		return Next{}, fmt.Errorf("sso: result: %w", err)
 	}
 	if created {
-		// The flow made for this answer is stored answered (the write
-		// above reads it when it is made).
+		// The flow made for this answer is stored answered.
 		cb.flow.Result, cb.flow.FinishedAt = b, cb.now
+		writes = append(writes, store.CreateSSOFlowWrite(cb.flow))
 	} else {
 		writes = append(writes, store.FinishSSOFlowWrite(cb.flow.ID, b, cb.now))
 	}
@@ -936,7 +944,7 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 	}
 	now := f.cfg.Now()
 	// Read, not consumed yet: a result that must be confirmed stays usable.
-	fl, err := f.cfg.Store.PeekSSOFlow(ctx, flowID, now)
+	fl, c, acct, err := f.cfg.Store.PeekSSOFlowAndConfig(ctx, flowID, now)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return Finished{}, ErrFlowGone
 	}
@@ -947,15 +955,11 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 	if err := json.Unmarshal(fl.Result, &res); err != nil || fl.Purpose != gatehouse.SSOFlowSignIn || res.Outcome != gatehouse.OutcomeSuccess || res.UserID == "" {
 		return Finished{}, ErrFlowGone
 	}
-	c, err := f.cfg.Store.CurrentSSOConfig(ctx, fl.ConfigID)
-	if err != nil {
-		return Finished{}, fmt.Errorf("sso: finish: %w", err)
-	}
 	cb := &callback{config: c, conn: f.connector(c.Protocol), client: client, now: now, flow: &fl}
 	if cb.conn == nil {
 		return Finished{}, ErrFlowGone
 	}
-	if cb.owner, err = f.ownerOf(ctx, c); err != nil {
+	if cb.owner, err = f.ownerWith(ctx, c, acct); err != nil {
 		return Finished{}, err
 	}
 	details := map[string]string{}

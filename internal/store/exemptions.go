@@ -315,18 +315,39 @@ type Exemption struct {
 // UserExemption says whether a user is exempt in their account, through a
 // list of users naming them or a list of groups naming a group of theirs.
 func (s *Store) UserExemption(ctx context.Context, userID string) (Exemption, error) {
-	var e Exemption
+	a, err := s.UserAccessFacts(ctx, "", "", userID)
+	return a.Exemption, err
+}
+
+// UserAccess is what the sign-in policy reads about one user beyond
+// their row and their account's: the enabled configuration of the account
+// and, when the account uses its partition's, of the partition, and the
+// user's exemption.
+type UserAccess struct {
+	AccountSSO, PartitionSSO string
+	Exemption
+}
+
+// UserAccessFacts reads UserAccess in one statement, where
+// EnabledSSOConfigID twice and UserExemption would take three: every
+// sign-in step decides, so each statement saved is one fewer round trip
+// per step on PostgreSQL (README, Speed). partitionID is "" when the
+// account does not use its partition's configuration.
+func (s *Store) UserAccessFacts(ctx context.Context, accountID, partitionID, userID string) (UserAccess, error) {
+	var a UserAccess
 	var byUser, byGroup int
 	err := s.read.QueryRowContext(ctx, `SELECT
+		COALESCE((SELECT id FROM sso_configs WHERE account_id = $1 AND partition_id = '' AND enabled = 1), ''),
+		COALESCE((SELECT id FROM sso_configs WHERE account_id = '' AND partition_id = $2 AND $2 <> '' AND enabled = 1), ''),
 		(SELECT count(*) FROM exemption_members m JOIN exemption_lists l ON l.id = m.list_id
 		 JOIN users u ON u.id = m.member_id AND u.account_id = l.account_id
-		 WHERE l.kind = 'users' AND m.member_id = $1),
+		 WHERE l.kind = 'users' AND m.member_id = $3),
 		(SELECT count(*) FROM exemption_members m JOIN exemption_lists l ON l.id = m.list_id
 		 JOIN user_groups g ON g.id = m.member_id AND g.account_id = l.account_id
 		 JOIN group_members gm ON gm.group_id = g.id
-		 WHERE l.kind = 'groups' AND gm.user_id = $1)`, userID).Scan(&byUser, &byGroup)
-	e.ByUserList, e.ByGroupList = byUser > 0, byGroup > 0
-	return e, s.fail("user exemption", err)
+		 WHERE l.kind = 'groups' AND gm.user_id = $3)`, accountID, partitionID, userID).Scan(&a.AccountSSO, &a.PartitionSSO, &byUser, &byGroup)
+	a.ByUserList, a.ByGroupList = byUser > 0, byGroup > 0
+	return a, s.fail("user access facts", err)
 }
 
 // AccountExemptions returns the exemption of every exempt user of an

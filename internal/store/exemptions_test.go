@@ -197,3 +197,48 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestUserAccessFacts: the one statement every sign-in step decides on
+// names the account's enabled configuration, its partition's only when
+// asked for (the account uses it), and the user's exemptions.
+func TestUserAccessFacts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p, a := tenant(t, s, gatehouse.PlanEnterprise)
+		ann := lwiUser(t, s, a.ID, "ann@acme.example", gatehouse.RoleAdmin, true)
+		bob := lwiUser(t, s, a.ID, "bob@acme.example", gatehouse.RoleUser, false)
+		if got, err := s.UserAccessFacts(ctx, a.ID, p.ID, bob.ID); err != nil || got != (store.UserAccess{}) {
+			t.Fatalf("nothing enabled, nobody exempt: %+v, %v", got, err)
+		}
+		own := samlConfig(t, s, a.ID)
+		lwiEnable(t, s, own)
+		pc := gatehouse.SSOConfig{PartitionID: p.ID, Protocol: gatehouse.ProtocolSAML, Preset: "generic_saml",
+			SAML: &gatehouse.SAMLSettings{IdPEntityID: "https://idp.example/p", SSOBinding: "redirect"}}
+		must(t, s.CreateSSOConfig(ctx, &pc))
+		lwiEnable(t, s, pc)
+		g := gatehouse.Group{AccountID: a.ID, Name: "Contractors"}
+		must(t, s.CreateGroup(ctx, &g))
+		must(t, s.AddMember(ctx, g.ID, bob.ID))
+		must(t, s.CreateExemptionList(ctx, &gatehouse.ExemptionList{AccountID: a.ID, Name: "Groups", Kind: gatehouse.ExemptGroups, Members: []string{g.ID}}))
+		must(t, s.CreateExemptionList(ctx, &gatehouse.ExemptionList{AccountID: a.ID, Name: "Admins", Kind: gatehouse.ExemptUsers, Members: []string{ann.ID}}))
+
+		for _, c := range []struct {
+			name      string
+			partition string
+			user      gatehouse.User
+			want      store.UserAccess
+		}{
+			{"own only, by group", "", bob, store.UserAccess{AccountSSO: own.ID, Exemption: store.Exemption{ByGroupList: true}}},
+			{"own and partition's, by list", p.ID, ann, store.UserAccess{AccountSSO: own.ID, PartitionSSO: pc.ID, Exemption: store.Exemption{ByUserList: true}}},
+		} {
+			got, err := s.UserAccessFacts(ctx, a.ID, c.partition, c.user.ID)
+			if err != nil || got != c.want {
+				t.Errorf("%s: %+v, %v; want %+v", c.name, got, err, c.want)
+			}
+		}
+		must(t, s.DisableSSOConfig(ctx, pc.ID))
+		if got, err := s.UserAccessFacts(ctx, a.ID, p.ID, bob.ID); err != nil || got.PartitionSSO != "" || got.AccountSSO != own.ID {
+			t.Errorf("after the partition's was disabled: %+v, %v", got, err)
+		}
+	})
+}

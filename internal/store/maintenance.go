@@ -240,7 +240,7 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, exported map[s
 			ActorType: gatehouse.ActorSystem, ActorID: actor, Action: ActionAuditPruned, Outcome: gatehouse.OutcomeSuccess,
 			Details: map[string]string{"before": before.UTC().Format(time.RFC3339), "deleted": fmt.Sprint(n)},
 		}
-		return s.AppendAuditWrite(e).apply(ctx, s, q)
+		return s.AppendAuditWrite(e).run(ctx, s, q)
 	})
 	if err != nil {
 		return 0, err

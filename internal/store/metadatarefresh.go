@@ -94,12 +94,10 @@ func (s *Store) MetadataRefreshState(ctx context.Context, id string) (MetadataRe
 // lease was lost meanwhile, so that the audit event written with it is not
 // written twice.
 func (s *Store) MetadataRefreshDoneWrite(lease time.Time, r MetadataRefresh) Write {
-	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
-		res, err := q.ExecContext(ctx, `UPDATE sso_metadata_refresh SET next_refresh_at = $3, last_success_at = $4, last_failure_at = $5,
+	return Write{stmts: []statement{{op: "finish metadata refresh", refusal: ErrNotDue,
+		query: `UPDATE sso_metadata_refresh SET next_refresh_at = $3, last_success_at = $4, last_failure_at = $5,
 			failures = $6, last_error = $7 WHERE config_id = $1 AND next_refresh_at = $2`,
-			r.ConfigID, micros(lease), micros(r.NextAt), micros(r.LastSuccessAt), micros(r.LastFailureAt), r.Failures, r.LastError)
-		return s.expectOneOr("finish metadata refresh", res, err, ErrNotDue)
-	}, oneStatement: true}
+		args: []any{r.ConfigID, micros(lease), micros(r.NextAt), micros(r.LastSuccessAt), micros(r.LastFailureAt), r.Failures, r.LastError}}}}
 }
 
 // CertificateNoticeWrite records that configuration id's notice of an
@@ -107,12 +105,11 @@ func (s *Store) MetadataRefreshDoneWrite(lease time.Time, r MetadataRefresh) Wri
 // or fails with ErrNotDue when it already was that day (by any process):
 // applied with the notice's audit event, it makes one event a day.
 func (s *Store) CertificateNoticeWrite(id string, day int64) Write {
-	return Write{apply: func(ctx context.Context, s *Store, q querier) error {
-		res, err := q.ExecContext(ctx, `INSERT INTO sso_certificate_notices(config_id, notified_day) VALUES ($1, $2)
+	return Write{stmts: []statement{{op: "certificate notice", refusal: ErrNotDue,
+		query: `INSERT INTO sso_certificate_notices(config_id, notified_day) VALUES ($1, $2)
 			ON CONFLICT (config_id) DO UPDATE SET notified_day = excluded.notified_day
-			WHERE sso_certificate_notices.notified_day < excluded.notified_day`, id, day)
-		return s.expectOneOr("certificate notice", res, err, ErrNotDue)
-	}, oneStatement: true}
+			WHERE sso_certificate_notices.notified_day < excluded.notified_day`,
+		args: []any{id, day}}}}
 }
 
 // EnabledSAMLConfigs lists every enabled SAML configuration, of accounts

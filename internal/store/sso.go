@@ -453,16 +453,6 @@ func (s *Store) ConsumeSSOFlow(ctx context.Context, id string, at time.Time) (ga
 	return f, err
 }
 
-// PeekSSOFlow returns a finished flow's result as ConsumeSSOFlow would,
-// without consuming it: ErrNotFound when the flow is unknown, unfinished,
-// expired or consumed. The sign-in's finish step reads a result this way
-// before it knows whether the person must first confirm it.
-func (s *Store) PeekSSOFlow(ctx context.Context, id string, at time.Time) (gatehouse.SSOFlow, error) {
-	f, err := scanSSOFlow(s.read.QueryRowContext(ctx, `SELECT `+ssoFlowCols+` FROM sso_flows
-		WHERE id = $1 AND consumed_at = 0 AND finished_at > 0 AND expires_at > $2`, id, micros(at)))
-	return f, s.fail("peek sso flow", err)
-}
-
 // MarkMessageSeen records that a configuration accepted a message (assertion
 // or ID token) until it expires. It returns false when the message was seen
 // before: the replay check, atomic across processes.

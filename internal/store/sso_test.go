@@ -199,8 +199,39 @@ func TestSSOFlowsAndReplay(t *testing.T) {
 	})
 }
 
+// TestCurrentSSOConfigAndAccount: the callback's one read gives the
+// configuration with its account as it is now (its policy version never
+// cached), and no account for a partition's configuration.
+func TestCurrentSSOConfigAndAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p, a := tenant(t, s, gatehouse.PlanEnterprise)
+		c := samlConfig(t, s, a.ID)
+		got, acct, err := s.CurrentSSOConfigAndAccount(ctx, c.ID)
+		if err != nil || got.ID != c.ID || acct == nil || acct.ID != a.ID || acct.Name != "Acme" || acct.PartitionID != p.ID || acct.Plan != gatehouse.PlanEnterprise {
+			t.Fatalf("account's configuration: %q, %+v, %v", got.ID, acct, err)
+		}
+		before := acct.PolicyVersion
+		must(t, s.CreateExemptionList(ctx, &gatehouse.ExemptionList{AccountID: a.ID, Name: "Execs", Kind: gatehouse.ExemptUsers}))
+		if _, acct, err := s.CurrentSSOConfigAndAccount(ctx, c.ID); err != nil || acct.PolicyVersion <= before {
+			t.Fatalf("policy version after a change: %+v, %v; want above %d", acct, err, before)
+		}
+		pc := gatehouse.SSOConfig{PartitionID: p.ID, Protocol: gatehouse.ProtocolSAML, Preset: "generic_saml",
+			SAML: &gatehouse.SAMLSettings{IdPEntityID: "https://idp.example/p", SSOBinding: "redirect"}}
+		must(t, s.CreateSSOConfig(ctx, &pc))
+		if got, acct, err := s.CurrentSSOConfigAndAccount(ctx, pc.ID); err != nil || got.ID != pc.ID || acct != nil {
+			t.Fatalf("partition's configuration: %q, %+v, %v", got.ID, acct, err)
+		}
+		if _, _, err := s.CurrentSSOConfigAndAccount(ctx, "nope"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("unknown configuration: %v", err)
+		}
+	})
+}
+
 // TestPeekSSOFlow: a result can be read while the person decides whether
-// to take it (SECURITY.md A-switch), and reading it never spends it.
+// to take it (SECURITY.md A-switch), and reading it never spends it; it
+// comes with its configuration as it is now, so the finish step sees a
+// configuration disabled since the answer.
 func TestPeekSSOFlow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -211,28 +242,44 @@ func TestPeekSSOFlow(t *testing.T) {
 		if err := s.CreateSSOFlow(ctx, &f); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PeekSSOFlow(ctx, "peek1", now); !errors.Is(err, gatehouse.ErrNotFound) {
+		peek := func(id string, at time.Time) (gatehouse.SSOFlow, gatehouse.SSOConfig, error) {
+			t.Helper()
+			f, got, acct, err := s.PeekSSOFlowAndConfig(ctx, id, at)
+			if err == nil && (got.ID != c.ID || got.Name != c.Name || acct == nil || acct.ID != a.ID || acct.Name != a.Name || acct.Plan != a.Plan) {
+				t.Fatalf("the flow came with configuration %q (%q) of account %+v, want %q of %+v", got.ID, got.Name, acct, c.ID, a)
+			}
+			return f, got, err
+		}
+		if _, _, err := peek("peek1", now); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("an unanswered flow was read as a result: %v", err)
 		}
 		if ok, err := s.FinishSSOFlow(ctx, "peek1", []byte(`{"user":"u"}`), now); !ok || err != nil {
 			t.Fatalf("finish: %v, %v", ok, err)
 		}
 		for range 2 {
-			got, err := s.PeekSSOFlow(ctx, "peek1", now)
-			if err != nil || string(got.Result) != `{"user":"u"}` || got.BrowserHash != "bh" || got.FinishedAt.IsZero() {
-				t.Fatalf("peek: %+v, %v", got, err)
+			got, cfg, err := peek("peek1", now)
+			if err != nil || string(got.Result) != `{"user":"u"}` || got.BrowserHash != "bh" || got.FinishedAt.IsZero() || cfg.SAML.IdPEntityID != "https://idp.example/metadata" {
+				t.Fatalf("peek: %+v, %+v, %v", got, cfg.SAML, err)
 			}
 		}
-		if _, err := s.PeekSSOFlow(ctx, "peek1", now.Add(10*time.Minute)); !errors.Is(err, gatehouse.ErrNotFound) {
+		// Changed since (on any process): the next peek has the change.
+		c.SAML.IdPEntityID = "https://idp.example/changed"
+		if err := s.UpdateSSOConfig(ctx, &c, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, cfg, err := peek("peek1", now); err != nil || cfg.SAML.IdPEntityID != "https://idp.example/changed" {
+			t.Fatalf("after a change: %+v, %v", cfg.SAML, err)
+		}
+		if _, _, err := peek("peek1", now.Add(10*time.Minute)); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("an expired result was read: %v", err)
 		}
 		if _, err := s.ConsumeSSOFlow(ctx, "peek1", now); err != nil {
 			t.Fatalf("consume after peeks: %v", err)
 		}
-		if _, err := s.PeekSSOFlow(ctx, "peek1", now); !errors.Is(err, gatehouse.ErrNotFound) {
+		if _, _, err := peek("peek1", now); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("a consumed result was read: %v", err)
 		}
-		if _, err := s.PeekSSOFlow(ctx, "unknown", now); !errors.Is(err, gatehouse.ErrNotFound) {
+		if _, _, err := peek("unknown", now); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("unknown flow: %v", err)
 		}
 	})

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"sync"
+	"time"
 
 	"gatehouse"
 )
@@ -32,6 +35,13 @@ func (s *Store) CurrentSSOConfig(ctx context.Context, id string) (gatehouse.SSOC
 	if err != nil {
 		return gatehouse.SSOConfig{}, s.fail("sso config", err)
 	}
+	return s.ssoConfigAt(ctx, id, updated, enabled)
+}
+
+// ssoConfigAt returns configuration id at the version read (its
+// updated_at and enabled columns), from the cache when this process has
+// seen that version, else read whole and kept.
+func (s *Store) ssoConfigAt(ctx context.Context, id string, updated int64, enabled int) (gatehouse.SSOConfig, error) {
 	c := &s.ssoConfigs
 	c.mu.Lock()
 	cached, ok := c.configs[id]
@@ -51,3 +61,86 @@ func (s *Store) CurrentSSOConfig(ctx context.Context, id string) (gatehouse.SSOC
 	c.configs[id] = fresh.Clone()
 	return fresh, nil
 }
+
+// CurrentSSOConfigAndAccount is CurrentSSOConfig with the account that
+// owns the configuration, read in the same statement as the version; the
+// account is nil for a partition's configuration. An account is never
+// cached: its policy version and plan are read fresh.
+func (s *Store) CurrentSSOConfigAndAccount(ctx context.Context, id string) (gatehouse.SSOConfig, *gatehouse.Account, error) {
+	v, err := scanConfigVersion(s.read.QueryRowContext(ctx, `SELECT `+configVersionCols+`
+		FROM sso_configs c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id = $1`, id))
+	if err != nil {
+		return gatehouse.SSOConfig{}, nil, s.fail("sso config", err)
+	}
+	return s.withAccount(ctx, id, v)
+}
+
+// configVersionCols are a configuration's version and its account's
+// columns (empty for a partition's configuration), of sso_configs c LEFT
+// JOIN accounts a.
+const configVersionCols = `c.updated_at, c.enabled, COALESCE(a.id, ''), COALESCE(a.partition_id, ''), COALESCE(a.name, ''),
+	COALESCE(a.plan, ''), COALESCE(a.use_partition_sso, 0), COALESCE(a.policy_version, 0), COALESCE(a.created_at, 0), COALESCE(a.updated_at, 0)`
+
+// configVersion is a row of configVersionCols.
+type configVersion struct {
+	updated int64
+	enabled int
+	account gatehouse.Account
+}
+
+// scanConfigVersion scans configVersionCols after the columns of the
+// first destinations given.
+func scanConfigVersion(row interface{ Scan(...any) error }, first ...any) (configVersion, error) {
+	var v configVersion
+	var err error
+	v.account, err = scanAccount(withColumns{prefix: append(first, &v.updated, &v.enabled), row: row})
+	return v, err
+}
+
+// withAccount returns configuration id at version v, with its account.
+func (s *Store) withAccount(ctx context.Context, id string, v configVersion) (gatehouse.SSOConfig, *gatehouse.Account, error) {
+	c, err := s.ssoConfigAt(ctx, id, v.updated, v.enabled)
+	switch {
+	case err != nil:
+		return c, nil, err
+	case c.AccountID == "":
+		return c, nil, nil
+	case v.account.ID != c.AccountID:
+		return c, nil, s.fail("sso config's account", sql.ErrNoRows)
+	}
+	return c, &v.account, nil
+}
+
+// PeekSSOFlowAndConfig returns a finished flow's result as ConsumeSSOFlow
+// would, without consuming it, with the flow's configuration as
+// CurrentSSOConfig returns it, in one statement: ErrNotFound when the flow
+// is unknown, unfinished, expired or consumed. The sign-in's finish step
+// reads a result this way before it knows whether the person must first
+// confirm it.
+func (s *Store) PeekSSOFlowAndConfig(ctx context.Context, id string, at time.Time) (gatehouse.SSOFlow, gatehouse.SSOConfig, *gatehouse.Account, error) {
+	var v configVersion
+	f, err := scanSSOFlow(scanFunc(func(flowCols ...any) error {
+		var err error
+		v, err = scanConfigVersion(s.read.QueryRowContext(ctx, `SELECT `+ssoFlowColsOfF+`, `+configVersionCols+`
+			FROM sso_flows f JOIN sso_configs c ON c.id = f.config_id LEFT JOIN accounts a ON a.id = c.account_id
+			WHERE f.id = $1 AND f.consumed_at = 0 AND f.finished_at > 0 AND f.expires_at > $2`, id, micros(at)), flowCols...)
+		return err
+	}))
+	if err != nil {
+		return f, gatehouse.SSOConfig{}, nil, s.fail("peek sso flow", err)
+	}
+	c, acct, err := s.withAccount(ctx, f.ConfigID, v)
+	return f, c, acct, err
+}
+
+// ssoFlowColsOfF is ssoFlowCols of the table aliased f.
+var ssoFlowColsOfF = "f." + strings.ReplaceAll(ssoFlowCols, ", ", ", f.")
+
+// withColumns scans a row whose first columns go to prefix and the rest
+// to the destinations its Scan is given.
+type withColumns struct {
+	prefix []any
+	row    interface{ Scan(...any) error }
+}
+
+func (w withColumns) Scan(dest ...any) error { return w.row.Scan(append(w.prefix, dest...)...) }

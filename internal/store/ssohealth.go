@@ -65,25 +65,20 @@ func ssoSignIn(e *gatehouse.AuditEvent) (configID, reason string, failed, ok boo
 
 // healthWrite is what an audit event adds to its configuration's health,
 // run in the event's own transaction; nil when nothing.
-func (s *Store) healthWrite(e *gatehouse.AuditEvent) func(ctx context.Context, q querier) error {
+func (s *Store) healthWrite(e *gatehouse.AuditEvent) (statement, bool) {
 	configID, reason, failed, ok := ssoSignIn(e)
 	switch {
 	case !ok:
-		return nil
+		return statement{}, false
 	case failed:
-		hour := micros(e.Time.Truncate(time.Hour))
-		return func(ctx context.Context, q querier) error {
-			_, err := q.ExecContext(ctx, `INSERT INTO sso_failures(config_id, hour, reason, count) VALUES ($1, $2, $3, 1)
-				ON CONFLICT (config_id, hour, reason) DO UPDATE SET count = sso_failures.count + 1`, configID, hour, reason)
-			return s.fail("count sso failure", err)
-		}
+		return statement{op: "count sso failure", query: `INSERT INTO sso_failures(config_id, hour, reason, count) VALUES ($1, $2, $3, 1)
+			ON CONFLICT (config_id, hour, reason) DO UPDATE SET count = sso_failures.count + 1`,
+			args: []any{configID, micros(e.Time.Truncate(time.Hour)), reason}}, true
 	case s.signIns.due(configID, e.Time):
-		return func(ctx context.Context, q querier) error {
-			_, err := q.ExecContext(ctx, `UPDATE sso_configs SET last_signin_at = $2 WHERE id = $1 AND last_signin_at < $2`, configID, micros(e.Time))
-			return s.fail("record last sso sign-in", err)
-		}
+		return statement{op: "record last sso sign-in", query: `UPDATE sso_configs SET last_signin_at = $2 WHERE id = $1 AND last_signin_at < $2`,
+			args: []any{configID, micros(e.Time)}}, true
 	}
-	return nil
+	return statement{}, false
 }
 
 // SSOFailureCounts counts configuration id's failed sign-ins by reason

@@ -293,9 +293,10 @@ var ErrLeaseLost = errors.New("store: webhook delivery lease lost")
 // a success ends the webhook's run of failures, a failure starts one (or
 // continues it).
 func (s *Store) RecordWebhookAttempt(ctx context.Context, worker string, d gatehouse.WebhookDelivery, r WebhookAttemptResult) error {
-	var audit Write
+	var audit *Write
 	if r.Disable && r.Audit != nil {
-		audit = s.AppendAuditWrite(r.Audit)
+		w := s.AppendAuditWrite(r.Audit)
+		audit = &w
 	}
 	at := micros(r.Attempt.At)
 	return s.inTx(ctx, func(q querier) error {
@@ -326,10 +327,10 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, worker string, d gateh
 		if err != nil {
 			return s.fail("disable webhook", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 || audit.apply == nil {
+		if n, _ := res.RowsAffected(); n == 0 || audit == nil {
 			return nil // turned off meanwhile: audited then
 		}
-		return audit.apply(ctx, s, q)
+		return audit.run(ctx, s, q)
 	})
 }
 

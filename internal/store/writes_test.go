@@ -60,9 +60,30 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 		if _, err := s.Session(ctx, "session-2"); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("the second finish left a session: %v", err)
 		}
+		// A statement that fails after others succeeded (a session ID
+		// taken) undoes them: the flow stays unspent, nothing is audited.
+		second := gatehouse.SSOFlow{ID: "flow-second", ConfigID: c.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute),
+			Result: []byte(`{"outcome":"success"}`), FinishedAt: now}
+		if err := s.Apply(ctx, store.CreateSSOFlowWrite(&second)); err != nil {
+			t.Fatal(err)
+		}
+		taken := gatehouse.Session{ID: "session-1", UserID: u.ID, AccountID: a.ID, State: gatehouse.SessionAuthenticated, Method: "saml",
+			SSOConfigID: c.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+		e := gatehouse.AuditEvent{ActorType: gatehouse.ActorUser, ActorID: u.ID, AccountID: a.ID, Action: gatehouse.SignInAction("saml"), Outcome: gatehouse.OutcomeSuccess}
+		var ce *gatehouse.ConflictError
+		if err := s.Apply(ctx, store.ConsumeSSOFlowWrite(second.ID, now), store.ReplaceSessionWrite("", &taken), s.AppendAuditWrite(&e)); !errors.As(err, &ce) {
+			t.Fatalf("a session ID taken: %v, want a conflict", err)
+		}
+		if _, _, _, err := s.PeekSSOFlowAndConfig(ctx, second.ID, now); err != nil {
+			t.Fatalf("the failed finish spent the result: %v", err)
+		}
 		events, err := s.ListAudit(ctx, gatehouse.AuditFilter{AccountID: a.ID, ActionPrefix: "signin."}, gatehouse.Page{})
 		if err != nil || len(events) != 1 {
 			t.Fatalf("sign-in events: %d, %v; want the first finish's only", len(events), err)
+		}
+		// And the database is usable after each failure.
+		if err := s.Apply(ctx, store.ConsumeSSOFlowWrite(second.ID, now), store.ReplaceSessionWrite("session-1", &taken), s.AppendAuditWrite(&e)); err != nil {
+			t.Fatalf("the finish after the failures: %v", err)
 		}
 	})
 }
