@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,8 +99,9 @@ type serverProc struct {
 var bannerRe = regexp.MustCompile(`(?m)^gatehouse listening on (\S+) \(public URL (\S+)\)$`)
 
 // startCluster mints the API token with the CLI (the API cannot create
-// its own first token) and starts n processes. Extra flags go to serve.
-func startCluster(ctx context.Context, bin, db string, n int, extra []string) (*cluster, error) {
+// its own first token) and starts n processes. Extra flags and environment
+// variables go to serve.
+func startCluster(ctx context.Context, bin, db string, n int, extra, extraEnv []string) (*cluster, error) {
 	cl := &cluster{bin: bin, db: db}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GATEHOUSE_") {
@@ -124,7 +126,7 @@ func startCluster(ctx context.Context, bin, db string, n int, extra []string) (*
 			}
 			args = []string{"serve", "--addr", "127.0.0.1:" + port, "--database", db, "--base-url", cl.public}
 		}
-		p, public, err := startServe(ctx, bin, cl.env, append(args, extra...))
+		p, public, err := startServe(ctx, bin, append(slices.Clip(cl.env), extraEnv...), append(args, extra...))
 		if err != nil {
 			cl.stop()
 			return nil, fmt.Errorf("gatehouse serve (process %d of %d): %w", i+1, n, err)

@@ -44,6 +44,7 @@ type options struct {
 	baselines    bool
 	maxPresigned int
 	serveFlags   []string
+	serveEnv     []string
 	// idpAlg is how the OIDC load's provider signs ID tokens.
 	idpAlg string
 }
@@ -56,7 +57,7 @@ func (l *flagList) Set(v string) error { *l = append(*l, v); return nil }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var serve flagList
+	var serve, serveEnv flagList
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.protocol, "protocol", "saml", "saml, oidc or password")
@@ -71,10 +72,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.maxPresigned, "max-presigned", 60000, "most SAML responses pre-signed for one round (about 7 KB each)")
 	fs.StringVar(&o.idpAlg, "idp-alg", "RS256", "how the OIDC load's provider signs ID tokens: RS256 (as most IdPs) or ES256 (a cheaper signature, so the provider takes less of the shared cores)")
 	fs.Var(&serve, "serve-flag", "extra flag for gatehouse serve, e.g. -serve-flag=--log-level=warn (repeatable)")
+	fs.Var(&serveEnv, "serve-env", "extra environment variable for gatehouse serve, e.g. -serve-env GOMAXPROCS=1 (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	o.serveFlags = serve
+	o.serveFlags, o.serveEnv = serve, serveEnv
+	for _, kv := range serveEnv {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return o, fmt.Errorf("-serve-env %q: want NAME=VALUE", kv)
+		}
+	}
 	if o.clients == 0 {
 		o.clients = 16
 		if o.protocol == "password" {

@@ -39,7 +39,7 @@ func run(ctx context.Context, o options, out io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer drop()
-	cl, err := startCluster(ctx, bin, db, o.procs, o.serveFlags)
+	cl, err := startCluster(ctx, bin, db, o.procs, o.serveFlags, o.serveEnv)
 	if err != nil {
 		return nil, err
 	}
