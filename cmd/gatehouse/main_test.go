@@ -117,6 +117,11 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 	if _, _, err := runCmd(t, env(nil), "serve", "--db-max-conns", "-2"); err == nil || !strings.Contains(err.Error(), "--db-max-conns") {
 		t.Fatalf("a negative pool size: %v", err)
 	}
+	// One connection would hang SQLite's first write transaction: refused.
+	one := []string{"serve", "--addr", "127.0.0.1:0", "--database", "sqlite:" + filepath.Join(t.TempDir(), "g.db"), "--db-max-conns", "1"}
+	if _, _, err := runCmd(t, env(map[string]string{"GATEHOUSE_SECRET_KEY": strings.Repeat("k", 32)}), one...); err == nil || !strings.Contains(err.Error(), "--db-max-conns") {
+		t.Fatalf("a pool of one on SQLite: %v", err)
+	}
 }
 
 func TestMigrateBootstrapAndToken(t *testing.T) {

@@ -3,9 +3,11 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"gatehouse"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
 )
@@ -74,5 +76,31 @@ func TestSQLiteSettingsOnEveryConnection(t *testing.T) {
 		if journal != "wal" || synchronous != 1 || foreignKeys != 1 {
 			t.Fatalf("connection %d: journal_mode %s, synchronous %d, foreign_keys %d; want wal, 1 (NORMAL), 1", i, journal, synchronous, foreignKeys)
 		}
+	}
+}
+
+// TestSQLitePoolOfOneIsRefused: one connection would leave the first write
+// transaction waiting for itself (it prepares statements on a second), so
+// the store refuses it at start with what to set, instead of hanging.
+func TestSQLitePoolOfOneIsRefused(t *testing.T) {
+	_, err := store.OpenPool(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "one.db"), store.Pool{MaxConns: 1})
+	if err == nil || !strings.Contains(err.Error(), "--db-max-conns") {
+		t.Fatalf("a pool of one on SQLite: %v, want a refusal naming --db-max-conns", err)
+	}
+	s, err := store.OpenPool(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "two.db"), store.Pool{MaxConns: 2})
+	if err != nil {
+		t.Fatalf("a pool of two: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate on a pool of two: %v", err)
+	}
+	// A write transaction's statements, prepared for the first time.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a := gatehouse.AuditEvent{ActorType: gatehouse.ActorSystem, ActorID: "test", Action: "pool.test", Outcome: gatehouse.OutcomeSuccess}
+	b := a
+	if err := s.Apply(ctx, s.AppendAuditWrite(&a), s.AppendAuditWrite(&b)); err != nil {
+		t.Fatalf("a write transaction on a pool of two: %v", err)
 	}
 }

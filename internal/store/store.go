@@ -169,6 +169,12 @@ func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			return nil, errors.New("store: sqlite URL must not carry parameters; Gatehouse sets them")
 		}
+		if pool.MaxConns == 1 {
+			// database/sql prepares a statement new to a transaction on
+			// another connection first: with one, the transaction would
+			// wait for itself.
+			return nil, errors.New("store: SQLite needs 2 database connections or more (--db-max-conns): a write transaction prepares its statements on a second one")
+		}
 		abs, aerr := filepath.Abs(path)
 		if aerr != nil {
 			return nil, fmt.Errorf("store: sqlite path: %w", aerr)
