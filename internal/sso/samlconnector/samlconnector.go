@@ -144,30 +144,56 @@ func (*Connector) Correlate(answer url.Values) (string, string) {
 	if raw == "" || len(raw) > maxPeekBytes*4/3+4 {
 		return relayState, ""
 	}
-	compact := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
-			return -1
+	// The first element is all that is read, and it is near the start:
+	// decode a prefix first (Finish decodes the whole message once more),
+	// and the whole only when the element runs past it.
+	if len(raw) > correlatePrefix {
+		if id, complete := firstInResponseTo(raw[:correlatePrefix]); complete {
+			return relayState, id
 		}
-		return r
-	}, raw)
+	}
+	id, _ := firstInResponseTo(raw)
+	return relayState, id
+}
+
+// correlatePrefix is how much of the base64 message Correlate decodes
+// first: about 3 KB of XML, where a Response's start tag takes a few hundred
+// bytes.
+const correlatePrefix = 4096
+
+// firstInResponseTo reads the unprefixed InResponseTo attribute of the
+// first element of the base64 (possibly line-wrapped) XML b64. complete is
+// false when no first element could be read whole: b64 is not base64 or
+// not XML, or ended before that element did.
+func firstInResponseTo(b64 string) (id string, complete bool) {
+	compact := b64
+	if strings.ContainsAny(b64, " \t\r\n") {
+		compact = strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+				return -1
+			}
+			return r
+		}, b64)
+	}
+	compact = compact[:len(compact)/4*4]
 	b, err := base64.StdEncoding.DecodeString(compact)
 	if err != nil {
-		return relayState, ""
+		return "", false
 	}
 	// Only the first element is read: no entities, no DTD, no depth.
 	d := xml.NewDecoder(bytes.NewReader(b))
 	for {
 		tok, err := d.RawToken()
 		if err != nil {
-			return relayState, ""
+			return "", false
 		}
 		if el, ok := tok.(xml.StartElement); ok {
 			for _, a := range el.Attr {
 				if a.Name.Local == "InResponseTo" && a.Name.Space == "" {
-					return relayState, a.Value
+					return a.Value, true
 				}
 			}
-			return relayState, ""
+			return "", true
 		}
 	}
 }

@@ -27,6 +27,16 @@ func TestCorrelate(t *testing.T) {
 		{"doctype first", b64(`<!DOCTYPE r [<!ENTITY e "x">]><r InResponseTo="&e;"/>`), "", ""},
 		{"empty", "", "", ""},
 	}
+	// A real Response is longer than the prefix Correlate decodes first;
+	// a start tag longer than the prefix is read from the whole message.
+	padding := `<Issuer>` + strings.Repeat("x", 8000) + `</Issuer>`
+	long := func(startTag string) string { return b64(startTag + padding + `</samlp:Response>`) }
+	tests = append(tests, []struct{ name, response, relay, wantRequest string }{
+		{"long message", long(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" InResponseTo="_req3">`), "", "_req3"},
+		{"long message, wrapped", wrap(long(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" InResponseTo="_req4">`), 76), "", "_req4"},
+		{"start tag past the prefix", long(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" Pad="` + strings.Repeat("é", 3000) + `" InResponseTo="_req5">`), "", "_req5"},
+		{"long unsolicited", long(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r">`), "R", ""},
+	}...)
 	for _, tt := range tests {
 		relay, req := (&Connector{}).Correlate(url.Values{"SAMLResponse": {tt.response}, "RelayState": {tt.relay}})
 		if relay != tt.relay || req != tt.wantRequest {
@@ -35,15 +45,32 @@ func TestCorrelate(t *testing.T) {
 	}
 }
 
+// wrap breaks s into lines of n characters, as some IdPs send base64.
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + "\r\n")
+		s = s[n:]
+	}
+	return b.String() + s
+}
+
 // FuzzCorrelate: whatever is posted to the ACS, reading it for the flow
-// lookup neither panics nor returns more than was sent.
+// lookup neither panics nor returns more than was sent, and reading a
+// prefix first finds what reading the whole message finds.
 func FuzzCorrelate(f *testing.F) {
 	f.Add(base64.StdEncoding.EncodeToString([]byte(`<Response InResponseTo="_a"/>`)), "relay")
+	f.Add(base64.StdEncoding.EncodeToString([]byte(`<Response A="`+strings.Repeat("é", 1600)+`" InResponseTo="_a">`+strings.Repeat("x", 5000))), "")
 	f.Add("", "")
 	f.Fuzz(func(t *testing.T, response, relay string) {
 		gotRelay, req := (&Connector{}).Correlate(url.Values{"SAMLResponse": {response}, "RelayState": {relay}})
 		if gotRelay != relay || len(req) > len(response) {
 			t.Fatalf("Correlate(%q, %q) = %q, %q", response, relay, gotRelay, req)
+		}
+		if len(response) <= maxPeekBytes*4/3+4 {
+			if whole, _ := firstInResponseTo(response); req != whole {
+				t.Fatalf("Correlate found %q, the whole message %q", req, whole)
+			}
 		}
 	})
 }
