@@ -38,35 +38,31 @@ func Facts(ctx context.Context, st *store.Store, user gatehouse.User) (policy.Fa
 // userFacts gathers what policy.Decide looks at for user of account acct:
 // AccountFacts and the user's exemption, read in one statement.
 func userFacts(ctx context.Context, st *store.Store, acct gatehouse.Account, user gatehouse.User) (policy.Facts, error) {
-	partition := ""
-	if acct.UsePartitionSSO {
-		partition = acct.PartitionID
-	}
-	a, err := st.UserAccessFacts(ctx, acct.ID, partition, user.ID)
-	if err != nil {
-		return policy.Facts{}, fmt.Errorf("access: enabled SSO configurations and exemption: %w", err)
-	}
-	return policy.Facts{Plan: acct.Plan, UsePartitionSSO: acct.UsePartitionSSO,
-		AccountSSO: a.AccountSSO, PartitionSSO: a.PartitionSSO,
-		Role: user.Role, TOTPEnrolled: user.TOTPEnrolled,
-		ExemptByUserList: a.ByUserList, ExemptByGroupList: a.ByGroupList}, nil
+	f, err := facts(ctx, st, acct, user.ID)
+	f.Role, f.TOTPEnrolled = user.Role, user.TOTPEnrolled
+	return f, err
 }
 
 // AccountFacts gathers the facts every user of acct shares: its plan, the
 // enabled configurations of the account and of its partition, and whether
 // it uses the partition's.
 func AccountFacts(ctx context.Context, st *store.Store, acct gatehouse.Account) (policy.Facts, error) {
-	f := policy.Facts{Plan: acct.Plan, UsePartitionSSO: acct.UsePartitionSSO}
-	var err error
-	if f.AccountSSO, err = enabledID(ctx, st, acct.ID, ""); err != nil {
-		return policy.Facts{}, err
-	}
+	return facts(ctx, st, acct, "")
+}
+
+// facts reads AccountFacts and, unless userID is "", that user's
+// exemption, in one statement.
+func facts(ctx context.Context, st *store.Store, acct gatehouse.Account, userID string) (policy.Facts, error) {
+	partition := ""
 	if acct.UsePartitionSSO {
-		if f.PartitionSSO, err = enabledID(ctx, st, "", acct.PartitionID); err != nil {
-			return policy.Facts{}, err
-		}
+		partition = acct.PartitionID
 	}
-	return f, nil
+	a, err := st.UserAccessFacts(ctx, acct.ID, partition, userID)
+	if err != nil {
+		return policy.Facts{}, fmt.Errorf("access: enabled SSO configurations and exemption: %w", err)
+	}
+	return policy.Facts{Plan: acct.Plan, UsePartitionSSO: acct.UsePartitionSSO, AccountSSO: a.AccountSSO, PartitionSSO: a.PartitionSSO,
+		ExemptByUserList: a.ByUserList, ExemptByGroupList: a.ByGroupList}, nil
 }
 
 func enabledID(ctx context.Context, st *store.Store, accountID, partitionID string) (string, error) {

@@ -332,7 +332,8 @@ type UserAccess struct {
 // EnabledSSOConfigID twice and UserExemption would take three: every
 // sign-in step decides, so each statement saved is one fewer round trip
 // per step on PostgreSQL (README, Speed). partitionID is "" when the
-// account does not use its partition's configuration.
+// account does not use its partition's configuration; userID "" (nobody)
+// is exempt from nothing.
 func (s *Store) UserAccessFacts(ctx context.Context, accountID, partitionID, userID string) (UserAccess, error) {
 	var a UserAccess
 	var byUser, byGroup int

@@ -48,11 +48,12 @@ func (st statement) check(s *Store, rows int64, err error) error {
 func (w Write) run(ctx context.Context, s *Store, q querier) error {
 	for _, st := range w.stmts {
 		res, err := q.ExecContext(ctx, st.query, st.args...)
-		var rows int64
-		if err == nil && st.refusal != nil {
-			rows, err = res.RowsAffected()
+		if st.refusal == nil {
+			err = s.fail(st.op, err)
+		} else {
+			err = s.expectOneOr(st.op, res, err, st.refusal)
 		}
-		if err := st.check(s, rows, err); err != nil {
+		if err != nil {
 			return err
 		}
 	}
@@ -185,15 +186,9 @@ func ConsumeSSOFlowWrite(id string, at time.Time) Write {
 // expectOneOr returns err as a store error, or refusal when the statement
 // changed no row.
 func (s *Store) expectOneOr(op string, res sql.Result, err error, refusal error) error {
-	if err != nil {
-		return s.fail(op, err)
+	var rows int64
+	if err == nil {
+		rows, err = res.RowsAffected()
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.fail(op, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("store: %s: %w", op, refusal)
-	}
-	return nil
+	return statement{op: op, refusal: refusal}.check(s, rows, err)
 }
