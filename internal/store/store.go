@@ -56,6 +56,8 @@ type Store struct {
 	// writer holds the turn of this process's one SQLite writer; see
 	// writing.
 	writer chan struct{}
+	// checkpoints copies SQLite's log into its file off the writers' path.
+	checkpoints *checkpointer
 	// Now is the clock used for created/updated times; tests replace it.
 	Now func() time.Time
 }
@@ -68,6 +70,7 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopCheckpoints()
 	if s.stmts != nil {
 		s.stmts.close()
 	}
@@ -87,7 +90,7 @@ func (s *Store) Close() error {
 // the SQLite writer takes turns, so it would cap sign-ins near 170 a second
 // whatever the CPU. Deployments that need every commit on disk before the
 // answer use PostgreSQL (README: Production, Speed).
-const sqliteParams = "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate"
+const sqliteParams = "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate&_pragma=wal_autocheckpoint(" + sqliteAutoCheckpointPagesText + ")"
 
 // Pool sizes the connection pool. Zero fields take the defaults below.
 //
@@ -197,6 +200,9 @@ func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 	if err := ping(pctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect: %w: %v", gatehouse.ErrUnavailable, err)
+	}
+	if dialect == SQLite {
+		s.startCheckpoints()
 	}
 	return s, nil
 }
