@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,10 @@ type target struct {
 	// explain adds to failures what the server recorded about them; nil
 	// when it records nothing.
 	explain func(ctx context.Context, failures []string) []string
+	// dbProcs lists the database's own processes when they run on this
+	// machine (a local PostgreSQL), so their CPU is counted beside the
+	// server's; nil otherwise.
+	dbProcs func() []int
 }
 
 // roundResult is one target's round.
@@ -37,6 +42,8 @@ type roundResult struct {
 	cpu       time.Duration   // server CPU over the round, all processes
 	peakRSS   int64           // bytes, the largest process's
 	aside     time.Duration
+	toolCPU   time.Duration // this process's CPU over the round: the clients (and the OIDC provider)
+	dbCPU     time.Duration // the database's own processes' CPU over the round, when dbProcs is set
 	exhausted bool
 	failed    int
 	failures  []string // the first few, whole
@@ -59,11 +66,14 @@ func (r roundResult) percentile(p int) time.Duration {
 	return r.latencies[min(max(i-1, 0), len(r.latencies)-1)]
 }
 
-func (r roundResult) cpuPerSignIn() time.Duration {
+func (r roundResult) cpuPerSignIn() time.Duration { return r.perSignIn(r.cpu) }
+
+// perSignIn is d shared over the round's sign-ins.
+func (r roundResult) perSignIn(d time.Duration) time.Duration {
 	if r.ok == 0 {
 		return 0
 	}
-	return r.cpu / time.Duration(r.ok)
+	return d / time.Duration(r.ok)
 }
 
 // maxFailuresShown bounds what a round prints of its failures.
@@ -82,6 +92,11 @@ func drive(ctx context.Context, t *target, clients int, d time.Duration) roundRe
 	var aside0 time.Duration
 	if t.aside != nil {
 		aside0 = t.aside()
+	}
+	tool0, _ := cpuTime(os.Getpid())
+	var db0 map[int]time.Duration
+	if t.dbProcs != nil {
+		db0 = cpuByProcess(t.dbProcs())
 	}
 	var (
 		mu        sync.Mutex
@@ -121,6 +136,12 @@ func drive(ctx context.Context, t *target, clients int, d time.Duration) roundRe
 	if cpu1, err := totalCPU(t.pids); err == nil && res.procErr == nil {
 		res.cpu = cpu1 - cpu0
 	}
+	if tool1, err := cpuTime(os.Getpid()); err == nil {
+		res.toolCPU = tool1 - tool0
+	}
+	if t.dbProcs != nil {
+		res.dbCPU = cpuSince(db0, cpuByProcess(t.dbProcs()))
+	}
 	if rss, err := maxPeakRSS(t.pids); err == nil {
 		res.peakRSS = rss
 	}
@@ -154,6 +175,10 @@ func (r roundResult) line(round string) string {
 		fmtDur(r.cpuPerSignIn()), fmtBytes(r.peakRSS))
 	if r.aside > 0 && r.ok > 0 {
 		s += fmt.Sprintf("  (provider %s/sign-in)", fmtDur(r.aside/time.Duration(r.ok)))
+	}
+	s += fmt.Sprintf("  load tool CPU %s/sign-in", fmtDur(r.perSignIn(r.toolCPU)))
+	if r.dbCPU > 0 {
+		s += fmt.Sprintf("  database CPU %s/sign-in", fmtDur(r.perSignIn(r.dbCPU)))
 	}
 	if r.exhausted {
 		s += "  [ran out of pre-signed responses: ended early]"

@@ -76,6 +76,24 @@ func database(ctx context.Context, pgURL, dir string) (dbURL, label string, drop
 	return u.String(), "PostgreSQL", drop, nil
 }
 
+// onThisMachine says whether PostgreSQL URL pgURL names this machine
+// (loopback or a Unix socket), so its processes' CPU can be read.
+func onThisMachine(pgURL string) bool {
+	if pgURL == "" {
+		return false
+	}
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "" || h == "localhost" || strings.HasPrefix(h, "/") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
 // cluster is one or more `gatehouse serve` processes on one database,
 // sharing the secret key and the public URL (the first one's), as
 // processes behind a load balancer do.

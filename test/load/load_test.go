@@ -53,3 +53,36 @@ func TestRunSAMLOnSQLite(t *testing.T) {
 		}
 	}
 }
+
+// TestAgainstLibrary checks the SAML summary's arithmetic: the ratio to
+// gosaml2 alone per round, and what three times gosaml2 alone leaves of
+// the cores per sign-in beside what the server and the clients used.
+func TestAgainstLibrary(t *testing.T) {
+	g := roundResult{what: "Gatehouse, SQLite", latencies: make([]time.Duration, 1500), ok: 1500, elapsed: time.Second,
+		cpu: 1500 * time.Millisecond, toolCPU: 600 * time.Millisecond}
+	lib := roundResult{what: baselineNames[baselineLibrary], ok: 1000, elapsed: time.Second}
+	floor := roundResult{what: baselineNames[baselineFloor], ok: 9000, elapsed: time.Second}
+	got := againstLibrary([][]roundResult{{g}, {lib}, {floor}}, 2)
+	for _, want := range []string{"round by round: 1.50×.", "would be 3,000/s", "on 2 cores, 0.67 ms of CPU per sign-in",
+		"server used 1.0 ms and the load tool's clients 0.40 ms"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	if s := againstLibrary([][]roundResult{{g}, {floor}}, 2); s != "" {
+		t.Errorf("without gosaml2 alone the summary is %q, want none", s)
+	}
+}
+
+// TestCPUSince counts a process that started during the round whole and
+// one that ended during it not at all.
+func TestCPUSince(t *testing.T) {
+	before := map[int]time.Duration{1: time.Second, 2: 2 * time.Second}
+	after := map[int]time.Duration{1: 3 * time.Second, 3: 500 * time.Millisecond}
+	if got, want := cpuSince(before, after), 2500*time.Millisecond; got != want {
+		t.Errorf("cpuSince = %v, want %v", got, want)
+	}
+	if !onThisMachine("postgres://u@127.0.0.1:5432/db") || !onThisMachine("postgres://u@localhost/db") || onThisMachine("postgres://u@db.example:5432/db") || onThisMachine("") {
+		t.Error("onThisMachine misjudges loopback, localhost, a remote host or SQLite")
+	}
+}

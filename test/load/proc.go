@@ -96,3 +96,48 @@ func resetPeakRSS(pids []int) {
 		_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
 	}
 }
+
+// cpuByProcess is each of pids' CPU time so far; a process that has gone
+// meanwhile is left out.
+func cpuByProcess(pids []int) map[int]time.Duration {
+	m := make(map[int]time.Duration, len(pids))
+	for _, pid := range pids {
+		if t, err := cpuTime(pid); err == nil {
+			m[pid] = t
+		}
+	}
+	return m
+}
+
+// cpuSince is the CPU the processes in after used since before: a process
+// new in after counts whole (it started meanwhile), and one that ended
+// meanwhile is lost (pools keep their connections, so a round loses
+// little).
+func cpuSince(before, after map[int]time.Duration) time.Duration {
+	var sum time.Duration
+	for pid, t := range after {
+		sum += t - before[pid]
+	}
+	return sum
+}
+
+// processesNamed lists the processes whose command name (/proc/PID/comm)
+// is name: a local PostgreSQL's postmaster and backends are "postgres".
+func processesNamed(name string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err == nil && strings.TrimSpace(string(comm)) == name {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}

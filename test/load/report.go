@@ -10,7 +10,7 @@ import (
 )
 
 // tableHeader is the Markdown table's header; the test checks for it.
-const tableHeader = "| what | sign-ins/s | p50 | p99 | server CPU per sign-in | peak RSS |"
+const tableHeader = "| what | sign-ins/s | p50 | p99 | server CPU per sign-in | peak RSS | load tool CPU per sign-in |"
 
 // markdown is the final table: one row per target, each figure as the
 // range over the rounds, with what was measured, when, and on what.
@@ -23,19 +23,24 @@ func markdown(o options, dbLabel string, results [][]roundResult) string {
 	fmt.Fprintf(&b, "Measured %s with %s on %d cores (%s/%s): `-protocol %s`, %d concurrent clients, %d rounds of %s, %s, %s.\n\n",
 		time.Now().Format("2006-01-02"), runtime.Version(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,
 		o.protocol, o.clients, o.rounds, o.duration, dbLabel, procs)
-	b.WriteString(tableHeader + "\n|---|---|---|---|---|---|\n")
+	b.WriteString(tableHeader + "\n|---|---|---|---|---|---|---|\n")
 	for _, rounds := range results {
 		if len(rounds) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", rounds[0].what,
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", rounds[0].what,
 			span(rounds, func(r roundResult) string { return fmtRate(r.rate()) }),
 			span(rounds, func(r roundResult) string { return fmtDur(r.percentile(50)) }),
 			span(rounds, func(r roundResult) string { return fmtDur(r.percentile(99)) }),
 			span(rounds, func(r roundResult) string { return fmtDur(r.cpuPerSignIn()) }),
-			span(rounds, func(r roundResult) string { return fmtBytes(r.peakRSS) }))
+			span(rounds, func(r roundResult) string { return fmtBytes(r.peakRSS) }),
+			span(rounds, func(r roundResult) string { return fmtDur(r.perSignIn(r.toolCPU)) }))
 		if rounds[0].aside > 0 {
 			b.WriteString(withoutAside(rounds, o.clients))
+		}
+		if rounds[0].dbCPU > 0 {
+			fmt.Fprintf(&b, "| %s: PostgreSQL's own processes on this machine | | | | %s | | |\n", rounds[0].what,
+				span(rounds, func(r roundResult) string { return fmtDur(r.perSignIn(r.dbCPU)) }))
 		}
 	}
 	return b.String()
@@ -60,8 +65,55 @@ func withoutAside(rounds []roundResult, clients int) string {
 		}
 		return fmtDur(r.aside / time.Duration(r.ok))
 	}
-	return fmt.Sprintf("| %s, excluding the provider's own time (%s per sign-in) | %s | | | %s | |\n",
+	return fmt.Sprintf("| %s, excluding the provider's own time (%s per sign-in) | %s | | | %s | | |\n",
 		rounds[0].what, span(rounds, perSignIn), span(rounds, rate), span(rounds, func(r roundResult) string { return fmtDur(r.cpuPerSignIn()) }))
+}
+
+// againstLibrary compares Gatehouse (results[0]) with gosaml2 alone round
+// by round, and says what three times gosaml2 alone (issue 13's SAML
+// target) would leave of the machine's cores per sign-in, beside what
+// Gatehouse's server and the load tool's clients used: everything on the
+// machine shares them. Empty without the library baseline.
+func againstLibrary(results [][]roundResult, cores int) string {
+	if len(results) == 0 {
+		return ""
+	}
+	var lib []roundResult
+	for _, rounds := range results[1:] {
+		if len(rounds) > 0 && rounds[0].what == baselineNames[baselineLibrary] {
+			lib = rounds
+		}
+	}
+	n := min(len(lib), len(results[0]))
+	if n == 0 {
+		return ""
+	}
+	type pair struct{ g, l roundResult }
+	pairs := make([]pair, 0, n)
+	for i := range n {
+		if lib[i].rate() > 0 && results[0][i].rate() > 0 {
+			pairs = append(pairs, pair{results[0][i], lib[i]})
+		}
+	}
+	if len(pairs) == 0 {
+		return ""
+	}
+	ratio := func(p pair) string { return strconv.FormatFloat(p.g.rate()/p.l.rate(), 'f', 2, 64) + "×" }
+	triple := func(p pair) string { return fmtRate(3*p.l.rate()) + "/s" }
+	budget := func(p pair) string {
+		return fmtDur(time.Duration(float64(cores) * float64(time.Second) / (3 * p.l.rate())))
+	}
+	var rs, ts, bs, server, tool []string
+	for _, p := range pairs {
+		rs, ts, bs = append(rs, ratio(p)), append(ts, triple(p)), append(bs, budget(p))
+		server = append(server, fmtDur(p.g.cpuPerSignIn()))
+		tool = append(tool, fmtDur(p.g.perSignIn(p.g.toolCPU)))
+	}
+	j := func(ss []string) string { return strings.Join(ss, ", ") }
+	return fmt.Sprintf("Gatehouse against gosaml2 alone, round by round: %s. Three times gosaml2 alone would be %s: "+
+		"on %d cores, %s of CPU per sign-in for everything on the machine (server, load tool, kernel); "+
+		"Gatehouse's server used %s and the load tool's clients %s.",
+		j(rs), j(ts), cores, j(bs), j(server), j(tool))
 }
 
 // span is a figure over the rounds: "a–b" from the lowest to the highest,

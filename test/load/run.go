@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -60,6 +61,9 @@ func run(ctx context.Context, o options, out io.Writer) (*report, error) {
 	defer closeMain()
 	step("configured " + o.protocol + " sign-in")
 	main.what = "Gatehouse, " + dbLabel
+	if onThisMachine(o.postgres) {
+		main.dbProcs = func() []int { return processesNamed("postgres") }
+	}
 	if o.procs > 1 {
 		main.what += fmt.Sprintf(", %d processes", o.procs)
 	}
@@ -88,6 +92,11 @@ func run(ctx context.Context, o options, out io.Writer) (*report, error) {
 	}
 	rep.table = markdown(o, dbLabel, results)
 	fmt.Fprintf(out, "\n%s\n", rep.table)
+	if o.protocol == "saml" {
+		if s := againstLibrary(results, runtime.NumCPU()); s != "" {
+			fmt.Fprintf(out, "%s\n\n", s)
+		}
+	}
 	summarize(out, rep, results)
 	return rep, nil
 }
