@@ -10,12 +10,11 @@ import (
 // checkpoint. SQLite's own automatic checkpoint runs inside the commit that
 // crosses its threshold, and this process's writers take turns (writing),
 // so every writer queued behind that commit waited for the copy and its
-// disk syncs: under the sign-in load, the cores stood idle while it ran
-// (README, Speed). Instead, a goroutine of the store checkpoints every
-// checkpointEvery, PASSIVE: it copies what no reader still needs without
-// taking the write lock, so commits go on meanwhile. SQLite's automatic
-// checkpoint stays as a backstop at sqliteAutoCheckpointPagesText, reached only
-// if this one falls behind (the log then stops growing there as before).
+// disk syncs (README, Speed). Instead, a goroutine of the store checkpoints
+// every checkpointEvery, PASSIVE: it copies what no reader still needs
+// without taking the write lock, so commits go on meanwhile. SQLite's
+// automatic checkpoint stays as a backstop at
+// sqliteAutoCheckpointPagesText, so the log still stops growing there.
 const (
 	checkpointEvery               = 250 * time.Millisecond
 	sqliteAutoCheckpointPagesText = "10000" // pages: 40 MB of log at SQLite's default 4 KB pages
@@ -52,10 +51,14 @@ func (s *Store) startCheckpoints() {
 func (s *Store) checkpoint() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// The answer (busy, frames in the log, frames copied) only tells
+	// how far it got; the next tick goes on from there.
 	var busy, logFrames, copied int
 	_ = s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied)
 }
 
+// stopCheckpoints ends the background checkpoints and waits for the one
+// running, if any.
 func (s *Store) stopCheckpoints() {
 	if s.checkpoints == nil {
 		return

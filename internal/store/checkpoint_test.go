@@ -15,8 +15,8 @@ import (
 // SQLite's write-ahead log into the database file by the store's own
 // background checkpoints, not only when the log reaches SQLite's backstop
 // (far more than these writes). So a copy of the database file alone,
-// taken shortly after, holds every committed event: what an operator's
-// file-level snapshot sees, and what a crash-free restart replays less of.
+// taken shortly after, holds every committed event: that is what an
+// operator's file-level snapshot sees.
 func TestSQLiteLogReachesTheFileWithoutWaitingForIt(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
