@@ -93,7 +93,7 @@ func drive(ctx context.Context, t *target, clients int, d time.Duration) roundRe
 	if t.aside != nil {
 		aside0 = t.aside()
 	}
-	tool0, _ := cpuTime(os.Getpid())
+	tool0, toolErr := cpuTime(os.Getpid())
 	var db0 map[int]time.Duration
 	if t.dbProcs != nil {
 		db0 = cpuByProcess(t.dbProcs())
@@ -136,7 +136,7 @@ func drive(ctx context.Context, t *target, clients int, d time.Duration) roundRe
 	if cpu1, err := totalCPU(t.pids); err == nil && res.procErr == nil {
 		res.cpu = cpu1 - cpu0
 	}
-	if tool1, err := cpuTime(os.Getpid()); err == nil {
+	if tool1, err := cpuTime(os.Getpid()); err == nil && toolErr == nil {
 		res.toolCPU = tool1 - tool0
 	}
 	if t.dbProcs != nil {
