@@ -19,12 +19,15 @@ func pipelinable(writes []Write) bool {
 	return true
 }
 
-// applyPipelined makes writes in one PostgreSQL transaction in two round
-// trips: BEGIN and every statement sent at once, then, after their results
-// were checked in order, COMMIT, or ROLLBACK at the first statement that
-// failed or was refused. A statement after a failed one fails too (the
-// transaction is aborted), so nothing after a refusal takes effect.
-func (s *Store) applyPipelined(ctx context.Context, writes []Write) error {
+// commitPipelined makes calls' writes in one PostgreSQL transaction in
+// two round trips: BEGIN and every statement sent at once, then, after
+// their results were checked in order, COMMIT, or ROLLBACK at the first
+// statement that failed or was refused. A statement after a failed one
+// fails too (the transaction is aborted), so nothing after a refusal takes
+// effect. Like commitTogether, the error is the transaction's, or, for more
+// than one call, a callFailed.
+func (s *Store) commitPipelined(calls []*groupedApply) error {
+	ctx := context.WithoutCancel(calls[0].ctx)
 	defer s.timeTx()()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -41,10 +44,12 @@ func (s *Store) applyPipelined(ctx context.Context, writes []Write) error {
 		batch := &pgx.Batch{}
 		batch.BeginTx(pgx.TxOptions{})
 		var stmts []statement
-		for _, w := range writes {
-			for _, st := range w.stmts {
-				batch.Queue(st.query, st.args...)
-				stmts = append(stmts, st)
+		for _, a := range calls {
+			for _, w := range a.writes {
+				for _, st := range w.stmts {
+					batch.Queue(st.query, st.args...)
+					stmts = append(stmts, st)
+				}
 			}
 		}
 		results := c.SendBatch(ctx, batch)
@@ -52,7 +57,7 @@ func (s *Store) applyPipelined(ctx context.Context, writes []Write) error {
 		// After a commit, Rollback does nothing; after a failure it ends
 		// the aborted transaction (or a closed connection is dropped by
 		// the pool: ResetSession refuses one left in a transaction).
-		defer tx.Rollback(context.WithoutCancel(ctx))
+		defer tx.Rollback(ctx)
 		if _, err := results.Exec(); err != nil {
 			results.Close()
 			outcome = s.fail("begin", err)
@@ -62,6 +67,9 @@ func (s *Store) applyPipelined(ctx context.Context, writes []Write) error {
 			tag, err := results.Exec()
 			if outcome = st.check(s, tag.RowsAffected(), err); outcome != nil {
 				results.Close()
+				if len(calls) > 1 {
+					outcome = callFailed{outcome}
+				}
 				return nil
 			}
 		}

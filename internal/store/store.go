@@ -56,6 +56,8 @@ type Store struct {
 	// writer holds the turn of this process's one SQLite writer; see
 	// writing.
 	writer chan struct{}
+	// group commits concurrent Apply calls together.
+	group commitGroup
 	// checkpoints copies SQLite's log into its file off the writers' path.
 	checkpoints *checkpointer
 	// Now is the clock used for created/updated times; tests replace it.
@@ -189,8 +191,11 @@ func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 	}
 	pool.apply(db, dialect)
 	s := &Store{db: db, dialect: dialect, Now: time.Now, read: db}
+	// On SQLite the group's turn is the writer's; on PostgreSQL, where
+	// writers need no turns, it is the group's alone.
+	s.group.turn = make(chan struct{}, 1)
 	if dialect == SQLite {
-		s.writer = make(chan struct{}, 1)
+		s.writer = s.group.turn
 		s.stmts = &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
 		s.read = cachedDB{s.stmts}
 	}
@@ -391,6 +396,11 @@ func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 		return s.fail("begin", err)
 	}
 	defer done()
+	return s.txInTurn(ctx, fn)
+}
+
+// txInTurn is inTx once the turn is held.
+func (s *Store) txInTurn(ctx context.Context, fn func(q querier) error) error {
 	defer s.timeTx()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -75,29 +75,17 @@ func (w Write) oneStatement() bool { return len(w.stmts) == 1 && w.apply == nil 
 // On PostgreSQL, writes that are fixed statements are pipelined: BEGIN and
 // every statement go in one round trip, and COMMIT (or ROLLBACK, when a
 // statement failed or was refused) in a second, where one at a time would
-// take a round trip each (README, Speed).
+// take a round trip each (README, Speed). Calls made at the same time
+// are committed together (commitGroup): on SQLite all of them, on
+// PostgreSQL those that are pipelined.
 func (s *Store) Apply(ctx context.Context, writes ...Write) error {
 	switch {
 	case len(writes) == 0:
 		return nil
-	case len(writes) == 1 && writes[0].oneStatement():
-		done, err := s.writing(ctx)
-		if err != nil {
-			return s.fail("begin", err)
-		}
-		defer done()
-		return writes[0].run(ctx, s, s.read)
-	case s.dialect == Postgres && pipelinable(writes):
-		return s.applyPipelined(ctx, writes)
+	case s.dialect == SQLite || pipelinable(writes):
+		return s.applyGrouped(ctx, writes)
 	}
-	return s.inTx(ctx, func(q querier) error {
-		for _, w := range writes {
-			if err := w.run(ctx, s, q); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.inTx(ctx, func(q querier) error { return runWrites(ctx, s, q, writes) })
 }
 
 // Refusals of writes, for the caller to tell apart from a failing database.

@@ -87,3 +87,76 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInsMadeAtOnceAreCommittedEachAlone: ACS and finish steps that
+// reach the store at the same moment are committed in one transaction
+// (commitGroup), on both databases, and each still has the outcome it would
+// have had alone: a copy of a message another step of the same group marked
+// is refused and its flow not kept, a result taken twice in one group gives
+// one session, and the others' writes are all there. Here five steps queue
+// while the group's turn is held, so one transaction takes them all.
+func TestSignInsMadeAtOnceAreCommittedEachAlone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, a := tenant(t, s, gatehouse.PlanEnterprise)
+		c := samlConfig(t, s, a.ID)
+		u := gatehouse.User{AccountID: a.ID, Email: "ann@acme.example", DisplayName: "Ann", Role: gatehouse.RoleUser, Status: gatehouse.UserActive}
+		if err := s.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		until := now.Add(5 * time.Minute)
+		answered := func(id string) *gatehouse.SSOFlow {
+			return &gatehouse.SSOFlow{ID: id, ConfigID: c.ID, AccountID: a.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute),
+				Result: []byte(`{"outcome":"success"}`), FinishedAt: now}
+		}
+		if err := s.Apply(ctx, store.CreateSSOFlowWrite(answered("flow-earlier"))); err != nil {
+			t.Fatal(err)
+		}
+		finish := func(sessionID string) []store.Write {
+			sess := gatehouse.Session{ID: sessionID, UserID: u.ID, AccountID: a.ID, State: gatehouse.SessionAuthenticated, Method: "saml",
+				SSOConfigID: c.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+			e := gatehouse.AuditEvent{ActorType: gatehouse.ActorUser, ActorID: u.ID, AccountID: a.ID, Action: gatehouse.SignInAction("saml"), Outcome: gatehouse.OutcomeSuccess}
+			return []store.Write{store.ConsumeSSOFlowWrite("flow-earlier", now), store.ReplaceSessionWrite("", &sess), s.AppendAuditWrite(&e)}
+		}
+		steps := []struct {
+			name   string
+			writes []store.Write
+			want   error
+		}{
+			{"acs", []store.Write{store.MarkMessageSeenWrite(c.ID, "_m1", until), store.CreateSSOFlowWrite(answered("flow-a"))}, nil},
+			{"acs, a copy", []store.Write{store.MarkMessageSeenWrite(c.ID, "_m1", until), store.CreateSSOFlowWrite(answered("flow-copy"))}, store.ErrReplayed},
+			{"finish", finish("session-1"), nil},
+			{"finish again", finish("session-2"), gatehouse.ErrNotFound},
+			{"another acs", []store.Write{store.MarkMessageSeenWrite(c.ID, "_m2", until), store.CreateSSOFlowWrite(answered("flow-b"))}, nil},
+		}
+		release := store.HoldGroupTurn(s)
+		outcomes := make([]chan error, len(steps))
+		for i, st := range steps {
+			outcomes[i] = make(chan error, 1)
+			go func() { outcomes[i] <- s.Apply(ctx, st.writes...) }()
+			store.WaitQueued(t, s, i+1)
+		}
+		release()
+		for i, st := range steps {
+			if err := <-outcomes[i]; !errors.Is(err, st.want) || (st.want == nil && err != nil) {
+				t.Errorf("%s: %v, want %v", st.name, err, st.want)
+			}
+		}
+		for id, kept := range map[string]bool{"flow-a": true, "flow-b": true, "flow-copy": false} {
+			if _, err := s.SSOFlow(ctx, id); (err == nil) != kept {
+				t.Errorf("flow %s: %v; want kept: %v", id, err, kept)
+			}
+		}
+		if _, err := s.Session(ctx, "session-1"); err != nil {
+			t.Errorf("the finish's session: %v", err)
+		}
+		if _, err := s.Session(ctx, "session-2"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Errorf("the second finish left a session: %v", err)
+		}
+		events, err := s.ListAudit(ctx, gatehouse.AuditFilter{AccountID: a.ID, ActionPrefix: "signin."}, gatehouse.Page{})
+		if err != nil || len(events) != 1 {
+			t.Errorf("sign-in events: %d, %v; want the one finish's", len(events), err)
+		}
+	})
+}
