@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"gatehouse"
 )
@@ -144,7 +145,8 @@ func (s *Store) applyGrouped(ctx context.Context, writes []Write) error {
 //
 // A call's statements run under its context without its cancellation:
 // SQLite rolls back the whole transaction when a statement in it is
-// interrupted, which would fail the other calls too. A call whose client
+// interrupted, which would fail the other calls too. The group's
+// transaction has a bound of its own (groupTimeout). A call whose client
 // has gone before its turn is not made.
 func (s *Store) commitBatch(batch []*groupedApply) {
 	live := batch[:0:0]
@@ -179,9 +181,22 @@ func (s *Store) commitBatch(batch []*groupedApply) {
 // statement is a transaction by itself.
 func (s *Store) commitAlone(a *groupedApply) error {
 	if len(a.writes) == 1 && a.writes[0].oneStatement() {
-		return a.writes[0].run(context.WithoutCancel(a.ctx), s, s.read)
+		ctx, cancel := groupContext(a.ctx)
+		defer cancel()
+		return a.writes[0].run(ctx, s, s.read)
 	}
 	return s.commitTogether([]*groupedApply{a})
+}
+
+// groupTimeout bounds a group's transaction, which no call's client can
+// cancel: a database that stops answering fails the group's calls (503)
+// and frees the turn, where a healthy commit takes milliseconds.
+var groupTimeout = 30 * time.Second
+
+// groupContext is the context a group's transaction runs under: ctx's
+// values, not its cancellation, and groupTimeout.
+func groupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
 }
 
 // callFailed is commitTogether's error when one call's writes failed
@@ -197,7 +212,9 @@ func (s *Store) commitTogether(calls []*groupedApply) error {
 	if s.dialect == Postgres {
 		return s.commitPipelined(calls)
 	}
-	return s.txInTurn(context.WithoutCancel(calls[0].ctx), func(q querier) error {
+	ctx, cancel := groupContext(calls[0].ctx)
+	defer cancel()
+	return s.txInTurn(ctx, func(q querier) error {
 		for _, a := range calls {
 			if err := runWrites(context.WithoutCancel(a.ctx), s, q, a.writes); err != nil {
 				if len(calls) == 1 {

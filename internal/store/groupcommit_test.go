@@ -176,3 +176,10 @@ func TestGroupedApplyPanicAnswersTheOthers(t *testing.T) {
 		t.Fatalf("%d events kept, %v; want the two of the call after the panic", n, err)
 	}
 }
+
+// SetGroupTimeout replaces groupTimeout until the test ends.
+func SetGroupTimeout(t testing.TB, d time.Duration) {
+	was := groupTimeout
+	groupTimeout = d
+	t.Cleanup(func() { groupTimeout = was })
+}

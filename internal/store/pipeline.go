@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -27,7 +26,8 @@ func pipelinable(writes []Write) bool {
 // effect. Like commitTogether, the error is the transaction's, or, for more
 // than one call, a callFailed.
 func (s *Store) commitPipelined(calls []*groupedApply) error {
-	ctx := context.WithoutCancel(calls[0].ctx)
+	ctx, cancel := groupContext(calls[0].ctx)
+	defer cancel()
 	defer s.timeTx()()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {

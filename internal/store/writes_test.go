@@ -160,3 +160,43 @@ func TestSignInsMadeAtOnceAreCommittedEachAlone(t *testing.T) {
 		}
 	})
 }
+
+// TestAGroupThatCannotCommitGivesUp: a group's transaction, which no
+// client can cancel, still ends when PostgreSQL stops answering it (here a
+// table it writes is locked by another session): its step fails as the
+// database being unavailable after the group's bound, not never, and the
+// turn is free for the next step once the database answers again.
+func TestAGroupThatCannotCommitGivesUp(t *testing.T) {
+	s := storetest.Postgres(t)
+	store.SetGroupTimeout(t, 300*time.Millisecond)
+	ctx := context.Background()
+	_, a := tenant(t, s, gatehouse.PlanEnterprise)
+	c := samlConfig(t, s, a.ID)
+	blocker, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback()
+	if _, err := blocker.ExecContext(ctx, `LOCK TABLE sso_replay IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(5 * time.Minute)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Apply(ctx, store.MarkMessageSeenWrite(c.ID, "_m1", until), store.MarkMessageSeenWrite(c.ID, "_m2", until))
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, gatehouse.ErrUnavailable) {
+			t.Fatalf("a step the database does not answer: %v, want ErrUnavailable", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a step the database does not answer is still waiting")
+	}
+	if err := blocker.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(ctx, store.MarkMessageSeenWrite(c.ID, "_m1", until), store.MarkMessageSeenWrite(c.ID, "_m2", until)); err != nil {
+		t.Fatalf("the next step, the database answering again: %v", err)
+	}
+}

@@ -12,9 +12,10 @@ import (
 
 // TestACSFormReadsAsParseFormDoes: the ACS's own form reading gives what
 // net/http's ParseForm gives, for every shape of body the ACS can get: a
-// form of a declared length (read into one buffer), one sent in chunks,
-// one with a charset, one cut short, one over the limit, and another
-// content type (left to ParseForm).
+// form of a declared length (read into one buffer), one larger than that
+// buffer, one sent in chunks, one with a charset, one cut short, one over
+// the limit, and another content type (all but the first left to
+// ParseForm).
 func TestACSFormReadsAsParseFormDoes(t *testing.T) {
 	form := "SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=%2Fhome%3Fa%3Db+c"
 	cases := []struct {
@@ -28,6 +29,7 @@ func TestACSFormReadsAsParseFormDoes(t *testing.T) {
 		{"a form cut short", "application/x-www-form-urlencoded", form[:20], int64(len(form)), true},
 		{"a malformed escape", "application/x-www-form-urlencoded", "SAMLResponse=%zz", 16, true},
 		{"another content type", "text/plain", form, int64(len(form)), false},
+		{"a form larger than the buffer", "application/x-www-form-urlencoded", form + "&x=" + strings.Repeat("y", acsFormBuffer), int64(len(form) + 3 + acsFormBuffer), false},
 		{"over the limit", "application/x-www-form-urlencoded", "a=" + strings.Repeat("b", maxACSBytes), maxACSBytes + 2, true},
 	}
 	for _, c := range cases {

@@ -33,6 +33,11 @@ const oidcCookiePrefix = "gatehouse_sso_"
 // a few kilobytes, large group lists a few hundred.
 const maxACSBytes = 1 << 20
 
+// acsFormBuffer bounds what the ACS allocates for a body before its bytes
+// arrive, on the length the client declared: above it, the body is read
+// as it comes (parseACSForm). Responses are usually 5–30 KB.
+const acsFormBuffer = 64 << 10
+
 // What people are told about SSO besides its failure pages (ssofailure.go).
 // The audit log, found by the reference, has the precise reason.
 const (
@@ -155,14 +160,14 @@ func (s *server) samlACS(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseACSForm fills r.PostForm as r.ParseForm does. A form body of a
-// declared length within maxACSBytes is read into one buffer of that
+// declared length up to acsFormBuffer is read into one buffer of that
 // length: ParseForm reads by doubling a buffer from 512 bytes, which for a
 // typical 14 KB response allocated about three times its size. Any other
-// body (no length, another content type, too large) goes to ParseForm,
+// body (no length, another content type, a larger one) goes to ParseForm,
 // whose errors the ACS reports.
 func parseACSForm(r *http.Request) error {
 	n := r.ContentLength
-	if n <= 0 || n > maxACSBytes || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+	if n <= 0 || n > acsFormBuffer || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
 		return r.ParseForm()
 	}
 	body := make([]byte, n)
