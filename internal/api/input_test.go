@@ -140,7 +140,7 @@ func TestRefusedInput(t *testing.T) {
 func TestUnavailable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
-		s.DB().Close()
+		storetest.Stop(t, s)
 		for _, c := range []client{f.super, f.acct} {
 			for _, r := range []struct{ method, path, body string }{
 				{"GET", "/api/v1/partitions", ""},

@@ -20,8 +20,13 @@ func observe(cfg Config) {
 	if idle <= 0 {
 		idle = login.DefaultSessionIdle
 	}
+	var writes error
+	if w := cfg.Store.WritePool(); w != nil {
+		writes = m.ObservePool(w, string(cfg.Store.Dialect())+"_writes")
+	}
 	err := errors.Join(
 		m.ObservePool(cfg.Store.DB(), string(cfg.Store.Dialect())),
+		writes,
 		m.ObserveHashes(cfg.Passwords),
 		m.ObserveSessions(func(ctx context.Context) (int, error) {
 			now := cfg.Now()

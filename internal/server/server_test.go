@@ -57,7 +57,7 @@ func TestOperationalEndpoints(t *testing.T) {
 		t.Errorf("the panic was not logged: %s", logs.String())
 	}
 
-	st.DB().Close()
+	storetest.Stop(t, st)
 	if code, body := get("/readyz"); code != 503 || body != "not ready\n" {
 		t.Errorf("/readyz with the database gone = %d %q, want 503", code, body)
 	}

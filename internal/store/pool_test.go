@@ -79,9 +79,9 @@ func TestSQLiteSettingsOnEveryConnection(t *testing.T) {
 	}
 }
 
-// TestSQLitePoolOfOneIsRefused: one connection would leave the first write
-// transaction waiting for itself (it prepares statements on a second), so
-// the store refuses it at start with what to set, instead of hanging.
+// TestSQLitePoolOfOneIsRefused: with one connection, a read that prepares
+// a statement while another read's rows are open would wait for itself,
+// so the store refuses it at start with what to set, instead of hanging.
 func TestSQLitePoolOfOneIsRefused(t *testing.T) {
 	_, err := store.OpenPool(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "one.db"), store.Pool{MaxConns: 1})
 	if err == nil || !strings.Contains(err.Error(), "--db-max-conns") {
@@ -102,5 +102,37 @@ func TestSQLitePoolOfOneIsRefused(t *testing.T) {
 	b := a
 	if err := s.Apply(ctx, s.AppendAuditWrite(&a), s.AppendAuditWrite(&b)); err != nil {
 		t.Fatalf("a write transaction on a pool of two: %v", err)
+	}
+}
+
+// TestSQLiteWritesHaveConnectionsOfTheirOwn: on SQLite, reads holding every
+// connection of the pool (a slow export, a report) do not keep a sign-in's
+// writes from being made.
+func TestSQLiteWritesHaveConnectionsOfTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.OpenPool(ctx, "sqlite:"+filepath.Join(t.TempDir(), "busy.db"), store.Pool{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		c, err := s.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	a := gatehouse.AuditEvent{ActorType: gatehouse.ActorSystem, ActorID: "test", Action: "pool.busy", Outcome: gatehouse.OutcomeSuccess}
+	b := a
+	if err := s.Apply(wctx, s.AppendAuditWrite(&a)); err != nil {
+		t.Fatalf("a write while every reader's connection is held: %v", err)
+	}
+	if err := s.Apply(wctx, s.AppendAuditWrite(&b), s.AppendAuditWrite(&gatehouse.AuditEvent{ActorType: gatehouse.ActorSystem, ActorID: "test", Action: "pool.busy", Outcome: gatehouse.OutcomeSuccess})); err != nil {
+		t.Fatalf("a write transaction while every reader's connection is held: %v", err)
 	}
 }

@@ -47,6 +47,12 @@ type Store struct {
 	// SQLite through stmts.
 	read  querier
 	stmts *stmtCache
+	// writeDB is where write transactions run, and write is how single
+	// writes run: db and read, or on SQLite a pool of their own (see
+	// openSQLiteWriter) through writeStmts.
+	writeDB    *sql.DB
+	write      querier
+	writeStmts *stmtCache
 	// ssoConfigs serves CurrentSSOConfig.
 	ssoConfigs ssoConfigCache
 	// observer times queries (ObserveQueries).
@@ -67,6 +73,15 @@ type Store struct {
 // DB returns the underlying database handle (for tests and tools).
 func (s *Store) DB() *sql.DB { return s.db }
 
+// WritePool returns the SQLite writes' own pool (openSQLiteWriter), or nil
+// where writes share DB's (PostgreSQL).
+func (s *Store) WritePool() *sql.DB {
+	if s.writeDB == s.db {
+		return nil
+	}
+	return s.writeDB
+}
+
 // Dialect reports which database this store runs on.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
@@ -76,7 +91,12 @@ func (s *Store) Close() error {
 	if s.stmts != nil {
 		s.stmts.close()
 	}
-	return s.db.Close()
+	var werr error
+	if s.writeDB != s.db {
+		s.writeStmts.close()
+		werr = s.writeDB.Close()
+	}
+	return errors.Join(s.db.Close(), werr)
 }
 
 // sqliteParams is fixed: WAL for concurrent readers, a busy timeout instead of
@@ -158,6 +178,7 @@ func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 	var (
 		db      *sql.DB
 		dialect Dialect
+		dsn     string
 		err     error
 	)
 	switch {
@@ -175,22 +196,24 @@ func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 			return nil, errors.New("store: sqlite URL must not carry parameters; Gatehouse sets them")
 		}
 		if pool.MaxConns == 1 {
-			// database/sql prepares a statement new to a transaction on
-			// another connection first: with one, the transaction would
-			// wait for itself.
-			return nil, errors.New("store: SQLite needs 2 database connections or more (--db-max-conns): a write transaction prepares its statements on a second one")
+			// The statement cache prepares a statement new to it on a
+			// free connection: a read made while another read's rows are
+			// open would wait for itself. (The writes have connections of
+			// their own: openSQLiteWriter.)
+			return nil, errors.New("store: SQLite needs 2 database connections or more (--db-max-conns): a read prepares a statement it has not used yet on a free connection")
 		}
 		abs, aerr := filepath.Abs(path)
 		if aerr != nil {
 			return nil, fmt.Errorf("store: sqlite path: %w", aerr)
 		}
-		db, err = sql.Open("sqlite", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?"+sqliteParams)
+		dsn = "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + sqliteParams
+		db, err = sql.Open("sqlite", dsn)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	pool.apply(db, dialect)
-	s := &Store{db: db, dialect: dialect, Now: time.Now, read: db}
+	s := &Store{db: db, dialect: dialect, Now: time.Now, read: db, writeDB: db}
 	// On SQLite the group's turn is the writer's; on PostgreSQL, where
 	// writers need no turns, it is the group's alone.
 	s.group.turn = make(chan struct{}, 1)
@@ -198,18 +221,48 @@ func OpenPool(ctx context.Context, rawURL string, pool Pool) (*Store, error) {
 		s.writer = s.group.turn
 		s.stmts = &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
 		s.read = cachedDB{s.stmts}
+		if s.writeDB, err = openSQLiteWriter(dsn, pool); err != nil {
+			db.Close()
+			return nil, err
+		}
+		s.writeStmts = &stmtCache{db: s.writeDB, stmts: map[string]*sql.Stmt{}}
+		s.write = timed{cachedDB{s.writeStmts}, s}
 	}
 	s.read = timed{s.read, s}
+	if s.write == nil {
+		s.write = s.read
+	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := ping(pctx, db); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("store: connect: %w: %v", gatehouse.ErrUnavailable, err)
 	}
 	if dialect == SQLite {
 		s.startCheckpoints()
 	}
 	return s, nil
+}
+
+// openSQLiteWriter opens the pool this process's SQLite writes run on,
+// apart from its readers (--db-max-conns sizes the readers). SQLite throws
+// a connection's page cache away whenever another connection has
+// committed: the writes, which take turns (writing), run on the connection
+// that made the last commit, whose cache is still good, instead of on
+// whichever reader was free, and slow reads holding every reader's
+// connection (an export, a report) cannot keep sign-ins from writing. The
+// pool has two connections because the statement cache prepares a
+// statement new to it on a free connection while the turn's transaction
+// holds the other; the pool hands out the connection returned last, so
+// the writes stay on one.
+func openSQLiteWriter(dsn string, pool Pool) (*sql.DB, error) {
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	pool.MaxConns = 2
+	pool.apply(w, SQLite)
+	return w, nil
 }
 
 // ping opens the first connection. When several processes open a new SQLite
@@ -384,7 +437,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		return nil, err
 	}
 	defer done()
-	return s.read.ExecContext(ctx, query, args...)
+	return s.write.ExecContext(ctx, query, args...)
 }
 
 // inTx runs fn in one transaction, committed only when fn returns nil. It
@@ -402,14 +455,14 @@ func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 // txInTurn is inTx once the turn is held.
 func (s *Store) txInTurn(ctx context.Context, fn func(q querier) error) error {
 	defer s.timeTx()()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.writeDB.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail("begin", err)
 	}
 	defer tx.Rollback()
 	var q querier = tx
-	if s.stmts != nil {
-		q = cachedTx{tx, s.stmts}
+	if s.writeStmts != nil {
+		q = cachedTx{tx, s.writeStmts}
 	}
 	if err := fn(q); err != nil {
 		return err

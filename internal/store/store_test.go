@@ -564,7 +564,7 @@ func TestAPITokens(t *testing.T) {
 func TestDatabaseDownIsUnavailable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		s.DB().Close()
+		storetest.Stop(t, s)
 		if _, err := s.UseTOTPStep(ctx, "u", 1); !errors.Is(err, gatehouse.ErrUnavailable) {
 			t.Fatalf("UseTOTPStep on a closed database: %v", err)
 		}

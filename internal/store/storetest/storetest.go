@@ -136,3 +136,17 @@ func KeepWayInUnder(t testing.TB, s *store.Store, accountID, partitionID string)
 		KeepWayIn(t, s, a.ID)
 	}
 }
+
+// Stop makes s's database stop answering, as a database that goes away
+// does: both its readers' pool and, on SQLite, its writes' own are closed.
+func Stop(t testing.TB, s *store.Store) {
+	t.Helper()
+	if w := s.WritePool(); w != nil {
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DB().Close(); err != nil {
+		t.Fatal(err)
+	}
+}

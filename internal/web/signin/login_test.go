@@ -406,9 +406,7 @@ func TestDatabaseDownMidFlow(t *testing.T) {
 			e.User("Acme", "quinn@example.com")
 			b := e.Browser()
 			b.Post("/login", url.Values{"email": {"quinn@example.com"}})
-			if err := s.DB().Close(); err != nil {
-				t.Fatal(err)
-			}
+			storetest.Stop(t, s)
 			p := b.Post("/login/password", url.Values{"password": {webtest.GoodPassword}})
 			if p.Status != http.StatusServiceUnavailable {
 				t.Fatalf("status %d, want 503", p.Status)
@@ -427,9 +425,7 @@ func TestDatabaseDownMidFlow(t *testing.T) {
 			b := e.Browser()
 			b.SignIn("rex@example.com", webtest.GoodPassword)
 			pending := b.Session()
-			if err := s.DB().Close(); err != nil {
-				t.Fatal(err)
-			}
+			storetest.Stop(t, s)
 			p := b.Post("/login/totp", url.Values{"code": {e.Code(secret, 0)}})
 			if p.Status != http.StatusServiceUnavailable {
 				t.Fatalf("status %d, want 503", p.Status)

@@ -390,9 +390,7 @@ func TestOIDCDatabaseDownAtCallback(t *testing.T) {
 		b := e.Browser()
 		req := webtest.OIDCRequest(t, b.Post("/login", url.Values{"email": {"ivy@acme.example"}}))
 		q := url.Values{"code": {acme.Code(req, acme.Claims(req.Nonce, "sub-ivy", "ivy@acme.example"))}, "state": {req.State}}
-		if err := s.DB().Close(); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Stop(t, s)
 		p := b.Callback(acme, q)
 		if p.Status != http.StatusServiceUnavailable || b.Session() != "" {
 			t.Fatalf("status %d, session %q: want 503 and none", p.Status, b.Session())

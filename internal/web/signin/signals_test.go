@@ -167,7 +167,8 @@ func TestSessionsActiveGauge(t *testing.T) {
 }
 
 // The connection pool and the query latency are in the scrape on both
-// databases, the pool labelled with which one it is.
+// databases, the pool labelled with which one it is (and on SQLite the
+// writes' pool as sqlite_writes).
 func TestDatabaseMetrics(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := webtest.NewEnv(t, s, webtest.NewClock())
@@ -181,6 +182,11 @@ func TestDatabaseMetrics(t *testing.T) {
 		}
 		if n, _ := scrape(t, e, `go_sql_open_connections{db_name="`+db+`"}`); n < 1 {
 			t.Errorf("%v connections open after a sign-in", n)
+		}
+		// SQLite's writes have a pool of their own, reported beside the
+		// readers'.
+		if n, ok := scrape(t, e, `go_sql_open_connections{db_name="`+db+`_writes"}`); (s.Dialect() == store.SQLite) != ok || ok && n < 1 {
+			t.Errorf("the writes' own pool on %s: reported %v, %v open; want reported on SQLite only, with a connection open after a sign-in", db, ok, n)
 		}
 		for _, op := range []string{"query", "exec", "transaction"} {
 			if n, _ := scrape(t, e, `gatehouse_db_query_duration_seconds_count{operation="`+op+`"}`); n < 1 {

@@ -486,9 +486,7 @@ func TestSAMLDatabaseDownAtACS(t *testing.T) {
 		b := e.Browser()
 		req := webtest.IdPRequest(t, b.Post("/login", url.Values{"email": {"ivy@acme.example"}}))
 		resp := acme.Response(req.ID, "ivy@acme.example", nil)
-		if err := s.DB().Close(); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Stop(t, s)
 		p := b.PostACS(acme.Config.ID, resp, req.RelayState)
 		if p.Status != http.StatusServiceUnavailable {
 			t.Fatalf("status %d, want 503", p.Status)
