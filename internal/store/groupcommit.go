@@ -136,6 +136,7 @@ func (s *Store) applyGrouped(ctx context.Context, writes []Write) error {
 	defer func() { <-s.group.turn }()
 	// Whoever held the turn before has finished every call it took, so
 	// the queue holds a, or a is done.
+	//
 	// A call that finds itself alone in the queue first lets the
 	// goroutines ready to run go on: under load, other requests are a
 	// few microseconds from their own Apply, and joining this group
