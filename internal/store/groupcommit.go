@@ -141,7 +141,7 @@ func (s *Store) applyGrouped(ctx context.Context, writes []Write) error {
 	// goroutines ready to run go on: under load, other requests are a
 	// few microseconds from their own Apply, and joining this group
 	// spares each a commit of its own (each commit writes every page it
-	// changed to SQLite's log, one system call per page). With nothing
+	// changed to SQLite's log, two system calls per page). With nothing
 	// else to run, this returns at once.
 	if s.group.alone() {
 		runtime.Gosched()
