@@ -6,6 +6,7 @@ import "gatehouse"
 const (
 	ListUsersSQL    = listUsersSQL
 	AccountUsersSQL = accountUsersSQL
+	UserByEmailSQL  = userByEmailSQL
 )
 
 func SignInsQuery(f gatehouse.SignInFilter, page gatehouse.Page) (string, []any) {

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -266,4 +268,48 @@ func explain(t *testing.T, s *store.Store, q string, args []any) string {
 		t.Fatal(err)
 	}
 	return strings.Join(plan, "\n")
+}
+
+// TestUserByEmailReadsOnePersonWhateverTheStatistics checks that the
+// lookup of a person by account and email, made at every SSO sign-in, is
+// planned on the email index even when the planner's statistics were
+// taken before the account's seats arrived (autovacuum off, or not yet
+// round after a bulk import): planned on users_account, PostgreSQL read
+// every user of the account for one of them.
+func TestUserByEmailReadsOnePersonWhateverTheStatistics(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		exec := func(q string) {
+			t.Helper()
+			if _, err := s.DB().ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		users := func(account string, n int) {
+			exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ` + strconv.Itoa(n) + `)
+				INSERT INTO users(id, account_id, email, display_name, role, status, password_hash, created_at, updated_at)
+				SELECT '` + account + `_user_' || i, '` + account + `', 'person' || i || '@seed.example', 'Person', 'user', 'active', '', 1, 1 FROM n`)
+		}
+		exec(`INSERT INTO partitions(id, name, created_at, updated_at) VALUES ('part_stats', 'Stats', 1, 1)`)
+		exec(`INSERT INTO accounts(id, partition_id, name, plan, created_at, updated_at) VALUES
+			('acct_early', 'part_stats', 'Early', 'enterprise', 1, 1), ('acct_big', 'part_stats', 'Big', 'enterprise', 1, 1)`)
+		users("acct_early", 10)
+		exec(`ANALYZE users`)
+		users("acct_big", 3000)
+
+		plan := explain(t, s, store.UserByEmailSQL, []any{"acct_big", "person2500@seed.example"})
+		if !strings.Contains(plan, "users_email") || strings.Contains(plan, "users_account") {
+			t.Errorf("the lookup by account and email is not planned on users_email alone:\n%s", plan)
+		}
+		// The same email in both accounts: each account's lookup finds its own.
+		for _, account := range []string{"acct_early", "acct_big"} {
+			u, err := s.UserByEmail(ctx, account, "person7@seed.example")
+			if err != nil || u.ID != account+"_user_7" || u.AccountID != account {
+				t.Errorf("UserByEmail(%s, person7@seed.example) = %s in %s, %v; want %s_user_7", account, u.ID, u.AccountID, err, account)
+			}
+		}
+		if _, err := s.UserByEmail(ctx, "acct_early", "person2500@seed.example"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Errorf("UserByEmail found acct_big's person in acct_early: %v", err)
+		}
+	})
 }

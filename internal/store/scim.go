@@ -137,12 +137,13 @@ func (s *Store) SCIMUsers(ctx context.Context, accountID string) ([]SCIMProvisio
 // SCIMUserIDsByKey returns the IDs of account accountID's users whose
 // email is email or whose SCIM userName is userName (case-insensitive) or
 // whose externalId is externalID; empty arguments match nothing. It serves
-// the filters IdPs send before every create (userName eq "...").
+// the filters IdPs send before every create (userName eq "..."). Users are
+// found by email through users_email, as UserByEmail finds them.
 func (s *Store) SCIMUserIDsByKey(ctx context.Context, accountID, email, userName, externalID string) ([]string, error) {
 	return list(ctx, s, "scim users by key", func(row interface{ Scan(...any) error }) (string, error) {
 		var id string
 		return id, row.Scan(&id)
-	}, `SELECT id FROM users WHERE account_id = $1 AND email = $2 AND $2 <> ''
+	}, `SELECT id FROM users WHERE email = $2 AND account_id || '' = $1 AND $2 <> ''
 	    UNION SELECT user_id FROM scim_users WHERE account_id = $1 AND user_name_key = $3 AND $3 <> ''
 	    UNION SELECT user_id FROM scim_users WHERE account_id = $1 AND external_id = $4 AND $4 <> ''`,
 		accountID, email, SCIMUserNameKey(userName), externalID)
