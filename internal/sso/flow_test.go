@@ -118,5 +118,19 @@ func TestFlowIsProtocolIndependent(t *testing.T) {
 		if err != nil || len(evs) != 4 {
 			t.Fatalf("%d signin.echo events, want 4 (replay, browser, success, no seat): %v", len(evs), err)
 		}
+
+		// The configuration disabled between the answer and the finish
+		// step: the policy, read again at the finish, refuses the session.
+		fourth, _ := f.StartSignIn(ctx, acct.ID, u.Email, "")
+		answer = url.Values{"state": {fourth.FlowID}, "request": {"req-" + fourth.FlowID}, "email": {"kim@acme.example"}, "verified": {"yes"}, "message": {"m4"}}
+		if _, err := f.Callback(ctx, gatehouse.ProtocolOIDC, c.ID, answer, client); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DisableSSOConfig(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if fin, err := f.Finish(ctx, fourth.FlowID, fourth.BrowserToken, "", client); !errors.As(err, &rejected) || rejected.Err.Reason != "policy" {
+			t.Fatalf("finish after the configuration was disabled: %+v, %v", fin, err)
+		}
 	})
 }
