@@ -143,7 +143,7 @@ func (s *Store) SCIMUserIDsByKey(ctx context.Context, accountID, email, userName
 	return list(ctx, s, "scim users by key", func(row interface{ Scan(...any) error }) (string, error) {
 		var id string
 		return id, row.Scan(&id)
-	}, `SELECT id FROM users WHERE email = $2 AND account_id || '' = $1 AND $2 <> ''
+	}, `SELECT id FROM users WHERE `+userByEmailWhere+` AND $2 <> ''
 	    UNION SELECT user_id FROM scim_users WHERE account_id = $1 AND user_name_key = $3 AND $3 <> ''
 	    UNION SELECT user_id FROM scim_users WHERE account_id = $1 AND external_id = $4 AND $4 <> ''`,
 		accountID, email, SCIMUserNameKey(userName), externalID)

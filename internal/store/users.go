@@ -105,7 +105,11 @@ func (s *Store) UserByEmail(ctx context.Context, accountID, email string) (gateh
 // Comparing account_id joined to the empty string leaves that index out
 // of the choice, so the lookup reads the users with this email (one, or
 // one per account the person has a seat in) and keeps the account's.
-const userByEmailSQL = `SELECT ` + userCols + ` FROM users WHERE email = $2 AND account_id || '' = $1`
+const userByEmailSQL = `SELECT ` + userCols + ` FROM users WHERE ` + userByEmailWhere
+
+// userByEmailWhere is the condition of the lookup of user by account ($1)
+// and email ($2) that PostgreSQL can only read through users_email.
+const userByEmailWhere = `email = $2 AND account_id || '' = $1`
 
 // listUsersSQL is ListUsers' query: keyset pages, each read from the index
 // users_account (account_id, id) and so as cheap in an account of 20,000
