@@ -112,7 +112,7 @@ func signInAtDemoIdP(t *testing.T, c *http.Client, base, email, pick string) web
 	t.Helper()
 	p := visit(t, c, http.MethodPost, base+"/login", url.Values{"email": {email}})
 	m := continueRe.FindStringSubmatch(p.body)
-	if p.url.Path != "/login/sso" || m == nil {
+	if p.url.Path != "/login" || m == nil {
 		t.Fatalf("%s: after the email at %s:\n%.1500s", email, p.url, p.body)
 	}
 	p = visit(t, c, http.MethodGet, html.UnescapeString(m[1]), nil)

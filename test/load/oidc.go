@@ -183,8 +183,8 @@ func (p *provider) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": "at-" + rand.Text(), "token_type": "Bearer", "expires_in": 300, "id_token": idToken})
 }
 
-// oidcLoad drives start (email step, the page to the provider), callback
-// and finish.
+// oidcLoad drives the email step (which answers with the page to the
+// provider), the callback and the finish step.
 type oidcLoad struct {
 	cl    *cluster
 	p     *provider
@@ -222,9 +222,9 @@ func newOIDCTarget(ctx context.Context, cl *cluster, t *tenant, tr *http.Transpo
 }
 
 // signIn is one person's OIDC sign-in, every step on the process picked:
-// the email step, the page that sends the browser to the provider, the
-// provider's answer at the callback (Gatehouse redeems the code), and the
-// finish step.
+// the email step, whose answer is the page that sends the browser to the
+// provider, the provider's answer at the callback (Gatehouse redeems the
+// code), and the finish step.
 func (o *oidcLoad) signIn(ctx context.Context, _ int) error {
 	email := o.users[o.next.Add(1)%uint64(len(o.users))]
 	base := o.cl.pick()
@@ -233,14 +233,7 @@ func (o *oidcLoad) signIn(ctx context.Context, _ int) error {
 	if err != nil {
 		return err
 	}
-	next, err := a.redirectTo("email step", base, "/login/sso")
-	if err != nil {
-		return err
-	}
-	if a, err = b.get(ctx, next); err != nil {
-		return err
-	}
-	link, err := continueLink("SSO start", a)
+	link, err := continueLink("email step", a)
 	if err != nil {
 		return err
 	}
@@ -257,7 +250,8 @@ func (o *oidcLoad) signIn(ctx context.Context, _ int) error {
 	if a, err = b.get(ctx, base+cb.RequestURI()); err != nil {
 		return err
 	}
-	if next, err = a.redirectTo("callback", base, "/sso/finish/"); err != nil {
+	next, err := a.redirectTo("callback", base, "/sso/finish/")
+	if err != nil {
 		return err
 	}
 	return b.finish(ctx, base, next)

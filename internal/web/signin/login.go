@@ -103,6 +103,17 @@ func (s *server) emailSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setFlow(w, st)
+	s.next(w, r, st)
+}
+
+// next takes the person on from the email or account step to flowPage(st).
+// The way to the IdP is started at once, not through a redirect to
+// /login/sso: that saves the browser a round trip before it leaves.
+func (s *server) next(w http.ResponseWriter, r *http.Request, st login.State) {
+	if !st.NeedsAccount() && st.Way == login.WaySSO {
+		s.startSSO(w, r, st)
+		return
+	}
 	http.Redirect(w, r, flowPage(st), http.StatusSeeOther)
 }
 
@@ -143,7 +154,7 @@ func (s *server) accountSubmit(w http.ResponseWriter, r *http.Request) {
 		s.site.Fail(w, r, err)
 	default:
 		s.setFlow(w, next)
-		http.Redirect(w, r, flowPage(next), http.StatusSeeOther)
+		s.next(w, r, next)
 	}
 }
 

@@ -308,6 +308,12 @@ func (s *server) loginSSO(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, flowPage(st), http.StatusSeeOther)
 		return
 	}
+	s.startSSO(w, r, st)
+}
+
+// startSSO starts an SSO sign-in for st, whose way is SSO, and shows the
+// page that takes the browser to the IdP.
+func (s *server) startSSO(w http.ResponseWriter, r *http.Request, st login.State) {
 	started, err := s.sso.StartSignIn(r.Context(), st.AccountID, st.Email, web.LocalPath(st.ReturnTo))
 	var cerr *gatehouse.Rejection
 	switch {

@@ -33,7 +33,9 @@ func TestSAMLSignIn(t *testing.T) {
 				p := b.Get("/login?return_to=" + url.QueryEscape("/account/security"))
 				m := regexp.MustCompile(`name="return_to" value="([^"]*)"`).FindStringSubmatch(p.Body)
 				p = b.Post("/login", url.Values{"email": {"Bob@" + binding + ".example"}, "return_to": {m[1]}})
-				if p.Path != "/login/sso" || p.Title() != "Taking you to your company&#39;s sign-in…" {
+				// The email step answers with the way to the IdP itself: no
+				// round trip through another page first.
+				if p.Path != "/login" || !p.LeadsToIdP() {
 					t.Fatalf("email step landed on %s %q", p.Path, p.Title())
 				}
 				p.MustShow(t, `<script src="/static/sso.js" defer></script>`, ">Continue</")
@@ -424,6 +426,40 @@ func TestSAMLTestOnlyForItsAdmins(t *testing.T) {
 	})
 }
 
+// TestChoosingAnSSOAccountGoesToItsIdP: someone with seats in two
+// accounts chooses the one SSO governs, and the answer to the choice is
+// the page to that account's IdP, with which they sign in there; the
+// other account keeps its password.
+func TestChoosingAnSSOAccountGoesToItsIdP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := webtest.NewEnv(t, s, webtest.NewClock())
+		acme := e.SAMLConfig("Acme", "acme", true, nil)
+		carol := e.User("Acme", "carol@example.com")
+		beta := e.User("Beta", "carol@example.com")
+
+		b := e.Browser()
+		if p := b.Post("/login", url.Values{"email": {"carol@example.com"}}); p.Path != "/login/account" {
+			t.Fatalf("email step landed on %s %q", p.Path, p.Title())
+		}
+		p := b.Post("/login/account", url.Values{"account_id": {carol.AccountID}})
+		if p.Path != "/login/account" || !p.LeadsToIdP() {
+			t.Fatalf("choosing Acme landed on %s %q", p.Path, p.Title())
+		}
+		req := webtest.IdPRequest(t, p)
+		if req.Issuer != acme.SP.EntityID {
+			t.Fatalf("sent to the IdP of %q", req.Issuer)
+		}
+		p = b.PostACS(acme.Config.ID, acme.Response(req.ID, "carol@example.com", nil), req.RelayState)
+		p.MustShow(t, "Signed in as carol@example.com to Acme.")
+
+		b = e.Browser()
+		b.Post("/login", url.Values{"email": {"carol@example.com"}})
+		if p := b.Post("/login/account", url.Values{"account_id": {beta.AccountID}}); p.Path != "/login/password" {
+			t.Fatalf("choosing Beta landed on %s %q", p.Path, p.Title())
+		}
+	})
+}
+
 func TestSAMLForcedUserAndAdminChoice(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := webtest.NewEnv(t, s, webtest.NewClock())
@@ -433,8 +469,8 @@ func TestSAMLForcedUserAndAdminChoice(t *testing.T) {
 
 		// A forced user goes to the IdP and cannot use a password.
 		b := e.Browser()
-		if p := b.Post("/login", url.Values{"email": {"hank@acme.example"}}); p.Path != "/login/sso" {
-			t.Fatalf("forced user landed on %s", p.Path)
+		if p := b.Post("/login", url.Values{"email": {"hank@acme.example"}}); !p.LeadsToIdP() {
+			t.Fatalf("forced user landed on %s %q", p.Path, p.Title())
 		}
 		if p := b.Get("/login/password"); p.Path != "/login/sso" {
 			t.Errorf("password page for a forced user: %s", p.Path)

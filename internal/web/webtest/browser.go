@@ -60,6 +60,13 @@ type Page struct {
 	Header http.Header
 }
 
+// LeadsToIdP reports whether p is the page that sends the browser on to
+// its company's IdP (sso.js, with a Continue for browsers without
+// JavaScript).
+func (p Page) LeadsToIdP() bool {
+	return p.Status == http.StatusOK && p.Title() == "Taking you to your company&#39;s sign-in…" && strings.Contains(p.Body, "data-sso-continue")
+}
+
 // Do sends req and follows redirects, as a browser does.
 func (b *Browser) Do(req *http.Request) Page {
 	b.t.Helper()

@@ -683,7 +683,8 @@ func (b *browser) atIdP(req authRequest, c *ghConfig, user, pass string) *url.UR
 func (b *browser) signIn(c *ghConfig, email, user, pass string) webPage {
 	b.T.Helper()
 	p := b.post(b.g.Base+"/login", url.Values{"email": {email}, "return_to": {"/"}})
-	if p.URL.Path != "/login/sso" || p.Title() != "Taking you to your company's sign-in…" {
+	// The email step answers with the page to the IdP itself.
+	if p.URL.Path != "/login" || p.Title() != "Taking you to your company's sign-in…" {
 		b.T.Fatalf("%s after the email: %d %q at %s, want the page to the IdP", email, p.Status, p.Title(), p.URL)
 	}
 	req := b.toIdP(p, c)

@@ -498,7 +498,8 @@ func (b *browser) signInSPInitiated(idp idpclient.IdP, c *spConfig, user, pass s
 func (b *browser) signInSPInitiatedAs(idp idpclient.IdP, c *spConfig, user, pass, email string, check func(*samlResponse)) (idpclient.Post, []byte) {
 	b.T.Helper()
 	p := b.post(b.g.Base+"/login", url.Values{"email": {email}, "return_to": {"/"}})
-	if p.URL.Path != "/login/sso" || p.Title() != "Taking you to your company's sign-in…" {
+	// The email step answers with the page to the IdP itself.
+	if p.URL.Path != "/login" || p.Title() != "Taking you to your company's sign-in…" {
 		b.T.Fatalf("%s after the email: %d %q at %s, want the page to the IdP", email, p.Status, p.Title(), p.URL)
 	}
 	post, req := b.throughIdP(p, idp, c, user, pass)
