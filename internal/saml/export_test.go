@@ -1,6 +1,9 @@
 package saml
 
-import "crypto/x509"
+import (
+	"crypto/x509"
+	"encoding/xml"
+)
 
 // SignatureVerdict runs Gatehouse's parse, structural allow-list and
 // signature verification on raw, for the differential test against xmlsec1.
@@ -19,3 +22,16 @@ func SignatureVerdict(raw []byte, certs []*x509.Certificate) (verified bool, ref
 	_, verr = verifySignatures(shape, certs)
 	return verr == nil, nil
 }
+
+// ScanPlainXML is scanPlainXML with its tokens copied, for the test that
+// holds it to encoding/xml; ok is whether it read the whole document.
+func ScanPlainXML(raw []byte) (toks []xml.Token, ok bool) {
+	ok = scanPlainXML(raw, func(tok xml.Token) bool {
+		toks = append(toks, xml.CopyToken(tok))
+		return true
+	})
+	return toks, ok
+}
+
+// RoundTripSeeds are the start tags of the round-trip tests.
+var RoundTripSeeds = roundTripSeeds
