@@ -103,13 +103,14 @@ func (s *server) emailSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setFlow(w, st)
-	s.next(w, r, st)
+	s.toNextStep(w, r, st)
 }
 
-// next takes the person on from the email or account step to flowPage(st).
+// toNextStep takes the person on from the email or account step to
+// flowPage(st).
 // The way to the IdP is started at once, not through a redirect to
 // /login/sso: that saves the browser a round trip before it leaves.
-func (s *server) next(w http.ResponseWriter, r *http.Request, st login.State) {
+func (s *server) toNextStep(w http.ResponseWriter, r *http.Request, st login.State) {
 	if !st.NeedsAccount() && st.Way == login.WaySSO {
 		s.startSSO(w, r, st)
 		return
@@ -154,7 +155,7 @@ func (s *server) accountSubmit(w http.ResponseWriter, r *http.Request) {
 		s.site.Fail(w, r, err)
 	default:
 		s.setFlow(w, next)
-		s.next(w, r, next)
+		s.toNextStep(w, r, next)
 	}
 }
 
