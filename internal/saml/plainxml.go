@@ -13,12 +13,13 @@ import (
 // returned it, and reports true when it read the whole document that way.
 //
 // It reports false, having stopped, at anything else: comments, CDATA
-// sections, directives, other processing instructions, carriage returns,
-// non-ASCII names, other references, "]" in text, and every construct
-// RawToken would refuse. The caller then reads the document again with
-// encoding/xml itself, which gives the verdict and its reason. So it is
-// never the judge of an odd document: it only saves encoding/xml's cost,
-// byte by byte through a bufio-style reader, on the common one. A false
+// sections, directives, other processing instructions, carriage returns
+// in text or attribute values (which RawToken rewrites), non-ASCII names,
+// other references, "]" in text, and every construct RawToken would
+// refuse. The caller then reads the document again with encoding/xml
+// itself, which gives the verdict and its reason. So it is never the
+// judge of an odd document: it only saves encoding/xml's cost (a call
+// through an io.ByteReader for every byte) on the common one. A false
 // from emit stops it too. TestPlainXMLReadsAsEncodingXML and
 // FuzzPlainXMLReadsAsEncodingXML hold it to RawToken token by token.
 //
