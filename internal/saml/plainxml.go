@@ -230,9 +230,9 @@ func (s *plainScanner) text(quote int) ([]byte, bool) {
 			s.buf = append(s.buf, r)
 			s.pos += n
 			continue
-		case c == '\r' || (c == ']' && quote < 0):
-			return nil, false
-		case c < 0x20 && c != '\t' && c != '\n':
+		case c == ']' && quote < 0, c < 0x20 && c != '\t' && c != '\n':
+			// "]" may begin "]]>", which RawToken refuses in text; of
+			// the controls, "\r" is one it rewrites, the rest it refuses.
 			return nil, false
 		case c >= utf8.RuneSelf:
 			r, n := utf8.DecodeRune(s.raw[s.pos:])
