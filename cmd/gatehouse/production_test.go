@@ -176,3 +176,17 @@ func TestServeTLSWithHSTSAndPrivateMetrics(t *testing.T) {
 		t.Errorf("serve stopped with %v", err)
 	}
 }
+
+func TestGCHeadroomLeavesAGOGCTheOperatorSetAlone(t *testing.T) {
+	env := func(vars map[string]string) func(string) string {
+		return func(k string) string { return vars[k] }
+	}
+	if got := gcHeadroom(env(nil)); got != 32<<20 {
+		t.Errorf("GOGC unset: headroom %d bytes, want 32 MiB", got)
+	}
+	for _, v := range []string{"100", "200", "off"} {
+		if got := gcHeadroom(env(map[string]string{"GOGC": v})); got != 0 {
+			t.Errorf("GOGC=%s: headroom %d bytes, want none: the operator's setting decides", v, got)
+		}
+	}
+}

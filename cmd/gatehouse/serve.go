@@ -21,6 +21,7 @@ import (
 	"gatehouse/internal/demoapp"
 	"gatehouse/internal/demoidp"
 	"gatehouse/internal/domainverify"
+	"gatehouse/internal/gcheadroom"
 	"gatehouse/internal/metadatarefresh"
 	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
@@ -52,6 +53,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	c.SecretKey, c.PreviousSecretKeys = key, previous
 	log := newLogger(stderr, c.LogLevel)
+	defer keepGCHeadroom(getenv, log)()
 	st, err := openStore(ctx, c.DatabaseURL, c.Pool, log)
 	if err != nil {
 		return err
@@ -114,6 +116,27 @@ Everyone's password is %q (at the sample IdP too). Also:
 Data lives in %s; delete that folder to start over. Stop with Ctrl-C.
 `
 
+// gcHeadroom is the headroom serve and demo give the garbage collector
+// (package gcheadroom; README: Production, "Memory and the garbage
+// collector"): none when the operator set GOGC, which then decides alone.
+func gcHeadroom(getenv func(string) string) uint64 {
+	if getenv("GOGC") != "" {
+		return 0
+	}
+	return 32 << 20
+}
+
+// keepGCHeadroom keeps gcHeadroom's headroom until the returned stop.
+func keepGCHeadroom(getenv func(string) string, log *slog.Logger) (stop func()) {
+	h := gcHeadroom(getenv)
+	if h == 0 {
+		log.Info("garbage collector left to GOGC", "gogc", getenv("GOGC"))
+		return func() {}
+	}
+	log.Info("garbage collector headroom", "mib", h>>20)
+	return gcheadroom.Keep(h)
+}
+
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", stderr)
 	var c config
@@ -146,6 +169,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	c.SecretKey = key
 	c.Mail.demo = true
 	log := newLogger(stderr, c.LogLevel)
+	defer keepGCHeadroom(getenv, log)()
 	st, err := openStore(ctx, c.DatabaseURL, c.Pool, log)
 	if err != nil {
 		return err
