@@ -631,6 +631,9 @@ type SSOFlow struct {
 	// Result is the checked outcome, as JSON, written once by the ACS or
 	// callback.
 	Result []byte
+	// UserID is the user a sign-in's answer matched, written with Result;
+	// empty when no one matched, on a Test, and before the answer.
+	UserID string
 	// PendingChangedAt, on a Test, is the ChangedAt of the pending version
 	// it tests (zero when it tests the live settings): the answer is
 	// checked against that version, and recorded only while it is still

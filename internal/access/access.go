@@ -39,8 +39,13 @@ func Facts(ctx context.Context, st *store.Store, user gatehouse.User) (policy.Fa
 // AccountFacts and the user's exemption, read in one statement.
 func userFacts(ctx context.Context, st *store.Store, acct gatehouse.Account, user gatehouse.User) (policy.Facts, error) {
 	f, err := facts(ctx, st, acct, user.ID)
+	return withUser(f, user), err
+}
+
+// withUser is f with what policy.Decide looks at in user's own row.
+func withUser(f policy.Facts, user gatehouse.User) policy.Facts {
 	f.Role, f.TOTPEnrolled = user.Role, user.TOTPEnrolled
-	return f, err
+	return f
 }
 
 // AccountFacts gathers the facts every user of acct shares: its plan, the
@@ -61,8 +66,14 @@ func facts(ctx context.Context, st *store.Store, acct gatehouse.Account, userID 
 	if err != nil {
 		return policy.Facts{}, fmt.Errorf("access: enabled SSO configurations and exemption: %w", err)
 	}
+	return factsOf(acct, a), nil
+}
+
+// factsOf is what policy.Decide looks at for a user of acct of whom a
+// was read (before their role and TOTP enrolment are added).
+func factsOf(acct gatehouse.Account, a store.UserAccess) policy.Facts {
 	return policy.Facts{Plan: acct.Plan, UsePartitionSSO: acct.UsePartitionSSO, AccountSSO: a.AccountSSO, PartitionSSO: a.PartitionSSO,
-		ExemptByUserList: a.ByUserList, ExemptByGroupList: a.ByGroupList}, nil
+		ExemptByUserList: a.ByUserList, ExemptByGroupList: a.ByGroupList}
 }
 
 func enabledID(ctx context.Context, st *store.Store, accountID, partitionID string) (string, error) {
@@ -99,6 +110,17 @@ func DecideInAccount(ctx context.Context, st *store.Store, acct gatehouse.Accoun
 		return policy.Decision{}, 0, err
 	}
 	return policy.Decide(f), acct.PolicyVersion, nil
+}
+
+// DecideSeated is DecideInAccount for a caller that has read user's
+// access facts, a, in the statement that read acct (as
+// store.PeekSSOFlowAndConfig does): nothing is read, and the version is
+// acct's, read with the facts, so it holds the same guarantee.
+func DecideSeated(acct gatehouse.Account, user gatehouse.User, a store.UserAccess) (policy.Decision, int64, error) {
+	if acct.ID != user.AccountID {
+		return policy.Decision{}, 0, fmt.Errorf("access: account %s is not user %s's", acct.ID, user.ID)
+	}
+	return policy.Decide(withUser(factsOf(acct, a), user)), acct.PolicyVersion, nil
 }
 
 // SessionAllowed decides again whether session sess of user may still be

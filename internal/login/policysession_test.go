@@ -291,7 +291,7 @@ func TestPolicyChangeEndsSessionsOnEveryProcess(t *testing.T) {
 // configID as the SSO finish step does, writing it alone.
 func startFederated(flow *Flow, u gatehouse.User, configID string) (Result, error) {
 	ctx := context.Background()
-	r, write, err := flow.NewFederatedSession(ctx, "", u, nil, "saml", configID, false)
+	r, write, err := flow.NewFederatedSession(ctx, "", u, nil, nil, "saml", configID, false)
 	if err != nil {
 		return Result{}, err
 	}

@@ -104,8 +104,10 @@ func (f *Flow) newSession(oldToken string, user gatehouse.User, state gatehouse.
 // user who is no longer active gets ErrNoSession, and one whom the policy
 // no longer lets sign in through configID (it was disabled or switched
 // meanwhile) ErrPolicyForbids. acct is user's account when the caller has
-// read it in this request, else nil.
-func (f *Flow) NewFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, acct *gatehouse.Account, protocol, configID string, idpMFA bool) (Result, store.Write, error) {
+// read it in this request, else nil; seen is what the policy reads about
+// user when the caller read it in the statement that read acct
+// (store.Seat), else nil.
+func (f *Flow) NewFederatedSession(ctx context.Context, oldToken string, user gatehouse.User, acct *gatehouse.Account, seen *store.UserAccess, protocol, configID string, idpMFA bool) (Result, store.Write, error) {
 	if user.Status != gatehouse.UserActive {
 		return Result{}, store.Write{}, ErrNoSession
 	}
@@ -114,9 +116,12 @@ func (f *Flow) NewFederatedSession(ctx context.Context, oldToken string, user ga
 		version int64
 		err     error
 	)
-	if acct != nil && acct.ID == user.AccountID {
+	switch {
+	case acct != nil && acct.ID == user.AccountID && seen != nil:
+		d, version, err = access.DecideSeated(*acct, user, *seen)
+	case acct != nil && acct.ID == user.AccountID:
 		d, version, err = access.DecideInAccount(ctx, f.cfg.Store, *acct, user)
-	} else {
+	default:
 		d, version, err = access.DecideWithVersion(ctx, f.cfg.Store, user)
 	}
 	if err != nil {

@@ -496,10 +496,10 @@ func (f *Flow) answerSignIn(ctx context.Context, cb *callback, id Identity) (Nex
 	}
 	if created {
 		// The flow made for this answer is stored answered.
-		cb.flow.Result, cb.flow.FinishedAt = b, cb.now
+		cb.flow.Result, cb.flow.UserID, cb.flow.FinishedAt = b, res.UserID, cb.now
 		writes = append(writes, store.CreateSSOFlowWrite(cb.flow))
 	} else {
-		writes = append(writes, store.FinishSSOFlowWrite(cb.flow.ID, b, cb.now))
+		writes = append(writes, store.FinishSSOFlowWrite(cb.flow.ID, b, res.UserID, cb.now))
 	}
 	var (
 		noSeat  *NoSeat
@@ -944,7 +944,9 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 	}
 	now := f.cfg.Now()
 	// Read, not consumed yet: a result that must be confirmed stays usable.
-	fl, c, acct, err := f.cfg.Store.PeekSSOFlowAndConfig(ctx, flowID, now)
+	// The user it matched comes with it, when of the configuration's own
+	// account (seat).
+	fl, c, acct, seat, err := f.cfg.Store.PeekSSOFlowAndConfig(ctx, flowID, now)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return Finished{}, ErrFlowGone
 	}
@@ -981,7 +983,7 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 		}
 		return Finished{}, &Rejected{Reference: ref, Err: &gatehouse.Rejection{Reason: "browser_mismatch", Message: "another browser started this sign-in", FixIn: gatehouse.FixInIdP}}
 	}
-	user, err := f.cfg.Store.User(ctx, res.UserID)
+	user, seen, err := f.seatOf(ctx, seat, res.UserID)
 	if err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
 		return Finished{}, fmt.Errorf("sso: finish: %w", err)
 	}
@@ -1022,7 +1024,7 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 		details["switched_from"] = auditName(cur.User, cb.owner.accountID)
 	}
 	idpMFA := res.Identity != nil && res.Identity.MFA
-	sess, started, err := f.cfg.Login.NewFederatedSession(ctx, oldToken, user, cb.owner.account, cb.conn.Method(), c.ID, idpMFA)
+	sess, started, err := f.cfg.Login.NewFederatedSession(ctx, oldToken, user, cb.owner.account, seen, cb.conn.Method(), c.ID, idpMFA)
 	if errors.Is(err, login.ErrPolicyForbids) {
 		details["reason"] = "policy"
 		ref, err := f.auditSpent(ctx, cb, nil, "configuration "+c.Name+" no longer governs this person's sign-in (it was disabled or switched during the sign-in)", details, consumed)
@@ -1038,6 +1040,18 @@ func (f *Flow) finish(ctx context.Context, flowID, browserToken, oldToken string
 		return Finished{}, err
 	}
 	return Finished{Session: sess, User: user, ReturnTo: fl.ReturnTo}, nil
+}
+
+// seatOf returns the user a result matched, userID, with what the policy
+// reads about them when the flow's peek read it (seat, when it names that
+// user), else read now, without those facts; gatehouse.ErrNotFound when
+// the user is gone.
+func (f *Flow) seatOf(ctx context.Context, seat *store.Seat, userID string) (gatehouse.User, *store.UserAccess, error) {
+	if seat != nil && seat.User.ID == userID {
+		return seat.User, &seat.Access, nil
+	}
+	user, err := f.cfg.Store.User(ctx, userID)
+	return user, nil, err
 }
 
 // auditSpent audits a sign-in attempt as auditSignIn does, in one

@@ -336,19 +336,28 @@ type UserAccess struct {
 // is exempt from nothing.
 func (s *Store) UserAccessFacts(ctx context.Context, accountID, partitionID, userID string) (UserAccess, error) {
 	var a UserAccess
-	var byUser, byGroup int
-	err := s.read.QueryRowContext(ctx, `SELECT
-		COALESCE((SELECT id FROM sso_configs WHERE account_id = $1 AND partition_id = '' AND enabled = 1), ''),
-		COALESCE((SELECT id FROM sso_configs WHERE account_id = '' AND partition_id = $2 AND $2 <> '' AND enabled = 1), ''),
-		(SELECT count(*) FROM exemption_members m JOIN exemption_lists l ON l.id = m.list_id
-		 JOIN users u ON u.id = m.member_id AND u.account_id = l.account_id
-		 WHERE l.kind = 'users' AND m.member_id = $3),
-		(SELECT count(*) FROM exemption_members m JOIN exemption_lists l ON l.id = m.list_id
-		 JOIN user_groups g ON g.id = m.member_id AND g.account_id = l.account_id
-		 JOIN group_members gm ON gm.group_id = g.id
-		 WHERE l.kind = 'groups' AND gm.user_id = $3)`, accountID, partitionID, userID).Scan(&a.AccountSSO, &a.PartitionSSO, &byUser, &byGroup)
-	a.ByUserList, a.ByGroupList = byUser > 0, byGroup > 0
+	err := s.read.QueryRowContext(ctx, `SELECT `+accessFactsCols("$1", "$2", "$3"), accountID, partitionID, userID).
+		Scan(&a.AccountSSO, &a.PartitionSSO, &a.ByUserList, &a.ByGroupList)
 	return a, s.fail("user access facts", err)
+}
+
+// accessFactsCols are UserAccess's four columns, for the SQL expressions
+// account, partition (empty when the account does not use its partition's
+// configuration) and user: the enabled configuration of the account and
+// of the partition, and whether a list of users or a list of groups
+// exempts the user (EXISTS: the first member found answers). Its own
+// tables' aliases start with x, so that it can name the columns of a
+// statement it is part of.
+func accessFactsCols(account, partition, user string) string {
+	return `COALESCE((SELECT id FROM sso_configs WHERE account_id = ` + account + ` AND partition_id = '' AND enabled = 1), ''),
+		COALESCE((SELECT id FROM sso_configs WHERE account_id = '' AND partition_id = ` + partition + ` AND ` + partition + ` <> '' AND enabled = 1), ''),
+		EXISTS (SELECT 1 FROM exemption_members xm JOIN exemption_lists xl ON xl.id = xm.list_id
+		 JOIN users xu ON xu.id = xm.member_id AND xu.account_id = xl.account_id
+		 WHERE xl.kind = 'users' AND xm.member_id = ` + user + `),
+		EXISTS (SELECT 1 FROM exemption_members xm JOIN exemption_lists xl ON xl.id = xm.list_id
+		 JOIN user_groups xg ON xg.id = xm.member_id AND xg.account_id = xl.account_id
+		 JOIN group_members xgm ON xgm.group_id = xg.id
+		 WHERE xl.kind = 'groups' AND xgm.user_id = ` + user + `)`
 }
 
 // AccountExemptions returns the exemption of every exempt user of an

@@ -2,11 +2,14 @@ package store_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/store"
@@ -198,6 +201,26 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// accessFixture enables an SSO configuration of account a and one of its
+// partition p, and exempts ann through a list of users and bob through a
+// list of groups.
+func accessFixture(t *testing.T, s *store.Store, p gatehouse.Partition, a gatehouse.Account, ann, bob gatehouse.User) (own, partitions gatehouse.SSOConfig) {
+	t.Helper()
+	ctx := context.Background()
+	own = samlConfig(t, s, a.ID)
+	lwiEnable(t, s, own)
+	partitions = gatehouse.SSOConfig{PartitionID: p.ID, Protocol: gatehouse.ProtocolSAML, Preset: "generic_saml",
+		SAML: &gatehouse.SAMLSettings{IdPEntityID: "https://idp.example/p", SSOBinding: "redirect"}}
+	must(t, s.CreateSSOConfig(ctx, &partitions))
+	lwiEnable(t, s, partitions)
+	g := gatehouse.Group{AccountID: a.ID, Name: "Contractors"}
+	must(t, s.CreateGroup(ctx, &g))
+	must(t, s.AddMember(ctx, g.ID, bob.ID))
+	must(t, s.CreateExemptionList(ctx, &gatehouse.ExemptionList{AccountID: a.ID, Name: "Groups", Kind: gatehouse.ExemptGroups, Members: []string{g.ID}}))
+	must(t, s.CreateExemptionList(ctx, &gatehouse.ExemptionList{AccountID: a.ID, Name: "Admins", Kind: gatehouse.ExemptUsers, Members: []string{ann.ID}}))
+	return own, partitions
+}
+
 // TestUserAccessFacts: the one statement every sign-in step decides on
 // names the account's enabled configuration, its partition's only when
 // asked for (the account uses it), and the user's exemptions.
@@ -210,17 +233,7 @@ func TestUserAccessFacts(t *testing.T) {
 		if got, err := s.UserAccessFacts(ctx, a.ID, p.ID, bob.ID); err != nil || got != (store.UserAccess{}) {
 			t.Fatalf("nothing enabled, nobody exempt: %+v, %v", got, err)
 		}
-		own := samlConfig(t, s, a.ID)
-		lwiEnable(t, s, own)
-		pc := gatehouse.SSOConfig{PartitionID: p.ID, Protocol: gatehouse.ProtocolSAML, Preset: "generic_saml",
-			SAML: &gatehouse.SAMLSettings{IdPEntityID: "https://idp.example/p", SSOBinding: "redirect"}}
-		must(t, s.CreateSSOConfig(ctx, &pc))
-		lwiEnable(t, s, pc)
-		g := gatehouse.Group{AccountID: a.ID, Name: "Contractors"}
-		must(t, s.CreateGroup(ctx, &g))
-		must(t, s.AddMember(ctx, g.ID, bob.ID))
-		must(t, s.CreateExemptionList(ctx, &gatehouse.ExemptionList{AccountID: a.ID, Name: "Groups", Kind: gatehouse.ExemptGroups, Members: []string{g.ID}}))
-		must(t, s.CreateExemptionList(ctx, &gatehouse.ExemptionList{AccountID: a.ID, Name: "Admins", Kind: gatehouse.ExemptUsers, Members: []string{ann.ID}}))
+		own, pc := accessFixture(t, s, p, a, ann, bob)
 
 		for _, c := range []struct {
 			name      string
@@ -239,6 +252,73 @@ func TestUserAccessFacts(t *testing.T) {
 		must(t, s.DisableSSOConfig(ctx, pc.ID))
 		if got, err := s.UserAccessFacts(ctx, a.ID, p.ID, bob.ID); err != nil || got.PartitionSSO != "" || got.AccountSSO != own.ID {
 			t.Errorf("after the partition's was disabled: %+v, %v", got, err)
+		}
+	})
+}
+
+// TestPeekSSOFlowReadsTheSeat: the finish step's one read gives the user
+// the answer matched and their access facts exactly as Store.User and
+// UserAccessFacts give them (the partition's configuration counted only
+// when the account uses it), and no seat when the flow names nobody of the
+// configuration's account: then the finish step reads the user itself.
+func TestPeekSSOFlowReadsTheSeat(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p, a := tenant(t, s, gatehouse.PlanEnterprise)
+		_, elsewhere := tenant(t, s, gatehouse.PlanEnterprise)
+		ann := lwiUser(t, s, a.ID, "ann@acme.example", gatehouse.RoleAdmin, true)
+		must(t, s.EnrollTOTP(ctx, ann.ID, []byte("sealed totp"), nil))
+		bob := lwiUser(t, s, a.ID, "bob@acme.example", gatehouse.RoleUser, false)
+		cal := lwiUser(t, s, a.ID, "cal@acme.example", gatehouse.RoleUser, false)
+		stranger := lwiUser(t, s, elsewhere.ID, "ann@acme.example", gatehouse.RoleUser, false)
+		own, pc := accessFixture(t, s, p, a, ann, bob)
+
+		now := time.Now()
+		answered := func(configID, userID string) string {
+			t.Helper()
+			f := gatehouse.SSOFlow{ID: "flow-" + rand.Text(), ConfigID: configID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: now,
+				ExpiresAt: now.Add(10 * time.Minute), FinishedAt: now, Result: []byte(`{"outcome":"success"}`), UserID: userID}
+			must(t, s.Apply(ctx, store.CreateSSOFlowWrite(&f)))
+			return f.ID
+		}
+		seatOf := func(flowID string) *store.Seat {
+			t.Helper()
+			f, _, acct, seat, err := s.PeekSSOFlowAndConfig(ctx, flowID, now)
+			if err != nil {
+				t.Fatalf("peek: %v", err)
+			}
+			if seat != nil && (acct == nil || f.UserID != seat.User.ID) {
+				t.Fatalf("seat %q of flow for %q, account %+v", seat.User.ID, f.UserID, acct)
+			}
+			return seat
+		}
+		check := func(name string, u gatehouse.User, partition string) {
+			t.Helper()
+			seat := seatOf(answered(own.ID, u.ID))
+			wantUser, err := s.User(ctx, u.ID)
+			must(t, err)
+			wantAccess, err := s.UserAccessFacts(ctx, a.ID, partition, u.ID)
+			must(t, err)
+			if seat == nil || !reflect.DeepEqual(seat.User, wantUser) || seat.Access != wantAccess {
+				t.Errorf("%s: seat %+v; want %+v with %+v", name, seat, wantUser, wantAccess)
+			}
+		}
+		check("exempt by list, TOTP enrolled", ann, "")
+		check("exempt by group", bob, "")
+		check("not exempt", cal, "")
+		a.UsePartitionSSO = true
+		must(t, s.UpdateAccount(ctx, &a))
+		check("the account uses its partition's", cal, p.ID)
+
+		for _, c := range []struct{ name, configID, userID string }{
+			{"no one matched", own.ID, ""},
+			{"a user of another account", own.ID, stranger.ID},
+			{"a partition's configuration", pc.ID, cal.ID},
+			{"a user since deleted", own.ID, "user_gone"},
+		} {
+			if seat := seatOf(answered(c.configID, c.userID)); seat != nil {
+				t.Errorf("%s: seat %+v, want none", c.name, seat)
+			}
 		}
 	})
 }

@@ -394,7 +394,7 @@ func (s *Store) RecordSSOTest(ctx context.Context, id string, t gatehouse.SSOTes
 	return s.expectOne("record sso test", res, err)
 }
 
-const ssoFlowCols = `id, config_id, account_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, finished_at, result, pending_changed_at`
+const ssoFlowCols = `id, config_id, account_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, finished_at, result, pending_changed_at, user_id`
 
 func scanSSOFlow(row interface{ Scan(...any) error }) (gatehouse.SSOFlow, error) {
 	var (
@@ -402,7 +402,7 @@ func scanSSOFlow(row interface{ Scan(...any) error }) (gatehouse.SSOFlow, error)
 		cat, exp, fin int64
 		pend          int64
 	)
-	err := row.Scan(&f.ID, &f.ConfigID, &f.AccountID, &f.RequestID, &f.BrowserHash, &f.Purpose, &f.TesterID, &f.ReturnTo, &f.Secret, &cat, &exp, &fin, &f.Result, &pend)
+	err := row.Scan(&f.ID, &f.ConfigID, &f.AccountID, &f.RequestID, &f.BrowserHash, &f.Purpose, &f.TesterID, &f.ReturnTo, &f.Secret, &cat, &exp, &fin, &f.Result, &pend, &f.UserID)
 	f.CreatedAt, f.ExpiresAt, f.FinishedAt, f.PendingChangedAt = fromMicros(cat), fromMicros(exp), fromMicros(fin), fromMicros(pend)
 	return f, err
 }
@@ -432,7 +432,7 @@ func (s *Store) SSOFlowByRequest(ctx context.Context, configID, requestID string
 // the flow was finished before (its request was answered already) or has
 // expired. This is what makes every request ID single-use across processes.
 func (s *Store) FinishSSOFlow(ctx context.Context, id string, result []byte, at time.Time) (bool, error) {
-	err := s.Apply(ctx, FinishSSOFlowWrite(id, result, at))
+	err := s.Apply(ctx, FinishSSOFlowWrite(id, result, "", at))
 	if errors.Is(err, ErrAnsweredBefore) {
 		return false, nil
 	}

@@ -244,7 +244,10 @@ func TestPeekSSOFlow(t *testing.T) {
 		}
 		peek := func(id string, at time.Time) (gatehouse.SSOFlow, gatehouse.SSOConfig, error) {
 			t.Helper()
-			f, got, acct, err := s.PeekSSOFlowAndConfig(ctx, id, at)
+			f, got, acct, seat, err := s.PeekSSOFlowAndConfig(ctx, id, at)
+			if seat != nil {
+				t.Fatalf("a flow that names no user came with seat %+v", seat)
+			}
 			if err == nil && (got.ID != c.ID || got.Name != c.Name || acct == nil || acct.ID != a.ID || acct.Name != a.Name || acct.Plan != a.Plan) {
 				t.Fatalf("the flow came with configuration %q (%q) of account %+v, want %q of %+v", got.ID, got.Name, acct, c.ID, a)
 			}

@@ -113,25 +113,60 @@ func (s *Store) withAccount(ctx context.Context, id string, v configVersion) (ga
 
 // PeekSSOFlowAndConfig returns a finished flow's result as ConsumeSSOFlow
 // would, without consuming it, with the flow's configuration as
-// CurrentSSOConfig returns it, in one statement: ErrNotFound when the flow
-// is unknown, unfinished, expired or consumed. The sign-in's finish step
-// reads a result this way before it knows whether the person must first
-// confirm it.
-func (s *Store) PeekSSOFlowAndConfig(ctx context.Context, id string, at time.Time) (gatehouse.SSOFlow, gatehouse.SSOConfig, *gatehouse.Account, error) {
-	var v configVersion
-	f, err := scanSSOFlow(scanFunc(func(flowCols ...any) error {
-		var err error
-		v, err = scanConfigVersion(s.read.QueryRowContext(ctx, `SELECT `+ssoFlowColsOfF+`, `+configVersionCols+`
-			FROM sso_flows f JOIN sso_configs c ON c.id = f.config_id LEFT JOIN accounts a ON a.id = c.account_id
-			WHERE f.id = $1 AND f.consumed_at = 0 AND f.finished_at > 0 AND f.expires_at > $2`, id, micros(at)), flowCols...)
+// CurrentSSOConfigAndAccount returns it and the user the result matched,
+// all in one statement: ErrNotFound when the flow is unknown, unfinished,
+// expired or consumed. The sign-in's finish step reads a result this way
+// before it knows whether the person must first confirm it.
+//
+// The seat is nil when the flow names no user (flow.UserID is empty) or
+// no user of the configuration's own account by that ID, as for a
+// partition's configuration: the caller reads them itself. Otherwise its
+// Access is what the sign-in policy decides on, read in the statement that
+// read the account's policy version, so a change committed after it moves
+// that version (access.DecideInAccount's guarantee).
+func (s *Store) PeekSSOFlowAndConfig(ctx context.Context, id string, at time.Time) (gatehouse.SSOFlow, gatehouse.SSOConfig, *gatehouse.Account, *Seat, error) {
+	var (
+		v    configVersion
+		seat Seat
+	)
+	row := s.read.QueryRowContext(ctx, `SELECT `+ssoFlowColsOfF+`, `+configVersionCols+`, `+userColsOfUOrZero+`, `+
+		accessFactsCols("a.id", "CASE WHEN a.use_partition_sso = 1 THEN a.partition_id ELSE '' END", "u.id")+`
+		FROM sso_flows f JOIN sso_configs c ON c.id = f.config_id LEFT JOIN accounts a ON a.id = c.account_id
+		LEFT JOIN users u ON u.id = f.user_id AND u.account_id = a.id
+		WHERE f.id = $1 AND f.consumed_at = 0 AND f.finished_at > 0 AND f.expires_at > $2`, id, micros(at))
+	// One Scan of the row, its columns handed on in order: the flow's to
+	// scanSSOFlow, the version's and account's to scanConfigVersion, the
+	// user's to scanUserAnd, then the access facts.
+	f, err := scanSSOFlow(scanFunc(func(flowCols ...any) (err error) {
+		v, err = scanConfigVersion(scanFunc(func(versionCols ...any) (err error) {
+			seat.User, err = scanUserAnd(withColumns{prefix: append(flowCols, versionCols...), row: row},
+				&seat.Access.AccountSSO, &seat.Access.PartitionSSO, &seat.Access.ByUserList, &seat.Access.ByGroupList)
+			return err
+		}))
 		return err
 	}))
 	if err != nil {
-		return f, gatehouse.SSOConfig{}, nil, s.fail("peek sso flow", err)
+		return f, gatehouse.SSOConfig{}, nil, nil, s.fail("peek sso flow", err)
 	}
 	c, acct, err := s.withAccount(ctx, f.ConfigID, v)
-	return f, c, acct, err
+	if err != nil || seat.User.ID == "" || seat.User.ID != f.UserID {
+		return f, c, acct, nil, err
+	}
+	return f, c, acct, &seat, nil
 }
+
+// Seat is the user a finished flow matched, as PeekSSOFlowAndConfig reads
+// them with the flow: their row, and what the sign-in policy reads about
+// them beyond it.
+type Seat struct {
+	User   gatehouse.User
+	Access UserAccess
+}
+
+// userColsOfUOrZero is userCols of users u LEFT JOINed: a row without
+// the user scans as the zero User.
+const userColsOfUOrZero = `COALESCE(u.id, ''), COALESCE(u.account_id, ''), COALESCE(u.email, ''), COALESCE(u.display_name, ''),
+	COALESCE(u.role, ''), COALESCE(u.status, ''), COALESCE(u.password_hash, ''), u.totp_secret, COALESCE(u.created_at, 0), COALESCE(u.updated_at, 0)`
 
 // ssoFlowColsOfF is ssoFlowCols of the table aliased f.
 var ssoFlowColsOfF = "f." + strings.ReplaceAll(ssoFlowCols, ", ", ", f.")

@@ -137,10 +137,10 @@ func ReplaceSessionWrite(oldID string, next *gatehouse.Session) Write {
 // and FinishedAt set, one answered as it is made (an IdP-initiated
 // sign-in's).
 func CreateSSOFlowWrite(f *gatehouse.SSOFlow) Write {
-	return Write{stmts: []statement{{op: "create sso flow", query: `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id, result, finished_at, pending_changed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	return Write{stmts: []statement{{op: "create sso flow", query: `INSERT INTO sso_flows(id, config_id, request_id, browser_hash, purpose, tester_id, return_to, secret, created_at, expires_at, account_id, result, finished_at, pending_changed_at, user_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		args: []any{f.ID, f.ConfigID, f.RequestID, f.BrowserHash, string(f.Purpose), f.TesterID, f.ReturnTo, f.Secret, micros(f.CreatedAt), micros(f.ExpiresAt), f.AccountID,
-			f.Result, micros(f.FinishedAt), micros(f.PendingChangedAt)}}}}
+			f.Result, micros(f.FinishedAt), micros(f.PendingChangedAt), f.UserID}}}}
 }
 
 // MarkMessageSeenWrite records that a configuration accepted a message
@@ -152,14 +152,14 @@ func MarkMessageSeenWrite(configID, messageID string, expires time.Time) Write {
 		args:  []any{configID, messageID, micros(expires)}}}}
 }
 
-// FinishSSOFlowWrite writes a flow's checked result, once: ErrAnsweredBefore
-// when the flow was finished before (its request was answered already) or
-// has expired. This is what makes every request ID single-use across
-// processes.
-func FinishSSOFlowWrite(id string, result []byte, at time.Time) Write {
+// FinishSSOFlowWrite writes a flow's checked result, with the user it
+// matched ("" for none), once: ErrAnsweredBefore when the flow was
+// finished before (its request was answered already) or has expired. This
+// is what makes every request ID single-use across processes.
+func FinishSSOFlowWrite(id string, result []byte, userID string, at time.Time) Write {
 	return Write{stmts: []statement{{op: "finish sso flow", refusal: ErrAnsweredBefore,
-		query: `UPDATE sso_flows SET result = $2, finished_at = $3 WHERE id = $1 AND finished_at = 0 AND expires_at > $3`,
-		args:  []any{id, result, micros(at)}}}}
+		query: `UPDATE sso_flows SET result = $2, user_id = $4, finished_at = $3 WHERE id = $1 AND finished_at = 0 AND expires_at > $3`,
+		args:  []any{id, result, micros(at), userID}}}}
 }
 
 // ConsumeSSOFlowWrite spends a finished flow's result, once:

@@ -24,20 +24,20 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 
 		first := gatehouse.SSOFlow{ID: "flow-first", ConfigID: c.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
 		err := s.Apply(ctx, store.MarkMessageSeenWrite(c.ID, "_assertion1", until), store.CreateSSOFlowWrite(&first),
-			store.FinishSSOFlowWrite(first.ID, []byte(`{"outcome":"success"}`), now))
+			store.FinishSSOFlowWrite(first.ID, []byte(`{"outcome":"success"}`), "", now))
 		if err != nil {
 			t.Fatalf("first answer: %v", err)
 		}
 		copied := gatehouse.SSOFlow{ID: "flow-copy", ConfigID: c.ID, Purpose: gatehouse.SSOFlowSignIn, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
 		err = s.Apply(ctx, store.MarkMessageSeenWrite(c.ID, "_assertion1", until), store.CreateSSOFlowWrite(&copied),
-			store.FinishSSOFlowWrite(copied.ID, []byte(`{"outcome":"success"}`), now))
+			store.FinishSSOFlowWrite(copied.ID, []byte(`{"outcome":"success"}`), "", now))
 		if !errors.Is(err, store.ErrReplayed) {
 			t.Fatalf("copied answer: %v, want ErrReplayed", err)
 		}
 		if _, err := s.SSOFlow(ctx, copied.ID); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("the copied answer's flow was kept: %v", err)
 		}
-		if err := s.Apply(ctx, store.FinishSSOFlowWrite(first.ID, []byte(`{}`), now)); !errors.Is(err, store.ErrAnsweredBefore) {
+		if err := s.Apply(ctx, store.FinishSSOFlowWrite(first.ID, []byte(`{}`), "", now)); !errors.Is(err, store.ErrAnsweredBefore) {
 			t.Fatalf("second answer to one flow: %v, want ErrAnsweredBefore", err)
 		}
 
@@ -74,7 +74,7 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 		if err := s.Apply(ctx, store.ConsumeSSOFlowWrite(second.ID, now), store.ReplaceSessionWrite("", &taken), s.AppendAuditWrite(&e)); !errors.As(err, &ce) {
 			t.Fatalf("a session ID taken: %v, want a conflict", err)
 		}
-		if _, _, _, err := s.PeekSSOFlowAndConfig(ctx, second.ID, now); err != nil {
+		if _, _, _, _, err := s.PeekSSOFlowAndConfig(ctx, second.ID, now); err != nil {
 			t.Fatalf("the failed finish spent the result: %v", err)
 		}
 		events, err := s.ListAudit(ctx, gatehouse.AuditFilter{AccountID: a.ID, ActionPrefix: "signin."}, gatehouse.Page{})
