@@ -162,7 +162,8 @@ func (s *server) samlACS(w http.ResponseWriter, r *http.Request) {
 // parseACSForm fills r.PostForm as r.ParseForm does. A form body of a
 // declared length up to acsFormBuffer is read into one buffer of that
 // length: ParseForm reads by doubling a buffer from 512 bytes, which for a
-// typical 14 KB response allocated about three times its size. Any other
+// typical 14 KB response allocated about three times its size. Such a
+// body is read by parseQuickForm where it can. Any other
 // body (no length, another content type, a larger one) goes to ParseForm,
 // whose errors the ACS reports.
 func parseACSForm(r *http.Request) error {
@@ -173,6 +174,10 @@ func parseACSForm(r *http.Request) error {
 	body := make([]byte, n)
 	if _, err := io.ReadFull(r.Body, body); err != nil {
 		return err
+	}
+	if form, ok := parseQuickForm(body); ok {
+		r.PostForm = form
+		return nil
 	}
 	form, err := url.ParseQuery(string(body))
 	r.PostForm = form
