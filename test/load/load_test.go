@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -26,19 +27,7 @@ func TestRunSAMLOnSQLite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("*** SKIPPED under -short: the load tool's run builds and drives the gatehouse binary (~15 s)")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	o := options{protocol: "saml", procs: 1, clients: 2, duration: time.Second, warmup: 300 * time.Millisecond,
-		rounds: 1, users: 4, baselines: true, maxPresigned: 1000}
-	var out bytes.Buffer
-	rep, err := run(ctx, o, &out)
-	t.Logf("the tool's output:\n%s", out.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.failures != 0 || len(rep.serverErrors) != 0 {
-		t.Errorf("%d sign-ins failed; the server logged %d errors: %q", rep.failures, len(rep.serverErrors), rep.serverErrors)
-	}
+	rep, _ := runBriefly(t, options{protocol: "saml", procs: 1, baselines: true})
 	if len(rep.results) != 3 {
 		t.Fatalf("%d targets measured, want Gatehouse and two baselines", len(rep.results))
 	}
@@ -52,6 +41,26 @@ func TestRunSAMLOnSQLite(t *testing.T) {
 			t.Errorf("the table has no %q:\n%s", row, rep.table)
 		}
 	}
+}
+
+// runBriefly runs the tool with o for one round of a second, two clients
+// and four users, failing t when it fails, a sign-in failed or a server
+// logged an error. It returns the report and the tool's output.
+func runBriefly(t *testing.T, o options) (*report, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	o.clients, o.duration, o.warmup, o.rounds, o.users, o.maxPresigned = 2, time.Second, 300*time.Millisecond, 1, 4, 1000
+	var out bytes.Buffer
+	rep, err := run(ctx, o, &out)
+	t.Logf("the tool's output:\n%s", out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.failures != 0 || len(rep.serverErrors) != 0 {
+		t.Errorf("%d sign-ins failed; the servers logged %d errors: %q", rep.failures, len(rep.serverErrors), rep.serverErrors)
+	}
+	return rep, out.String()
 }
 
 // TestAgainstLibrary checks the SAML summary's arithmetic: the ratio to
@@ -84,5 +93,60 @@ func TestCPUSince(t *testing.T) {
 	}
 	if !onThisMachine("postgres://u@127.0.0.1:5432/db") || !onThisMachine("postgres://u@localhost/db") || onThisMachine("postgres://u@db.example:5432/db") || onThisMachine("") {
 		t.Error("onThisMachine misjudges loopback, localhost, a remote host or SQLite")
+	}
+}
+
+// TestSideBySide checks the -beside summary's arithmetic: the first's
+// rate as a share of the second's, round by round.
+func TestSideBySide(t *testing.T) {
+	pg := []roundResult{{what: "Gatehouse, PostgreSQL", ok: 1400, elapsed: time.Second}, {what: "Gatehouse, PostgreSQL", ok: 900, elapsed: time.Second}}
+	lite := []roundResult{{what: "Gatehouse, SQLite", ok: 2000, elapsed: time.Second}, {what: "Gatehouse, SQLite", ok: 1800, elapsed: time.Second}}
+	got := sideBySide(pg, lite)
+	for _, want := range []string{"Gatehouse, PostgreSQL against Gatehouse, SQLite", ": 70%, 50% (1,400 against 2,000; 900 against 1,800 sign-ins a second)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	if got := sideBySide(pg, []roundResult{{what: "Gatehouse, SQLite", elapsed: time.Second}}); !strings.Contains(got, "no round of the second signed anyone in") {
+		t.Errorf("with no sign-ins in the second the summary is %q", got)
+	}
+}
+
+// TestBesideNeedsItsPartner refuses -beside where it has nothing to
+// stand beside.
+func TestBesideNeedsItsPartner(t *testing.T) {
+	for _, args := range [][]string{{"-beside", "sqlite"}, {"-beside", "one-process", "-postgres", "postgres://u@127.0.0.1/db"}, {"-beside", "mysql", "-postgres", "postgres://u@127.0.0.1/db"}} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
+	o, err := parseFlags([]string{"-beside", "one-process", "-procs", "2", "-postgres", "postgres://u@127.0.0.1/db"}, io.Discard)
+	if err != nil || o.beside != besideOneProcess {
+		t.Errorf("-procs 2 -beside one-process: %+v, %v", o, err)
+	}
+}
+
+// TestRunSAMLOnPostgreSQLBesideSQLite runs -beside sqlite briefly: two
+// Gatehouses, one on a fresh PostgreSQL schema and one on a SQLite file,
+// both signing people in in the one round, and the share printed.
+func TestRunSAMLOnPostgreSQLBesideSQLite(t *testing.T) {
+	pg := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
+	switch {
+	case testing.Short():
+		t.Skip("*** SKIPPED under -short: the load tool's run builds and drives the gatehouse binary (~15 s)")
+	case pg == "":
+		t.Skip("*** SKIPPED: set GATEHOUSE_TEST_POSTGRES_URL to run the load tool on PostgreSQL beside SQLite")
+	}
+	rep, out := runBriefly(t, options{protocol: "saml", postgres: pg, beside: besideSQLite, procs: 1})
+	if len(rep.results) != 2 || rep.results[0][0].what != "Gatehouse, PostgreSQL" || rep.results[1][0].what != "Gatehouse, SQLite" {
+		t.Fatalf("targets measured: %v, want Gatehouse on PostgreSQL, then on SQLite", rep.results)
+	}
+	for _, rounds := range rep.results {
+		if rounds[0].ok == 0 {
+			t.Errorf("%s signed no one in", rounds[0].what)
+		}
+	}
+	if !strings.Contains(out, "Gatehouse, PostgreSQL against Gatehouse, SQLite, round by round") {
+		t.Error("the output has no side-by-side share")
 	}
 }

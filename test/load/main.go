@@ -14,6 +14,8 @@
 //	go run ./test/load -protocol oidc
 //	go run ./test/load -protocol password          # 32 clients
 //	go run ./test/load -postgres 'postgres://USER@HOST:5432/DB?sslmode=disable' -procs 2
+//	go run ./test/load -postgres 'postgres://USER@HOST:5432/DB?sslmode=disable' -beside sqlite
+//	go run ./test/load -postgres 'postgres://USER@HOST:5432/DB?sslmode=disable' -procs 2 -beside one-process
 //
 // It lives under test/ so it is never built into production.
 package main
@@ -33,21 +35,32 @@ import (
 
 // options are the command line's.
 type options struct {
-	protocol     string
-	postgres     string
-	procs        int
-	clients      int
-	duration     time.Duration
-	warmup       time.Duration
-	rounds       int
-	users        int
-	baselines    bool
+	protocol  string
+	postgres  string
+	procs     int
+	clients   int
+	duration  time.Duration
+	warmup    time.Duration
+	rounds    int
+	users     int
+	baselines bool
+	// beside is a second Gatehouse measured in every round after the
+	// first: besideSQLite (on a SQLite file, beside -postgres) or
+	// besideOneProcess (one process on a schema of its own on the same
+	// PostgreSQL, beside -procs 2 or more); empty for none.
+	beside       string
 	maxPresigned int
 	serveFlags   []string
 	serveEnv     []string
 	// idpAlg is how the OIDC load's provider signs ID tokens.
 	idpAlg string
 }
+
+// The second Gatehouses -beside measures.
+const (
+	besideSQLite     = "sqlite"
+	besideOneProcess = "one-process"
+)
 
 // flagList is a repeatable string flag.
 type flagList []string
@@ -69,6 +82,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds; each runs Gatehouse and then each baseline")
 	fs.IntVar(&o.users, "users", 0, "users in the account (default 256; for password, twice the clients)")
 	fs.BoolVar(&o.baselines, "baselines", true, "measure the gosaml2 and RSA floor baselines in the same run")
+	fs.StringVar(&o.beside, "beside", "", "a second Gatehouse measured in every round right after the first, for a share measured side by side: "+
+		besideSQLite+" (with -postgres: one process on a SQLite file) or "+besideOneProcess+" (with -procs above 1: one process on a schema of its own on the same PostgreSQL)")
 	fs.IntVar(&o.maxPresigned, "max-presigned", 60000, "most SAML responses pre-signed for one round (about 7 KB each)")
 	fs.StringVar(&o.idpAlg, "idp-alg", "RS256", "how the OIDC load's provider signs ID tokens: RS256 (as most IdPs) or ES256 (a cheaper signature, so the provider takes less of the shared cores)")
 	fs.Var(&serve, "serve-flag", "extra flag for gatehouse serve, e.g. -serve-flag=--log-level=warn (repeatable)")
@@ -100,6 +115,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-idp-alg %q: want RS256 or ES256", o.idpAlg)
 	case o.protocol != "saml" && o.protocol != "oidc" && o.protocol != "password":
 		return o, fmt.Errorf("-protocol %q: want saml, oidc or password", o.protocol)
+	case o.beside != "" && o.beside != besideSQLite && o.beside != besideOneProcess:
+		return o, fmt.Errorf("-beside %q: want %s or %s", o.beside, besideSQLite, besideOneProcess)
+	case o.beside == besideSQLite && o.postgres == "":
+		return o, errors.New("-beside sqlite needs -postgres: it measures SQLite beside PostgreSQL")
+	case o.beside == besideOneProcess && o.procs < 2:
+		return o, errors.New("-beside one-process needs -procs 2 or more: it measures one process beside several")
 	case o.procs < 1 || (o.procs > 1 && o.postgres == ""):
 		return o, errors.New("-procs above 1 needs -postgres: processes share one PostgreSQL")
 	case o.clients < 1 || o.rounds < 1 || o.duration <= 0 || o.users < o.clients:

@@ -116,6 +116,30 @@ func againstLibrary(results [][]roundResult, cores int) string {
 		j(rs), j(ts), cores, j(bs), j(server), j(tool))
 }
 
+// sideBySide compares the first Gatehouse measured (first) with the
+// second (second, -beside) round by round: in each round the two ran one
+// right after the other on the same machine, so the share is of figures
+// measured under the same conditions. Issue 13's targets: PostgreSQL at
+// 70% of SQLite, and two processes beyond one.
+func sideBySide(first, second []roundResult) string {
+	var shares, rates []string
+	for i := range min(len(first), len(second)) {
+		if second[i].rate() <= 0 {
+			continue
+		}
+		shares = append(shares, strconv.FormatFloat(100*first[i].rate()/second[i].rate(), 'f', 0, 64)+"%")
+		rates = append(rates, fmtRate(first[i].rate())+" against "+fmtRate(second[i].rate()))
+	}
+	if len(first) == 0 || len(second) == 0 {
+		return ""
+	}
+	if len(shares) == 0 {
+		return fmt.Sprintf("%s against %s: no round of the second signed anyone in.", first[0].what, second[0].what)
+	}
+	return fmt.Sprintf("%s against %s, round by round (each round ran both, one right after the other): %s (%s sign-ins a second).",
+		first[0].what, second[0].what, strings.Join(shares, ", "), strings.Join(rates, "; "))
+}
+
 // span is a figure over the rounds: "a–b" from the lowest to the highest,
 // or one value when they print alike.
 func span(rounds []roundResult, f func(roundResult) string) string {

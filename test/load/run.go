@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -35,41 +36,33 @@ func run(ctx context.Context, o options, out io.Writer) (*report, error) {
 		return nil, err
 	}
 	step("built cmd/gatehouse")
-	db, dbLabel, drop, err := database(ctx, o.postgres, tmp)
-	if err != nil {
-		return nil, err
-	}
-	defer drop()
-	cl, err := startCluster(ctx, bin, db, o.procs, o.serveFlags, o.serveEnv)
-	if err != nil {
-		return nil, err
-	}
-	defer cl.stop()
-	step(fmt.Sprintf("started %d gatehouse serve on %s", o.procs, dbLabel))
 	tr := newTransport(o.clients)
 	defer tr.CloseIdleConnections()
-
-	t, err := setUp(ctx, cl, "enterprise", o.users, o.protocol == "password")
+	g, err := startGatehouse(ctx, o, bin, o.postgres, o.procs, tmp, tr, step)
 	if err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
+		return nil, err
 	}
-	step(fmt.Sprintf("created the account, its admin and %d users through the API", len(t.users)))
-	main, closeMain, err := gatehouseTarget(ctx, o, cl, t, tr)
-	if err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
-	}
-	defer closeMain()
-	step("configured " + o.protocol + " sign-in")
-	main.what = "Gatehouse, " + dbLabel
-	if onThisMachine(o.postgres) {
-		main.dbProcs = func() []int { return processesNamed("postgres") }
-	}
+	defer g.stop()
+	main, dbLabel := g.target, g.label
 	if o.procs > 1 {
 		main.what += fmt.Sprintf(", %d processes", o.procs)
 	}
 	targets := []*target{main}
+	clusters := []*cluster{g.cl}
+	if o.beside != "" {
+		pg := o.postgres
+		if o.beside == besideSQLite {
+			pg = ""
+		}
+		second, err := startGatehouse(ctx, o, bin, pg, 1, tmp, tr, step)
+		if err != nil {
+			return nil, err
+		}
+		defer second.stop()
+		targets, clusters = append(targets, second.target), append(clusters, second.cl)
+	}
 	if o.baselines {
-		bts, stopBaselines, err := startBaselines(ctx, tmp, t.users, tr)
+		bts, stopBaselines, err := startBaselines(ctx, tmp, g.users, tr)
 		if err != nil {
 			return nil, err
 		}
@@ -78,10 +71,13 @@ func run(ctx context.Context, o options, out io.Writer) (*report, error) {
 		step("started the baselines")
 	}
 	fmt.Fprintf(out, "ready after %s: %d users, %s on %s (%d process(es)), %d clients\n",
-		time.Since(began).Round(time.Millisecond), len(t.users), o.protocol, dbLabel, o.procs, o.clients)
+		time.Since(began).Round(time.Millisecond), len(g.users), o.protocol, dbLabel, o.procs, o.clients)
 
-	results, err := measure(ctx, o, cl, targets, out)
-	rep := &report{results: results, serverErrors: cl.stop()}
+	results, err := measure(ctx, o, clusters, targets, out)
+	rep := &report{results: results}
+	for _, cl := range clusters {
+		rep.serverErrors = append(rep.serverErrors, cl.stop()...)
+	}
 	if err != nil {
 		return rep, err
 	}
@@ -97,8 +93,71 @@ func run(ctx context.Context, o options, out io.Writer) (*report, error) {
 			fmt.Fprintf(out, "%s\n\n", s)
 		}
 	}
+	if o.beside != "" {
+		fmt.Fprintf(out, "%s\n\n", sideBySide(results[0], results[1]))
+	}
 	summarize(out, rep, results)
 	return rep, nil
+}
+
+// gatehouse is one Gatehouse under measurement: its processes on their
+// database, configured for the load.
+type gatehouse struct {
+	cl     *cluster
+	target *target
+	label  string   // the database, as the report names it
+	users  []string // the account's users' emails
+	stop   func()
+}
+
+// startGatehouse starts procs processes of bin on a fresh database (the
+// PostgreSQL of pgURL, or a SQLite file under dir when it is empty), with
+// an account, its users and the protocol's sign-in configured. Its stop
+// ends the processes, the helpers and the database's schema.
+func startGatehouse(ctx context.Context, o options, bin, pgURL string, procs int, dir string, tr *http.Transport, step func(string)) (g *gatehouse, err error) {
+	sub, err := os.MkdirTemp(dir, "db-")
+	if err != nil {
+		return nil, err
+	}
+	db, label, drop, err := database(ctx, pgURL, sub)
+	if err != nil {
+		return nil, err
+	}
+	var undo []func()
+	g = &gatehouse{label: label, stop: func() {
+		for _, f := range slices.Backward(undo) {
+			f()
+		}
+	}}
+	undo = append(undo, drop)
+	defer func() {
+		if err != nil {
+			g.stop()
+		}
+	}()
+	cl, err := startCluster(ctx, bin, db, procs, o.serveFlags, o.serveEnv)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { cl.stop() })
+	step(fmt.Sprintf("started %d gatehouse serve on %s", procs, label))
+	t, err := setUp(ctx, cl, "enterprise", o.users, o.protocol == "password")
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	step(fmt.Sprintf("created the account, its admin and %d users through the API", len(t.users)))
+	main, closeMain, err := gatehouseTarget(ctx, o, cl, t, tr)
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	undo = append(undo, closeMain)
+	step("configured " + o.protocol + " sign-in on " + label)
+	main.what = "Gatehouse, " + label
+	if onThisMachine(pgURL) {
+		main.dbProcs = func() []int { return processesNamed("postgres") }
+	}
+	g.cl, g.target, g.users = cl, main, t.users
+	return g, nil
 }
 
 // gatehouseTarget configures the protocol's sign-in and returns its load,
@@ -136,7 +195,7 @@ func stepper(out io.Writer) func(string) {
 // measure warms each target up, then runs the rounds: in each, Gatehouse
 // and then each baseline, so every figure of a round was measured under
 // the same conditions.
-func measure(ctx context.Context, o options, cl *cluster, targets []*target, out io.Writer) ([][]roundResult, error) {
+func measure(ctx context.Context, o options, clusters []*cluster, targets []*target, out io.Writer) ([][]roundResult, error) {
 	results := make([][]roundResult, len(targets))
 	best := make([]float64, len(targets))
 	for i, t := range targets {
@@ -159,8 +218,10 @@ func measure(ctx context.Context, o options, cl *cluster, targets []*target, out
 			if ctx.Err() != nil {
 				return results, ctx.Err()
 			}
-			if err := cl.alive(); err != nil {
-				return results, err
+			for _, cl := range clusters {
+				if err := cl.alive(); err != nil {
+					return results, err
+				}
 			}
 			fmt.Fprintln(out, r.line(fmt.Sprintf("round %d", round)))
 			results[i] = append(results[i], r)
