@@ -59,18 +59,18 @@ func TestSignInFollowsPolicy(t *testing.T) {
 		if err := s.CreateExemptionList(ctx, &l); err != nil {
 			t.Fatal(err)
 		}
-		enabledConfig(t, s, acct.ID, "")
+		own := enabledConfig(t, s, acct.ID, "")
 
 		st, err := f.flow.Begin(ctx, forced.Email, "/")
-		if err != nil || st.Way != WaySSO {
-			t.Fatalf("forced user: %+v, %v", st, err)
+		if err != nil || st.Way != WaySSO || st.SSOConfigID != own.ID {
+			t.Fatalf("forced user: %+v, %v (want SSO through %s)", st, err, own.ID)
 		}
 		if _, err := f.flow.Password(ctx, st, goodPassword, Client{Address: "192.0.2.1"}, ""); !errors.Is(err, ErrUseSSO) {
 			t.Errorf("forced user's password: %v, want ErrUseSSO", err)
 		}
 
 		st, err = f.flow.Begin(ctx, exempt.Email, "/")
-		if err != nil || st.Way != WayPassword {
+		if err != nil || st.Way != WayPassword || st.SSOConfigID != "" {
 			t.Fatalf("exempt user: %+v, %v", st, err)
 		}
 		res, err := f.flow.Password(ctx, st, goodPassword, Client{Address: "192.0.2.1"}, "")
@@ -89,7 +89,7 @@ func TestSignInFollowsPolicy(t *testing.T) {
 		if err := s.CreateUser(ctx, &u); err != nil {
 			t.Fatal(err)
 		}
-		enabledConfig(t, s, "", acct.PartitionID)
+		partition := enabledConfig(t, s, "", acct.PartitionID)
 		if st, _ := f.flow.Begin(ctx, u.Email, "/"); st.Way != WayPassword {
 			t.Errorf("account not using the partition's SSO: way %s", st.Way)
 		}
@@ -97,8 +97,8 @@ func TestSignInFollowsPolicy(t *testing.T) {
 		if err := s.UpdateAccount(ctx, &other); err != nil {
 			t.Fatal(err)
 		}
-		if st, _ := f.flow.Begin(ctx, u.Email, "/"); st.Way != WaySSO {
-			t.Errorf("account using the partition's SSO: way %s", st.Way)
+		if st, _ := f.flow.Begin(ctx, u.Email, "/"); st.Way != WaySSO || st.SSOConfigID != partition.ID {
+			t.Errorf("account using the partition's SSO: way %s through %q, want %s", st.Way, st.SSOConfigID, partition.ID)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"gatehouse/internal/access"
 	"gatehouse/internal/domainverify"
 	"gatehouse/internal/policy"
+	"gatehouse/internal/store"
 )
 
 // flowPurpose binds sealed flow state to its use, so no other sealed value
@@ -33,6 +34,12 @@ type State struct {
 	// ReturnTo is the local path to land on after sign-in, already checked.
 	ReturnTo string    `json:"r,omitempty"`
 	Expires  time.Time `json:"x"`
+	// SSOConfigID is the configuration the sign-in policy named when this
+	// very request decided the way in for an active user of the account
+	// (or for a newcomer at its verified domain), so the step that starts
+	// the sign-in at once need not read the same facts again. It is never
+	// sealed into the cookie: a later request decides again.
+	SSOConfigID string `json:"-"`
 }
 
 // NeedsAccount reports whether the person must choose an account first.
@@ -88,36 +95,40 @@ func (f *Flow) Begin(ctx context.Context, input, returnTo string) (State, error)
 	if err != nil {
 		return State{}, fmt.Errorf("%w: %v", ErrInvalidEmail, err)
 	}
-	users, err := f.cfg.Store.UsersByEmail(ctx, email)
+	found, err := f.cfg.Store.UsersAndAccountsByEmail(ctx, email)
 	if err != nil {
 		return State{}, fmt.Errorf("login: email step: %w", err)
 	}
 	st := State{Email: email, Way: WayPassword, ReturnTo: returnTo, Expires: f.cfg.Now().Add(FlowLifetime)}
-	active := activeUsers(users)
+	var active []store.UserAccount
+	for _, ua := range found {
+		if ua.User.Status == gatehouse.UserActive {
+			active = append(active, ua)
+		}
+	}
+	var seat store.UserAccount
 	switch {
 	case len(active) > 1:
 		st.Choose = true
 		return st, nil
 	case len(active) == 1:
-		st.AccountID = active[0].AccountID
-	case len(users) > 0:
-		st.AccountID = users[0].AccountID
+		seat = active[0]
+	case len(found) > 0:
+		seat = found[0]
 	default:
 		return f.newcomer(ctx, st)
 	}
-	acct, err := f.cfg.Store.Account(ctx, st.AccountID)
-	if err != nil {
-		return State{}, fmt.Errorf("login: email step: account: %w", err)
-	}
-	st.PartitionID = acct.PartitionID
-	if len(active) == 1 {
-		st.Way, err = f.way(ctx, acct, active[0])
-	} else {
-		st.Way, err = f.way(ctx, acct, users[0])
-	}
+	st.AccountID, st.PartitionID = seat.Account.ID, seat.Account.PartitionID
+	var configID string
+	st.Way, configID, err = f.way(ctx, seat.Account, seat.User)
 	if err != nil {
 		return State{}, fmt.Errorf("login: email step: %w", err)
 	}
+	if len(active) == 1 {
+		st.SSOConfigID = configID
+	}
+	// A disabled user's way is told as theirs; the sign-in itself is
+	// decided again as the account's, when it starts.
 	return st, nil
 }
 
@@ -144,27 +155,36 @@ func (f *Flow) newcomer(ctx context.Context, st State) (State, error) {
 		return State{}, fmt.Errorf("login: email step: %w", err)
 	}
 	facts.Role = gatehouse.RoleUser
-	if !policy.Decide(facts).SSO() {
+	d := policy.Decide(facts)
+	if !d.SSO() {
 		return st, nil
 	}
-	st.AccountID, st.PartitionID, st.Way = acct.ID, acct.PartitionID, WaySSO
+	st.AccountID, st.PartitionID, st.Way, st.SSOConfigID = acct.ID, acct.PartitionID, WaySSO, d.SSOConfigID
 	return st, nil
 }
 
 // way decides how user signs in to their account, from the facts as the
-// database has them now (access.Decide).
-func (f *Flow) way(ctx context.Context, acct gatehouse.Account, user gatehouse.User) (Way, error) {
+// database has them now (access.Decide), and names the SSO configuration
+// the decision sends them to (empty for the password).
+func (f *Flow) way(ctx context.Context, acct gatehouse.Account, user gatehouse.User) (Way, string, error) {
 	d, _, err := access.DecideInAccount(ctx, f.cfg.Store, acct, user)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
+	way, configID := wayOf(d)
+	return way, configID, nil
+}
+
+// wayOf is the way in decision d gives, and the SSO configuration it
+// names (empty for the password).
+func wayOf(d policy.Decision) (Way, string) {
 	switch {
 	case d.SSOOnly():
-		return WaySSO, nil
+		return WaySSO, d.SSOConfigID
 	case d.SSO():
-		return WaySSOOrPassword, nil
+		return WaySSOOrPassword, d.SSOConfigID
 	}
-	return WayPassword, nil
+	return WayPassword, ""
 }
 
 // Choices lists the accounts the person of st may choose from, by name
@@ -199,20 +219,10 @@ func (f *Flow) Choose(ctx context.Context, st State, accountID string) (State, e
 	if err != nil {
 		return State{}, fmt.Errorf("login: account choice: %w", err)
 	}
-	if st.Way, err = f.way(ctx, acct, u); err != nil {
+	if st.Way, st.SSOConfigID, err = f.way(ctx, acct, u); err != nil {
 		return State{}, fmt.Errorf("login: account choice: %w", err)
 	}
 	st.AccountID, st.PartitionID = acct.ID, acct.PartitionID
 	st.Expires = f.cfg.Now().Add(FlowLifetime)
 	return st, nil
-}
-
-func activeUsers(users []gatehouse.User) []gatehouse.User {
-	var active []gatehouse.User
-	for _, u := range users {
-		if u.Status == gatehouse.UserActive {
-			active = append(active, u)
-		}
-	}
-	return active
 }

@@ -112,14 +112,19 @@ func (f *fixture) reasons(action string) []string {
 
 func TestStateIsSealed(t *testing.T) {
 	f := newFixture(t, nil)
-	st := State{Email: "a@example.com", AccountID: "acct_1", Way: WayPassword, ReturnTo: "/x", Expires: f.Now().Add(FlowLifetime)}
+	st := State{Email: "a@example.com", AccountID: "acct_1", Way: WaySSO, ReturnTo: "/x", Expires: f.Now().Add(FlowLifetime), SSOConfigID: "sso_1"}
 	sealed := f.flow.Seal(st)
 	if strings.Contains(sealed, "a@example.com") {
 		t.Error("the email shows through the sealed state")
 	}
 	got, err := f.flow.Open(sealed)
-	if err != nil || got.Email != st.Email || got.AccountID != st.AccountID || got.ReturnTo != st.ReturnTo {
+	if err != nil || got.Email != st.Email || got.AccountID != st.AccountID || got.ReturnTo != st.ReturnTo || got.Way != WaySSO {
 		t.Fatalf("Open = %+v, %v", got, err)
+	}
+	// The configuration a request's decision named is that request's
+	// alone: a later one, from the cookie, decides again.
+	if got.SSOConfigID != "" {
+		t.Errorf("the sealed state kept the decision's configuration %q", got.SSOConfigID)
 	}
 
 	tampered := []byte(sealed)

@@ -33,16 +33,11 @@ func (f *Flow) nameTarget(ctx context.Context, cb *callback, id *Identity) error
 		return nil
 	}
 	if id.LinkKey != "" {
-		l, err := f.cfg.Store.IdentityLink(ctx, cb.config.ID, id.LinkKey)
+		u, err := f.cfg.Store.LinkedUser(ctx, cb.config.ID, id.LinkKey)
 		switch {
 		case err == nil:
-			u, err := f.cfg.Store.User(ctx, l.UserID)
-			switch {
-			case err == nil && u.AccountID == accountID:
+			if u.ID != "" && u.AccountID == accountID {
 				cb.target = u.ID
-				return nil
-			case err != nil && !errors.Is(err, gatehouse.ErrNotFound):
-				return fmt.Errorf("sso: refused answer's user: %w", err)
 			}
 			return nil
 		case !errors.Is(err, gatehouse.ErrNotFound):

@@ -167,7 +167,15 @@ func (f *Flow) StartSignIn(ctx context.Context, accountID, email, returnTo strin
 	if !d.SSO() {
 		return Started{}, ErrNoSSO
 	}
-	c, err := f.cfg.Store.CurrentSSOConfig(ctx, d.SSOConfigID)
+	return f.StartDecided(ctx, accountID, d.SSOConfigID, email, returnTo)
+}
+
+// StartDecided is StartSignIn for a caller that decided, in this very
+// request and from the facts access.Decide reads, that the person of
+// email signs in to account accountID through configuration configID (the
+// email step, login.State.SSOConfigID): it does not read them again.
+func (f *Flow) StartDecided(ctx context.Context, accountID, configID, email, returnTo string) (Started, error) {
+	c, err := f.cfg.Store.CurrentSSOConfig(ctx, configID)
 	if err != nil {
 		return Started{}, fmt.Errorf("sso: start: %w", err)
 	}
@@ -363,22 +371,32 @@ func (f *Flow) BrowserCallback(ctx context.Context, protocol gatehouse.Protocol,
 // come from the browser (a cross-site POST), whose binding is then checked
 // at the finish step alone.
 func (f *Flow) callback(ctx context.Context, protocol gatehouse.Protocol, configID string, answer url.Values, client login.Client, browserToken func(string) string) (Next, error) {
-	c, acct, err := f.cfg.Store.CurrentSSOConfigAndAccount(ctx, configID)
+	conn := f.connector(protocol)
+	if conn == nil {
+		return Next{}, ErrUnknownConfig
+	}
+	// What ties the answer to a flow is read, untrusted, first, so that
+	// the flow of its key is read with the configuration.
+	key, requestID := conn.Correlate(answer)
+	lookup := key
+	if len(lookup) > maxFlowKey {
+		lookup = ""
+	}
+	c, acct, fl, err := f.cfg.Store.CurrentSSOConfigAccountAndFlow(ctx, configID, lookup)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return Next{}, ErrUnknownConfig
 	}
 	if err != nil {
 		return Next{}, fmt.Errorf("sso: callback: %w", err)
 	}
-	cb := &callback{config: c, conn: f.connector(c.Protocol), client: client, now: f.cfg.Now()}
-	if c.Protocol != protocol || cb.conn == nil {
+	cb := &callback{config: c, conn: conn, client: client, now: f.cfg.Now(), flow: fl}
+	if c.Protocol != protocol {
 		return Next{}, ErrUnknownConfig
 	}
 	if cb.owner, err = f.ownerWith(ctx, c, acct); err != nil {
 		return Next{}, err
 	}
-	key, requestID := cb.conn.Correlate(answer)
-	if err := f.findFlow(ctx, cb, key, requestID); err != nil {
+	if err := f.findFlowByRequest(ctx, cb, requestID); err != nil {
 		return Next{}, err
 	}
 	if browserToken != nil {
@@ -560,20 +578,12 @@ func (f *Flow) RejectUnread(ctx context.Context, protocol gatehouse.Protocol, co
 	return err
 }
 
-// findFlow sets cb.flow to the flow the answer belongs to, if any. A flow
-// of another configuration is none: an answer cannot cross tenants.
-func (f *Flow) findFlow(ctx context.Context, cb *callback, key, requestID string) error {
-	if key != "" && len(key) <= maxFlowKey {
-		fl, err := f.cfg.Store.SSOFlow(ctx, key)
-		switch {
-		case err == nil && fl.ConfigID == cb.config.ID:
-			cb.flow = &fl
-			return nil
-		case err != nil && !errors.Is(err, gatehouse.ErrNotFound):
-			return fmt.Errorf("sso: callback: %w", err)
-		}
-	}
-	if requestID == "" || len(requestID) > 256 {
+// findFlowByRequest sets cb.flow, when the answer's key named no flow of
+// this configuration, to the configuration's flow of the request the
+// answer refers to, if any (for IdPs that drop RelayState). A flow of
+// another configuration is none: an answer cannot cross tenants.
+func (f *Flow) findFlowByRequest(ctx context.Context, cb *callback, requestID string) error {
+	if cb.flow != nil || requestID == "" || len(requestID) > 256 {
 		return nil
 	}
 	fl, err := f.cfg.Store.SSOFlowByRequest(ctx, cb.config.ID, requestID)
@@ -783,10 +793,10 @@ func (f *Flow) match(ctx context.Context, c gatehouse.SSOConfig, o owner, flowAc
 		target = acct.ID
 	}
 	if id.LinkKey != "" {
-		l, err := f.cfg.Store.IdentityLink(ctx, c.ID, id.LinkKey)
+		u, err := f.cfg.Store.LinkedUser(ctx, c.ID, id.LinkKey)
 		switch {
 		case err == nil:
-			return f.seat(ctx, target, o, l.UserID, MatchLink)
+			return seatOf(u, target, o, MatchLink), nil
 		case !errors.Is(err, gatehouse.ErrNotFound):
 			return matched{}, fmt.Errorf("sso: identity link: %w", err)
 		}
@@ -844,15 +854,26 @@ func (f *Flow) seat(ctx context.Context, accountID string, o owner, userID, by s
 	u, err := f.cfg.Store.User(ctx, userID)
 	switch {
 	case errors.Is(err, gatehouse.ErrNotFound):
-		return matched{none: "the user this person is linked to no longer exists"}, nil
+		u = gatehouse.User{}
 	case err != nil:
 		return matched{}, fmt.Errorf("sso: linked user: %w", err)
-	case u.AccountID != accountID:
-		return matched{none: fmt.Sprintf("the user this person is linked to is not in account %s", o.name)}, nil
-	case u.Status != gatehouse.UserActive:
-		return matched{none: fmt.Sprintf("the user %s this person is linked to in account %s is disabled", u.Email, o.name)}, nil
 	}
-	return matched{user: &u, by: by}, nil
+	return seatOf(u, accountID, o, by), nil
+}
+
+// seatOf is user u, as rule by found them, if they are still an active
+// user of account accountID; u is the zero User when the user a link
+// named no longer exists.
+func seatOf(u gatehouse.User, accountID string, o owner, by string) matched {
+	switch {
+	case u.ID == "":
+		return matched{none: "the user this person is linked to no longer exists"}
+	case u.AccountID != accountID:
+		return matched{none: fmt.Sprintf("the user this person is linked to is not in account %s", o.name)}
+	case u.Status != gatehouse.UserActive:
+		return matched{none: fmt.Sprintf("the user %s this person is linked to in account %s is disabled", u.Email, o.name)}
+	}
+	return matched{user: &u, by: by}
 }
 
 // Finished is a sign-in completed in the browser that started it.

@@ -322,3 +322,46 @@ func TestPeekSSOFlowReadsTheSeat(t *testing.T) {
 		}
 	})
 }
+
+// TestUsersAndAccountsByEmail: the email step's one read gives each user
+// of an email, active ones first, with exactly what Store.User and
+// Store.Account give, whatever their status or their account.
+func TestUsersAndAccountsByEmail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var in []string // three accounts' IDs
+		for _, plan := range []gatehouse.Plan{gatehouse.PlanEnterprise, gatehouse.PlanStandard, gatehouse.PlanEnterprise} {
+			_, a := tenant(t, s, plan)
+			in = append(in, a.ID)
+		}
+		ann, bob := lwiUser(t, s, in[0], "ann@acme.example", gatehouse.RoleAdmin, true), lwiUser(t, s, in[0], "bob@acme.example", gatehouse.RoleUser, false)
+		other, gone := lwiUser(t, s, in[1], "ann@acme.example", gatehouse.RoleUser, false), lwiUser(t, s, in[2], "ann@acme.example", gatehouse.RoleUser, false)
+		gone.Status = gatehouse.UserDisabled
+		must(t, s.UpdateUser(ctx, &gone))
+
+		check := func(name, email string, want ...gatehouse.User) {
+			t.Helper()
+			found, err := s.UsersAndAccountsByEmail(ctx, email)
+			if err != nil || len(found) != len(want) {
+				t.Fatalf("%s: %d found, %v; want %d", name, len(found), err, len(want))
+			}
+			for i, ua := range found {
+				wantUser, err := s.User(ctx, want[i].ID)
+				must(t, err)
+				wantAccount, err := s.Account(ctx, wantUser.AccountID)
+				must(t, err)
+				if !reflect.DeepEqual(ua.User, wantUser) || !reflect.DeepEqual(ua.Account, wantAccount) {
+					t.Errorf("%s, %d: %+v\nwant %+v in %+v", name, i, ua, wantUser, wantAccount)
+				}
+			}
+		}
+		// Active first (by ID), then the disabled one.
+		actives := []gatehouse.User{ann, other}
+		if other.ID < ann.ID {
+			actives = []gatehouse.User{other, ann}
+		}
+		check("active in two accounts, disabled in a third", "ann@acme.example", append(actives, gone)...)
+		check("one", "bob@acme.example", bob)
+		check("nobody", "nobody@acme.example")
+	})
+}

@@ -490,6 +490,16 @@ func (s *Store) LinkIdentity(ctx context.Context, l *gatehouse.IdentityLink) (ga
 	return s.IdentityLink(ctx, l.ConfigID, l.Key)
 }
 
+// LinkedUser returns the user linked to a key at a configuration, read
+// with the link in one statement (a sign-in's answer with a link key is
+// matched by its link first): ErrNotFound when the key has no link, the
+// zero User when the link names a user that no longer exists.
+func (s *Store) LinkedUser(ctx context.Context, configID, key string) (gatehouse.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColsOfUOrZero+`
+		FROM identity_links l LEFT JOIN users u ON u.id = l.user_id WHERE l.config_id = $1 AND l.key = $2`, configID, key))
+	return u, s.fail("linked user", err)
+}
+
 // IdentityLink returns the user linked to a key at a configuration, or
 // ErrNotFound.
 func (s *Store) IdentityLink(ctx context.Context, configID, key string) (gatehouse.IdentityLink, error) {

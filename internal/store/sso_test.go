@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -315,9 +316,29 @@ func TestIdentityLinks(t *testing.T) {
 		if err != nil || l.UserID != alice.ID {
 			t.Fatalf("relink moved the person to %s, %v", l.UserID, err)
 		}
+		// The link's user is read with the link, as Store.User reads them;
+		// a key linked at another configuration names no one here.
+		must(t, s.EnrollTOTP(ctx, alice.ID, []byte("sealed totp"), nil))
+		want, err := s.User(ctx, alice.ID)
+		must(t, err)
+		if got, err := s.LinkedUser(ctx, c.ID, "entra:t1:o1"); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("linked user %+v, %v; want %+v", got, err, want)
+		}
+		if _, err := s.LinkedUser(ctx, c.ID, "entra:t1:o2"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("linked user of an unlinked key: %v", err)
+		}
+		other := gatehouse.SSOConfig{AccountID: a.ID, Name: "other", Protocol: gatehouse.ProtocolOIDC, Preset: "generic_oidc",
+			OIDC: &gatehouse.OIDCSettings{Issuer: "https://idp.example", ClientID: "gh2"}}
+		must(t, s.CreateSSOConfig(ctx, &other))
+		if _, err := s.LinkedUser(ctx, other.ID, "entra:t1:o1"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("linked user of another configuration's key: %v", err)
+		}
 		s.DeleteUser(ctx, alice.ID)
 		if _, err := s.IdentityLink(ctx, c.ID, "entra:t1:o1"); !errors.Is(err, gatehouse.ErrNotFound) {
 			t.Fatalf("link of a deleted user kept: %v", err)
+		}
+		if _, err := s.LinkedUser(ctx, c.ID, "entra:t1:o1"); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Fatalf("linked user after the user was deleted: %v", err)
 		}
 	})
 }

@@ -2,8 +2,12 @@ package store_test
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/store"
@@ -91,4 +95,59 @@ func currentSSOConfigStory(t *testing.T, s, other *store.Store) {
 			t.Fatal("a deleted configuration was still read")
 		}
 	}
+}
+
+// TestCurrentSSOConfigAccountAndFlow: the callback's one read gives the
+// configuration and account CurrentSSOConfigAndAccount gives, and the flow
+// of the answer's key exactly as SSOFlow reads it, but only a flow of this
+// configuration: another's, an unknown key or none give no flow.
+func TestCurrentSSOConfigAccountAndFlow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, a := tenant(t, s, gatehouse.PlanEnterprise)
+		_, b := tenant(t, s, gatehouse.PlanEnterprise)
+		mine, theirs := samlConfig(t, s, a.ID), samlConfig(t, s, b.ID)
+		now := time.Now()
+		flow := func(configID string) gatehouse.SSOFlow {
+			f := gatehouse.SSOFlow{ID: rand.Text(), ConfigID: configID, AccountID: a.ID, RequestID: "_req" + rand.Text(), BrowserHash: "hash",
+				Purpose: gatehouse.SSOFlowSignIn, ReturnTo: "/home", Secret: []byte("sealed"), CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+			must(t, s.CreateSSOFlow(ctx, &f))
+			return f
+		}
+		ours, other := flow(mine.ID), flow(theirs.ID)
+		answered := flow(mine.ID)
+		if ok, err := s.FinishSSOFlow(ctx, answered.ID, []byte(`{"outcome":"success"}`), now); !ok || err != nil {
+			t.Fatalf("finish: %v, %v", ok, err)
+		}
+		wantConfig, wantAccount, err := s.CurrentSSOConfigAndAccount(ctx, mine.ID)
+		must(t, err)
+		for _, c := range []struct {
+			name, key string
+			want      bool
+		}{
+			{"this configuration's flow", ours.ID, true},
+			{"an answered flow", answered.ID, true},
+			{"another configuration's flow", other.ID, false},
+			{"an unknown key", "no-such-flow", false},
+			{"no key", "", false},
+		} {
+			c2, acct, fl, err := s.CurrentSSOConfigAccountAndFlow(ctx, mine.ID, c.key)
+			if err != nil || !reflect.DeepEqual(c2, wantConfig) || !reflect.DeepEqual(acct, wantAccount) {
+				t.Fatalf("%s: %+v, %+v, %v; want %+v, %+v", c.name, c2, acct, err, wantConfig, wantAccount)
+			}
+			switch {
+			case !c.want && fl != nil:
+				t.Errorf("%s: flow %+v, want none", c.name, fl)
+			case c.want:
+				wantFlow, err := s.SSOFlow(ctx, c.key)
+				must(t, err)
+				if fl == nil || !reflect.DeepEqual(*fl, wantFlow) {
+					t.Errorf("%s: flow %+v, want %+v", c.name, fl, wantFlow)
+				}
+			}
+		}
+		if _, _, _, err := s.CurrentSSOConfigAccountAndFlow(ctx, "sso_unknown", ours.ID); !errors.Is(err, gatehouse.ErrNotFound) {
+			t.Errorf("unknown configuration: %v, want ErrNotFound", err)
+		}
+	})
 }

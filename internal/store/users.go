@@ -65,6 +65,37 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]gatehouse.Use
 		email, string(gatehouse.UserActive))
 }
 
+// UserAccount is a user with their account.
+type UserAccount struct {
+	User    gatehouse.User
+	Account gatehouse.Account
+}
+
+// UsersAndAccountsByEmail is UsersByEmail with each user's account, read
+// in the same statement (the email step, which then decides how the person
+// signs in to it: access.DecideInAccount reads the facts after the
+// account, so its policy version is read first).
+func (s *Store) UsersAndAccountsByEmail(ctx context.Context, email string) ([]UserAccount, error) {
+	return list(ctx, s, "users and accounts by email", func(row interface{ Scan(...any) error }) (UserAccount, error) {
+		var ua UserAccount
+		var err error
+		ua.User, err = scanUserAnd(scanFunc(func(userCols ...any) (err error) {
+			ua.Account, err = scanAccount(withColumns{prefix: userCols, row: row})
+			return err
+		}))
+		return ua, err
+	}, `SELECT `+userColsOfU+`, `+accountColsOfA+` FROM users u JOIN accounts a ON a.id = u.account_id
+		WHERE u.email = $1 ORDER BY CASE WHEN u.status = $2 THEN 0 ELSE 1 END, u.id LIMIT 50`,
+		email, string(gatehouse.UserActive))
+}
+
+// userColsOfU and accountColsOfA are userCols of users u and accountCols
+// of accounts a.
+var (
+	userColsOfU    = "u." + strings.ReplaceAll(userCols, ", ", ", u.")
+	accountColsOfA = "a." + strings.ReplaceAll(accountCols, ", ", ", a.")
+)
+
 // EmailAccount is an account in which an email belongs to an active user.
 type EmailAccount struct {
 	AccountID, AccountName, PartitionID string

@@ -319,7 +319,16 @@ func (s *server) loginSSO(w http.ResponseWriter, r *http.Request) {
 // startSSO starts an SSO sign-in for st, whose way is SSO, and shows the
 // page that takes the browser to the IdP.
 func (s *server) startSSO(w http.ResponseWriter, r *http.Request, st login.State) {
-	started, err := s.sso.StartSignIn(r.Context(), st.AccountID, st.Email, web.LocalPath(st.ReturnTo))
+	var (
+		started sso.Started
+		err     error
+	)
+	if st.SSOConfigID != "" {
+		// The email or account step of this request decided the way in.
+		started, err = s.sso.StartDecided(r.Context(), st.AccountID, st.SSOConfigID, st.Email, web.LocalPath(st.ReturnTo))
+	} else {
+		started, err = s.sso.StartSignIn(r.Context(), st.AccountID, st.Email, web.LocalPath(st.ReturnTo))
+	}
 	var cerr *gatehouse.Rejection
 	switch {
 	case errors.Is(err, sso.ErrNoSSO):

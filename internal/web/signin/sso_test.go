@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"gatehouse"
 	"gatehouse/internal/login"
@@ -614,5 +616,43 @@ func TestSAMLSeatAmongManyAccounts(t *testing.T) {
 		req := webtest.IdPRequest(t, b.Get("/sso/saml/"+acme.Config.ID+"/test"))
 		p := b.PostACS(acme.Config.ID, acme.Response(req.ID, "pat@consult.example", nil), req.RelayState)
 		p.MustShow(t, "Matches pat@consult.example (pat@consult.example).")
+	})
+}
+
+// queryCounter counts the statements a store runs outside transactions.
+type queryCounter struct{ queries atomic.Int64 }
+
+func (c *queryCounter) ObserveQuery(class string, _ time.Duration) {
+	if class == "query" {
+		c.queries.Add(1)
+	}
+}
+
+// TestEmailStepStartsTheSignInItDecided: the email step that sends a
+// person straight on to their IdP reads three times: the person with
+// their account (one statement), what the policy decides on, and the
+// configuration's version; it starts the sign-in on the decision it has
+// just made instead of reading the person, the account and the facts
+// again. A later request (the SSO link an admin follows) decides again.
+func TestEmailStepStartsTheSignInItDecided(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := webtest.NewEnv(t, s, webtest.NewClock())
+		acme := e.SAMLConfig("Acme", "acme", true, nil)
+		e.User("Acme", "dora@acme.example")
+		e.Browser().Post("/login", url.Values{"email": {"dora@acme.example"}}) // the configuration is now in this process's cache
+
+		var c queryCounter
+		s.ObserveQueries(&c)
+		defer s.ObserveQueries(nil)
+		b := e.Browser()
+		p := b.Post("/login", url.Values{"email": {"dora@acme.example"}})
+		if !p.LeadsToIdP() || webtest.IdPRequest(t, p).Issuer != acme.SP.EntityID {
+			t.Fatalf("email step landed on %s %q", p.Path, p.Title())
+		}
+		if n := c.queries.Load(); n != 3 {
+			t.Errorf("the email step read %d times; want 3: the person with their account, the facts the policy decides on, the configuration's version", n)
+		}
+		p = b.PostACS(acme.Config.ID, acme.Response(webtest.IdPRequest(t, p).ID, "dora@acme.example", nil), webtest.IdPRequest(t, p).RelayState)
+		p.MustShow(t, "Signed in as dora@acme.example to Acme.")
 	})
 }
