@@ -113,6 +113,21 @@ func TestOIDCStateRefusedBeforeTheCodeIsRedeemed(t *testing.T) {
 				t.Fatal("the token endpoint was called for an answer without state")
 			}
 		})
+		t.Run("overlong state", func(t *testing.T) {
+			// A state past the flow key's bound is looked up as no key at
+			// all: refused unread, and audited clipped.
+			b := e.Browser()
+			req := webtest.OIDCRequest(t, b.Post("/login", url.Values{"email": {"bob@acme.example"}}))
+			before := e.TokenHits(op)
+			q := url.Values{"code": {acme.Code(req, acme.Claims(req.Nonce, "sub-bob", "bob@acme.example"))}, "state": {req.State + strings.Repeat("x", 5000)}}
+			ev := e.RefusedOIDC(b.Callback(acme, q))
+			if ev.Details["reason"] != "state" || len(ev.Details["received"]) > 70 || !strings.HasPrefix(ev.Details["received"], req.State) {
+				t.Errorf("audit %+v", ev.Details)
+			}
+			if e.TokenHits(op) != before || b.Session() != "" {
+				t.Fatal("an overlong state was redeemed or signed someone in")
+			}
+		})
 		t.Run("another browser", func(t *testing.T) {
 			victim, attacker := e.Browser(), e.Browser()
 			req := webtest.OIDCRequest(t, victim.Post("/login", url.Values{"email": {"bob@acme.example"}}))
