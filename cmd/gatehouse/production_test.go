@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gatehouse/internal/porttest"
 )
 
 func TestVersionCommand(t *testing.T) {
@@ -77,16 +79,6 @@ func writeCert(t *testing.T, certFile, keyFile string) *x509.Certificate {
 	return cert
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestServeTLSWithHSTSAndPrivateMetrics: serve answers TLS with the given
 // certificate (and a new one after SIGHUP), sends HSTS on its https
 // public URL, keeps /metrics off the public address and serves it, with
@@ -96,7 +88,8 @@ func TestServeTLSWithHSTSAndPrivateMetrics(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	first := writeCert(t, certFile, keyFile)
-	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	addrs := porttest.Free(t, 2)
+	addr, metricsAddr := addrs[0], addrs[1]
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &lockedBuffer{}

@@ -4,6 +4,7 @@
 package mailtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gatehouse/internal/porttest"
 )
 
 // Mailpit is a running Mailpit.
@@ -44,49 +47,78 @@ func binary() string {
 	return ""
 }
 
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // Start runs a fresh Mailpit until the test ends, or skips the test,
-// loudly, when Mailpit is not installed.
+// loudly, when Mailpit is not installed. A port chosen free can be taken
+// by another process before Mailpit binds it; when Mailpit exits at
+// start, Start tries again on other ports.
 func Start(t testing.TB) *Mailpit {
 	t.Helper()
 	bin := binary()
 	if bin == "" {
 		t.Skipf("*** SKIPPED: Mailpit is not installed; run %s", Install)
 	}
-	smtpAddr, httpAddr := freePort(t), freePort(t)
-	cmd := exec.Command(bin, "--smtp", smtpAddr, "--listen", httpAddr, "--database", filepath.Join(t.TempDir(), "mailpit.db"), "--quiet")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mailpit: %v", err)
+	var failures []string
+	for attempt := 0; attempt < 3; attempt++ {
+		ports := porttest.Free(t, 2)
+		m, err := start(t, bin, ports[0], ports[1])
+		if err == nil {
+			return m
+		}
+		failures = append(failures, err.Error())
 	}
+	t.Fatalf("mailpit did not start:\n%s", strings.Join(failures, "\n"))
+	return nil
+}
+
+// start runs Mailpit once on the two addresses and waits until both
+// answer, or it exits, or 20 seconds pass.
+func start(t testing.TB, bin, smtpAddr, httpAddr string) (*Mailpit, error) {
+	var output bytes.Buffer
+	cmd := exec.Command(bin, "--smtp", smtpAddr, "--listen", httpAddr, "--database", filepath.Join(t.TempDir(), "mailpit.db"), "--quiet")
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start mailpit: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
 	})
 	m := &Mailpit{SMTP: smtpAddr, API: "http://" + httpAddr}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		res, err := http.Get(m.API + "/api/v1/messages")
-		if err == nil {
-			res.Body.Close()
-			if c, err := net.Dial("tcp", smtpAddr); err == nil {
-				c.Close()
-				return m
-			}
+		if m.answers() {
+			return m, nil
+		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("mailpit on %s / %s exited: %s", smtpAddr, httpAddr, strings.TrimSpace(output.String()))
+		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("mailpit did not start on %s / %s", smtpAddr, httpAddr)
+			return nil, fmt.Errorf("mailpit on %s / %s did not answer in 20 s", smtpAddr, httpAddr)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// answers reports whether both Mailpit's HTTP API and its SMTP port
+// accept connections.
+func (m *Mailpit) answers() bool {
+	res, err := http.Get(m.API + "/api/v1/messages")
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	c, err := net.Dial("tcp", m.SMTP)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // URL is the --smtp-url of this Mailpit (no TLS: it is on loopback).
