@@ -31,13 +31,22 @@ func newTransport(clients int) *http.Transport {
 
 // api calls Gatehouse's REST API with the cluster's super token.
 func (cl *cluster) api(ctx context.Context, method, path string, body, out any, want int) error {
-	var rd io.Reader
+	var b []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
+	}
+	return cl.apiBody(ctx, method, path, "application/json", b, out, want)
+}
+
+// apiBody is api with a body already encoded as contentType (none when
+// body is nil).
+func (cl *cluster) apiBody(ctx context.Context, method, path, contentType string, body []byte, out any, want int) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -47,7 +56,7 @@ func (cl *cluster) api(ctx context.Context, method, path string, body, out any, 
 	}
 	req.Header.Set("Authorization", "Bearer "+cl.token)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

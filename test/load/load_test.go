@@ -43,6 +43,23 @@ func TestRunSAMLOnSQLite(t *testing.T) {
 	}
 }
 
+// TestRunReportsAGatehouseThatDoesNotStart: when serve refuses its
+// flags, the tool says so and ends; it once panicked tidying up after a
+// failed start instead.
+func TestRunReportsAGatehouseThatDoesNotStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("*** SKIPPED under -short: the load tool's run builds the gatehouse binary")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	o := options{protocol: "saml", procs: 1, clients: 1, duration: time.Second, rounds: 1, users: 1,
+		serveFlags: []string{"--no-such-flag"}}
+	var out bytes.Buffer
+	if _, err := run(ctx, o, &out); err == nil || !strings.Contains(err.Error(), "no-such-flag") {
+		t.Errorf("serve with a flag it does not know: %v, want that error\n%s", err, out.String())
+	}
+}
+
 // runBriefly runs the tool with o for one round of a second, two clients
 // and four users, failing t when it fails, a sign-in failed or a server
 // logged an error. It returns the report and the tool's output.

@@ -114,7 +114,7 @@ type gatehouse struct {
 // PostgreSQL of pgURL, or a SQLite file under dir when it is empty), with
 // an account, its users and the protocol's sign-in configured. Its stop
 // ends the processes, the helpers and the database's schema.
-func startGatehouse(ctx context.Context, o options, bin, pgURL string, procs int, dir string, tr *http.Transport, step func(string)) (g *gatehouse, err error) {
+func startGatehouse(ctx context.Context, o options, bin, pgURL string, procs int, dir string, tr *http.Transport, step func(string)) (_ *gatehouse, err error) {
 	sub, err := os.MkdirTemp(dir, "db-")
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func startGatehouse(ctx context.Context, o options, bin, pgURL string, procs int
 		return nil, err
 	}
 	var undo []func()
-	g = &gatehouse{label: label, stop: func() {
+	g := &gatehouse{label: label, stop: func() {
 		for _, f := range slices.Backward(undo) {
 			f()
 		}
