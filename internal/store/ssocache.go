@@ -173,7 +173,7 @@ func (s *Store) PeekSSOFlowAndConfig(ctx context.Context, id string, at time.Tim
 	row := s.read.QueryRowContext(ctx, `SELECT `+ssoFlowColsOfF+`, `+configVersionCols+`, `+userColsOfUOrZero+`, `+
 		accessFactsCols("a.id", "CASE WHEN a.use_partition_sso = 1 THEN a.partition_id ELSE '' END", "u.id")+`
 		FROM sso_flows f JOIN sso_configs c ON c.id = f.config_id LEFT JOIN accounts a ON a.id = c.account_id
-		LEFT JOIN users u ON u.id = f.user_id AND u.account_id = a.id
+		LEFT JOIN users u ON u.id = f.user_id
 		WHERE f.id = $1 AND f.consumed_at = 0 AND f.finished_at > 0 AND f.expires_at > $2`, id, micros(at))
 	// One Scan of the row, its columns handed on in order: the flow's to
 	// scanSSOFlow, the version's and account's to scanConfigVersion, the
@@ -190,7 +190,11 @@ func (s *Store) PeekSSOFlowAndConfig(ctx context.Context, id string, at time.Tim
 		return f, gatehouse.SSOConfig{}, nil, nil, s.fail("peek sso flow", err)
 	}
 	c, acct, err := s.withAccount(ctx, f.ConfigID, v)
-	if err != nil || seat.User.ID == "" || seat.User.ID != f.UserID {
+	// The user is joined by ID alone and their account checked here: with
+	// the account in the join, PostgreSQL's plan for this statement read
+	// the user through the account's index, every user of the account at
+	// every finish step.
+	if err != nil || acct == nil || seat.User.ID == "" || seat.User.ID != f.UserID || seat.User.AccountID != acct.ID {
 		return f, c, acct, nil, err
 	}
 	return f, c, acct, &seat, nil
