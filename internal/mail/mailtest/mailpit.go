@@ -106,14 +106,14 @@ func start(t testing.TB, bin, smtpAddr, httpAddr string) (*Mailpit, error) {
 }
 
 // answers reports whether both Mailpit's HTTP API and its SMTP port
-// accept connections.
+// accept connections, each given a second to.
 func (m *Mailpit) answers() bool {
-	res, err := http.Get(m.API + "/api/v1/messages")
+	res, err := (&http.Client{Timeout: time.Second}).Get(m.API + "/api/v1/messages")
 	if err != nil {
 		return false
 	}
 	res.Body.Close()
-	c, err := net.Dial("tcp", m.SMTP)
+	c, err := net.DialTimeout("tcp", m.SMTP, time.Second)
 	if err != nil {
 		return false
 	}
